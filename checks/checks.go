@@ -1,0 +1,168 @@
+// Package checks is the ops rotation's daily checklist as code.
+//
+// A Check is one of the runbook's looks (pods, alerts, metrics, logs, health
+// URLs). It returns a Result: a Status, a one-line summary and the Findings
+// behind it. A Runner runs a set of checks concurrently, each under its own
+// deadline, and guarantees that every check reports, even one that errors,
+// hangs or panics.
+//
+// This package knows nothing of Slack or SQL; the bot and the terminal both
+// render the same Results.
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Check is one look of the daily checklist.
+//
+// Run must honour ctx: when it is done, Run should return promptly. A Run
+// that returns an error status should say why in Result.Summary. The Runner
+// fills in Result.Check and Result.Duration; a Check need not.
+type Check interface {
+	Name() string
+	Run(ctx context.Context) Result
+}
+
+// Status is the outcome of a check or the severity of a finding.
+type Status int
+
+// The statuses, from best to worst as far as Worst is concerned.
+const (
+	OK Status = iota
+	Warn
+	Unknown
+	Fail
+)
+
+var statusNames = [...]string{OK: "ok", Warn: "warn", Unknown: "unknown", Fail: "fail"}
+
+func (s Status) String() string {
+	if s < 0 || int(s) >= len(statusNames) {
+		return fmt.Sprintf("Status(%d)", int(s))
+	}
+	return statusNames[s]
+}
+
+// ParseStatus is the inverse of Status.String.
+func ParseStatus(s string) (Status, error) {
+	for i, n := range statusNames {
+		if n == s {
+			return Status(i), nil
+		}
+	}
+	return Unknown, fmt.Errorf("unknown status %q (want one of %s)", s, strings.Join(statusNames[:], ", "))
+}
+
+// MarshalText encodes a Status as its lower-case name ("ok", "warn", ...).
+func (s Status) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(statusNames) {
+		return nil, fmt.Errorf("invalid status %d", int(s))
+	}
+	return []byte(statusNames[s]), nil
+}
+
+// UnmarshalText decodes a Status from its lower-case name.
+func (s *Status) UnmarshalText(b []byte) error {
+	v, err := ParseStatus(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Worst returns the most severe of the statuses: Fail, then Unknown, then
+// Warn, then OK. Unknown ranks above Warn because a check that could not look
+// may be hiding a failure.
+func Worst(statuses ...Status) Status {
+	w := OK
+	for _, s := range statuses {
+		if s > w {
+			w = s
+		}
+	}
+	return w
+}
+
+// Finding is one anomaly found by a check.
+type Finding struct {
+	// Fingerprint identifies the anomaly across runs: the check, the object
+	// and the reason, never a timestamp or a pod's random suffix. Two runs
+	// that see the same problem produce the same fingerprint; that is what
+	// makes "this happened again" answerable.
+	Fingerprint string `json:"fingerprint"`
+	// Severity is Warn or Fail.
+	Severity Status `json:"severity"`
+	// Object is what the finding is about, e.g. "Deployment shop/api".
+	Object string `json:"object,omitempty"`
+	// Title is one line: what is wrong.
+	Title string `json:"title"`
+	// Detail is a few lines of evidence (a sample log line, a reason).
+	Detail string `json:"detail,omitempty"`
+	// Count is how many times the anomaly was seen (log lines, alerts,
+	// pods), when that is meaningful; zero otherwise.
+	Count int `json:"count,omitempty"`
+	// Link points at where to look next (Grafana, Alertmanager, logs).
+	Link string `json:"link,omitempty"`
+}
+
+// Result is what a check reports.
+type Result struct {
+	Check    string        `json:"check"`
+	Status   Status        `json:"status"`
+	Summary  string        `json:"summary"`
+	Findings []Finding     `json:"findings"`
+	Duration time.Duration `json:"-"`
+}
+
+// MarshalJSON adds durationMs and keeps findings an array (never null), so
+// the JSON schema is stable for consumers.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	out := struct {
+		plain
+		DurationMS int64 `json:"durationMs"`
+	}{plain(r), r.Duration.Milliseconds()}
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	return json.Marshal(out)
+}
+
+// Fingerprint builds a stable finding fingerprint from the check name and the
+// parts that identify the object and the reason. Parts are joined with "/"
+// after trimming; empty parts are kept as "-" so that positions stay stable.
+func Fingerprint(check string, parts ...string) string {
+	var b strings.Builder
+	b.WriteString(check)
+	for _, p := range parts {
+		b.WriteByte('/')
+		p = strings.TrimSpace(p)
+		if p == "" {
+			p = "-"
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// Summarize computes a result's status from its findings: the worst finding
+// severity, or OK when there are none. Checks use it so that status and
+// findings never disagree.
+func Summarize(findings []Finding) Status {
+	s := OK
+	for _, f := range findings {
+		s = Worst(s, f.Severity)
+	}
+	return s
+}
+
+// UnknownResult is the result of a check that could not look.
+func UnknownResult(reason string) Result {
+	return Result{Status: Unknown, Summary: reason}
+}

@@ -1,0 +1,139 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// ErrCheckTimeout is the cause of a check's context when its own deadline
+// passes.
+var ErrCheckTimeout = errors.New("check deadline exceeded")
+
+// Timed is implemented by checks that want a deadline other than the
+// Runner's default.
+type Timed interface {
+	Timeout() time.Duration
+}
+
+// Runner runs checks concurrently, each under its own deadline.
+type Runner struct {
+	// Timeout is the deadline of a check that does not implement Timed.
+	Timeout time.Duration
+	// Logger receives one line per check; nil means no logging.
+	Logger *zap.Logger
+}
+
+// NewRunner returns a Runner with the given default per-check timeout.
+func NewRunner(timeout time.Duration, logger *zap.Logger) *Runner {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	return &Runner{Timeout: timeout, Logger: logger}
+}
+
+// Run runs every check concurrently and returns their results in the order
+// of checks. Every check reports: one that errors reports what it says, one
+// that panics or outlives its deadline reports Unknown with the reason.
+//
+// progress, if not nil, is called once per check as soon as its result is
+// known (from Run's goroutine, never concurrently), so a caller can show
+// results as they arrive. Run returns when every check has reported; when ctx
+// is cancelled, checks still running report Unknown at once.
+func (r *Runner) Run(ctx context.Context, checks []Check, progress func(Result)) []Result {
+	logger := r.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	type indexed struct {
+		i int
+		r Result
+	}
+	done := make(chan indexed)
+	for i, c := range checks {
+		timeout := r.Timeout
+		if t, ok := c.(Timed); ok && t.Timeout() > 0 {
+			timeout = t.Timeout()
+		}
+		go func() {
+			start := time.Now()
+			res := runWithDeadline(ctx, c, timeout, logger)
+			res.Check = c.Name()
+			res.Duration = time.Since(start)
+			done <- indexed{i, res}
+		}()
+	}
+
+	results := make([]Result, len(checks))
+	for range checks {
+		d := <-done
+		results[d.i] = d.r
+		logger.Info("check finished",
+			zap.String("check", d.r.Check),
+			zap.Stringer("status", d.r.Status),
+			zap.Int("findings", len(d.r.Findings)),
+			zap.Duration("duration", d.r.Duration))
+		if progress != nil {
+			progress(d.r)
+		}
+	}
+	return results
+}
+
+// runWithDeadline runs c under its own deadline. It returns when c returns or
+// when the deadline passes, whichever is first: a check that ignores its
+// context is abandoned (its goroutine finishes in the background and its late
+// result is dropped) and reports Unknown with the reason.
+func runWithDeadline(parent context.Context, c Check, timeout time.Duration, logger *zap.Logger) Result {
+	ctx, cancel := context.WithTimeoutCause(parent, timeout, fmt.Errorf("%w after %s", ErrCheckTimeout, timeout))
+	defer cancel()
+	out := make(chan Result, 1) // buffered: a late check must not block forever
+	go func() { out <- runOne(ctx, c, logger) }()
+	select {
+	case res := <-out:
+		return res
+	case <-ctx.Done():
+		// Prefer a result delivered at the same instant.
+		select {
+		case res := <-out:
+			return res
+		default:
+		}
+		return UnknownResult(stopReason(context.Cause(ctx)))
+	}
+}
+
+// runOne runs a check, turning a panic into an Unknown result.
+func runOne(ctx context.Context, c Check, logger *zap.Logger) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			logger.Error("check panicked", zap.String("check", c.Name()),
+				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			res = UnknownResult(fmt.Sprintf("check panicked: %v", p))
+		}
+	}()
+	res = c.Run(ctx)
+	if res.Status == Unknown || ctx.Err() == nil {
+		return res
+	}
+	// The check returned after its deadline with whatever it had: it may
+	// be incomplete, so it cannot claim OK, and the summary says why.
+	if res.Status == OK {
+		res.Status = Unknown
+	}
+	res.Summary = stopReason(context.Cause(ctx)) + "; " + res.Summary
+	return res
+}
+
+// stopReason says why a check's context ended: its own deadline, or the
+// whole checklist being cancelled.
+func stopReason(cause error) string {
+	if errors.Is(cause, ErrCheckTimeout) {
+		return "timed out: " + cause.Error()
+	}
+	return "checklist cancelled: " + cause.Error()
+}
