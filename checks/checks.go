@@ -166,3 +166,38 @@ func Summarize(findings []Finding) Status {
 func UnknownResult(reason string) Result {
 	return Result{Status: Unknown, Summary: reason}
 }
+
+// ReportSchemaVersion is the version of the JSON form of Report. It changes
+// only when a field is removed or changes meaning; adding fields does not.
+const ReportSchemaVersion = 1
+
+// Report is one run of the checklist against one environment: what the
+// terminal prints, what `--output json` emits and what the bot posts.
+type Report struct {
+	SchemaVersion int       `json:"schemaVersion"`
+	Environment   string    `json:"environment"`
+	StartedAt     time.Time `json:"startedAt"`
+	FinishedAt    time.Time `json:"finishedAt"`
+	Status        Status    `json:"status"`
+	Results       []Result  `json:"checks"`
+}
+
+// NewReport assembles a report from results; its Status is the worst of
+// theirs.
+func NewReport(env string, started, finished time.Time, results []Result) Report {
+	st := OK
+	for _, r := range results {
+		st = Worst(st, r.Status)
+	}
+	if results == nil {
+		results = []Result{}
+	}
+	return Report{
+		SchemaVersion: ReportSchemaVersion,
+		Environment:   env,
+		StartedAt:     started.UTC(),
+		FinishedAt:    finished.UTC(),
+		Status:        st,
+		Results:       results,
+	}
+}

@@ -24,16 +24,23 @@ type Timed interface {
 type Runner struct {
 	// Timeout is the deadline of a check that does not implement Timed.
 	Timeout time.Duration
+	// Grace is how long a check whose deadline has passed may still take to
+	// return what it has. A check that honours its context returns at once
+	// with its partial findings; one that does not is abandoned after Grace.
+	Grace time.Duration
 	// Logger receives one line per check; nil means no logging.
 	Logger *zap.Logger
 }
+
+// DefaultGrace is the Grace of a Runner made by NewRunner.
+const DefaultGrace = 2 * time.Second
 
 // NewRunner returns a Runner with the given default per-check timeout.
 func NewRunner(timeout time.Duration, logger *zap.Logger) *Runner {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &Runner{Timeout: timeout, Logger: logger}
+	return &Runner{Timeout: timeout, Grace: DefaultGrace, Logger: logger}
 }
 
 // Run runs every check concurrently and returns their results in the order
@@ -61,9 +68,12 @@ func (r *Runner) Run(ctx context.Context, checks []Check, progress func(Result))
 		}
 		go func() {
 			start := time.Now()
-			res := runWithDeadline(ctx, c, timeout, logger)
+			res := runWithDeadline(ctx, c, timeout, r.Grace, logger)
 			res.Check = c.Name()
 			res.Duration = time.Since(start)
+			if res.Status == Unknown && res.Summary == "" {
+				res.Summary = "check reported no reason"
+			}
 			done <- indexed{i, res}
 		}()
 	}
@@ -84,11 +94,11 @@ func (r *Runner) Run(ctx context.Context, checks []Check, progress func(Result))
 	return results
 }
 
-// runWithDeadline runs c under its own deadline. It returns when c returns or
-// when the deadline passes, whichever is first: a check that ignores its
+// runWithDeadline runs c under its own deadline. It returns when c returns,
+// or grace after the deadline, whichever is first: a check that ignores its
 // context is abandoned (its goroutine finishes in the background and its late
 // result is dropped) and reports Unknown with the reason.
-func runWithDeadline(parent context.Context, c Check, timeout time.Duration, logger *zap.Logger) Result {
+func runWithDeadline(parent context.Context, c Check, timeout, grace time.Duration, logger *zap.Logger) Result {
 	ctx, cancel := context.WithTimeoutCause(parent, timeout, fmt.Errorf("%w after %s", ErrCheckTimeout, timeout))
 	defer cancel()
 	out := make(chan Result, 1) // buffered: a late check must not block forever
@@ -97,12 +107,14 @@ func runWithDeadline(parent context.Context, c Check, timeout time.Duration, log
 	case res := <-out:
 		return res
 	case <-ctx.Done():
-		// Prefer a result delivered at the same instant.
-		select {
-		case res := <-out:
-			return res
-		default:
-		}
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case res := <-out:
+		return res
+	case <-t.C:
+		logger.Warn("check ignored its deadline; abandoned", zap.String("check", c.Name()))
 		return UnknownResult(stopReason(context.Cause(ctx)))
 	}
 }

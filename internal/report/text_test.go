@@ -1,0 +1,96 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/checks"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+func sampleReport() checks.Report {
+	start := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	return checks.NewReport("prod", start, start.Add(1834*time.Millisecond), []checks.Result{
+		{Check: "pods", Status: checks.Fail, Summary: "142 pods in shop: 2 problems", Duration: 412 * time.Millisecond,
+			Findings: []checks.Finding{
+				{Fingerprint: "pods/shop/Deployment/api/api/CrashLoopBackOff", Severity: checks.Fail,
+					Title:  "Deployment shop/api: 3/3 pods in CrashLoopBackOff (container api)",
+					Detail: "back-off 5m0s restarting failed container=api\npods: api-7d9f8c6b5-x2x9q, api-7d9f8c6b5-k8s7d, api-7d9f8c6b5-pq2mn",
+					Count:  3},
+				{Fingerprint: "pods/shop/StatefulSet/db/-/NotReady", Severity: checks.Warn,
+					Title: "StatefulSet shop/db: 1/3 replicas ready"},
+			}},
+		{Check: "logs", Status: checks.Warn, Summary: "38 containers, 1.2 GB read: 1 error signature", Duration: 1834 * time.Millisecond,
+			Findings: []checks.Finding{
+				{Fingerprint: "logs/shop/Deployment/web/web/x", Severity: checks.Warn,
+					Title:  "web: 12× ERROR payment failed for order N",
+					Detail: "line 1\nline 2\nline 3\nline 4\x1b[2J\nline 5",
+					Link:   "https://kibana.example.com/app/discover#/?q=web"},
+			}},
+		{Check: "alerts", Status: checks.Unknown, Summary: "alertmanager http://127.0.0.1:9093: connection refused", Duration: 3 * time.Millisecond},
+		{Check: "metrics", Status: checks.OK, Summary: "6 queries: all within thresholds", Duration: 220 * time.Millisecond},
+	})
+}
+
+func TestWriteTextGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		color bool
+	}{{"report.golden", false}, {"report-color.golden", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteText(&buf, sampleReport(), TextOptions{Color: tc.color}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, buf.Bytes())
+		})
+	}
+}
+
+func TestWriteJSONGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.json.golden", buf.Bytes())
+}
+
+func TestCleanStripsTerminalEscapes(t *testing.T) {
+	tests := map[string]string{
+		"plain text\twith tab":   "plain text\twith tab",
+		"evil \x1b[2J\x1b[H cls": "evil \uFFFD[2J\uFFFD[H cls",
+		"bell\a and \r return":   "bell\uFFFD and \uFFFD return",
+		"bad utf8 \xff here":     "bad utf8 \uFFFD here",
+		"unicode ✓ fine":         "unicode ✓ fine",
+	}
+	for in, want := range tests {
+		if got := Clean(in); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run with -update if the change is intended):\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+}
