@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"go.uber.org/zap"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the schema's migration set (goose SQL files), the same for
+// every backend.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists
+	}
+	return sub
+}
+
+// Migrate brings the schema of db up to date. Extra options go to goose (the
+// PostgreSQL backend adds a session locker, so replicas starting together
+// migrate one at a time).
+func Migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, logger *zap.Logger, opts ...goose.ProviderOption) error {
+	opts = append([]goose.ProviderOption{
+		goose.WithLogger(gooseLogger{logger.Sugar()}),
+		goose.WithDisableGlobalRegistry(true),
+	}, opts...)
+	p, err := goose.NewProvider(dialect, db, Migrations(), opts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate the schema: %w", err)
+	}
+	for _, r := range results {
+		logger.Info("schema migrated", zap.Int64("version", r.Source.Version),
+			zap.String("file", r.Source.Path), zap.Duration("took", r.Duration))
+	}
+	return nil
+}
+
+// gooseLogger routes goose's messages to zap. goose calls Fatalf only from
+// its command-line helpers, never from a Provider; it is logged, not fatal.
+type gooseLogger struct{ l *zap.SugaredLogger }
+
+func (g gooseLogger) Printf(format string, v ...any) { g.l.Debugf(format, v...) }
+func (g gooseLogger) Fatalf(format string, v ...any) { g.l.Errorf(format, v...) }

@@ -1,0 +1,169 @@
+// Package store is the persistence shared by opsbot's database backends:
+// the one migration set (goose, embedded) and an implementation of
+// triage.Store over database/sql that store/sqlite and store/postgres
+// parameterise with a Dialect. The SQL is written once, portable to both:
+// $N placeholders (which SQLite also accepts), BIGINT Unix-nanosecond times,
+// ids from a counter table.
+//
+// # Guarantees
+//
+// Every write is one transaction: it locks the anomaly (SELECT ... FOR UPDATE
+// in PostgreSQL; SQLite's write transactions, BEGIN IMMEDIATE on a single
+// connection, already exclude each other), checks the idempotency key
+// against the timeline, updates the anomaly with a version guard (WHERE
+// version = the version read) and appends one timeline entry whose Seq is the
+// new version. A unique index on the timeline's idempotency keys, and a
+// partial unique index allowing one open anomaly per (environment,
+// fingerprint), back the checks up: a transaction that trips one is run again
+// from the start, and then sees what the other wrote.
+//
+// Times are stored as Unix nanoseconds; values returned by the store are in
+// UTC with no monotonic reading, so a value returned by a write equals
+// (reflect.DeepEqual) the same anomaly read back later.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/triage"
+)
+
+// Operation names, passed to the WithBeforeCommit hook.
+const (
+	OpOpenAnomaly    = "open_anomaly"
+	OpLinkThread     = "link_thread"
+	OpDecide         = "decide"
+	OpRecordSighting = "record_sighting"
+	OpEscalate       = "escalate"
+)
+
+// Dialect is what differs between the backends.
+type Dialect struct {
+	// Name is for logs and errors: "sqlite", "postgres".
+	Name string
+	// ForUpdate is appended to the SELECT that reads the row a write
+	// transaction is about to change: " FOR UPDATE" for PostgreSQL, "" for
+	// SQLite.
+	ForUpdate string
+	// IsUniqueViolation reports a unique-constraint violation.
+	IsUniqueViolation func(error) bool
+	// IsTransient reports an error after which the whole transaction may be
+	// run again: serialization failure, deadlock, busy database.
+	IsTransient func(error) bool
+}
+
+// Option configures a DB.
+type Option func(*options)
+
+type options struct {
+	now          func() time.Time
+	beforeCommit func(ctx context.Context, op string) error
+}
+
+// WithClock sets the clock used for the times the store stamps itself (the
+// thread_linked entry). Default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// WithBeforeCommit sets a function run inside every write transaction, after
+// its writes and just before COMMIT, with the operation's name (OpDecide...).
+// If it returns an error, or cancels the transaction's context, the
+// transaction is rolled back. It exists for fault-injection tests (a crash
+// mid-transaction); production code does not set it.
+func WithBeforeCommit(fn func(ctx context.Context, op string) error) Option {
+	return func(o *options) { o.beforeCommit = fn }
+}
+
+// DB implements triage.Store on database/sql. Backends embed it.
+type DB struct {
+	write *sql.DB // write transactions
+	read  *sql.DB // reads outside transactions
+	d     Dialect
+	log   *zap.Logger
+	opts  options
+}
+
+// New returns a store writing through write and reading through read (which
+// may be the same pool); logger may be nil. The schema must be migrated (Migrate). New does
+// not take ownership of the pools: the backend closes them.
+func New(write, read *sql.DB, d Dialect, logger *zap.Logger, opts ...Option) *DB {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &DB{write: write, read: read, d: d, log: logger, opts: o}
+}
+
+// maxAttempts bounds how many times a transaction that raced another is run.
+const maxAttempts = 5
+
+// errRetry: the transaction found that another changed what it read (the
+// version guard); run it again.
+var errRetry = errors.New("concurrent update")
+
+// inTx runs fn in a write transaction, again if it raced another one.
+func (s *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = s.tryTx(ctx, op, fn)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			// Drivers report an interrupted statement variously ("bad
+			// connection", "transaction has already been committed or rolled
+			// back"); say why it was interrupted.
+			if !errors.Is(err, ctx.Err()) {
+				err = fmt.Errorf("%w: %w", ctx.Err(), err)
+			}
+			return err
+		}
+		unique := s.d.IsUniqueViolation(err)
+		if !unique && !errors.Is(err, errRetry) && !s.d.IsTransient(err) {
+			return err
+		}
+		if attempt == maxAttempts {
+			if unique || errors.Is(err, errRetry) {
+				err = fmt.Errorf("%w: %v", triage.ErrConflict, err)
+			}
+			break
+		}
+		s.log.Debug("transaction raced another; running it again",
+			zap.String("op", op), zap.Int("attempt", attempt), zap.Error(err))
+	}
+	return fmt.Errorf("after %d attempts: %w", maxAttempts, err)
+}
+
+func (s *DB) tryTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback() // already rolled back if ctx is done
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if s.opts.beforeCommit != nil {
+		if err = s.opts.beforeCommit(ctx, op); err != nil {
+			return err
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

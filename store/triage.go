@@ -1,0 +1,533 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/opsbot/opsbot/triage"
+)
+
+var _ triage.Store = (*DB)(nil)
+
+const anomalyColumns = `id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
+	channel, thread_ts, state, escalated_at, version, seen_count, last_seen_at,
+	decision, conclusion, five_whys, ticket, users_affected, outage, to_collect, dashboard,
+	decided_by, decided_at`
+
+// nanos and fromNanos convert times to and from their stored form.
+func nanos(t time.Time) int64         { return t.UnixNano() }
+func fromNanos(n int64) time.Time     { return time.Unix(0, n).UTC() }
+func roundTrip(t time.Time) time.Time { return fromNanos(nanos(t)) }
+
+func nullNanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: nanos(t), Valid: true}
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAnomaly(sc scanner) (triage.Anomaly, error) {
+	var (
+		a                      triage.Anomaly
+		r                      triage.DecisionRecord
+		source, state          string
+		openedAt, lastSeenAt   int64
+		escalatedAt, decidedAt sql.NullInt64
+		decision               sql.NullString
+	)
+	err := sc.Scan(&a.ID, &a.Environment, &a.Fingerprint, &a.Title, &a.Detail, &a.Link, &source, &a.OpenedBy, &openedAt,
+		&a.Channel, &a.ThreadTS, &state, &escalatedAt, &a.Version, &a.SeenCount, &lastSeenAt,
+		&decision, &r.Conclusion, &r.FiveWhys, &r.Ticket, &r.UsersAffected, &r.Outage, &r.ToCollect, &r.Dashboard,
+		&r.DecidedBy, &decidedAt)
+	if err != nil {
+		return triage.Anomaly{}, err
+	}
+	a.Source, a.State = triage.Source(source), triage.State(state)
+	a.OpenedAt, a.LastSeenAt = fromNanos(openedAt), fromNanos(lastSeenAt)
+	if escalatedAt.Valid {
+		a.EscalatedAt = fromNanos(escalatedAt.Int64)
+	}
+	if decision.Valid {
+		if r.Decision, err = triage.ParseDecision(decision.String); err != nil {
+			return triage.Anomaly{}, fmt.Errorf("anomaly %d: %w", a.ID, err)
+		}
+		r.DecidedAt = fromNanos(decidedAt.Int64)
+		a.Decision = &r
+	}
+	return a, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// getAnomaly reads one anomaly; with lock, it also locks its row until the
+// end of the transaction.
+func (s *DB) getAnomaly(ctx context.Context, q querier, id int64, lock bool) (triage.Anomaly, error) {
+	query := `SELECT ` + anomalyColumns + ` FROM anomalies WHERE id = $1`
+	if lock {
+		query += s.d.ForUpdate
+	}
+	a, err := scanAnomaly(q.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return triage.Anomaly{}, fmt.Errorf("anomaly %d: %w", id, triage.ErrNotFound)
+	}
+	if err != nil {
+		return triage.Anomaly{}, fmt.Errorf("read anomaly %d: %w", id, err)
+	}
+	return a, nil
+}
+
+func (s *DB) findOpen(ctx context.Context, q querier, env, fingerprint string) (triage.Anomaly, error) {
+	a, err := scanAnomaly(q.QueryRowContext(ctx, `SELECT `+anomalyColumns+` FROM anomalies
+		WHERE environment = $1 AND fingerprint = $2 AND state = 'open'`, env, fingerprint))
+	if errors.Is(err, sql.ErrNoRows) {
+		return triage.Anomaly{}, fmt.Errorf("open anomaly %s %s: %w", env, fingerprint, triage.ErrNotFound)
+	}
+	if err != nil {
+		return triage.Anomaly{}, fmt.Errorf("find open anomaly: %w", err)
+	}
+	return a, nil
+}
+
+// keyUse is where an idempotency key was used.
+type keyUse struct {
+	anomalyID int64
+	kind      triage.Kind
+}
+
+// keyUsed looks the key up on the timeline.
+func keyUsed(ctx context.Context, tx *sql.Tx, key string) (keyUse, bool, error) {
+	if key == "" {
+		return keyUse{}, false, nil
+	}
+	var u keyUse
+	err := tx.QueryRowContext(ctx, `SELECT anomaly_id, kind FROM timeline WHERE idempotency_key = $1`, key).
+		Scan(&u.anomalyID, &u.kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return keyUse{}, false, nil
+	}
+	if err != nil {
+		return keyUse{}, false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	return u, true, nil
+}
+
+// replay checks a used key against the operation being repeated: the same
+// anomaly (id 0: any) and one of the kinds it writes.
+func replay(u keyUse, key string, id int64, kinds ...triage.Kind) error {
+	if id == 0 || u.anomalyID == id {
+		for _, k := range kinds {
+			if u.kind == k {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: idempotency key %q was already used for a %s entry of anomaly %d",
+		triage.ErrConflict, key, u.kind, u.anomalyID)
+}
+
+// checkNoOtherOpen returns ErrConflict if an anomaly other than a with a's
+// fingerprint is open: a cannot be reopened.
+func (s *DB) checkNoOtherOpen(ctx context.Context, tx *sql.Tx, a triage.Anomaly) error {
+	other, err := s.findOpen(ctx, tx, a.Environment, a.Fingerprint)
+	switch {
+	case errors.Is(err, triage.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case other.ID == a.ID:
+		return nil
+	}
+	return fmt.Errorf("%w: anomaly %d cannot be reopened: anomaly %d with the same fingerprint is open",
+		triage.ErrConflict, a.ID, other.ID)
+}
+
+// appendEntry adds e to the timeline.
+func appendEntry(ctx context.Context, tx *sql.Tx, e triage.TimelineEntry) error {
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return fmt.Errorf("encode timeline data: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO timeline
+		(anomaly_id, seq, occurred_at, actor, kind, data, idempotency_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.AnomalyID, e.Seq, nanos(e.At), e.Actor, string(e.Kind), string(data), nullString(e.IdempotencyKey))
+	if err != nil {
+		return fmt.Errorf("append to the timeline: %w", err)
+	}
+	return nil
+}
+
+// oneRow turns "the version guard matched no row" into errRetry.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("update anomaly: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update anomaly: %w", err)
+	}
+	if n != 1 {
+		return errRetry
+	}
+	return nil
+}
+
+// OpenAnomaly implements triage.Store.
+func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (triage.Anomaly, bool, error) {
+	a := in.Normalized()
+	if err := errors.Join(a.Validate(), triage.ValidateIdempotencyKey(key)); err != nil {
+		return triage.Anomaly{}, false, err
+	}
+	a.OpenedAt = roundTrip(a.OpenedAt)
+	var (
+		out     triage.Anomaly
+		created bool
+	)
+	err := s.inTx(ctx, OpOpenAnomaly, func(tx *sql.Tx) error {
+		// Lock the id counter first: openings are serialized, and the checks
+		// below see every anomaly committed before.
+		var last int64
+		if err := tx.QueryRowContext(ctx,
+			`SELECT last_id FROM id_counters WHERE name = 'anomalies'`+s.d.ForUpdate).Scan(&last); err != nil {
+			return fmt.Errorf("read the anomaly id counter: %w", err)
+		}
+		if u, ok, err := keyUsed(ctx, tx, key); err != nil {
+			return err
+		} else if ok {
+			if err := replay(u, key, 0, triage.KindOpened); err != nil {
+				return err
+			}
+			out, err = s.getAnomaly(ctx, tx, u.anomalyID, false)
+			created = true
+			return err
+		}
+		existing, err := s.findOpen(ctx, tx, a.Environment, a.Fingerprint)
+		if err == nil {
+			out, created = existing, false
+			return nil
+		}
+		if !errors.Is(err, triage.ErrNotFound) {
+			return err
+		}
+
+		n := a
+		n.ID, n.State, n.Version, n.SeenCount, n.LastSeenAt = last+1, triage.Open, 1, 1, a.OpenedAt
+		if _, err := tx.ExecContext(ctx, `UPDATE id_counters SET last_id = $1 WHERE name = 'anomalies'`, n.ID); err != nil {
+			return fmt.Errorf("advance the anomaly id counter: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO anomalies
+			(id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
+			 state, version, seen_count, last_seen_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			n.ID, n.Environment, n.Fingerprint, n.Title, n.Detail, n.Link, string(n.Source), n.OpenedBy,
+			nanos(n.OpenedAt), string(n.State), n.Version, n.SeenCount, nanos(n.LastSeenAt)); err != nil {
+			return fmt.Errorf("insert anomaly: %w", err)
+		}
+		if err := appendEntry(ctx, tx, triage.TimelineEntry{AnomalyID: n.ID, Seq: 1, At: n.OpenedAt,
+			Actor: n.OpenedBy, Kind: triage.KindOpened, IdempotencyKey: key}); err != nil {
+			return err
+		}
+		out, created = n, true
+		return nil
+	})
+	if err != nil {
+		return triage.Anomaly{}, false, fmt.Errorf("open anomaly: %w", err)
+	}
+	return out, created, nil
+}
+
+// change runs a write on one existing anomaly: lock it, handle a repeated
+// key, then let apply compute the new anomaly and the entry to append (apply
+// returns ok false for "nothing to change"), and write both.
+func (s *DB) change(ctx context.Context, op string, id int64, key string, kinds []triage.Kind,
+	apply func(tx *sql.Tx, a triage.Anomaly) (n triage.Anomaly, e triage.TimelineEntry, ok bool, err error),
+	update func(tx *sql.Tx, n triage.Anomaly, oldVersion int64) error,
+) (triage.Anomaly, error) {
+	var out triage.Anomaly
+	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+		a, err := s.getAnomaly(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if u, ok, err := keyUsed(ctx, tx, key); err != nil {
+			return err
+		} else if ok {
+			if err := replay(u, key, id, kinds...); err != nil {
+				return err
+			}
+			out = a
+			return nil
+		}
+		n, e, ok, err := apply(tx, a)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			out = a
+			return nil
+		}
+		n.Version = a.Version + 1
+		if err := update(tx, n, a.Version); err != nil {
+			return err
+		}
+		e.AnomalyID, e.Seq, e.IdempotencyKey = id, n.Version, key
+		if err := appendEntry(ctx, tx, e); err != nil {
+			return err
+		}
+		out = n
+		return nil
+	})
+	return out, err
+}
+
+// LinkThread implements triage.Store.
+func (s *DB) LinkThread(ctx context.Context, id int64, channel, threadTS, key string) (triage.Anomaly, error) {
+	channel, threadTS = triage.CleanText(channel), triage.CleanText(threadTS)
+	if err := errors.Join(triage.ValidateThread(channel, threadTS), triage.ValidateIdempotencyKey(key)); err != nil {
+		return triage.Anomaly{}, err
+	}
+	at := roundTrip(s.opts.now())
+	a, err := s.change(ctx, OpLinkThread, id, key, []triage.Kind{triage.KindThreadLinked},
+		func(_ *sql.Tx, a triage.Anomaly) (triage.Anomaly, triage.TimelineEntry, bool, error) {
+			if a.Channel == channel && a.ThreadTS == threadTS {
+				return a, triage.TimelineEntry{}, false, nil
+			}
+			e := triage.TimelineEntry{At: at, Actor: triage.ActorBot, Kind: triage.KindThreadLinked,
+				Data: triage.TimelineData{Channel: channel, ThreadTS: threadTS,
+					PreviousChannel: a.Channel, PreviousThreadTS: a.ThreadTS}}
+			a.Channel, a.ThreadTS = channel, threadTS
+			return a, e, true, nil
+		},
+		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
+			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET channel = $1, thread_ts = $2, version = $3
+				WHERE id = $4 AND version = $5`, n.Channel, n.ThreadTS, n.Version, n.ID, old))
+		})
+	if err != nil {
+		return triage.Anomaly{}, fmt.Errorf("link thread of anomaly %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// Decide implements triage.Store.
+func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, key string) (triage.Anomaly, error) {
+	rec = rec.Normalized()
+	if err := errors.Join(rec.Validate(), triage.ValidateIdempotencyKey(key)); err != nil {
+		return triage.Anomaly{}, err
+	}
+	rec.DecidedAt = roundTrip(rec.DecidedAt)
+	a, err := s.change(ctx, OpDecide, id, key, []triage.Kind{triage.KindDecided, triage.KindDecisionChanged},
+		func(tx *sql.Tx, a triage.Anomaly) (triage.Anomaly, triage.TimelineEntry, bool, error) {
+			state := triage.StateFor(rec.Decision, false)
+			if state == triage.Open && a.State == triage.Closed {
+				if err := s.checkNoOtherOpen(ctx, tx, a); err != nil {
+					return a, triage.TimelineEntry{}, false, err
+				}
+			}
+			r := rec
+			e := triage.TimelineEntry{At: rec.DecidedAt, Actor: rec.DecidedBy, Kind: triage.KindDecided,
+				Data: triage.TimelineData{Decision: &r}}
+			if a.Decision != nil {
+				e.Kind, e.Data.Previous = triage.KindDecisionChanged, a.Decision.Decision
+			}
+			current := rec
+			a.Decision, a.State, a.EscalatedAt = &current, state, time.Time{}
+			return a, e, true, nil
+		},
+		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
+			r := n.Decision
+			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET
+				state = $1, escalated_at = NULL, version = $2,
+				decision = $3, conclusion = $4, five_whys = $5, ticket = $6, users_affected = $7,
+				outage = $8, to_collect = $9, dashboard = $10, decided_by = $11, decided_at = $12
+				WHERE id = $13 AND version = $14`,
+				string(n.State), n.Version,
+				r.Decision.String(), r.Conclusion, r.FiveWhys, r.Ticket, r.UsersAffected,
+				r.Outage, r.ToCollect, r.Dashboard, r.DecidedBy, nanos(r.DecidedAt),
+				n.ID, old))
+		})
+	if err != nil {
+		return triage.Anomaly{}, fmt.Errorf("decide anomaly %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// Escalate implements triage.Store.
+func (s *DB) Escalate(ctx context.Context, id int64, esc triage.Escalation, key string) (triage.Anomaly, error) {
+	esc = esc.Normalized()
+	if err := errors.Join(esc.Validate(), triage.ValidateIdempotencyKey(key)); err != nil {
+		return triage.Anomaly{}, err
+	}
+	esc.At = roundTrip(esc.At)
+	a, err := s.change(ctx, OpEscalate, id, key, []triage.Kind{triage.KindEscalated},
+		func(tx *sql.Tx, a triage.Anomaly) (triage.Anomaly, triage.TimelineEntry, bool, error) {
+			if a.State == triage.Closed {
+				if err := s.checkNoOtherOpen(ctx, tx, a); err != nil {
+					return a, triage.TimelineEntry{}, false, err
+				}
+			}
+			e := triage.TimelineEntry{At: esc.At, Actor: esc.Actor, Kind: triage.KindEscalated,
+				Data: triage.TimelineData{Reason: esc.Reason}}
+			a.State, a.EscalatedAt = triage.Open, esc.At
+			return a, e, true, nil
+		},
+		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
+			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET state = $1, escalated_at = $2, version = $3
+				WHERE id = $4 AND version = $5`, string(n.State), nanos(n.EscalatedAt), n.Version, n.ID, old))
+		})
+	if err != nil {
+		return triage.Anomaly{}, fmt.Errorf("escalate anomaly %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// RecordSighting implements triage.Store.
+func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, at time.Time, key string) (triage.Anomaly, bool, error) {
+	env, fingerprint, at = triage.CleanText(env), triage.CleanText(fingerprint), at.UTC()
+	if err := errors.Join(triage.ValidateSighting(env, fingerprint, at), triage.ValidateIdempotencyKey(key)); err != nil {
+		return triage.Anomaly{}, false, err
+	}
+	at = roundTrip(at)
+	var (
+		out   triage.Anomaly
+		found bool
+	)
+	err := s.inTx(ctx, OpRecordSighting, func(tx *sql.Tx) error {
+		out, found = triage.Anomaly{}, false
+		// The open anomaly of the fingerprint, or else the latest one.
+		a, err := scanAnomaly(tx.QueryRowContext(ctx, `SELECT `+anomalyColumns+` FROM anomalies
+			WHERE environment = $1 AND fingerprint = $2
+			ORDER BY CASE WHEN state = 'open' THEN 0 ELSE 1 END, id DESC
+			LIMIT 1`+s.d.ForUpdate, env, fingerprint))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find anomaly: %w", err)
+		}
+		if u, ok, err := keyUsed(ctx, tx, key); err != nil {
+			return err
+		} else if ok {
+			if err := replay(u, key, 0, triage.KindSeenAgain); err != nil {
+				return err
+			}
+			if u.anomalyID != a.ID {
+				if a, err = s.getAnomaly(ctx, tx, u.anomalyID, false); err != nil {
+					return err
+				}
+				if a.Environment != env || a.Fingerprint != fingerprint {
+					return fmt.Errorf("%w: idempotency key %q was already used for a sighting of anomaly %d",
+						triage.ErrConflict, key, a.ID)
+				}
+			}
+			out, found = a, true
+			return nil
+		}
+		old := a.Version
+		a.Version++
+		a.SeenCount++
+		if at.After(a.LastSeenAt) {
+			a.LastSeenAt = at
+		}
+		if err := oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET seen_count = $1, last_seen_at = $2, version = $3
+			WHERE id = $4 AND version = $5`, a.SeenCount, nanos(a.LastSeenAt), a.Version, a.ID, old)); err != nil {
+			return err
+		}
+		if err := appendEntry(ctx, tx, triage.TimelineEntry{AnomalyID: a.ID, Seq: a.Version, At: at,
+			Actor: triage.ActorChecklist, Kind: triage.KindSeenAgain,
+			Data: triage.TimelineData{SeenCount: a.SeenCount}, IdempotencyKey: key}); err != nil {
+			return err
+		}
+		out, found = a, true
+		return nil
+	})
+	if err != nil {
+		return triage.Anomaly{}, false, fmt.Errorf("record sighting of %s %s: %w", env, fingerprint, err)
+	}
+	return out, found, nil
+}
+
+// Get implements triage.Store.
+func (s *DB) Get(ctx context.Context, id int64) (triage.Anomaly, error) {
+	return s.getAnomaly(ctx, s.read, id, false)
+}
+
+// FindOpen implements triage.Store.
+func (s *DB) FindOpen(ctx context.Context, env, fingerprint string) (triage.Anomaly, error) {
+	return s.findOpen(ctx, s.read, env, fingerprint)
+}
+
+// ListOpen implements triage.Store.
+func (s *DB) ListOpen(ctx context.Context, env string) ([]triage.Anomaly, error) {
+	query, args := `SELECT `+anomalyColumns+` FROM anomalies WHERE state = 'open' ORDER BY opened_at, id`, []any(nil)
+	if env != "" {
+		query = `SELECT ` + anomalyColumns + ` FROM anomalies WHERE state = 'open' AND environment = $1
+			ORDER BY opened_at, id`
+		args = []any{env}
+	}
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list open anomalies: %w", err)
+	}
+	defer rows.Close()
+	var out []triage.Anomaly
+	for rows.Next() {
+		a, err := scanAnomaly(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list open anomalies: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list open anomalies: %w", err)
+	}
+	return out, nil
+}
+
+// Timeline implements triage.Store.
+func (s *DB) Timeline(ctx context.Context, id int64) ([]triage.TimelineEntry, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT anomaly_id, seq, occurred_at, actor, kind, data, idempotency_key
+		FROM timeline WHERE anomaly_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of anomaly %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []triage.TimelineEntry
+	for rows.Next() {
+		var (
+			e    triage.TimelineEntry
+			at   int64
+			kind string
+			data string
+			key  sql.NullString
+		)
+		if err := rows.Scan(&e.AnomalyID, &e.Seq, &at, &e.Actor, &kind, &data, &key); err != nil {
+			return nil, fmt.Errorf("timeline of anomaly %d: %w", id, err)
+		}
+		e.At, e.Kind, e.IdempotencyKey = fromNanos(at), triage.Kind(kind), key.String
+		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+			return nil, fmt.Errorf("timeline of anomaly %d, entry %d: %w", id, e.Seq, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("timeline of anomaly %d: %w", id, err)
+	}
+	if len(out) == 0 {
+		if _, err := s.Get(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

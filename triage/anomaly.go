@@ -1,0 +1,150 @@
+package triage
+
+import "time"
+
+// State says whether an anomaly still needs someone's attention.
+type State string
+
+// The states of an anomaly. See the package documentation for when an
+// anomaly is open.
+const (
+	Open   State = "open"
+	Closed State = "closed"
+)
+
+// Source says how an anomaly was found.
+type Source string
+
+// The sources of anomalies.
+const (
+	// SourceChecklist: a finding of the daily checklist.
+	SourceChecklist Source = "checklist"
+	// SourceManual: reported by a person (`/ops investigate ...`).
+	SourceManual Source = "manual"
+)
+
+// Actors recorded on the timeline for what the bot does by itself (Slack
+// user ids are recorded for what people do).
+const (
+	// ActorBot is opsbot: linking a thread, automatic escalation.
+	ActorBot = "opsbot"
+	// ActorChecklist is the checklist reporting a sighting.
+	ActorChecklist = "checklist"
+)
+
+// Anomaly is one thing that looked wrong, and its investigation.
+type Anomaly struct {
+	// ID is assigned by the store: small increasing numbers people can quote
+	// ("anomaly #42").
+	ID int64
+
+	// Environment ("prod") and Fingerprint (checks.Fingerprint: check, object,
+	// reason) identify what was seen; at most one anomaly per pair is open.
+	Environment string
+	Fingerprint string
+	// Title is one line: what is wrong. Detail is a few lines of evidence.
+	Title  string
+	Detail string
+	// Link points at where to look (Grafana, Alertmanager, logs).
+	Link string
+	// Source: SourceChecklist or SourceManual.
+	Source Source
+	// OpenedBy is the Slack user id of whoever clicked "Investigate" (or
+	// ActorChecklist). OpenedAt is when.
+	OpenedBy string
+	OpenedAt time.Time
+
+	// Channel and ThreadTS locate the Slack thread of the investigation; empty
+	// until the bot has posted it (Store.LinkThread).
+	Channel  string
+	ThreadTS string
+
+	// State is Open or Closed; the store derives it (see the package
+	// documentation).
+	State State
+	// Decision is the current decision, nil until the first one. Every
+	// decision, including replaced ones, is on the timeline.
+	Decision *DecisionRecord
+	// EscalatedAt is when the anomaly was last escalated after its current
+	// decision (it reopened it); zero if it was not. A new decision clears it.
+	EscalatedAt time.Time
+
+	// Version increases by one with every change; it equals the Seq of the
+	// anomaly's latest timeline entry.
+	Version int64
+
+	// SeenCount is how many times the anomaly was seen, its opening included;
+	// LastSeenAt is the latest of those times.
+	SeenCount  int64
+	LastSeenAt time.Time
+}
+
+// CurrentDecision returns the current decision, or 0 when there is none.
+func (a Anomaly) CurrentDecision() Decision {
+	if a.Decision == nil {
+		return 0
+	}
+	return a.Decision.Decision
+}
+
+// HasThread reports whether the anomaly's Slack thread was recorded.
+func (a Anomaly) HasThread() bool { return a.Channel != "" && a.ThreadTS != "" }
+
+// StateFor is the state of an anomaly with decision d (0: none) that was, or
+// was not, escalated after it.
+func StateFor(d Decision, escalated bool) State {
+	if d.Closes() && !escalated {
+		return Closed
+	}
+	return Open
+}
+
+// Normalized returns the anomaly's caller-supplied fields as a store keeps
+// them: text cleaned (CleanText), times in UTC. Store-owned fields (ID,
+// State, Decision, EscalatedAt, Version, SeenCount, LastSeenAt, Channel,
+// ThreadTS) are reset: stores set them.
+func (a Anomaly) Normalized() Anomaly {
+	return Anomaly{
+		Environment: CleanText(a.Environment),
+		Fingerprint: CleanText(a.Fingerprint),
+		Title:       CleanText(a.Title),
+		Detail:      CleanText(a.Detail),
+		Link:        CleanText(a.Link),
+		Source:      Source(CleanText(string(a.Source))),
+		OpenedBy:    CleanText(a.OpenedBy),
+		OpenedAt:    a.OpenedAt.UTC(),
+	}
+}
+
+// Validate checks the fields a caller gives to Store.OpenAnomaly.
+func (a Anomaly) Validate() error {
+	v := validator{what: "anomaly"}
+	v.required("environment", a.Environment, MaxIDLen)
+	v.required("fingerprint", a.Fingerprint, MaxFingerprintLen)
+	v.required("title", a.Title, MaxTitleLen)
+	v.text("detail", a.Detail, MaxTextLen)
+	v.httpURL("link", a.Link)
+	if a.Source != SourceChecklist && a.Source != SourceManual {
+		v.add("source", "must be %q or %q, got %q", SourceChecklist, SourceManual, a.Source)
+	}
+	v.required("openedBy", a.OpenedBy, MaxIDLen)
+	v.time("openedAt", a.OpenedAt)
+	return v.err()
+}
+
+// ValidateThread checks the arguments of Store.LinkThread.
+func ValidateThread(channel, ts string) error {
+	v := validator{what: "thread"}
+	v.required("channel", channel, MaxIDLen)
+	v.required("threadTs", ts, MaxIDLen)
+	return v.err()
+}
+
+// ValidateSighting checks the arguments of Store.RecordSighting.
+func ValidateSighting(env, fingerprint string, at time.Time) error {
+	v := validator{what: "sighting"}
+	v.required("environment", env, MaxIDLen)
+	v.required("fingerprint", fingerprint, MaxFingerprintLen)
+	v.time("at", at)
+	return v.err()
+}

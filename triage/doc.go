@@ -1,0 +1,39 @@
+// Package triage is the runbook's second half: what happens to an anomaly once
+// the checklist (or a person) has found it.
+//
+// Each anomaly is investigated in a Slack thread and closed with one of five
+// decisions, each with its follow-up:
+//
+//	Not enough information  what extra information to collect; tickets
+//	Intermittent            nothing now; escalate if it happens again
+//	Serious                 how many users are affected and how; if it is an
+//	                        outage, announce an incident
+//	Noise                   eliminate it in code/integrations; make sure it is
+//	                        on a dashboard; tickets
+//	Undetermined            collaborate with others to decide
+//
+// Everything is recorded on an append-only timeline (who did what when), so
+// the next person can find it. A decision can be changed later; the timeline
+// keeps every one.
+//
+// # Open and closed
+//
+// An anomaly is Open while it still needs someone's attention: it has no
+// decision yet, its decision is NotEnoughInformation or Undetermined (both
+// mean "not finished"), or it was escalated after its decision (an
+// Intermittent anomaly that kept coming back). Intermittent, Serious and Noise
+// close it. `/ops status` lists the open anomalies. At most one anomaly per
+// (environment, fingerprint) is open at a time, so clicking "Investigate"
+// twice leads to the same thread.
+//
+// # Recurrence
+//
+// The checklist reports each sighting of a known fingerprint
+// (Store.RecordSighting). RecurrencePolicy.Evaluate turns an anomaly and its
+// timeline into a Recurrence ("seen again, 3rd time since 2 Jan") and says
+// when an Intermittent anomaly has come back often enough to be escalated;
+// Observe does the three steps (record, evaluate, escalate) idempotently.
+//
+// This package is pure Go: it knows neither Slack nor SQL. Persistence is the
+// Store interface, implemented by store/sqlite and store/postgres.
+package triage

@@ -1,0 +1,104 @@
+package triage
+
+import "time"
+
+// DecisionRecord is one decision on an anomaly with what the runbook asks to
+// write down for it.
+type DecisionRecord struct {
+	Decision Decision `json:"decision"`
+	// Conclusion is what the investigation found, in a few sentences.
+	// Required for every decision.
+	Conclusion string `json:"conclusion"`
+	// FiveWhys is the "five whys" analysis, free text; optional.
+	FiveWhys string `json:"fiveWhys,omitempty"`
+	// Ticket is the URL of the follow-up ticket. Required for Noise (the
+	// noise must be eliminated); optional otherwise.
+	Ticket string `json:"ticket,omitempty"`
+
+	// UsersAffected (Serious only, required): how many users are affected and
+	// how.
+	UsersAffected string `json:"usersAffected,omitempty"`
+	// Outage (Serious only): it is an outage; an incident must be announced.
+	Outage bool `json:"outage,omitempty"`
+	// ToCollect (NotEnoughInformation only, required): what extra
+	// information to collect.
+	ToCollect string `json:"toCollect,omitempty"`
+	// Dashboard (Noise only, required): the URL of the dashboard that shows
+	// it.
+	Dashboard string `json:"dashboard,omitempty"`
+
+	// DecidedBy is the Slack user id of who decided; DecidedAt is when.
+	DecidedBy string    `json:"decidedBy"`
+	DecidedAt time.Time `json:"decidedAt"`
+}
+
+// Normalized returns the record as a store keeps it: text cleaned
+// (CleanText), DecidedAt in UTC.
+func (r DecisionRecord) Normalized() DecisionRecord {
+	r.Conclusion = CleanText(r.Conclusion)
+	r.FiveWhys = CleanText(r.FiveWhys)
+	r.Ticket = CleanText(r.Ticket)
+	r.UsersAffected = CleanText(r.UsersAffected)
+	r.ToCollect = CleanText(r.ToCollect)
+	r.Dashboard = CleanText(r.Dashboard)
+	r.DecidedBy = CleanText(r.DecidedBy)
+	r.DecidedAt = r.DecidedAt.UTC()
+	return r
+}
+
+// Validate checks the record and returns a *ValidationError listing every
+// problem, by field:
+//
+//   - decision: one of the five;
+//   - conclusion: required; every text at most MaxTextLen characters;
+//   - ticket, dashboard: http(s) URLs;
+//   - Serious needs usersAffected; NotEnoughInformation needs toCollect;
+//     Noise needs dashboard and ticket;
+//   - usersAffected and outage belong to Serious only, toCollect to
+//     NotEnoughInformation only, dashboard to Noise only (a value given for
+//     another decision is refused rather than silently dropped);
+//   - decidedBy and decidedAt: required.
+func (r DecisionRecord) Validate() error {
+	v := validator{what: "decision"}
+	if !r.Decision.valid() {
+		v.add("decision", "must be one of the five decisions, got %s", r.Decision)
+	}
+	v.required("conclusion", r.Conclusion, MaxTextLen)
+	v.text("fiveWhys", r.FiveWhys, MaxTextLen)
+	v.httpURL("ticket", r.Ticket)
+	v.text("usersAffected", r.UsersAffected, MaxTextLen)
+	v.text("toCollect", r.ToCollect, MaxTextLen)
+	v.httpURL("dashboard", r.Dashboard)
+
+	only := func(field string, set bool, d Decision) {
+		if set && r.Decision != d && r.Decision.valid() {
+			v.add(field, "only for a %s decision, not %s", d.Label(), r.Decision.Label())
+		}
+	}
+	only("usersAffected", r.UsersAffected != "", Serious)
+	only("outage", r.Outage, Serious)
+	only("toCollect", r.ToCollect != "", NotEnoughInformation)
+	only("dashboard", r.Dashboard != "", Noise)
+
+	switch r.Decision {
+	case Serious:
+		if r.UsersAffected == "" {
+			v.add("usersAffected", "required for a Serious decision: how many users are affected, and how")
+		}
+	case NotEnoughInformation:
+		if r.ToCollect == "" {
+			v.add("toCollect", "required for a Not enough information decision: what extra information to collect")
+		}
+	case Noise:
+		if r.Dashboard == "" {
+			v.add("dashboard", "required for a Noise decision: the dashboard that shows it")
+		}
+		if r.Ticket == "" {
+			v.add("ticket", "required for a Noise decision: the ticket to eliminate it")
+		}
+	}
+
+	v.required("decidedBy", r.DecidedBy, MaxIDLen)
+	v.time("decidedAt", r.DecidedAt)
+	return v.err()
+}

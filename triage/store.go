@@ -1,0 +1,77 @@
+package triage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by stores, matched with errors.Is. Invalid input is a
+// *ValidationError (errors.Is(err, ErrInvalid)).
+var (
+	// ErrNotFound: no such anomaly.
+	ErrNotFound = errors.New("anomaly not found")
+	// ErrConflict: the write would break a rule that depends on other writes:
+	// an idempotency key already used for a different operation or anomaly,
+	// or reopening an anomaly while another one with the same environment
+	// and fingerprint is open.
+	ErrConflict = errors.New("conflict")
+)
+
+// Store keeps anomalies and their timelines. It is implemented by
+// store/sqlite and store/postgres, and checked by store/storetest.
+//
+// Every write is one transaction that changes the anomaly, bumps its Version
+// and appends exactly one timeline entry, or changes nothing. Writes to one
+// anomaly are serialized: when two people decide at once, both decisions are
+// on the timeline and the anomaly ends equal to the later one.
+//
+// Writes take an idempotency key (a Slack envelope id, view id or action ts;
+// prefix it with the operation, e.g. "decide:"+viewID). A call repeated with
+// the same key changes nothing more and returns the anomaly as it is now.
+// A key already used by a different operation or anomaly is ErrConflict.
+// The empty key means "not idempotent".
+//
+// Inputs are validated before anything is written; text is kept as
+// Normalized says.
+type Store interface {
+	// OpenAnomaly opens an investigation of a. If an anomaly with the same
+	// environment and fingerprint is open, it is returned with created false
+	// (nothing is written), so "Investigate" clicked twice leads to the same
+	// thread. A repeated key returns the anomaly its first call opened, with
+	// created true: post the thread when ThreadTS is empty, whatever created
+	// says. Only the fields listed in Anomaly.Normalized are read from a.
+	OpenAnomaly(ctx context.Context, a Anomaly, key string) (_ Anomaly, created bool, _ error)
+
+	// LinkThread records the Slack thread of the investigation. Linking the
+	// thread already recorded changes nothing.
+	LinkThread(ctx context.Context, id int64, channel, threadTS, key string) (Anomaly, error)
+
+	// Decide records a decision: a decided entry (or decision_changed, with
+	// the previous decision) and the anomaly's new current decision and
+	// state. A decision that would reopen the anomaly while another one with
+	// its fingerprint is open is ErrConflict.
+	Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error)
+
+	// RecordSighting records that the checklist saw (env, fingerprint) again
+	// at the given time: on the open anomaly with that fingerprint, or else
+	// the most recent one. found is false (and nothing is written) when no
+	// anomaly has that fingerprint.
+	RecordSighting(ctx context.Context, env, fingerprint string, at time.Time, key string) (_ Anomaly, found bool, _ error)
+
+	// Escalate reopens the anomaly for a new decision, keeping its current
+	// one, and records why. Like Decide, it is ErrConflict when another
+	// anomaly with the same fingerprint is open.
+	Escalate(ctx context.Context, id int64, e Escalation, key string) (Anomaly, error)
+
+	// Get returns one anomaly.
+	Get(ctx context.Context, id int64) (Anomaly, error)
+	// FindOpen returns the open anomaly with this environment and
+	// fingerprint, or ErrNotFound.
+	FindOpen(ctx context.Context, env, fingerprint string) (Anomaly, error)
+	// ListOpen returns the open anomalies of env (of every environment when
+	// env is ""), oldest first.
+	ListOpen(ctx context.Context, env string) ([]Anomaly, error)
+	// Timeline returns the anomaly's timeline in order (by Seq).
+	Timeline(ctx context.Context, id int64) ([]TimelineEntry, error)
+}
