@@ -108,12 +108,13 @@ func buildKube(ctx context.Context, toolsDir, base, dir, version string) error {
 		" -X k8s.io/client-go/pkg/version.gitVersion=" + version +
 		" -X k8s.io/client-go/pkg/version.gitMajor=1" +
 		" -X k8s.io/client-go/pkg/version.gitMinor=" + minor
-	cmd := exec.CommandContext(ctx, "go", "build", "-mod=mod", "-ldflags="+ldflags, "-o", tmp+string(filepath.Separator),
+	cmd := exec.CommandContext(ctx, "go", "build", "-mod=readonly", "-ldflags="+ldflags, "-o", tmp+string(filepath.Separator),
 		"k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kubectl")
 	cmd.Dir = toolsDir
-	// go.sum in tools/kube is committed; the checksum database does not
-	// answer for some k8s.io modules on these machines.
-	cmd.Env = append(os.Environ(), "GONOSUMDB=k8s.io/*", "GOFLAGS=-mod=mod")
+	// go.sum in tools/kube is committed and -mod=readonly holds the build to
+	// it; the checksum database does not answer for some k8s.io modules on
+	// these machines, so it is not asked.
+	cmd.Env = append(os.Environ(), "GONOSUMDB=k8s.io/*", "GOFLAGS=-mod=readonly")
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
