@@ -23,9 +23,12 @@ import (
 	"github.com/opsbot/opsbot/triage"
 )
 
-// Store is a triage.Store that can be closed.
+// Store is a triage.Store that can be closed, with the store's incident
+// store and claims (see incidents.go).
 type Store interface {
 	triage.Store
+	Incidents() *store.Incidents
+	Claim(ctx context.Context, key string) (bool, error)
 	io.Closer
 }
 
@@ -64,6 +67,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"CrashBeforeCommit", testCrashBeforeCommit},
 		{"CancelAnyTime", testCancelAnyTime},
 	}
+	tests = append(tests, incidentTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}

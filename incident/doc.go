@@ -1,0 +1,42 @@
+// Package incident is the runbook's incident procedure for a user-impacting
+// problem:
+//
+//  1. announce it in the main channel with the runbook's template
+//     ("📟 Degraded service / From / User impact / What / Investigation in
+//     progress.");
+//  2. raise it on the status page;
+//  3. keep it up to date in the announcement's thread;
+//  4. when it is over, edit the announcement to append "✅ Resolved" and
+//     "Until: {time}" (the original text stays as it was), post a closing
+//     line with the duration in the thread, and resolve the status page
+//     incident. Resolving twice changes nothing.
+//
+// The package holds the domain types (Incident, Update, the append-only
+// timeline), their validation, the formatting of times and durations, the
+// Store interface (implemented by store/sqlite and store/postgres through
+// the shared store package) and Service, which runs the procedure against
+// three small interfaces: Store, Announcer (Slack: post, edit, reply; the
+// bot implements it) and StatusPage (internal/statuspage's Client).
+//
+// # Failure and retries
+//
+// Every step is recorded before or after it is done, so a step interrupted
+// by a crash or an error is finished by calling the same Service method
+// again with the same idempotency key (see Service). A status page failure
+// never blocks or loses the Slack announcement: it is recorded on the
+// incident (StatusPage.LastError and a statuspage_failed timeline entry,
+// retryable or not) and Service.RetryStatusPage tries again; the status
+// page incident is created with the incident's stable key
+// ("opsbot-incident-<id>"), so a retried create finds the incident a lost
+// answer created instead of making a second one.
+//
+// # Times
+//
+// Times are shown in the configured location with FormatTime's layout,
+// "2006-01-02 15:04 MST": "2026-11-24 09:30 GMT" (or "BST" in the British
+// summer). Durations are shown by FormatDuration: "1h 25m".
+//
+// This package knows neither Slack's API nor SQL. Text for Slack is
+// rendered by the templates package; untrusted text is escaped by the
+// Escape function the bot gives the Service.
+package incident

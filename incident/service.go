@@ -1,0 +1,485 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/internal/statuspage"
+	"github.com/opsbot/opsbot/templates"
+)
+
+// Announcer posts the incident's messages in Slack. The bot implements it
+// (chat.postMessage, chat.update, a reply in the thread), putting each text
+// in a mrkdwn section; the text is ready for Slack (escaped).
+type Announcer interface {
+	// Post posts text in channel and returns the message's ts.
+	Post(ctx context.Context, channel, text string) (ts string, err error)
+	// Edit replaces the text of the message ts in channel.
+	Edit(ctx context.Context, channel, ts, text string) error
+	// Reply posts text in the thread of the message threadTS.
+	Reply(ctx context.Context, channel, threadTS, text string) error
+}
+
+// StatusPageClient is the part of the status page client the Service uses;
+// *statuspage.Client implements it.
+type StatusPageClient interface {
+	CreateIncident(ctx context.Context, inc statuspage.Incident) (statuspage.Incident, error)
+	UpdateIncident(ctx context.Context, id string, u statuspage.Update) (statuspage.Incident, error)
+	ResolveIncident(ctx context.Context, id, body string) (statuspage.Incident, error)
+	FindIncident(ctx context.Context, key string) (statuspage.Incident, bool, error)
+}
+
+// Renderer renders message templates; *templates.Set implements it.
+type Renderer interface {
+	Render(name string, data any) (string, error)
+}
+
+// Options are the Service's dependencies and settings.
+type Options struct {
+	// Store keeps the incidents. Required.
+	Store Store
+	// Slack posts the messages. Required.
+	Slack Announcer
+	// StatusPage is the status page client; nil when the status page is
+	// not configured (incidents are then announced with
+	// StatusPage.Enabled false).
+	StatusPage StatusPageClient
+	// Templates renders the messages (templates.New). Required.
+	Templates Renderer
+	// Escape makes untrusted text safe for Slack mrkdwn: the bot's one
+	// escaping function. Required: this package does not guess.
+	Escape func(string) string
+	// Mention shows a Slack user id in a message. Default: "<@ID>" for a
+	// user id ("U0123", "W0123"), the escaped text otherwise ("opsbot").
+	Mention func(userID string) string
+	// Location is where times are shown (Europe/London). Default UTC.
+	Location *time.Location
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// IsRetryable classifies status page errors. Default
+	// statuspage.IsRetryable.
+	IsRetryable func(error) bool
+	// Logger may be nil.
+	Logger *zap.Logger
+}
+
+// Service runs the runbook's incident procedure: it records each step in
+// the Store, posts in Slack through the Announcer and keeps the status page
+// in step. It is safe for concurrent use.
+//
+// Every method can be called again with the same idempotency key after an
+// error or a crash, and finishes what the first call left undone: the
+// store's writes are idempotent, the announcement is posted only while no
+// message is recorded, the edit of the announcement is re-rendered from
+// the stored fields, and the status page incident is created with the
+// incident's stable key. Two things may be repeated by such a retry: a
+// Slack post or reply whose success was not recorded (a crash between
+// posting and recording; a thread reply is not recorded at all), and a
+// status page update whose answer was lost. Keys beginning with
+// "incident:" are the Service's own; callers use others ("announce:"+view
+// id).
+type Service struct {
+	store       Store
+	slack       Announcer
+	sp          StatusPageClient
+	tmpl        Renderer
+	escape      func(string) string
+	mention     func(string) string
+	loc         *time.Location
+	now         func() time.Time
+	isRetryable func(error) bool
+	log         *zap.Logger
+}
+
+// NewService checks o and returns a Service.
+func NewService(o Options) (*Service, error) {
+	var missing []error
+	if o.Store == nil {
+		missing = append(missing, errors.New("incident service: Store is required"))
+	}
+	if o.Slack == nil {
+		missing = append(missing, errors.New("incident service: Slack is required"))
+	}
+	if o.Templates == nil {
+		missing = append(missing, errors.New("incident service: Templates is required"))
+	}
+	if o.Escape == nil {
+		missing = append(missing, errors.New("incident service: Escape is required"))
+	}
+	if err := errors.Join(missing...); err != nil {
+		return nil, err
+	}
+	s := &Service{store: o.Store, slack: o.Slack, sp: o.StatusPage, tmpl: o.Templates, escape: o.Escape,
+		mention: o.Mention, loc: o.Location, now: o.Now, isRetryable: o.IsRetryable, log: o.Logger}
+	if s.mention == nil {
+		s.mention = func(id string) string {
+			if slackUserID.MatchString(id) {
+				return "<@" + id + ">"
+			}
+			return s.escape(id)
+		}
+	}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.isRetryable == nil {
+		s.isRetryable = statuspage.IsRetryable
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	return s, nil
+}
+
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+// Keys of the Service's own writes.
+func messageKey(id int64) string { return fmt.Sprintf("incident:%d:message", id) }
+func statusPageKey(id int64, what string) string {
+	return fmt.Sprintf("incident:%d:statuspage:%s", id, what)
+}
+
+// Announce runs the announcement: record the incident (idempotent on key),
+// post the runbook's announcement in inc.Channel, record the message, then
+// raise it on the status page. A zero AnnouncedAt is now; a zero From is
+// AnnouncedAt; without a status page client, StatusPage.Enabled is false.
+//
+// created is false when inc's anomaly already had an open incident: that
+// incident is returned, its unfinished steps done. A status page failure
+// is not an error: the incident is returned with StatusPage.LastError set
+// (and a statuspage_failed entry); see RetryStatusPage. An error means a
+// step before it failed (invalid input, the store, Slack) and nothing after
+// it was done; calling Announce again with the same key goes on from there.
+func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Incident, created bool, _ error) {
+	if inc.AnnouncedAt.IsZero() {
+		inc.AnnouncedAt = s.now()
+	}
+	if inc.From.IsZero() {
+		inc.From = inc.AnnouncedAt
+	}
+	if s.sp == nil {
+		inc.StatusPage.Enabled = false
+	}
+	inc, created, err := s.store.Announce(ctx, inc, key)
+	if err != nil {
+		return Incident{}, false, fmt.Errorf("announce incident: %w", err)
+	}
+	if !created {
+		s.log.Info("incident already announced for this anomaly",
+			zap.Int64("incident", inc.ID), zap.Int64("anomaly", inc.AnomalyID))
+	}
+	inc, err = s.postAnnouncement(ctx, inc)
+	if err != nil {
+		return inc, created, err
+	}
+	inc, err = s.syncStatusPage(ctx, inc)
+	return inc, created, err
+}
+
+// postAnnouncement posts the announcement of an open incident that has no
+// message yet, and records it.
+func (s *Service) postAnnouncement(ctx context.Context, inc Incident) (Incident, error) {
+	if inc.MessageTS != "" || inc.State != Open {
+		return inc, nil
+	}
+	text, err := s.MessageText(inc)
+	if err != nil {
+		return inc, err
+	}
+	ts, err := s.slack.Post(ctx, inc.Channel, text)
+	if err != nil {
+		return inc, fmt.Errorf("post the announcement of incident %d: %w", inc.ID, err)
+	}
+	got, err := s.store.SetMessage(ctx, inc.ID, inc.Channel, ts, messageKey(inc.ID))
+	if errors.Is(err, ErrConflict) {
+		// Another call posted it at the same time, and recorded its message
+		// first: that one is the incident's.
+		got, err = s.store.Get(ctx, inc.ID)
+	}
+	if err != nil {
+		return inc, fmt.Errorf("record the announcement of incident %d (posted as %s): %w", inc.ID, ts, err)
+	}
+	if got.MessageTS != ts {
+		s.log.Warn("the announcement was posted twice; the other message is the incident's",
+			zap.Int64("incident", inc.ID), zap.String("channel", inc.Channel),
+			zap.String("duplicate_ts", ts), zap.String("ts", got.MessageTS))
+	} else {
+		s.log.Info("incident announced", zap.Int64("incident", inc.ID), zap.String("channel", inc.Channel),
+			zap.String("ts", ts))
+	}
+	return got, nil
+}
+
+// AddUpdate records an update and posts it in the incident's thread (unless
+// u.ThreadTS says it is a message of the thread already), and on the
+// status page when u.Public and the incident is open there. A zero u.At is
+// now. A status page failure is recorded, not returned (see Announce).
+// Calling it again with the same key posts the update in the thread again
+// (the first post is not recorded) but not on the status page.
+func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string) (Incident, Update, error) {
+	if u.At.IsZero() {
+		u.At = s.now()
+	}
+	inc, upd, err := s.store.AddUpdate(ctx, id, u, key)
+	if err != nil {
+		return Incident{}, Update{}, fmt.Errorf("update incident %d: %w", id, err)
+	}
+	if upd.ThreadTS == "" {
+		if inc, err = s.postAnnouncement(ctx, inc); err != nil {
+			return inc, upd, err
+		}
+		text, err := s.tmpl.Render(templates.IncidentUpdate, templates.Update{
+			Text: s.escape(upd.Text), By: s.mention(upd.By), At: FormatTime(upd.At, s.loc)})
+		if err != nil {
+			return inc, upd, err
+		}
+		if err := s.slack.Reply(ctx, inc.Channel, inc.MessageTS, text); err != nil {
+			return inc, upd, fmt.Errorf("post update %d of incident %d: %w", upd.Seq, id, err)
+		}
+	}
+	if !upd.Public || s.sp == nil || inc.StatusPage.State != StatusPageOpen {
+		if upd.Public && inc.StatusPage.Enabled {
+			s.log.Info("update not posted on the status page: the status page incident is not open",
+				zap.Int64("incident", id), zap.String("state", string(inc.StatusPage.State)))
+		}
+		return inc, upd, nil
+	}
+	tl, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		return inc, upd, err
+	}
+	for _, e := range tl {
+		if e.Kind == KindStatusPageUpdated && e.Data.UpdateSeq == upd.Seq {
+			return inc, upd, nil // posted by the first call
+		}
+	}
+	_, err = s.sp.UpdateIncident(ctx, inc.StatusPage.IncidentID, statuspage.Update{Body: upd.Text})
+	if err != nil {
+		inc, _, err = s.recordFailure(ctx, inc, OpUpdate, "", err)
+		return inc, upd, err
+	}
+	inc, _, err = s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageUpdated, UpdateSeq: upd.Seq},
+		statusPageKey(id, fmt.Sprintf("update:%d", upd.Seq)))
+	return inc, upd, err
+}
+
+// Resolve resolves the incident (idempotent on key) and, when this call
+// resolved it (changed), edits the announcement (its text as announced,
+// then "\n", then the resolved suffix: "✅ Resolved\nUntil: {time}"),
+// posts the closing line in the thread and resolves the status page
+// incident. Resolving an incident resolved already changes nothing
+// (changed false). A zero until is now.
+//
+// A Slack failure does not stop the status page: every step is tried and
+// the errors returned together; a status page failure is recorded, not
+// returned. Calling Resolve again with the same key does the steps again:
+// the edit is the same, the closing line may be posted twice.
+func (s *Service) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (_ Incident, changed bool, _ error) {
+	if until.IsZero() {
+		until = s.now()
+	}
+	inc, changed, err := s.store.Resolve(ctx, id, until, by, key)
+	if err != nil {
+		return Incident{}, false, fmt.Errorf("resolve incident %d: %w", id, err)
+	}
+	if !changed {
+		return inc, false, nil
+	}
+	var errs []error
+	if inc.MessageTS == "" {
+		s.log.Warn("resolved an incident whose announcement was never posted", zap.Int64("incident", id))
+	} else {
+		errs = append(errs, s.postResolution(ctx, inc))
+	}
+	inc, err = s.syncStatusPage(ctx, inc)
+	return inc, true, errors.Join(append(errs, err)...)
+}
+
+func (s *Service) postResolution(ctx context.Context, inc Incident) error {
+	text, err := s.MessageText(inc)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if err := s.slack.Edit(ctx, inc.Channel, inc.MessageTS, text); err != nil {
+		errs = append(errs, fmt.Errorf("edit the announcement of incident %d: %w", inc.ID, err))
+	}
+	closing, err := s.tmpl.Render(templates.IncidentClosing, templates.Closing{
+		Duration: FormatDuration(inc.Duration()), From: FormatTime(inc.From, s.loc),
+		Until: FormatTime(inc.Until, s.loc), ResolvedBy: s.mention(inc.ResolvedBy)})
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if err := s.slack.Reply(ctx, inc.Channel, inc.MessageTS, closing); err != nil {
+		errs = append(errs, fmt.Errorf("post the closing line of incident %d: %w", inc.ID, err))
+	}
+	return errors.Join(errs...)
+}
+
+// ErrNoStatusPage: the incident is on the status page but the Service has
+// no status page client (the configuration changed).
+var ErrNoStatusPage = errors.New("no status page is configured")
+
+// RetryStatusPage brings the status page in step with the incident: it
+// creates the status page incident of an open incident (finding the one a
+// lost answer created, by its key), or resolves that of a resolved one.
+// Nothing is done when nothing lags (StatusPage.NeedsSync). Like Announce,
+// a failure of the status page is recorded on the returned incident
+// (StatusPage.LastError), not returned as an error.
+func (s *Service) RetryStatusPage(ctx context.Context, id int64) (Incident, error) {
+	inc, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Incident{}, err
+	}
+	if inc.StatusPage.NeedsSync(inc.State) && s.sp == nil {
+		return inc, fmt.Errorf("incident %d: %w", id, ErrNoStatusPage)
+	}
+	return s.syncStatusPage(ctx, inc)
+}
+
+// syncStatusPage does the status page steps the incident needs, each
+// recorded, until nothing lags or a step fails (recorded). Errors are the
+// store's.
+func (s *Service) syncStatusPage(ctx context.Context, inc Incident) (Incident, error) {
+	for range 4 { // at most: find, created, resolved; one spare
+		if !inc.StatusPage.NeedsSync(inc.State) {
+			return inc, nil
+		}
+		if s.sp == nil {
+			s.log.Warn("the incident is on the status page, but no status page is configured",
+				zap.Int64("incident", inc.ID))
+			return inc, nil
+		}
+		next, ok, err := s.statusPageStep(ctx, inc)
+		if errors.Is(err, ErrConflict) {
+			// Another call moved the status page on meanwhile; look again.
+			s.log.Info("status page step raced another", zap.Int64("incident", inc.ID), zap.Error(err))
+			next, err = s.store.Get(ctx, inc.ID)
+			ok = true
+		}
+		if err != nil {
+			return inc, err
+		}
+		inc = next
+		if !ok {
+			return inc, nil
+		}
+	}
+	return inc, nil
+}
+
+// statusPageStep does one status page call and records its outcome; ok is
+// false when the call failed (and its failure was recorded).
+func (s *Service) statusPageStep(ctx context.Context, inc Incident) (_ Incident, ok bool, _ error) {
+	sp := inc.StatusPage
+	key := sp.Key
+	if key == "" {
+		key = StatusPageKey(inc.ID)
+	}
+	switch {
+	case inc.State == Open && sp.State == StatusPagePending:
+		created, err := s.sp.CreateIncident(ctx, statuspage.Incident{
+			Key: key, Name: StatusPageName(inc), Body: StatusPageBody(inc, s.loc), Status: statuspage.Investigating})
+		if err != nil {
+			return s.recordFailure(ctx, inc, OpCreate, key, err)
+		}
+		s.log.Info("status page incident created", zap.Int64("incident", inc.ID),
+			zap.String("statuspage_id", created.ID), zap.String("key", key))
+		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: created.ID, Key: key},
+			statusPageKey(inc.ID, "created"))
+
+	case inc.State == Resolved && sp.State == StatusPageOpen:
+		if _, err := s.sp.ResolveIncident(ctx, sp.IncidentID, StatusPageResolution(inc, s.loc)); err != nil {
+			return s.recordFailure(ctx, inc, OpResolve, "", err)
+		}
+		s.log.Info("status page incident resolved", zap.Int64("incident", inc.ID),
+			zap.String("statuspage_id", sp.IncidentID))
+		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageResolved}, statusPageKey(inc.ID, "resolved"))
+
+	case inc.State == Resolved && sp.State == StatusPagePending:
+		// Resolved before it was created: find what an attempt with a lost
+		// answer (or one still in flight) made, so it is resolved too.
+		found, exists, err := s.sp.FindIncident(ctx, key)
+		if err != nil {
+			return s.recordFailure(ctx, inc, OpResolve, key, err)
+		}
+		if !exists {
+			return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageSkipped, Key: key},
+				statusPageKey(inc.ID, "skipped"))
+		}
+		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: found.ID, Key: key},
+			statusPageKey(inc.ID, "created"))
+	}
+	return inc, false, nil
+}
+
+func (s *Service) record(ctx context.Context, inc Incident, ev StatusPageEvent, key string) (Incident, bool, error) {
+	ev.At = s.now()
+	got, err := s.store.SetStatusPage(ctx, inc.ID, ev, key)
+	if err != nil {
+		return inc, false, fmt.Errorf("record %s of incident %d: %w", ev.Kind, inc.ID, err)
+	}
+	return got, true, nil
+}
+
+// recordFailure records a failed status page call (and the key a create
+// used, if any); ok is false.
+func (s *Service) recordFailure(ctx context.Context, inc Incident, op StatusPageOp, key string, callErr error) (Incident, bool, error) {
+	retryable := s.isRetryable(callErr)
+	s.log.Warn("status page call failed", zap.Int64("incident", inc.ID), zap.String("op", string(op)),
+		zap.Bool("retryable", retryable), zap.Error(callErr))
+	ev := StatusPageEvent{Kind: KindStatusPageFailed, Op: op, Error: CutText(callErr.Error(), MaxErrorLen),
+		Retryable: retryable, Key: key}
+	got, _, err := s.record(ctx, inc, ev, "")
+	if err != nil {
+		return inc, false, errors.Join(fmt.Errorf("status page %s of incident %d: %w", op, inc.ID, callErr), err)
+	}
+	return got, false, nil
+}
+
+// MessageText is the announcement of inc as it should read in Slack now:
+// the runbook's announcement, then, once resolved, "\n" and the resolved
+// suffix. It depends only on stored fields, so editing the message with it
+// again changes nothing.
+func (s *Service) MessageText(inc Incident) (string, error) {
+	text, err := s.tmpl.Render(templates.IncidentAnnounce, templates.Announce{
+		From:        FormatTime(inc.From, s.loc),
+		UserImpact:  s.escape(oneLine(inc.UserImpact)),
+		What:        s.escape(oneLine(inc.What)),
+		Environment: s.escape(inc.Environment),
+	})
+	if err != nil || inc.State != Resolved {
+		return text, err
+	}
+	suffix, err := s.tmpl.Render(templates.IncidentResolvedSuffix, templates.ResolvedSuffix{Until: FormatTime(inc.Until, s.loc)})
+	if err != nil {
+		return "", err
+	}
+	return text + "\n" + suffix, nil
+}
+
+// StatusPageName is the status page incident's title: the user impact on
+// one line, cut to Statuspage's 255 characters. (What is for the team; the
+// status page's readers are customers.)
+func StatusPageName(inc Incident) string { return CutText(oneLine(inc.UserImpact), 255) }
+
+// StatusPageBody is the first update of the status page incident.
+func StatusPageBody(inc Incident, loc *time.Location) string {
+	return "Since " + FormatTime(inc.From, loc) + ": " + strings.TrimRight(oneLine(inc.UserImpact), ".") +
+		". Investigation in progress."
+}
+
+// StatusPageResolution is the status page incident's closing update.
+func StatusPageResolution(inc Incident, loc *time.Location) string {
+	return fmt.Sprintf("Resolved. The impact lasted from %s until %s (%s).",
+		FormatTime(inc.From, loc), FormatTime(inc.Until, loc), FormatDuration(inc.Duration()))
+}

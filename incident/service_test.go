@@ -1,0 +1,577 @@
+package incident_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	_ "time/tzdata"
+
+	"github.com/prometheus/common/model"
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/incident"
+	"github.com/opsbot/opsbot/internal/httpx"
+	"github.com/opsbot/opsbot/internal/statuspage"
+	"github.com/opsbot/opsbot/internal/statuspage/statuspagetest"
+	"github.com/opsbot/opsbot/store"
+	"github.com/opsbot/opsbot/store/sqlite"
+	"github.com/opsbot/opsbot/templates"
+)
+
+// t0 is when the impact starts: 09:30 in London, in winter (GMT).
+var t0 = time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+
+// clock is the test's clock, moved by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// call is one call of the fake Slack.
+type call struct {
+	Method, Channel, TS, Text string
+}
+
+// fakeSlack records posts, edits and replies; failNext makes the next calls
+// of a method fail.
+type fakeSlack struct {
+	mu    sync.Mutex
+	calls []call
+	fail  map[string]int
+	next  int
+}
+
+var errSlack = errors.New("slack: ratelimited")
+
+func (f *fakeSlack) failNext(method string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail == nil {
+		f.fail = map[string]int{}
+	}
+	f.fail[method] = n
+}
+
+func (f *fakeSlack) do(method, channel, ts, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail[method] > 0 {
+		f.fail[method]--
+		return errSlack
+	}
+	f.calls = append(f.calls, call{method, channel, ts, text})
+	return nil
+}
+
+func (f *fakeSlack) Post(_ context.Context, channel, text string) (string, error) {
+	f.mu.Lock()
+	f.next++
+	ts := fmt.Sprintf("1764000000.%06d", f.next)
+	f.mu.Unlock()
+	return ts, f.do("post", channel, ts, text)
+}
+
+func (f *fakeSlack) Edit(_ context.Context, channel, ts, text string) error {
+	return f.do("edit", channel, ts, text)
+}
+
+func (f *fakeSlack) Reply(_ context.Context, channel, threadTS, text string) error {
+	return f.do("reply", channel, threadTS, text)
+}
+
+func (f *fakeSlack) Calls(method string) []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []call
+	for _, c := range f.calls {
+		if method == "" || c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// escape is Slack's escaping, as the bot does it.
+var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+
+type env struct {
+	svc   *incident.Service
+	store *store.Incidents
+	slack *fakeSlack
+	page  *statuspagetest.Server
+	clock *clock
+}
+
+type envOptions struct {
+	noStatusPage bool
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	ctx := context.Background()
+	c := &clock{now: t0.Add(5 * time.Minute)}
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "opsbot.db"), zap.NewNop(), store.WithClock(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tmpl, err := templates.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{store: db.Incidents(), slack: &fakeSlack{}, clock: c}
+	opts := incident.Options{Store: e.store, Slack: e.slack, Templates: tmpl, Escape: escape,
+		Location: london, Now: c.Now}
+	if !o.noStatusPage {
+		e.page = statuspagetest.New(t, statuspagetest.Options{})
+		client, err := statuspage.New(statuspage.Config{
+			BaseURL: e.page.URL(), PageID: e.page.PageID, APIKey: httpx.Secret(e.page.APIKey),
+			Components: []string{"cmpapi"}, Timeout: model.Duration(20 * time.Second), RequestsPerSecond: 1000,
+		}, nil, zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.StatusPage = client
+	}
+	e.svc, err = incident.NewService(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func announcement() incident.Incident {
+	return incident.Incident{
+		Environment: "prod",
+		Channel:     "C0MAIN",
+		From:        t0,
+		UserImpact:  "Checkout fails for\nabout 20% of users <!channel>",
+		What:        "payments API returns 502 & times out",
+		AnnouncedBy: "U0ALICE",
+		StatusPage:  incident.StatusPage{Enabled: true},
+	}
+}
+
+// wantAnnouncement is the runbook's announcement of announcement(), as
+// posted: one line per field, escaped.
+const wantAnnouncement = "📟 Degraded service\n" +
+	"From: 2026-11-24 09:30 GMT\n" +
+	"User impact: Checkout fails for about 20% of users &lt;!channel&gt;\n" +
+	"What: payments API returns 502 &amp; times out\n" +
+	"Investigation in progress."
+
+func kinds(t *testing.T, s incident.Store, id int64) []incident.Kind {
+	t.Helper()
+	tl, err := s.Timeline(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []incident.Kind
+	for _, e := range tl {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+func wantKinds(t *testing.T, s incident.Store, id int64, want ...incident.Kind) {
+	t.Helper()
+	if got := kinds(t, s, id); !slices.Equal(got, want) {
+		t.Errorf("timeline:\n got %v\nwant %v", got, want)
+	}
+}
+
+func wantCalls(t *testing.T, f *fakeSlack, want ...call) {
+	t.Helper()
+	got := f.Calls("")
+	if !slices.Equal(got, want) {
+		t.Errorf("Slack calls:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestAnnounceUpdateResolve(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+
+	inc, created, err := e.svc.Announce(ctx, announcement(), "announce:V1")
+	if err != nil || !created {
+		t.Fatalf("Announce: %v, %v", created, err)
+	}
+	const ts = "1764000000.000001"
+	if inc.MessageTS != ts || inc.StatusPage.State != incident.StatusPageOpen || inc.StatusPage.LastError != "" ||
+		inc.StatusPage.Key != "opsbot-incident-1" || !inc.AnnouncedAt.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("announced: %+v", inc)
+	}
+	pages := e.page.Incidents()
+	if len(pages) != 1 || pages[0].ID != inc.StatusPage.IncidentID || pages[0].Status != "investigating" ||
+		pages[0].Name != "Checkout fails for about 20% of users <!channel>" {
+		t.Errorf("status page: %+v", pages)
+	}
+
+	e.clock.Set(t0.Add(40 * time.Minute))
+	_, upd, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: "Rolled back <b>", By: "U0BOB", Public: true}, "update:V2")
+	if err != nil || upd.Seq != 4 {
+		t.Fatalf("AddUpdate: %+v, %v", upd, err)
+	}
+	// An update written in the thread is recorded, not posted again.
+	if _, _, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: "db looks fine", By: "U0CAROL",
+		ThreadTS: "1764000000.000777"}, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	e.clock.Set(t0.Add(90 * time.Minute))
+	res, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(85*time.Minute), "U0BOB", "resolve:V3")
+	if err != nil || !changed {
+		t.Fatalf("Resolve: %v, %v", changed, err)
+	}
+	if res.State != incident.Resolved || res.StatusPage.State != incident.StatusPageResolved {
+		t.Errorf("resolved: %+v", res)
+	}
+	wantCalls(t, e.slack,
+		call{"post", "C0MAIN", "", wantAnnouncement}.withTS(ts),
+		call{"reply", "C0MAIN", ts, ":memo: *Update* (2026-11-24 10:10 GMT, <@U0BOB>): Rolled back &lt;b&gt;"},
+		// The original text as it was, then the runbook's two lines.
+		call{"edit", "C0MAIN", ts, wantAnnouncement + "\n✅ Resolved\nUntil: 2026-11-24 10:55 GMT"},
+		call{"reply", "C0MAIN", ts, "✅ Resolved after 1h 25m (by <@U0BOB>)."},
+	)
+	pages = e.page.Incidents()
+	if len(pages) != 1 || pages[0].Status != "resolved" {
+		t.Errorf("status page after the resolution: %+v", pages)
+	}
+	wantKinds(t, e.store, inc.ID, incident.KindAnnounced, incident.KindMessagePosted, incident.KindStatusPageCreated,
+		incident.KindUpdated, incident.KindStatusPageUpdated, incident.KindUpdated, incident.KindResolved,
+		incident.KindStatusPageResolved)
+
+	// Resolving twice changes nothing: no message, no status page call.
+	before := len(e.page.Requests())
+	again, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(95*time.Minute), "U0CAROL", "resolve:V4")
+	if err != nil || changed || !again.Until.Equal(t0.Add(85*time.Minute)) {
+		t.Errorf("second Resolve: %+v %v, %v", again, changed, err)
+	}
+	if n := len(e.slack.Calls("")); n != 4 {
+		t.Errorf("%d Slack calls after resolving twice, want 4", n)
+	}
+	if n := len(e.page.Requests()); n != before {
+		t.Errorf("%d status page requests after resolving twice, want %d", n, before)
+	}
+	// Updates of a resolved incident are refused.
+	if _, _, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: "late", By: "U1"}, ""); !errors.Is(err, incident.ErrConflict) {
+		t.Errorf("update after the resolution: %v", err)
+	}
+}
+
+func (c call) withTS(ts string) call { c.TS = ts; return c }
+
+func TestStatusPageFailureDoesNotBlockTheAnnouncement(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	e.page.FailNext(503, 10)
+
+	inc, _, err := e.svc.Announce(ctx, announcement(), "announce:V1")
+	if err != nil {
+		t.Fatalf("Announce with the status page down: %v", err)
+	}
+	if len(e.slack.Calls("post")) != 1 || inc.MessageTS == "" {
+		t.Errorf("the announcement was not posted: %+v", inc)
+	}
+	sp := inc.StatusPage
+	if sp.State != incident.StatusPagePending || !strings.Contains(sp.LastError, "503") || !sp.NeedsSync(inc.State) {
+		t.Errorf("status page after the failure: %+v", sp)
+	}
+	tl, err := e.store.Timeline(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := tl[len(tl)-1]
+	if last.Kind != incident.KindStatusPageFailed || last.Data.Op != incident.OpCreate || !last.Data.Retryable ||
+		last.Data.Key != "opsbot-incident-1" {
+		t.Errorf("failure entry: %+v", last)
+	}
+
+	// Replaying the announcement does not post again; it tries the status
+	// page again (still failing: recorded again).
+	if _, _, err := e.svc.Announce(ctx, announcement(), "announce:V1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.slack.Calls("post")); n != 1 {
+		t.Errorf("%d posts after a replay", n)
+	}
+
+	e.page.FailNext(503, 0)
+	inc, err = e.svc.RetryStatusPage(ctx, inc.ID)
+	if err != nil || inc.StatusPage.State != incident.StatusPageOpen || inc.StatusPage.LastError != "" {
+		t.Fatalf("RetryStatusPage: %+v, %v", inc.StatusPage, err)
+	}
+	// Nothing left to do: a retry calls nothing.
+	before := len(e.page.Requests())
+	if _, err := e.svc.RetryStatusPage(ctx, inc.ID); err != nil || len(e.page.Requests()) != before {
+		t.Errorf("RetryStatusPage with nothing to do: %v, %d requests", err, len(e.page.Requests())-before)
+	}
+	if n := len(e.page.Incidents()); n != 1 {
+		t.Errorf("%d status page incidents, want 1", n)
+	}
+	wantKinds(t, e.store, inc.ID, incident.KindAnnounced, incident.KindMessagePosted, incident.KindStatusPageFailed,
+		incident.KindStatusPageFailed, incident.KindStatusPageCreated)
+}
+
+// A create whose answer was lost made the incident on the page: the retry
+// finds it by the incident's key instead of making a second one.
+func TestRetriedCreateMakesOneStatusPageIncident(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	e.page.LoseResponseNext(1)
+	inc, _, err := e.svc.Announce(ctx, announcement(), "announce:V1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.StatusPage.LastError == "" {
+		t.Fatalf("the lost answer was not recorded: %+v", inc.StatusPage)
+	}
+	inc, err = e.svc.RetryStatusPage(ctx, inc.ID)
+	if err != nil || inc.StatusPage.State != incident.StatusPageOpen {
+		t.Fatalf("RetryStatusPage: %+v, %v", inc.StatusPage, err)
+	}
+	pages := e.page.Incidents()
+	if len(pages) != 1 || pages[0].ID != inc.StatusPage.IncidentID {
+		t.Errorf("status page incidents: %+v; recorded %s", pages, inc.StatusPage.IncidentID)
+	}
+}
+
+func TestNonRetryableFailureIsRecordedAsSuch(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	e.page.FailNext(401, 1)
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, _ := e.store.Timeline(ctx, inc.ID)
+	if last := tl[len(tl)-1]; last.Kind != incident.KindStatusPageFailed || last.Data.Retryable {
+		t.Errorf("failure entry: %+v", last)
+	}
+	if strings.Contains(inc.StatusPage.LastError, e.page.APIKey) {
+		t.Errorf("the API key is in the error: %s", inc.StatusPage.LastError)
+	}
+}
+
+// Resolved while the status page was down, before the incident was created
+// there: the retry looks for it by key and, finding none, skips it.
+func TestResolveBeforeTheStatusPageIncidentExists(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	e.page.Down()
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(3*time.Minute), "U0BOB", "")
+	if err != nil || !changed || inc.StatusPage.State != incident.StatusPagePending || inc.StatusPage.LastError == "" {
+		t.Fatalf("Resolve with the status page down: %+v %v, %v", inc.StatusPage, changed, err)
+	}
+	if len(e.slack.Calls("edit")) != 1 || len(e.slack.Calls("reply")) != 1 {
+		t.Errorf("Slack calls: %q", e.slack.Calls(""))
+	}
+	e.page.Up()
+	inc, err = e.svc.RetryStatusPage(ctx, inc.ID)
+	if err != nil || inc.StatusPage.State != incident.StatusPageSkipped || inc.StatusPage.NeedsSync(inc.State) {
+		t.Errorf("RetryStatusPage: %+v, %v", inc.StatusPage, err)
+	}
+	if n := len(e.page.Incidents()); n != 0 {
+		t.Errorf("%d status page incidents, want none", n)
+	}
+}
+
+// A Slack failure while posting: the announcement is recorded, the error
+// returned, and the same call again finishes it, once.
+func TestAnnounceRetriedAfterASlackFailure(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	e.slack.failNext("post", 1)
+	if _, _, err := e.svc.Announce(ctx, announcement(), "announce:V1"); !errors.Is(err, errSlack) {
+		t.Fatalf("Announce with Slack failing: %v", err)
+	}
+	if n := len(e.page.Incidents()); n != 0 {
+		t.Errorf("the status page went before Slack: %d incidents", n)
+	}
+	inc, created, err := e.svc.Announce(ctx, announcement(), "announce:V1")
+	if err != nil || !created || inc.ID != 1 || inc.MessageTS == "" || inc.StatusPage.State != incident.StatusPageOpen {
+		t.Fatalf("retried Announce: %+v %v, %v", inc, created, err)
+	}
+	if n := len(e.slack.Calls("post")); n != 1 {
+		t.Errorf("%d posts", n)
+	}
+	wantKinds(t, e.store, inc.ID, incident.KindAnnounced, incident.KindMessagePosted, incident.KindStatusPageCreated)
+}
+
+// A Slack failure while resolving does not stop the status page; the same
+// call again edits the message (the same text).
+func TestResolveRetriedAfterASlackFailure(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.slack.failNext("edit", 1)
+	res, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	if !errors.Is(err, errSlack) || !changed {
+		t.Fatalf("Resolve with the edit failing: %v, %v", changed, err)
+	}
+	if res.StatusPage.State != incident.StatusPageResolved {
+		t.Errorf("the status page was not resolved: %+v", res.StatusPage)
+	}
+	res, changed, err = e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	if err != nil || !changed {
+		t.Fatalf("retried Resolve: %v, %v", changed, err)
+	}
+	edits := e.slack.Calls("edit")
+	if len(edits) != 1 || edits[0].Text != wantAnnouncement+"\n✅ Resolved\nUntil: 2026-11-24 09:34 GMT" {
+		t.Errorf("edits: %q", edits)
+	}
+	if n := len(e.page.Incidents()); n != 1 {
+		t.Errorf("%d status page incidents", n)
+	}
+}
+
+// Two people resolve at once: one edit, one closing line, one status page
+// resolution.
+func TestConcurrentResolve(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	changed := make([]bool, 4)
+	errs := make([]error, 4)
+	for k := range changed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, changed[k], errs[k] = e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), fmt.Sprintf("U%d", k), fmt.Sprintf("resolve:%d", k))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	won := 0
+	for _, c := range changed {
+		if c {
+			won++
+		}
+	}
+	if won != 1 || len(e.slack.Calls("edit")) != 1 || len(e.slack.Calls("reply")) != 1 {
+		t.Errorf("%d resolves won; Slack calls %q", won, e.slack.Calls(""))
+	}
+	resolves := 0
+	for _, r := range e.page.Requests() {
+		if r.Method == "PATCH" {
+			resolves++
+		}
+	}
+	if resolves != 1 {
+		t.Errorf("%d PATCH requests, want 1", resolves)
+	}
+}
+
+func TestPublicUpdateIsPostedOnTheStatusPageOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := incident.Update{Text: "A fix is being deployed.", By: "U0BOB", Public: true}
+	for range 2 {
+		if _, _, err := e.svc.AddUpdate(ctx, inc.ID, u, "update:V1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An internal update stays in the thread.
+	if _, _, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: "pod api-1 OOM", By: "U0BOB"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	patches := 0
+	for _, r := range e.page.Requests() {
+		if r.Method == "PATCH" {
+			patches++
+		}
+	}
+	if patches != 1 {
+		t.Errorf("%d status page updates, want 1", patches)
+	}
+	if pages := e.page.Incidents(); len(pages) != 1 || !strings.Contains(fmt.Sprint(pages[0]), "A fix is being deployed.") {
+		t.Errorf("status page: %+v", pages)
+	}
+	// The replay posted the reply again (its first post is not recorded).
+	if n := len(e.slack.Calls("reply")); n != 3 {
+		t.Errorf("%d replies, want 3", n)
+	}
+}
+
+func TestWithoutStatusPage(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{noStatusPage: true})
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil || inc.StatusPage != (incident.StatusPage{}) {
+		t.Fatalf("Announce: %+v, %v", inc.StatusPage, err)
+	}
+	if _, _, err := e.svc.Resolve(ctx, inc.ID, time.Time{}, "U0BOB", ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.store.Get(ctx, inc.ID)
+	if err != nil || !got.Until.Equal(e.clock.Now()) {
+		t.Errorf("resolved until now: %+v, %v", got, err)
+	}
+	if _, err := e.svc.RetryStatusPage(ctx, inc.ID); err != nil {
+		t.Errorf("RetryStatusPage without a status page: %v", err)
+	}
+}
+
+func TestInvalidAnnouncementPostsNothing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	in := announcement()
+	in.UserImpact = ""
+	in.From = e.clock.Now().Add(time.Hour)
+	_, _, err := e.svc.Announce(ctx, in, "")
+	var ve *incident.ValidationError
+	if !errors.As(err, &ve) || ve.Problem("userImpact") == "" || ve.Problem("from") == "" {
+		t.Errorf("error %v", err)
+	}
+	if n := len(e.slack.Calls("")); n != 0 {
+		t.Errorf("%d Slack calls", n)
+	}
+}
+
+func TestNewServiceRequires(t *testing.T) {
+	_, err := incident.NewService(incident.Options{})
+	for _, w := range []string{"Store", "Slack", "Templates", "Escape"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v does not name %s", err, w)
+		}
+	}
+}

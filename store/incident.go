@@ -1,0 +1,512 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/opsbot/opsbot/incident"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// Operation names of the incident writes and claims, passed to the
+// WithBeforeCommit hook.
+const (
+	OpAnnounce      = "announce_incident"
+	OpSetMessage    = "set_incident_message"
+	OpAddUpdate     = "add_incident_update"
+	OpSetStatusPage = "set_incident_statuspage"
+	OpResolve       = "resolve_incident"
+	OpClaim         = "claim"
+)
+
+// Incidents implements incident.Store on the same database and with the
+// same guarantees as DB's triage.Store: one transaction per write, which
+// locks the incident (or the id counter, to announce), checks the
+// idempotency key against the incident timeline, updates the incident with
+// a version guard and appends one timeline entry whose Seq is the new
+// version. Unique indexes on the timeline's keys, on the open incident of
+// an anomaly and on the announcement message back the checks up.
+type Incidents struct{ db *DB }
+
+var _ incident.Store = (*Incidents)(nil)
+
+// Incidents returns the incident store of db. (It is a separate type
+// because incident.Store's method names, Get, ListOpen and Timeline, are
+// also triage.Store's.)
+func (s *DB) Incidents() *Incidents { return &Incidents{db: s} }
+
+const incidentColumns = `id, environment, channel, message_ts, from_at, user_impact, what,
+	announced_by, announced_at, anomaly_id,
+	statuspage_enabled, statuspage_state, statuspage_id, statuspage_key, statuspage_last_error,
+	state, until_at, resolved_by, version`
+
+func scanIncident(sc scanner) (incident.Incident, error) {
+	var (
+		i                   incident.Incident
+		fromAt, announcedAt int64
+		anomalyID, untilAt  sql.NullInt64
+		spState, state      string
+	)
+	err := sc.Scan(&i.ID, &i.Environment, &i.Channel, &i.MessageTS, &fromAt, &i.UserImpact, &i.What,
+		&i.AnnouncedBy, &announcedAt, &anomalyID,
+		&i.StatusPage.Enabled, &spState, &i.StatusPage.IncidentID, &i.StatusPage.Key, &i.StatusPage.LastError,
+		&state, &untilAt, &i.ResolvedBy, &i.Version)
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	i.From, i.AnnouncedAt = fromNanos(fromAt), fromNanos(announcedAt)
+	i.AnomalyID = anomalyID.Int64
+	i.StatusPage.State, i.State = incident.StatusPageState(spState), incident.State(state)
+	if untilAt.Valid {
+		i.Until = fromNanos(untilAt.Int64)
+	}
+	return i, nil
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+func (s *Incidents) get(ctx context.Context, q querier, id int64, lock bool) (incident.Incident, error) {
+	query := `SELECT ` + incidentColumns + ` FROM incidents WHERE id = $1`
+	if lock {
+		query += s.db.d.ForUpdate
+	}
+	i, err := scanIncident(q.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return incident.Incident{}, fmt.Errorf("incident %d: %w", id, incident.ErrNotFound)
+	}
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("read incident %d: %w", id, err)
+	}
+	return i, nil
+}
+
+// incidentKeyUse is where an idempotency key was used.
+type incidentKeyUse struct {
+	incidentID, seq int64
+	kind            incident.Kind
+}
+
+func incidentKeyUsed(ctx context.Context, tx *sql.Tx, key string) (incidentKeyUse, bool, error) {
+	if key == "" {
+		return incidentKeyUse{}, false, nil
+	}
+	var u incidentKeyUse
+	err := tx.QueryRowContext(ctx, `SELECT incident_id, seq, kind FROM incident_timeline WHERE idempotency_key = $1`, key).
+		Scan(&u.incidentID, &u.seq, &u.kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return incidentKeyUse{}, false, nil
+	}
+	if err != nil {
+		return incidentKeyUse{}, false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	return u, true, nil
+}
+
+// incidentReplay checks a used key against the operation being repeated:
+// the same incident (id 0: any) and one of the kinds it writes.
+func incidentReplay(u incidentKeyUse, key string, id int64, kinds ...incident.Kind) error {
+	if id == 0 || u.incidentID == id {
+		for _, k := range kinds {
+			if u.kind == k {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: idempotency key %q was already used for a %s entry of incident %d",
+		incident.ErrConflict, key, u.kind, u.incidentID)
+}
+
+func appendIncidentEntry(ctx context.Context, tx *sql.Tx, e incident.TimelineEntry) error {
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return fmt.Errorf("encode timeline data: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO incident_timeline
+		(incident_id, seq, occurred_at, actor, kind, data, idempotency_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.IncidentID, e.Seq, nanos(e.At), e.Actor, string(e.Kind), string(data), nullString(e.IdempotencyKey))
+	if err != nil {
+		return fmt.Errorf("append to the incident timeline: %w", err)
+	}
+	return nil
+}
+
+// Announce implements incident.Store.
+func (s *Incidents) Announce(ctx context.Context, in incident.Incident, key string) (incident.Incident, bool, error) {
+	n := in.Normalized()
+	if err := errors.Join(n.Validate(s.db.opts.now()), incident.ValidateIdempotencyKey(key)); err != nil {
+		return incident.Incident{}, false, err
+	}
+	n.From, n.AnnouncedAt = roundTrip(n.From), roundTrip(n.AnnouncedAt)
+	var (
+		out     incident.Incident
+		created bool
+	)
+	err := s.db.inTx(ctx, OpAnnounce, func(tx *sql.Tx) error {
+		// Lock the id counter first: announcements are serialized, and the
+		// checks below see every incident committed before.
+		var last int64
+		if err := tx.QueryRowContext(ctx,
+			`SELECT last_id FROM id_counters WHERE name = 'incidents'`+s.db.d.ForUpdate).Scan(&last); err != nil {
+			return fmt.Errorf("read the incident id counter: %w", err)
+		}
+		if u, ok, err := incidentKeyUsed(ctx, tx, key); err != nil {
+			return err
+		} else if ok {
+			if err := incidentReplay(u, key, 0, incident.KindAnnounced); err != nil {
+				return err
+			}
+			out, err = s.get(ctx, tx, u.incidentID, false)
+			created = true
+			return err
+		}
+		if n.AnomalyID != 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM anomalies WHERE id = $1`, n.AnomalyID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return &incident.ValidationError{What: "incident", Problems: []incident.FieldError{
+					{Field: "anomalyId", Problem: fmt.Sprintf("there is no anomaly #%d", n.AnomalyID)}}}
+			}
+			if err != nil {
+				return fmt.Errorf("read anomaly %d: %w", n.AnomalyID, err)
+			}
+			existing, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents
+				WHERE anomaly_id = $1 AND state = 'open'`, n.AnomalyID))
+			if err == nil {
+				out, created = existing, false
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("find the open incident of anomaly %d: %w", n.AnomalyID, err)
+			}
+		}
+		i := n
+		i.ID, i.State, i.Version = last+1, incident.Open, 1
+		if i.StatusPage.Enabled {
+			i.StatusPage.State = incident.StatusPagePending
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE id_counters SET last_id = $1 WHERE name = 'incidents'`, i.ID); err != nil {
+			return fmt.Errorf("advance the incident id counter: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO incidents
+			(id, environment, channel, from_at, user_impact, what, announced_by, announced_at, anomaly_id,
+			 statuspage_enabled, statuspage_state, state, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			i.ID, i.Environment, i.Channel, nanos(i.From), i.UserImpact, i.What, i.AnnouncedBy, nanos(i.AnnouncedAt),
+			nullID(i.AnomalyID), i.StatusPage.Enabled, string(i.StatusPage.State), string(i.State), i.Version); err != nil {
+			return fmt.Errorf("insert incident: %w", err)
+		}
+		if err := appendIncidentEntry(ctx, tx, incident.TimelineEntry{IncidentID: i.ID, Seq: 1, At: i.AnnouncedAt,
+			Actor: i.AnnouncedBy, Kind: incident.KindAnnounced, IdempotencyKey: key}); err != nil {
+			return err
+		}
+		out, created = i, true
+		return nil
+	})
+	if err != nil {
+		return incident.Incident{}, false, fmt.Errorf("announce incident: %w", err)
+	}
+	return out, created, nil
+}
+
+// incidentChange is what a write does to a locked incident: the incident
+// after it and the entry to append, or ok false for "nothing to change".
+type incidentChange func(tx *sql.Tx, i incident.Incident) (n incident.Incident, e incident.TimelineEntry, ok bool, err error)
+
+// change runs a write on one incident: lock it, handle a repeated key
+// (replayed gets the entry's seq), let apply compute the change, then
+// write the incident's changed columns (set) under the version guard and
+// the entry.
+func (s *Incidents) change(ctx context.Context, op string, id int64, key string, kinds []incident.Kind,
+	replayed func(tx *sql.Tx, i incident.Incident, seq int64) error,
+	apply incidentChange, set string, args func(n incident.Incident) []any,
+) (incident.Incident, error) {
+	var out incident.Incident
+	err := s.db.inTx(ctx, op, func(tx *sql.Tx) error {
+		i, err := s.get(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if u, ok, err := incidentKeyUsed(ctx, tx, key); err != nil {
+			return err
+		} else if ok {
+			if err := incidentReplay(u, key, id, kinds...); err != nil {
+				return err
+			}
+			out = i
+			if replayed != nil {
+				return replayed(tx, i, u.seq)
+			}
+			return nil
+		}
+		n, e, ok, err := apply(tx, i)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			out = i
+			return nil
+		}
+		n.Version = i.Version + 1
+		a := append(args(n), n.Version, id, i.Version)
+		k := len(a)
+		if set != "" {
+			set += ", "
+		}
+		if err := oneRow(tx.ExecContext(ctx, `UPDATE incidents SET `+set+
+			fmt.Sprintf(`version = $%d WHERE id = $%d AND version = $%d`, k-2, k-1, k), a...)); err != nil {
+			return err
+		}
+		e.IncidentID, e.Seq, e.IdempotencyKey = id, n.Version, key
+		if err := appendIncidentEntry(ctx, tx, e); err != nil {
+			return err
+		}
+		out = n
+		return nil
+	})
+	return out, err
+}
+
+// SetMessage implements incident.Store.
+func (s *Incidents) SetMessage(ctx context.Context, id int64, channel, ts, key string) (incident.Incident, error) {
+	channel, ts = triage.CleanText(channel), triage.CleanText(ts)
+	if err := errors.Join(incident.ValidateMessage(channel, ts), incident.ValidateIdempotencyKey(key)); err != nil {
+		return incident.Incident{}, err
+	}
+	at := roundTrip(s.db.opts.now())
+	i, err := s.change(ctx, OpSetMessage, id, key, []incident.Kind{incident.KindMessagePosted}, nil,
+		func(tx *sql.Tx, i incident.Incident) (incident.Incident, incident.TimelineEntry, bool, error) {
+			if i.Channel == channel && i.MessageTS == ts {
+				return i, incident.TimelineEntry{}, false, nil
+			}
+			if i.MessageTS != "" {
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is announced by message %s/%s already",
+					incident.ErrConflict, id, i.Channel, i.MessageTS)
+			}
+			var other int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM incidents WHERE channel = $1 AND message_ts = $2`,
+				channel, ts).Scan(&other)
+			if err == nil {
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: message %s/%s announces incident %d",
+					incident.ErrConflict, channel, ts, other)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("find the incident of message %s/%s: %w", channel, ts, err)
+			}
+			i.Channel, i.MessageTS = channel, ts
+			return i, incident.TimelineEntry{At: at, Actor: incident.ActorBot, Kind: incident.KindMessagePosted,
+				Data: incident.TimelineData{Channel: channel, MessageTS: ts}}, true, nil
+		},
+		`channel = $1, message_ts = $2`, func(n incident.Incident) []any { return []any{n.Channel, n.MessageTS} })
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("set the message of incident %d: %w", id, err)
+	}
+	return i, nil
+}
+
+// AddUpdate implements incident.Store.
+func (s *Incidents) AddUpdate(ctx context.Context, id int64, in incident.Update, key string) (incident.Incident, incident.Update, error) {
+	u := in.Normalized()
+	if err := errors.Join(u.Validate(s.db.opts.now()), incident.ValidateIdempotencyKey(key)); err != nil {
+		return incident.Incident{}, incident.Update{}, err
+	}
+	u.At = roundTrip(u.At)
+	var out incident.Update
+	i, err := s.change(ctx, OpAddUpdate, id, key, []incident.Kind{incident.KindUpdated},
+		func(tx *sql.Tx, _ incident.Incident, seq int64) error {
+			e, err := s.entry(ctx, tx, id, seq)
+			if err != nil {
+				return err
+			}
+			out, _ = e.AsUpdate()
+			return nil
+		},
+		func(_ *sql.Tx, i incident.Incident) (incident.Incident, incident.TimelineEntry, bool, error) {
+			if i.State != incident.Open {
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is resolved", incident.ErrConflict, id)
+			}
+			e := incident.TimelineEntry{IncidentID: id, Seq: i.Version + 1, At: u.At, Actor: u.By,
+				Kind: incident.KindUpdated, Data: incident.TimelineData{Text: u.Text, ThreadTS: u.ThreadTS, Public: u.Public}}
+			out, _ = e.AsUpdate()
+			return i, e, true, nil
+		},
+		"", func(incident.Incident) []any { return nil })
+	if err != nil {
+		return incident.Incident{}, incident.Update{}, fmt.Errorf("update incident %d: %w", id, err)
+	}
+	return i, out, nil
+}
+
+// SetStatusPage implements incident.Store.
+func (s *Incidents) SetStatusPage(ctx context.Context, id int64, ev incident.StatusPageEvent, key string) (incident.Incident, error) {
+	ev.StatusPageID, ev.Key, ev.At = triage.CleanText(ev.StatusPageID), triage.CleanText(ev.Key), ev.At.UTC()
+	ev.Error = incident.CutText(triage.CleanText(ev.Error), incident.MaxErrorLen)
+	if err := errors.Join(incident.ValidateStatusPageEvent(ev), incident.ValidateIdempotencyKey(key)); err != nil {
+		return incident.Incident{}, err
+	}
+	ev.At = roundTrip(ev.At)
+	i, err := s.change(ctx, OpSetStatusPage, id, key, []incident.Kind{ev.Kind}, nil,
+		func(_ *sql.Tx, i incident.Incident) (incident.Incident, incident.TimelineEntry, bool, error) {
+			sp, changed, err := i.StatusPage.Apply(i.State, ev)
+			if err != nil || !changed {
+				return i, incident.TimelineEntry{}, false, err
+			}
+			i.StatusPage = sp
+			return i, ev.Entry(), true, nil
+		},
+		`statuspage_state = $1, statuspage_id = $2, statuspage_key = $3, statuspage_last_error = $4`,
+		func(n incident.Incident) []any {
+			sp := n.StatusPage
+			return []any{string(sp.State), sp.IncidentID, sp.Key, sp.LastError}
+		})
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("record %s of incident %d: %w", ev.Kind, id, err)
+	}
+	return i, nil
+}
+
+// Resolve implements incident.Store.
+func (s *Incidents) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (incident.Incident, bool, error) {
+	by, until = triage.CleanText(by), until.UTC()
+	now := s.db.opts.now()
+	// Checked before the incident is read: until against now, by, the key;
+	// until against the incident's From in the transaction.
+	if err := errors.Join(incident.ValidateResolve(incident.Incident{}, until, by, now),
+		incident.ValidateIdempotencyKey(key)); err != nil {
+		return incident.Incident{}, false, err
+	}
+	until = roundTrip(until)
+	var changed bool
+	i, err := s.change(ctx, OpResolve, id, key, []incident.Kind{incident.KindResolved},
+		func(*sql.Tx, incident.Incident, int64) error { changed = true; return nil },
+		func(_ *sql.Tx, i incident.Incident) (incident.Incident, incident.TimelineEntry, bool, error) {
+			changed = false
+			if i.State == incident.Resolved {
+				return i, incident.TimelineEntry{}, false, nil
+			}
+			if err := incident.ValidateResolve(i, until, by, now); err != nil {
+				return i, incident.TimelineEntry{}, false, err
+			}
+			changed = true
+			i.State, i.Until, i.ResolvedBy = incident.Resolved, until, by
+			return i, incident.TimelineEntry{At: roundTrip(now), Actor: by, Kind: incident.KindResolved,
+				Data: incident.TimelineData{Until: until}}, true, nil
+		},
+		`state = $1, until_at = $2, resolved_by = $3`,
+		func(n incident.Incident) []any { return []any{string(n.State), nanos(n.Until), n.ResolvedBy} })
+	if err != nil {
+		return incident.Incident{}, false, fmt.Errorf("resolve incident %d: %w", id, err)
+	}
+	return i, changed, nil
+}
+
+// Get implements incident.Store.
+func (s *Incidents) Get(ctx context.Context, id int64) (incident.Incident, error) {
+	return s.get(ctx, s.db.read, id, false)
+}
+
+// FindByThread implements incident.Store.
+func (s *Incidents) FindByThread(ctx context.Context, channel, ts string) (incident.Incident, error) {
+	if channel == "" || ts == "" {
+		return incident.Incident{}, fmt.Errorf("incident of thread %s/%s: %w", channel, ts, incident.ErrNotFound)
+	}
+	i, err := scanIncident(s.db.read.QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents
+		WHERE channel = $1 AND message_ts = $2`, channel, ts))
+	if errors.Is(err, sql.ErrNoRows) {
+		return incident.Incident{}, fmt.Errorf("incident of thread %s/%s: %w", channel, ts, incident.ErrNotFound)
+	}
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("find the incident of thread %s/%s: %w", channel, ts, err)
+	}
+	return i, nil
+}
+
+// ListOpen implements incident.Store.
+func (s *Incidents) ListOpen(ctx context.Context, env string) ([]incident.Incident, error) {
+	query, args := `SELECT `+incidentColumns+` FROM incidents WHERE state = 'open' ORDER BY from_at, id`, []any(nil)
+	if env != "" {
+		query = `SELECT ` + incidentColumns + ` FROM incidents WHERE state = 'open' AND environment = $1
+			ORDER BY from_at, id`
+		args = []any{env}
+	}
+	rows, err := s.db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list open incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []incident.Incident
+	for rows.Next() {
+		i, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list open incidents: %w", err)
+		}
+		out = append(out, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list open incidents: %w", err)
+	}
+	return out, nil
+}
+
+const incidentEntryColumns = `incident_id, seq, occurred_at, actor, kind, data, idempotency_key`
+
+func scanIncidentEntry(sc scanner) (incident.TimelineEntry, error) {
+	var (
+		e    incident.TimelineEntry
+		at   int64
+		kind string
+		data string
+		key  sql.NullString
+	)
+	if err := sc.Scan(&e.IncidentID, &e.Seq, &at, &e.Actor, &kind, &data, &key); err != nil {
+		return incident.TimelineEntry{}, err
+	}
+	e.At, e.Kind, e.IdempotencyKey = fromNanos(at), incident.Kind(kind), key.String
+	if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+		return incident.TimelineEntry{}, fmt.Errorf("entry %d: %w", e.Seq, err)
+	}
+	if !e.Data.Until.IsZero() {
+		e.Data.Until = e.Data.Until.UTC()
+	}
+	return e, nil
+}
+
+func (s *Incidents) entry(ctx context.Context, q querier, id, seq int64) (incident.TimelineEntry, error) {
+	e, err := scanIncidentEntry(q.QueryRowContext(ctx, `SELECT `+incidentEntryColumns+` FROM incident_timeline
+		WHERE incident_id = $1 AND seq = $2`, id, seq))
+	if err != nil {
+		return incident.TimelineEntry{}, fmt.Errorf("timeline of incident %d, entry %d: %w", id, seq, err)
+	}
+	return e, nil
+}
+
+// Timeline implements incident.Store.
+func (s *Incidents) Timeline(ctx context.Context, id int64) ([]incident.TimelineEntry, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+incidentEntryColumns+` FROM incident_timeline
+		WHERE incident_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []incident.TimelineEntry
+	for rows.Next() {
+		e, err := scanIncidentEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+	}
+	if len(out) == 0 {
+		if _, err := s.Get(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
