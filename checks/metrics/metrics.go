@@ -125,6 +125,16 @@ func (c *Check) Queries() []string {
 	return names
 }
 
+// Expressions returns the PromQL of the queries the check runs, in order,
+// with their placeholders expanded: what a person would paste into Grafana.
+func (c *Check) Expressions() []string {
+	exprs := make([]string, len(c.queries))
+	for i, q := range c.queries {
+		exprs[i] = q.Query
+	}
+	return exprs
+}
+
 // outcome is what one query gave.
 type outcome struct {
 	answer

@@ -1,0 +1,281 @@
+package logs
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+// The prefilter finds the lines worth looking at. Every line that can
+// start an error event (outside klog streams, whose severity is in the
+// first byte) contains one of these byte strings: the level words in their
+// three cases, Java's Exception (Error classes contain "rror"), Python's
+// Traceback. Lines without any are never looked at one by one.
+var prefilterPatterns = []string{
+	"rror", "RROR", // error, Error, ERROR, OutOfMemoryError
+	"atal", "ATAL", // fatal, Fatal, FATAL
+	"anic", "ANIC", // panic, Panic, PANIC
+	"crit", "Crit", "CRIT", // crit, critical
+	"vere", "VERE", // severe, Severe, SEVERE
+	"xception", // Exception
+	"Traceback",
+}
+
+// numericLevelPatterns are added for JSON streams with numeric levels
+// (pino, bunyan: 50 error, 60 fatal).
+var numericLevelPatterns = []string{`"level":5`, `"level":6`}
+
+// How the patterns are searched. Most are found by pairs of bytes (see
+// pairFind); the others have a rare byte, found with bytes.IndexByte
+// (SIMD), one pass per anchor byte whose patterns are all compared at each
+// hit. Both beat bytes.Index per pattern by far: it calls IndexByte on the
+// pattern's first byte, and 'r', 'c', 'a' come every few dozen bytes in
+// log text.
+var anchorGroups = []struct {
+	anchor byte
+	pats   []string
+}{
+	{'v', []string{"vere"}},
+	{'x', []string{"xception"}},
+	{'k', []string{"Traceback"}},
+}
+
+// pairPatterns are found by pairs: each with two consecutive pairs of its
+// bytes, the rarer ones in log text. Every other position of the text is
+// looked up in a bit set of the pairs; as any two consecutive positions
+// include one looked at, every occurrence is found.
+var pairPatterns = []struct {
+	pat   string
+	pairs [2]int // offsets of the two consecutive pairs (the second is the first + 1)
+}{
+	{"rror", [2]int{0, 1}}, // rr, ro
+	{"RROR", [2]int{0, 1}},
+	{"crit", [2]int{0, 1}}, // cr, ri
+	{"Crit", [2]int{0, 1}},
+	{"CRIT", [2]int{0, 1}},
+	{"anic", [2]int{0, 1}}, // an, ni
+	{"ANIC", [2]int{0, 1}},
+	{"atal", [2]int{1, 2}}, // ta, al
+	{"ATAL", [2]int{1, 2}},
+	{"VERE", [2]int{0, 1}},
+}
+
+// pairAt is a pattern found by one of its pairs at offset off.
+type pairAt struct {
+	pat string
+	off int
+}
+
+// pairTable is the lookup structure of pairPatterns (built once, read
+// only).
+type pairTable struct {
+	// set has a bit for each pair (as a little-endian uint16).
+	set [1 << 16 / 64]uint64
+	// index maps a pair to its patterns: lists[index[v]-1].
+	index [1 << 16]uint8
+	lists [][]pairAt
+}
+
+var pairs = func() *pairTable {
+	t := new(pairTable)
+	for _, pp := range pairPatterns {
+		for _, off := range pp.pairs {
+			v := uint16(pp.pat[off]) | uint16(pp.pat[off+1])<<8
+			t.set[v>>6] |= 1 << (v & 63)
+			if t.index[v] == 0 {
+				t.lists = append(t.lists, nil)
+				t.index[v] = uint8(len(t.lists))
+			}
+			t.lists[t.index[v]-1] = append(t.lists[t.index[v]-1], pairAt{pp.pat, off})
+		}
+	}
+	return t
+}()
+
+// anchoredPat is a pattern and where its anchor byte is in it.
+type anchoredPat struct {
+	pat   []byte
+	off   int
+	head4 uint32 // the first four bytes, little-endian
+}
+
+type anchorGroup struct {
+	anchor byte
+	pats   []anchoredPat
+}
+
+// prefilter is the set of anchor groups of one stream.
+type prefilter struct {
+	groups []anchorGroup
+	flat   [][]byte // every pattern, for a line at a time
+	// next is, per group and then for pairFind, the next match found at
+	// or after the search position, -1 if not searched yet.
+	next []int
+}
+
+func newAnchored(p string, anchor byte) anchoredPat {
+	return anchoredPat{pat: []byte(p), off: bytes.IndexByte([]byte(p), anchor), head4: binary.LittleEndian.Uint32([]byte(p))}
+}
+
+// reset prepares the prefilter for a new stream.
+func (f *prefilter) reset() {
+	if f.groups == nil {
+		for _, g := range anchorGroups {
+			ag := anchorGroup{anchor: g.anchor}
+			for _, p := range g.pats {
+				ag.pats = append(ag.pats, newAnchored(p, g.anchor))
+			}
+			f.groups = append(f.groups, ag)
+		}
+	}
+	f.groups = f.groups[:len(anchorGroups)]
+	f.flat = append(f.flat[:0], flatPatterns...)
+}
+
+// flatPatterns are prefilterPatterns as byte slices.
+var flatPatterns = func() [][]byte {
+	var out [][]byte
+	for _, p := range prefilterPatterns {
+		out = append(out, []byte(p))
+	}
+	return out
+}()
+
+// numericGroup finds numericLevelPatterns by their 'v'.
+var numericGroup = func() anchorGroup {
+	g := anchorGroup{anchor: 'v'}
+	for _, p := range numericLevelPatterns {
+		g.pats = append(g.pats, newAnchored(p, 'v'))
+	}
+	return g
+}()
+
+// addNumericLevels adds the patterns of numeric JSON levels.
+func (f *prefilter) addNumericLevels() {
+	f.groups = append(f.groups, numericGroup)
+	for _, p := range numericGroup.pats {
+		f.flat = append(f.flat, p.pat)
+	}
+}
+
+func pairHit(v uint16) bool { return pairs.set[v>>6]&(1<<(v&63)) != 0 }
+
+// pairFind returns the position of the first match at or after i of the
+// patterns found by pairs, or to. It looks up the pairs starting at i,
+// i+2, i+4...: four per 64-bit load.
+func pairFind(buf []byte, from, i, to int) int {
+	for i+8 <= to {
+		w := binary.LittleEndian.Uint64(buf[i:])
+		if pairHit(uint16(w)) || pairHit(uint16(w>>16)) || pairHit(uint16(w>>32)) || pairHit(uint16(w>>48)) {
+			for k := 0; k < 8; k += 2 {
+				if v := uint16(w >> (8 * k)); pairHit(v) && pairMatch(buf, from, i+k, to, v) {
+					return i + k
+				}
+			}
+		}
+		i += 8
+	}
+	for ; i+1 < to; i += 2 {
+		if v := uint16(buf[i]) | uint16(buf[i+1])<<8; pairHit(v) && pairMatch(buf, from, i, to, v) {
+			return i
+		}
+	}
+	return to
+}
+
+// pairMatch reports whether a pattern with the pair v is at position p.
+func pairMatch(buf []byte, from, p, to int, v uint16) bool {
+	for _, pa := range pairs.lists[pairs.index[v]-1] {
+		st := p - pa.off
+		if st >= from && st+len(pa.pat) <= to && string(buf[st:st+len(pa.pat)]) == pa.pat {
+			return true
+		}
+	}
+	return false
+}
+
+// line reports whether a line contains a pattern.
+func (f *prefilter) line(line []byte) bool {
+	for _, p := range f.flat {
+		if bytes.Contains(line, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// begin starts the search of a region.
+func (f *prefilter) begin() {
+	f.next = f.next[:0]
+	for range len(f.groups) + 1 {
+		f.next = append(f.next, -1)
+	}
+}
+
+// find returns the position of the next match at or after i in buf[:to]
+// (any position inside the matching line), or to. buf[from] is where the
+// region starts: no pattern starts before it.
+func (f *prefilter) find(buf []byte, from, i, to int) int {
+	p := to
+	for k := range f.groups {
+		if f.next[k] < i {
+			f.next[k] = f.groups[k].find(buf, from, i, to)
+		}
+		p = min(p, f.next[k])
+	}
+	k := len(f.groups)
+	if f.next[k] < i {
+		f.next[k] = pairFind(buf, from, i, to)
+	}
+	return min(p, f.next[k])
+}
+
+// find returns the anchor position of the first match of the group at or
+// after i, or to.
+func (g *anchorGroup) find(buf []byte, from, i, to int) int {
+	for {
+		j := bytes.IndexByte(buf[i:to], g.anchor)
+		if j < 0 {
+			return to
+		}
+		p := i + j
+		for k := range g.pats {
+			ap := &g.pats[k]
+			st := p - ap.off
+			if st >= from && st+len(ap.pat) <= to &&
+				binary.LittleEndian.Uint32(buf[st:]) == ap.head4 &&
+				(len(ap.pat) == 4 || bytes.Equal(buf[st:st+len(ap.pat)], ap.pat)) {
+				return p
+			}
+		}
+		i = p + 1
+	}
+}
+
+// SWAR (SIMD within a register) constants: a byte of ones, the high bit
+// of each byte.
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// lastNewline returns the index of the last '\n' in buf[lo:hi], or -1.
+// bytes.LastIndexByte looks at one byte at a time; this looks at eight.
+func lastNewline(buf []byte, lo, hi int) int {
+	j := hi
+	for j-8 >= lo {
+		w := binary.LittleEndian.Uint64(buf[j-8:]) ^ (lo8 * '\n')
+		// The high bit of each zero byte, exactly: no borrow tricks.
+		m := ^(((w & ^uint64(hi8)) + ^uint64(hi8)) | w | ^uint64(hi8))
+		if m != 0 {
+			return j - 8 + (63-bits.LeadingZeros64(m))>>3
+		}
+		j -= 8
+	}
+	for j--; j >= lo; j-- {
+		if buf[j] == '\n' {
+			return j
+		}
+	}
+	return -1
+}

@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/internal/scenario"
+	"github.com/opsbot/opsbot/internal/testenv"
+)
+
+// The integration scenario: the real `opsbot checklist` against a real
+// kube-apiserver (RBAC on, the bot's own Role from deploy/), pod logs
+// through the apiserver from a stub kubelet, a real Prometheus and a real
+// Alertmanager, all on 127.0.0.1. It must find every planted anomaly and
+// nothing else.
+
+var (
+	env       *testenv.Env
+	planted   *scenario.Checklist
+	kubeconf  string
+	startTime time.Time
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	flag.Parse() // testing.Short needs the flags
+	if testing.Short() {
+		return m.Run()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	startTime = time.Now()
+	var err error
+	env, err = testenv.Start(ctx, testenv.Options{
+		Kube:         &testenv.KubeOptions{},
+		Prometheus:   &testenv.PrometheusOptions{},
+		Alertmanager: &testenv.AlertmanagerOptions{},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting the test environment: %v\n", err)
+		return 1
+	}
+	defer env.Stop()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	planted, err = scenario.PlantChecklist(ctx, env, root)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "planting the scenario: %v\n", err)
+		return 1
+	}
+	defer planted.Health.Close()
+	dir, err := os.MkdirTemp("", "opsbot-checklist-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	// The checklist runs as the bot's user, with only deploy/role.yaml.
+	if err := waitPodsOlderThan(ctx, 3*time.Second); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	kubeconf = filepath.Join(dir, "kubeconfig")
+	if err := env.Kube.WriteKubeconfig(kubeconf, testenv.BotUser); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// waitPodsOlderThan waits until every planted pod is older than d, so the
+// scenario's short pendingAfter and rolloutGrace (2s) have passed for all of
+// them. creationTimestamp has a resolution of one second.
+func waitPodsOlderThan(ctx context.Context, d time.Duration) error {
+	list, err := env.Kube.Client().CoreV1().Pods(scenario.Watched).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	var newest time.Time
+	for _, p := range list.Items {
+		if t := p.CreationTimestamp.Time; t.After(newest) {
+			newest = t
+		}
+	}
+	select {
+	case <-time.After(time.Until(newest.Add(d))):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writeConfig writes the scenario's config, with alertmanagerURL and
+// prometheusURL substituted so a test can point one at nothing.
+func writeConfig(t *testing.T, prometheusURL, alertmanagerURL string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`defaultEnvironment: prod
+environments:
+  prod:
+    kubernetes:
+      kubeconfig: %q
+      context: %s
+    namespaces: [%s]
+    window: 24h
+    timeout: 30s
+    prometheus:
+      url: %s
+    alertmanager:
+      url: %s
+    grafana:
+      url: https://grafana.example.com/d/shop
+    checks:
+      pods:
+        restartThreshold: 5
+        # Every planted pod was created seconds ago: in production these
+        # are 10m; here 2s, waited out by waitPodsOlderThan.
+        pendingAfter: 2s
+        rolloutGrace: 2s
+      logs:
+        top: 10
+      alerts:
+        matchers: ['namespace="%s"']
+        timeout: 5s
+      metrics:
+        timeout: 5s
+        queries:
+          - name: queue-depth
+            description: queue depth
+            query: %q
+            warn: 100
+            fail: 1000
+      http:
+        targets:
+          - name: storefront
+            url: %s/actuator/health
+          - name: payments-api
+            url: %s/actuator/health
+`, kubeconf, testenv.KubeconfigContext, scenario.Watched, prometheusURL, alertmanagerURL, scenario.Watched,
+		scenario.QueueDepthQuery, planted.Health.Storefront.URL, planted.Health.PaymentsAPI.URL)
+	path := filepath.Join(t.TempDir(), "opsbot.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runChecklistJSON(t *testing.T, configPath string) (checks.Report, int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"checklist", "--config", configPath, "--output", "json"}, &stdout, &stderr)
+	var rep checks.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("exit %d, output is not a JSON report: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
+	}
+	return rep, code, stderr.String()
+}
+
+func TestChecklistFindsEveryPlantedAnomalyAndNothingElse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	rep, code, stderr := runChecklistJSON(t, writeConfig(t, env.Prometheus.URL(), env.Alertmanager.URL()))
+	if code != exitProblems {
+		t.Errorf("exit code %d, want %d (problems found)", code, exitProblems)
+	}
+
+	want := map[string][]string{
+		"pods": {
+			"pods/shop/Deployment/api/api/CrashLoopBackOff",
+			"pods/shop/Deployment/api/-/ReplicasUnavailable",
+			"pods/shop/Deployment/worker/worker/ImagePullBackOff",
+			"pods/shop/Deployment/worker/-/ReplicasUnavailable",
+			"pods/shop/Deployment/notifier/notifier/CreateContainerConfigError",
+			"pods/shop/Deployment/notifier/-/ReplicasUnavailable",
+			"pods/shop/Deployment/cache/cache/Restarts",
+			"pods/shop/Deployment/report-ui/-/Pending",
+			"pods/shop/Deployment/report-ui/-/ReplicasUnavailable",
+			"pods/shop/Deployment/search/-/NotReady",
+			"pods/shop/Deployment/search/-/ReplicasUnavailable",
+			"pods/shop/Deployment/thumbs/-/Evicted",
+			"pods/shop/Deployment/mailer/migrate/CrashLoopBackOff",
+			"pods/shop/Deployment/mailer/-/ReplicasUnavailable",
+			"pods/shop/StatefulSet/db/db/OOMKilled",
+			"pods/shop/Job/migrate-orders/-/JobFailed",
+			"pods/shop/CronJob/nightly-report/-/JobFailed",
+		},
+		"alerts": {
+			"alerts/HighErrorRate/namespace=shop/service=checkout",
+			"alerts/KubeLatency/namespace=shop",
+		},
+		"metrics": {
+			"metrics/memory/namespace=shop/pod=web/container=web",
+			"metrics/pvc/namespace=shop/persistentvolumeclaim=data-db-0",
+			"metrics/http5xx/namespace=shop/job=checkout",
+			"metrics/queue-depth/namespace=shop/queue=orders",
+		},
+		"http": {
+			"http/payments-api/status-down",
+		},
+	}
+	got := map[string][]string{}
+	for _, r := range rep.Results {
+		for _, f := range r.Findings {
+			got[r.Check] = append(got[r.Check], f.Fingerprint)
+		}
+	}
+	// Logs: checkout's two signatures, each counted across both pods, and
+	// nothing from web's clean log (which mentions "0 errors" and
+	// "error_count=0"). Log fingerprints end in a hash of the signature.
+	wantLogs := map[string]int{"ERROR payment timeout after Nms talking to N.N.N.N:N order=<uuid>": 80, "java.lang.NullPointerException": 6}
+	for _, r := range rep.Results {
+		if r.Check != "logs" {
+			continue
+		}
+		if len(r.Findings) != len(wantLogs) {
+			t.Errorf("logs: %d findings, want %d", len(r.Findings), len(wantLogs))
+		}
+		for _, f := range r.Findings {
+			matched := false
+			for sig, n := range wantLogs {
+				if strings.Contains(f.Title, sig) && f.Count == n && strings.HasPrefix(f.Fingerprint, "logs/shop/Deployment/checkout/checkout/sig:") {
+					matched = true
+				}
+			}
+			if !matched {
+				t.Errorf("unexpected logs finding %s: %s (count %d)", f.Fingerprint, f.Title, f.Count)
+			}
+		}
+	}
+	for _, name := range []string{"pods", "alerts", "metrics", "http"} {
+		w, g := slices.Clone(want[name]), slices.Clone(got[name])
+		sort.Strings(w)
+		sort.Strings(g)
+		if !slices.Equal(w, g) {
+			t.Errorf("%s findings:\n got %s\nwant %s", name, strings.Join(g, "\n     "), strings.Join(w, "\n     "))
+		}
+	}
+	for _, r := range rep.Results {
+		if r.Status == checks.Unknown {
+			t.Errorf("%s is unknown: %s", r.Check, r.Summary)
+		}
+	}
+	if t.Failed() {
+		t.Logf("stderr:\n%s", stderr)
+		for _, r := range rep.Results {
+			for _, f := range r.Findings {
+				t.Logf("%s %s: %s | %s", r.Check, f.Severity, f.Title, strings.ReplaceAll(f.Detail, "\n", " / "))
+			}
+		}
+	}
+}
+
+// The findings carry what an engineer needs: the scheduler's reason for a
+// Pending pod, the alert's summary, the log sample; and a Slack mention in
+// a log line or alert annotation stays text in the JSON (escaping for Slack
+// happens when the bot renders it).
+func TestChecklistFindingsSayWhy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	rep, _, _ := runChecklistJSON(t, writeConfig(t, env.Prometheus.URL(), env.Alertmanager.URL()))
+	find := func(fp string) checks.Finding {
+		for _, r := range rep.Results {
+			for _, f := range r.Findings {
+				if f.Fingerprint == fp {
+					return f
+				}
+			}
+		}
+		t.Fatalf("no finding %s", fp)
+		return checks.Finding{}
+	}
+	for fp, want := range map[string]string{
+		"pods/shop/Deployment/report-ui/-/Pending":                          "Insufficient memory",
+		"pods/shop/Deployment/notifier/notifier/CreateContainerConfigError": `secret "notifier-smtp" not found`,
+		"alerts/HighErrorRate/namespace=shop/service=checkout":              "HighErrorRate in shop",
+		"http/payments-api/status-down":                                     "db: DOWN",
+	} {
+		f := find(fp)
+		if !strings.Contains(f.Title+"\n"+f.Detail, want) {
+			t.Errorf("%s: title %q / detail %q should mention %q", fp, f.Title, f.Detail, want)
+		}
+	}
+	api := find("pods/shop/Deployment/api/api/CrashLoopBackOff")
+	if api.Count != 2 || api.Severity != checks.Fail {
+		t.Errorf("api crash loop: count %d severity %v, want both replicas in one Fail finding", api.Count, api.Severity)
+	}
+}
+
+// A backend that is down or hangs makes its check Unknown, with the reason,
+// within the check's deadline; every other check still reports.
+func TestChecklistBackendDownOrSlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers
+	}))
+	defer hang.Close()
+	down := closedPortURL(t)
+
+	start := time.Now()
+	rep, code, _ := runChecklistJSON(t, writeConfig(t, hang.URL, down))
+	elapsed := time.Since(start)
+	if code != exitProblems {
+		t.Errorf("exit code %d, want %d", code, exitProblems)
+	}
+	byName := map[string]checks.Result{}
+	for _, r := range rep.Results {
+		byName[r.Check] = r
+	}
+	if r := byName["alerts"]; r.Status != checks.Unknown || !strings.Contains(r.Summary, "connection refused") {
+		t.Errorf("alerts with Alertmanager down: %v %q, want unknown saying connection refused", r.Status, r.Summary)
+	}
+	if r := byName["metrics"]; r.Status != checks.Unknown || !strings.Contains(r.Summary, "5s") {
+		t.Errorf("metrics with Prometheus hanging: %v %q, want unknown naming its 5s deadline", r.Status, r.Summary)
+	}
+	for _, name := range []string{"pods", "logs", "http"} {
+		if r := byName[name]; r.Status == checks.Unknown || len(r.Findings) == 0 {
+			t.Errorf("%s should still report its findings: %v %q", name, r.Status, r.Summary)
+		}
+	}
+	// The checklist as a whole is bounded by the slowest deadline (5s for
+	// metrics) plus the Runner's grace, not by the hanging server.
+	if limit := 5*time.Second + checks.DefaultGrace + 20*time.Second; elapsed > limit {
+		t.Errorf("the checklist took %s with a hanging Prometheus", elapsed)
+	}
+}
+
+// closedPortURL is an http URL on 127.0.0.1 where nothing listens.
+func closedPortURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}

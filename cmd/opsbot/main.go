@@ -1,0 +1,212 @@
+// Command opsbot runs the ops rotation's daily checklist: in a terminal
+// (`opsbot checklist`) or, as a Slack bot, from Slack.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/internal/checklist"
+	"github.com/opsbot/opsbot/internal/config"
+	"github.com/opsbot/opsbot/internal/report"
+	"github.com/opsbot/opsbot/internal/version"
+
+	_ "time/tzdata" // time zones in distroless images
+)
+
+// Exit codes.
+const (
+	exitOK       = 0 // every check OK
+	exitProblems = 1 // some check is Warn, Fail or Unknown
+	exitUsage    = 2 // bad flags or config
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `opsbot: the ops rotation's daily checklist, in a terminal or in Slack.
+
+Usage:
+  opsbot checklist [flags] [ENVIRONMENT]   run every check and report
+  opsbot version                           print the version
+
+Run 'opsbot checklist -h' for its flags.
+`
+
+// run is main without the process: tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "checklist":
+		return runChecklist(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, version.String())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "opsbot: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}
+
+func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("opsbot checklist", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", envOr("OPSBOT_CONFIG", "opsbot.yaml"), "configuration file (env OPSBOT_CONFIG)")
+	output := fs.String("output", "text", "output format: text or json")
+	colorMode := fs.String("color", "auto", "colour the text output: auto (only on a terminal), always or never")
+	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: opsbot checklist [flags] [ENVIRONMENT]\n\n"+
+			"Runs every check of ENVIRONMENT (default: the config's defaultEnvironment) and reports.\n"+
+			"Exit status: 0 all OK, 1 something is Warn, Fail or Unknown, 2 usage or config error.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(interleaved(fs, args)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "opsbot checklist: at most one environment, got %q\n", fs.Args())
+		return exitUsage
+	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "opsbot checklist: --output must be text or json, got %q\n", *output)
+		return exitUsage
+	}
+	color, err := useColor(*colorMode, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
+		return exitUsage
+	}
+	logger, err := newLogger(*logLevel, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
+		return exitUsage
+	}
+	defer func() { _ = logger.Sync() }()
+
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
+		return exitUsage
+	}
+	env, err := cfg.Environment(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
+		return exitUsage
+	}
+	list, err := checklist.Build(env, checklist.Options{Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
+		return exitUsage
+	}
+
+	started := time.Now()
+	results := checks.NewRunner(time.Duration(env.Timeout), logger).Run(ctx, list, nil)
+	rep := checks.NewReport(env.Name, started, time.Now(), results)
+	if *output == "json" {
+		err = report.WriteJSON(stdout, rep)
+	} else {
+		err = report.WriteText(stdout, rep, report.TextOptions{Color: color, Location: time.Local})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot checklist: writing the report: %v\n", err)
+		return exitProblems
+	}
+	if rep.Status != checks.OK {
+		return exitProblems
+	}
+	return exitOK
+}
+
+// interleaved lets flags follow the positional environment name
+// (`opsbot checklist prod --output json`), as people type it.
+func interleaved(fs *flag.FlagSet, args []string) []string {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && i+1 < len(args) {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !bf.IsBoolFlag() {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
+	}
+	return append(flags, append([]string{"--"}, positional...)...)
+}
+
+func useColor(mode string, w io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		if os.Getenv("NO_COLOR") != "" {
+			return false, nil
+		}
+		f, ok := w.(*os.File)
+		if !ok {
+			return false, nil
+		}
+		fi, err := f.Stat()
+		return err == nil && fi.Mode()&os.ModeCharDevice != 0, nil
+	default:
+		return false, fmt.Errorf("--color must be auto, always or never, got %q", mode)
+	}
+}
+
+func newLogger(level string, w io.Writer) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), lvl)
+	return zap.New(core), nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,388 @@
+// Package config reads opsbot's configuration: one YAML file describing the
+// environments (dev, preprod, prod...) the checklist looks at, and the
+// thresholds of each check. Secrets never live in the file: it names the
+// environment variables that hold them.
+//
+// Parse is strict: an unknown key, a bad value or a missing required field is
+// an error naming the field by its path, e.g.
+// "environments.prod.prometheus.url: must be an absolute http or https URL".
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/opsbot/opsbot/checks/alerts"
+	"github.com/opsbot/opsbot/checks/httpcheck"
+	"github.com/opsbot/opsbot/checks/logs"
+	"github.com/opsbot/opsbot/checks/metrics"
+	"github.com/opsbot/opsbot/checks/pods"
+)
+
+// Defaults applied where the file says nothing.
+const (
+	DefaultWindow  = model.Duration(24 * time.Hour)
+	DefaultTimeout = model.Duration(30 * time.Second)
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// DefaultEnvironment is used when a command names none. It may be
+	// omitted when there is exactly one environment.
+	DefaultEnvironment string `yaml:"defaultEnvironment"`
+	// Environments by name.
+	Environments map[string]*Environment `yaml:"environments"`
+}
+
+// Environment is one place the checklist looks at: a cluster and namespaces,
+// its Prometheus, Alertmanager and dashboards.
+type Environment struct {
+	// Name is the key of the environment in the file.
+	Name string `yaml:"-"`
+
+	Kubernetes Kubernetes `yaml:"kubernetes"`
+	// Namespaces the checks look at (the runbook's "prod namespace").
+	Namespaces []string `yaml:"namespaces"`
+	// Window is how far back the checks look (restarts, OOM kills, logs,
+	// failed jobs). Default 24h: yesterday's 9am to today's.
+	Window model.Duration `yaml:"window"`
+	// Timeout is the deadline of a check that sets none of its own.
+	Timeout model.Duration `yaml:"timeout"`
+
+	Prometheus   *Endpoint `yaml:"prometheus"`
+	Alertmanager *Endpoint `yaml:"alertmanager"`
+	// Grafana is the dashboard linked from metric findings.
+	Grafana *Link `yaml:"grafana"`
+
+	Checks Checks `yaml:"checks"`
+}
+
+// Kubernetes says how to reach the cluster.
+type Kubernetes struct {
+	// InCluster uses the pod's service account; Kubeconfig and Context must
+	// then be empty.
+	InCluster bool `yaml:"inCluster"`
+	// Kubeconfig is a kubeconfig path; empty means the usual rules
+	// ($KUBECONFIG, then ~/.kube/config).
+	Kubeconfig string `yaml:"kubeconfig"`
+	// Context is the kubeconfig context; empty means the current one.
+	Context string `yaml:"context"`
+}
+
+// Endpoint is an HTTP API opsbot queries (Prometheus, Alertmanager).
+type Endpoint struct {
+	URL string `yaml:"url"`
+	// BearerTokenEnv names the environment variable holding a bearer token.
+	BearerTokenEnv string `yaml:"bearerTokenEnv"`
+	// BasicAuth, if set, authenticates with a user name and a password
+	// read from the environment.
+	BasicAuth *BasicAuth `yaml:"basicAuth"`
+}
+
+// BasicAuth is HTTP basic authentication.
+type BasicAuth struct {
+	Username    string `yaml:"username"`
+	PasswordEnv string `yaml:"passwordEnv"`
+}
+
+// Link is a URL shown to people (a dashboard).
+type Link struct {
+	URL string `yaml:"url"`
+}
+
+// Checks configures each check of an environment. A check is on when its
+// block is present or, for pods and logs, by default; `enabled: false` turns
+// it off.
+type Checks struct {
+	Pods    PodsCheck    `yaml:"pods"`
+	Logs    LogsCheck    `yaml:"logs"`
+	Alerts  AlertsCheck  `yaml:"alerts"`
+	Metrics MetricsCheck `yaml:"metrics"`
+	HTTP    HTTPCheck    `yaml:"http"`
+}
+
+// PodsCheck is the `kubectl get pods` look.
+type PodsCheck struct {
+	Enabled     *bool `yaml:"enabled"`
+	pods.Config `yaml:",inline"`
+}
+
+// LogsCheck is the "read the logs" look.
+type LogsCheck struct {
+	Enabled     *bool `yaml:"enabled"`
+	logs.Config `yaml:",inline"`
+}
+
+// AlertsCheck is the Alertmanager look; on when the environment has an
+// Alertmanager.
+type AlertsCheck struct {
+	Enabled       *bool `yaml:"enabled"`
+	alerts.Config `yaml:",inline"`
+}
+
+// MetricsCheck is the Grafana look; on when the environment has a
+// Prometheus.
+type MetricsCheck struct {
+	Enabled        *bool `yaml:"enabled"`
+	metrics.Config `yaml:",inline"`
+}
+
+// HTTPCheck probes health URLs; on when it has targets.
+type HTTPCheck struct {
+	Enabled          *bool `yaml:"enabled"`
+	httpcheck.Config `yaml:",inline"`
+}
+
+// On reports whether a check is enabled, given its default.
+func On(enabled *bool, def bool) bool {
+	if enabled == nil {
+		return def
+	}
+	return *enabled
+}
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// Parse decodes and validates a configuration document. Unknown keys are
+// errors, so a misspelt threshold is not silently ignored.
+func Parse(data []byte) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("the file is empty: it needs at least one environment")
+		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs := make([]string, len(te.Errors))
+			for i, m := range te.Errors {
+				msgs[i] = unknownField.ReplaceAllString(m, `unknown key "$1"`)
+			}
+			return nil, errors.New(strings.Join(msgs, "; "))
+		}
+		return nil, err
+	}
+	if err := cfg.setDefaultsAndValidate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// Environment returns the named environment, or the default one when name
+// is empty.
+func (c *Config) Environment(name string) (*Environment, error) {
+	if name == "" {
+		name = c.DefaultEnvironment
+	}
+	env, ok := c.Environments[name]
+	if !ok {
+		return nil, fmt.Errorf("no environment %q in the config (have: %s)", name, strings.Join(c.EnvironmentNames(), ", "))
+	}
+	return env, nil
+}
+
+// EnvironmentNames lists the environments in a stable order.
+func (c *Config) EnvironmentNames() []string {
+	names := make([]string, 0, len(c.Environments))
+	for n := range c.Environments {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// fieldErrors collects validation problems, each prefixed with its path.
+type fieldErrors []string
+
+func (fe *fieldErrors) add(path, format string, args ...any) {
+	*fe = append(*fe, path+": "+fmt.Sprintf(format, args...))
+}
+
+// addErr records a check package's own validation error under prefix.
+func (fe *fieldErrors) addErr(prefix string, err error) {
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			*fe = append(*fe, prefix+"."+line)
+		}
+	}
+}
+
+func (fe fieldErrors) err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(fe, "\n"))
+}
+
+var envName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
+
+// dns1123Label is what Kubernetes accepts as a namespace name.
+var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+func (c *Config) setDefaultsAndValidate() error {
+	var fe fieldErrors
+	if len(c.Environments) == 0 {
+		fe.add("environments", "at least one environment is required")
+		return fe.err()
+	}
+	if c.DefaultEnvironment == "" && len(c.Environments) == 1 {
+		for n := range c.Environments {
+			c.DefaultEnvironment = n
+		}
+	}
+	if c.DefaultEnvironment == "" {
+		fe.add("defaultEnvironment", "required when there are several environments (have: %s)", strings.Join(c.EnvironmentNames(), ", "))
+	} else if _, ok := c.Environments[c.DefaultEnvironment]; !ok {
+		fe.add("defaultEnvironment", "%q is not one of the environments (have: %s)", c.DefaultEnvironment, strings.Join(c.EnvironmentNames(), ", "))
+	}
+	for _, name := range c.EnvironmentNames() {
+		env := c.Environments[name]
+		p := "environments." + name
+		if !envName.MatchString(name) {
+			fe.add(p, "environment names are lower-case letters, digits and dashes (at most 32)")
+		}
+		if env == nil {
+			fe.add(p, "is empty")
+			continue
+		}
+		env.Name = name
+		env.setDefaults()
+		env.validate(p, &fe)
+	}
+	return fe.err()
+}
+
+func (e *Environment) setDefaults() {
+	if e.Window == 0 {
+		e.Window = DefaultWindow
+	}
+	if e.Timeout == 0 {
+		e.Timeout = DefaultTimeout
+	}
+	e.Checks.Pods.SetDefaults()
+	e.Checks.Logs.SetDefaults()
+	e.Checks.Alerts.SetDefaults()
+	e.Checks.Metrics.SetDefaults()
+	e.Checks.HTTP.SetDefaults()
+}
+
+func (e *Environment) validate(p string, fe *fieldErrors) {
+	k := e.Kubernetes
+	if k.InCluster && (k.Kubeconfig != "" || k.Context != "") {
+		fe.add(p+".kubernetes", "inCluster cannot be combined with kubeconfig or context")
+	}
+	if len(e.Namespaces) == 0 {
+		fe.add(p+".namespaces", "at least one namespace is required")
+	}
+	for i, ns := range e.Namespaces {
+		if !dns1123Label.MatchString(ns) {
+			fe.add(fmt.Sprintf("%s.namespaces[%d]", p, i), "%q is not a valid namespace name", ns)
+		} else if slices.Index(e.Namespaces, ns) != i {
+			fe.add(fmt.Sprintf("%s.namespaces[%d]", p, i), "%q is listed twice", ns)
+		}
+	}
+	if e.Window < 0 {
+		fe.add(p+".window", "must be positive, got %s", e.Window)
+	}
+	if e.Timeout < 0 {
+		fe.add(p+".timeout", "must be positive, got %s", e.Timeout)
+	}
+	e.Prometheus.validate(p+".prometheus", fe)
+	e.Alertmanager.validate(p+".alertmanager", fe)
+	if e.Grafana != nil {
+		if err := checkURL(e.Grafana.URL); err != nil {
+			fe.add(p+".grafana.url", "%v", err)
+		}
+	}
+
+	c := p + ".checks"
+	if On(e.Checks.Alerts.Enabled, e.Alertmanager != nil) && e.Alertmanager == nil {
+		fe.add(c+".alerts.enabled", "the alerts check needs %s.alertmanager.url", p)
+	}
+	if On(e.Checks.Metrics.Enabled, e.Prometheus != nil) && e.Prometheus == nil {
+		fe.add(c+".metrics.enabled", "the metrics check needs %s.prometheus.url", p)
+	}
+	fe.addErr(c+".pods", e.Checks.Pods.Validate())
+	fe.addErr(c+".logs", e.Checks.Logs.Validate())
+	fe.addErr(c+".alerts", e.Checks.Alerts.Validate())
+	fe.addErr(c+".metrics", e.Checks.Metrics.Validate())
+	fe.addErr(c+".http", e.Checks.HTTP.Validate())
+}
+
+func (ep *Endpoint) validate(p string, fe *fieldErrors) {
+	if ep == nil {
+		return
+	}
+	if err := checkURL(ep.URL); err != nil {
+		fe.add(p+".url", "%v", err)
+	}
+	if ep.BearerTokenEnv != "" && ep.BasicAuth != nil {
+		fe.add(p, "bearerTokenEnv and basicAuth cannot both be set")
+	}
+	if ep.BasicAuth != nil {
+		if ep.BasicAuth.Username == "" {
+			fe.add(p+".basicAuth.username", "required")
+		}
+		if ep.BasicAuth.PasswordEnv == "" {
+			fe.add(p+".basicAuth.passwordEnv", "required: the name of the environment variable holding the password")
+		}
+	}
+}
+
+// checkURL accepts absolute http(s) URLs without credentials: secrets come
+// from the environment, never from the file.
+func checkURL(raw string) error {
+	if raw == "" {
+		return errors.New("required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http or https URL, got %q", raw)
+	}
+	if u.User != nil {
+		return errors.New("must not contain credentials: use bearerTokenEnv or basicAuth.passwordEnv")
+	}
+	return nil
+}
+
+// Secret reads the environment variable a config field names. The error
+// names the field and the variable, never a value.
+func Secret(field, variable string) (string, error) {
+	if variable == "" {
+		return "", nil
+	}
+	v, ok := os.LookupEnv(variable)
+	if !ok || v == "" {
+		return "", fmt.Errorf("%s: environment variable %s is not set", field, variable)
+	}
+	return v, nil
+}

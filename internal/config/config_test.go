@@ -1,0 +1,180 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const minimal = `
+environments:
+  prod:
+    namespaces: [shop]
+`
+
+func TestParseMinimalAppliesDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DefaultEnvironment != "prod" {
+		t.Errorf("DefaultEnvironment = %q, want the only environment", cfg.DefaultEnvironment)
+	}
+	env, err := cfg.Environment("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Name != "prod" || time.Duration(env.Window) != 24*time.Hour || time.Duration(env.Timeout) != 30*time.Second {
+		t.Errorf("env = %+v, want name prod, window 24h, timeout 30s", env)
+	}
+	if env.Checks.Pods.RestartThreshold != 5 {
+		t.Errorf("pods.restartThreshold = %d, want the default 5", env.Checks.Pods.RestartThreshold)
+	}
+	if !On(env.Checks.Pods.Enabled, true) || On(env.Checks.Alerts.Enabled, env.Alertmanager != nil) {
+		t.Error("pods should be on by default, alerts off without an Alertmanager")
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	path := filepath.Join("..", "..", "opsbot.example.yaml")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("the documented example must load: %v", err)
+	}
+	if got := strings.Join(cfg.EnvironmentNames(), ","); got != "dev,preprod,prod" {
+		t.Errorf("example environments = %s", got)
+	}
+}
+
+func TestParseErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"empty", ``, "the file is empty"},
+		{"no environments", `defaultEnvironment: prod`, "environments: at least one environment is required"},
+		{"unknown key", `
+environments:
+  prod:
+    namespaces: [shop]
+    promethus: {url: http://x}
+`, `line 5: unknown key "promethus"`},
+		{"unknown check key", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      pods: {restartTreshold: 3}
+`, `unknown key "restartTreshold"`},
+		{"bad type", `
+environments:
+  prod:
+    namespaces: shop
+`, "line 4: cannot unmarshal !!str `shop` into []string"},
+		{"no namespaces", `
+environments:
+  prod: {}
+`, "environments.prod.namespaces: at least one namespace is required"},
+		{"bad namespace", `
+environments:
+  prod: {namespaces: [Shop_1]}
+`, `environments.prod.namespaces[0]: "Shop_1" is not a valid namespace name`},
+		{"duplicate namespace", `
+environments:
+  prod: {namespaces: [shop, shop]}
+`, `environments.prod.namespaces[1]: "shop" is listed twice`},
+		{"default missing", `
+environments:
+  dev: {namespaces: [shop]}
+  prod: {namespaces: [shop]}
+`, "defaultEnvironment: required when there are several environments (have: dev, prod)"},
+		{"default unknown", `
+defaultEnvironment: staging
+environments:
+  prod: {namespaces: [shop]}
+`, `defaultEnvironment: "staging" is not one of the environments (have: prod)`},
+		{"relative url", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: "prometheus:9090"}
+`, `environments.prod.prometheus.url: must be an absolute http or https URL, got "prometheus:9090"`},
+		{"credentials in url", `
+environments:
+  prod:
+    namespaces: [shop]
+    alertmanager: {url: "https://admin:hunter2@am.example.com"}
+`, "environments.prod.alertmanager.url: must not contain credentials"},
+		{"basic auth without password", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: "https://p.example.com", basicAuth: {username: ops}}
+`, "environments.prod.prometheus.basicAuth.passwordEnv: required"},
+		{"in-cluster with context", `
+environments:
+  prod:
+    namespaces: [shop]
+    kubernetes: {inCluster: true, context: prod}
+`, "environments.prod.kubernetes: inCluster cannot be combined with kubeconfig or context"},
+		{"alerts on without alertmanager", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks: {alerts: {enabled: true}}
+`, "environments.prod.checks.alerts.enabled: the alerts check needs environments.prod.alertmanager.url"},
+		{"check's own validation", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks: {pods: {restartThreshold: -1}}
+`, "environments.prod.checks.pods.restartThreshold: must be at least 1, got -1"},
+		{"bad duration", `
+environments:
+  prod:
+    namespaces: [shop]
+    window: 1 day
+`, `unknown unit " day" in duration "1 day"`},
+		{"bad environment name", `
+environments:
+  Prod: {namespaces: [shop]}
+`, "environments.Prod: environment names are lower-case letters, digits and dashes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSecret(t *testing.T) {
+	t.Setenv("OPSBOT_TEST_TOKEN", "s3cret")
+	if v, err := Secret("prometheus.bearerTokenEnv", "OPSBOT_TEST_TOKEN"); err != nil || v != "s3cret" {
+		t.Errorf("Secret = %q, %v", v, err)
+	}
+	_, err := Secret("environments.prod.prometheus.bearerTokenEnv", "OPSBOT_TEST_UNSET")
+	if err == nil || err.Error() != "environments.prod.prometheus.bearerTokenEnv: environment variable OPSBOT_TEST_UNSET is not set" {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("error = %v, want a not-exist error", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok || u.Unwrap() == nil {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
