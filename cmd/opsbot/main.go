@@ -44,6 +44,7 @@ const usage = `opsbot: the ops rotation's daily checklist, in a terminal or in S
 
 Usage:
   opsbot checklist [flags] [ENVIRONMENT]   run every check and report
+  opsbot serve [flags]                     run the Slack bot (Socket Mode)
   opsbot version                           print the version
 
 Run 'opsbot checklist -h' for its flags.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "checklist":
 		return runChecklist(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, version.String())
 		return exitOK

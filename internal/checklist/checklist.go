@@ -4,6 +4,7 @@
 package checklist
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
+	"github.com/opsbot/opsbot/checks/slackchannel"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/httpx"
 	"github.com/opsbot/opsbot/internal/version"
@@ -40,10 +42,18 @@ type Options struct {
 	Kube kubernetes.Interface
 	// Now is the clock of the checks; time.Now when nil.
 	Now func() time.Time
+	// Slack reads the alerts channel's history (a *slack.Client with the
+	// bot token); needed only when the alertsChannel check is on.
+	Slack slackchannel.History
+	// LastChecklist says when the checklist last ran, so the alerts
+	// channel is read from there; nil means the check's window.
+	LastChecklist func(ctx context.Context) (time.Time, error)
+	// Location is the time zone of times in summaries; time.Local when nil.
+	Location *time.Location
 }
 
 // Build returns the enabled checks of env, in the runbook's order: pods,
-// logs, alerts, metrics, http. Errors are configuration problems (a missing
+// logs, alerts, metrics, http, the alerts channel. Errors are configuration problems (a missing
 // secret, an unreadable kubeconfig) and name the field at fault.
 func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
 	logger := opts.Logger
@@ -121,6 +131,18 @@ func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
 		chk, err := httpcheck.New(c.HTTP.Config, httpx.NewClient(httpx.Options{Version: version.Version}), logger.Named("http"))
 		if err != nil {
 			return nil, fmt.Errorf("%s.checks.http: %w", p, err)
+		}
+		list = append(list, chk)
+	}
+	if config.On(c.AlertsChannel.Enabled, c.AlertsChannel.Channel != "") {
+		if opts.Slack == nil {
+			return nil, fmt.Errorf("%s.checks.alertsChannel: reading the alerts channel needs the Slack bot token: set SLACK_BOT_TOKEN", p)
+		}
+		chk, err := slackchannel.New(opts.Slack, c.AlertsChannel.Config, slackchannel.Options{
+			Since: opts.LastChecklist, Now: now, Location: opts.Location, Logger: logger.Named("alertschannel"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s.checks.alertsChannel: %w", p, err)
 		}
 		list = append(list, chk)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
+	"github.com/opsbot/opsbot/checks/slackchannel"
 )
 
 // Defaults applied where the file says nothing.
@@ -44,6 +45,9 @@ type Config struct {
 	DefaultEnvironment string `yaml:"defaultEnvironment"`
 	// Environments by name.
 	Environments map[string]*Environment `yaml:"environments"`
+	// Bot configures `opsbot serve` (bot.go); nil when the file has no
+	// bot block.
+	Bot *Bot `yaml:"bot"`
 }
 
 // Environment is one place the checklist looks at: a cluster and namespaces,
@@ -111,6 +115,8 @@ type Checks struct {
 	Alerts  AlertsCheck  `yaml:"alerts"`
 	Metrics MetricsCheck `yaml:"metrics"`
 	HTTP    HTTPCheck    `yaml:"http"`
+	// AlertsChannel is the look at the alerts channel's history.
+	AlertsChannel AlertsChannelCheck `yaml:"alertsChannel"`
 }
 
 // PodsCheck is the `kubectl get pods` look.
@@ -143,6 +149,14 @@ type MetricsCheck struct {
 type HTTPCheck struct {
 	Enabled          *bool `yaml:"enabled"`
 	httpcheck.Config `yaml:",inline"`
+}
+
+// AlertsChannelCheck reads the alerts channel's history (Alertmanager and
+// exception posts); on when it names a channel. It needs the Slack bot
+// token (SLACK_BOT_TOKEN).
+type AlertsChannelCheck struct {
+	Enabled             *bool `yaml:"enabled"`
+	slackchannel.Config `yaml:",inline"`
 }
 
 // On reports whether a check is enabled, given its default.
@@ -264,6 +278,10 @@ func (c *Config) setDefaultsAndValidate() error {
 	} else if _, ok := c.Environments[c.DefaultEnvironment]; !ok {
 		fe.add("defaultEnvironment", "%q is not one of the environments (have: %s)", c.DefaultEnvironment, strings.Join(c.EnvironmentNames(), ", "))
 	}
+	if c.Bot != nil {
+		c.Bot.setDefaults()
+		c.Bot.validate("bot", &fe)
+	}
 	for _, name := range c.EnvironmentNames() {
 		env := c.Environments[name]
 		p := "environments." + name
@@ -293,6 +311,7 @@ func (e *Environment) setDefaults() {
 	e.Checks.Alerts.SetDefaults()
 	e.Checks.Metrics.SetDefaults()
 	e.Checks.HTTP.SetDefaults()
+	e.Checks.AlertsChannel.SetDefaults()
 }
 
 func (e *Environment) validate(p string, fe *fieldErrors) {
@@ -336,6 +355,9 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	fe.addErr(c+".alerts", e.Checks.Alerts.Validate())
 	fe.addErr(c+".metrics", e.Checks.Metrics.Validate())
 	fe.addErr(c+".http", e.Checks.HTTP.Validate())
+	if On(e.Checks.AlertsChannel.Enabled, e.Checks.AlertsChannel.Channel != "") {
+		fe.addErr(c+".alertsChannel", e.Checks.AlertsChannel.Validate())
+	}
 }
 
 func (ep *Endpoint) validate(p string, fe *fieldErrors) {

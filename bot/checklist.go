@@ -1,0 +1,251 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// handleChecklist runs `/ops checklist [env]`: a "running…" message in the
+// channel, updated in place as each check finishes (coalesced, spaced for
+// chat.update's rate limit), then the report with Investigate buttons, then
+// the recurrence treatment of the findings.
+func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "run the checklist"); err != nil {
+		return err
+	}
+	env := r.args[0]
+	list, err := b.opts.Checklist(ctx, env)
+	if err != nil {
+		return fmt.Errorf("building the %s checklist: %w", env, err)
+	}
+	names := make([]string, len(list.Checks))
+	pos := map[string]int{}
+	for i, c := range list.Checks {
+		names[i] = c.Name()
+		pos[c.Name()] = i
+	}
+	askedBy := b.names.display(ctx, r.userID)
+	_, ts, err := b.api.PostMessageContext(ctx, r.channelID,
+		slack.MsgOptionText(text(tChecklistRunning, Escape(env), len(names), askedBy), false),
+		slack.MsgOptionBlocks(progressBlocks(env, askedBy, names, nil)...))
+	if err != nil {
+		if isChannelProblem(err) {
+			return userErr(text(tChecklistNotInChan))
+		}
+		return fmt.Errorf("posting the running message: %w", err)
+	}
+
+	up := newProgressUpdater(b, r.channelID, ts, func(done map[int]checks.Result) []slack.Block {
+		return progressBlocks(env, askedBy, names, done)
+	})
+	go up.loop(ctx)
+	timeout := list.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	runner := checks.NewRunner(timeout, b.log.Named("checks"))
+	started := b.opts.Now()
+	results := runner.Run(ctx, list.Checks, func(res checks.Result) { up.set(pos[res.Check], res) })
+	up.stop()
+	rep := checks.NewReport(env, started, b.opts.Now(), results)
+
+	runID := newRunID()
+	var all []checks.Finding
+	for _, res := range rep.Results {
+		all = append(all, res.Findings...)
+	}
+	b.runs.put(runID, &run{env: env, findings: all})
+	// Sightings are recorded before the report shows its Investigate
+	// buttons, so that an anomaly opened from this report is not "seen
+	// again" by the run that found it.
+	observed, obsErr := b.observe(ctx, env, runID, all)
+	fallback := fmt.Sprintf("%s Checklist %s: %s", statusEmoji[rep.Status], Escape(env), rep.Status)
+	if err := b.updateFinal(ctx, r.channelID, ts, fallback, reportBlocks(rep, runID, askedBy)); err != nil {
+		return errors.Join(fmt.Errorf("posting the report: %w", err), obsErr)
+	}
+	var errs []error
+	for _, obs := range observed {
+		if err := b.announceRecurrence(ctx, obs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, obsErr)...)
+}
+
+// isChannelProblem: the bot cannot post in the channel.
+func isChannelProblem(err error) bool {
+	var sr slack.SlackErrorResponse
+	if errors.As(err, &sr) {
+		switch sr.Err {
+		case "not_in_channel", "channel_not_found", "is_archived", "restricted_action":
+			return true
+		}
+	}
+	return false
+}
+
+// updateFinal replaces a checklist message with its report, in its slot
+// of the bot-wide spacer.
+func (b *Bot) updateFinal(ctx context.Context, channel, ts, fallback string, blocks []slack.Block) error {
+	if err := b.spacer.wait(ctx); err != nil {
+		return err
+	}
+	return b.update(ctx, channel, ts, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+}
+
+// update is chat.update that waits out rate limits (Retry-After) a few
+// times: a report or an outcome must not be lost to a 429.
+func (b *Bot) update(ctx context.Context, channel, ts string, opts ...slack.MsgOption) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		_, _, _, err = b.api.UpdateMessageContext(ctx, channel, ts, opts...)
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) {
+			return err
+		}
+		b.spacer.delay(rl.RetryAfter)
+		t := time.NewTimer(rl.RetryAfter)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, context.Cause(ctx))
+		}
+	}
+	return err
+}
+
+// progressUpdater coalesces check results into chat.update calls: at most
+// one in flight, each in its slot of the bot-wide spacer, always showing
+// the latest state.
+type progressUpdater struct {
+	b       *Bot
+	channel string
+	ts      string
+	render  func(map[int]checks.Result) []slack.Block
+
+	mu    sync.Mutex
+	done  map[int]checks.Result
+	dirty chan struct{}
+	quit  chan struct{}
+	ended chan struct{}
+}
+
+func newProgressUpdater(b *Bot, channel, ts string, render func(map[int]checks.Result) []slack.Block) *progressUpdater {
+	return &progressUpdater{b: b, channel: channel, ts: ts, render: render, done: map[int]checks.Result{},
+		dirty: make(chan struct{}, 1), quit: make(chan struct{}), ended: make(chan struct{})}
+}
+
+// set records a result; it never blocks (the Runner calls it).
+func (u *progressUpdater) set(i int, r checks.Result) {
+	u.mu.Lock()
+	u.done[i] = r
+	u.mu.Unlock()
+	select {
+	case u.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// stop ends the loop and waits for it; pending progress is dropped (the
+// final report replaces it).
+func (u *progressUpdater) stop() {
+	close(u.quit)
+	<-u.ended
+}
+
+func (u *progressUpdater) loop(ctx context.Context) {
+	defer close(u.ended)
+	for {
+		select {
+		case <-u.dirty:
+		case <-u.quit:
+			return
+		case <-ctx.Done():
+			return
+		}
+		if u.b.spacer.wait(ctx) != nil {
+			return
+		}
+		select {
+		case <-u.quit:
+			return
+		default:
+		}
+		u.mu.Lock()
+		snapshot := make(map[int]checks.Result, len(u.done))
+		for k, v := range u.done {
+			snapshot[k] = v
+		}
+		u.mu.Unlock()
+		_, _, _, err := u.b.api.UpdateMessageContext(ctx, u.channel, u.ts, slack.MsgOptionBlocks(u.render(snapshot)...))
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			u.b.spacer.delay(rl.RetryAfter)
+		} else if err != nil {
+			u.b.log.Warn("could not update checklist progress", zap.Error(err))
+		}
+	}
+}
+
+// observe records a sighting of every finding whose fingerprint has an
+// anomaly and escalates those decided Intermittent that came back past the
+// policy's threshold (triage.Observe). It returns the observations to
+// announce in their threads: the anomalies decided Intermittent, and the
+// escalated ones.
+func (b *Bot) observe(ctx context.Context, env, runID string, findings []checks.Finding) ([]triage.Observation, error) {
+	var out []triage.Observation
+	seen := map[string]bool{}
+	now := b.opts.Now()
+	var errs []error
+	for _, f := range findings {
+		if f.Fingerprint == "" || seen[f.Fingerprint] {
+			continue
+		}
+		seen[f.Fingerprint] = true
+		sum := sha256.Sum256([]byte(f.Fingerprint))
+		key := "seen:" + runID + ":" + hex.EncodeToString(sum[:12])
+		obs, err := triage.Observe(ctx, b.store, b.opts.Recurrence, env, f.Fingerprint, now, key)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recurrence of %q: %w", f.Fingerprint, err))
+			continue
+		}
+		if !obs.Found || !obs.Anomaly.HasThread() {
+			continue
+		}
+		if obs.Recurrence.Decision != triage.Intermittent && !obs.Escalated {
+			continue
+		}
+		out = append(out, obs)
+	}
+	return out, errors.Join(errs...)
+}
+
+func (b *Bot) announceRecurrence(ctx context.Context, obs triage.Observation) error {
+	a := obs.Anomaly
+	msg := text(tSeenAgain, Escape(obs.Recurrence.String()))
+	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
+		slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(section(msg))); err != nil {
+		return fmt.Errorf("posting a recurrence in anomaly %d's thread: %w", a.ID, err)
+	}
+	if !obs.Escalated {
+		return nil
+	}
+	esc := text(tEscalate, Mention(b.opts.OpsGroup), Escape(obs.Recurrence.String()))
+	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
+		slack.MsgOptionText(esc, false), slack.MsgOptionBlocks(section(esc))); err != nil {
+		return fmt.Errorf("posting anomaly %d's escalation: %w", a.ID, err)
+	}
+	return b.updateRoot(ctx, a)
+}

@@ -1,0 +1,141 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/opsbot/opsbot/triage"
+)
+
+// handleDecideClick opens the decision modal for the clicked decision.
+func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "record decisions"); err != nil {
+		return err
+	}
+	d, err := triage.ParseDecision(strings.TrimPrefix(r.action.ActionID, ActionDecidePrefix))
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("decision button value %q: %w", r.action.Value, err)
+	}
+	a, err := b.store.Get(ctx, id)
+	if errors.Is(err, triage.ErrNotFound) {
+		return userErr(text(tStaleAnomaly, id))
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := b.api.OpenViewContext(ctx, r.triggerID, decisionModal(a, d)); err != nil {
+		var sr slack.SlackErrorResponse
+		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
+			return userErr("That took too long for Slack; please click the button again.")
+		}
+		return fmt.Errorf("views.open: %w", err)
+	}
+	return nil
+}
+
+// handleDecisionSubmit validates a decision modal (the errors go back in
+// the ack, on the fields' blocks) and, when valid, records the decision
+// after the ack: Decide (idempotent on the view id), a reply in the thread
+// with the conclusion and the follow-up, and the root message updated.
+func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handlerFunc, error) {
+	view := r.cb.View
+	id, d, err := parseDecisionMetadata(view.PrivateMetadata)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := b.authorize(ctx, r, "record decisions"); err != nil {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockConclusion: err.Error()}), nil, nil
+	}
+	rec := recordFromState(view.State, d)
+	rec.DecidedBy, rec.DecidedAt = r.userID, b.opts.Now()
+	if err := rec.Validate(); err != nil {
+		var ve *triage.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, nil, err
+		}
+		return slack.NewErrorsViewSubmissionResponse(fieldErrors(ve, inputBlocks(d))), nil, nil
+	}
+	key := "decide:" + view.ID
+	return nil, func(ctx context.Context, r *request) error {
+		if b.seen.check(key) {
+			return nil // the same submission, delivered again
+		}
+		return b.decide(ctx, id, rec, key)
+	}, nil
+}
+
+// decide records rec on anomaly id and tells the thread.
+func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, key string) error {
+	unlock := b.locks.lock("anomaly:" + strconv.FormatInt(id, 10))
+	defer unlock()
+	a, err := b.store.Decide(ctx, id, rec, key)
+	switch {
+	case errors.Is(err, triage.ErrNotFound):
+		return userErr(text(tStaleAnomaly, id))
+	case errors.Is(err, triage.ErrConflict):
+		return userErr(fmt.Sprintf("I could not record that decision on anomaly #%d: another anomaly with the same fingerprint is open. Decide that one instead.", id))
+	case err != nil:
+		return fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
+	}
+	if a.HasThread() {
+		decider := b.names.display(ctx, rec.DecidedBy)
+		blocks := decisionReplyBlocks(rec, decider)
+		if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
+			slack.MsgOptionText(text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200)), false),
+			slack.MsgOptionBlocks(blocks...)); err != nil {
+			return fmt.Errorf("replying in anomaly %d's thread: %w", id, err)
+		}
+	}
+	return b.updateRoot(ctx, a)
+}
+
+// recordFromState reads the modal's inputs.
+func recordFromState(st *slack.ViewState, d triage.Decision) triage.DecisionRecord {
+	rec := triage.DecisionRecord{Decision: d}
+	if st == nil {
+		return rec
+	}
+	val := func(block string) string {
+		if a, ok := st.Values[block][block]; ok {
+			return a.Value
+		}
+		return ""
+	}
+	rec.Conclusion = val(blockConclusion)
+	rec.FiveWhys = val(blockFiveWhys)
+	rec.Ticket = strings.TrimSpace(val(blockTicket))
+	rec.UsersAffected = strings.TrimSpace(val(blockUsersAffected))
+	rec.ToCollect = strings.TrimSpace(val(blockToCollect))
+	rec.Dashboard = strings.TrimSpace(val(blockDashboard))
+	if a, ok := st.Values[blockOutage][blockOutage]; ok && len(a.SelectedOptions) > 0 {
+		rec.Outage = true
+	}
+	return rec
+}
+
+// fieldErrors maps a ValidationError onto the modal's input blocks; a
+// problem with a field the modal does not show goes under the conclusion.
+func fieldErrors(ve *triage.ValidationError, blocks map[string]bool) map[string]string {
+	out := map[string]string{}
+	for _, p := range ve.Problems {
+		block := p.Field
+		msg := p.Problem
+		if !blocks[block] {
+			block, msg = blockConclusion, p.Field+": "+p.Problem
+		}
+		if prev, ok := out[block]; ok {
+			msg = prev + "; " + msg
+		}
+		out[block] = truncate(msg, 2000)
+	}
+	return out
+}

@@ -1,0 +1,252 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+	"go.uber.org/zap"
+)
+
+// request is one slash command, button click or modal submission, with
+// what every handler needs.
+type request struct {
+	kind        string // "command", "action", "view"
+	envelopeID  string
+	teamID      string
+	userID      string
+	userName    string
+	channelID   string
+	responseURL string
+	triggerID   string
+	// idem is the idempotency key of the request's first write: Slack's
+	// ids that stay the same when an envelope is delivered again.
+	idem string
+
+	cmd    *slack.SlashCommand
+	args   []string // a command's words after the subcommand
+	rest   string   // a command's text after the subcommand
+	cb     *slack.InteractionCallback
+	action *slack.BlockAction
+}
+
+func (r *request) fields() []zap.Field {
+	return []zap.Field{zap.String("kind", r.kind), zap.String("envelope", r.envelopeID),
+		zap.String("user", r.userID), zap.String("channel", r.channelID)}
+}
+
+// handlerFunc handles a request after it was acked.
+type handlerFunc func(ctx context.Context, r *request) error
+
+// viewHandlerFunc handles a modal submission before it is acked: it
+// returns the ack payload (nil closes the modal) and the work to do after
+// the ack (nil: none).
+type viewHandlerFunc func(ctx context.Context, r *request) (ack any, then handlerFunc, err error)
+
+// userError is an error whose message is for the user (a refusal, a stale
+// button); it is shown as is, ephemerally, and logged at info level.
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+func userErr(msg string) error { return &userError{msg: msg} }
+
+var errHandlerTimeout = errors.New("handler deadline exceeded")
+
+// adapt is the one adapter between slack-go's ctx-less world and our
+// handlers: a deadline with a cause, a log line per request, panics
+// recovered, and errors turned into an ephemeral message for the user
+// (the detail stays in the logs).
+func (b *Bot) adapt(name string, timeout time.Duration, h handlerFunc) func(ctx context.Context, r *request) {
+	return func(workCtx context.Context, r *request) {
+		ctx, cancel := context.WithTimeoutCause(workCtx, timeout,
+			fmt.Errorf("%s: %w after %s", name, errHandlerTimeout, timeout))
+		defer cancel()
+		start := time.Now()
+		log := b.log.With(append(r.fields(), zap.String("handler", name))...)
+		err := safely(ctx, h, r)
+		if err == nil {
+			log.Info("handled", zap.Duration("duration", time.Since(start)))
+			return
+		}
+		if c := context.Cause(ctx); c != nil && errors.Is(c, errHandlerTimeout) {
+			err = fmt.Errorf("%w (%v)", err, c)
+		}
+		msg := text(tSomethingWrong)
+		var ue *userError
+		if errors.As(err, &ue) {
+			log.Info("refused", zap.String("reason", ue.msg), zap.Duration("duration", time.Since(start)))
+			msg = ue.msg
+		} else {
+			log.Error("handler failed", zap.Error(err), zap.Duration("duration", time.Since(start)))
+		}
+		// A fresh, short deadline: the handler's may be what ran out.
+		replyCtx, cancelReply := context.WithTimeout(workCtx, 10*time.Second)
+		defer cancelReply()
+		if err := b.ephemeral(replyCtx, r, msg); err != nil {
+			log.Warn("could not tell the user", zap.Error(err))
+		}
+	}
+}
+
+// safely calls h, turning a panic into an error.
+func safely(ctx context.Context, h handlerFunc, r *request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return h(ctx, r)
+}
+
+// ephemeral shows msg (mrkdwn, already escaped) to the request's user
+// only: through the response_url when the payload has one, else
+// chat.postEphemeral.
+func (b *Bot) ephemeral(ctx context.Context, r *request, msg string, blocks ...slack.Block) error {
+	if r.responseURL != "" {
+		wm := &slack.WebhookMessage{Text: msg, ResponseType: slack.ResponseTypeEphemeral}
+		if len(blocks) > 0 {
+			wm.Blocks = &slack.Blocks{BlockSet: blocks}
+		}
+		return slack.PostWebhookCustomHTTPContext(ctx, r.responseURL, b.opts.HTTPClient, wm)
+	}
+	if r.channelID == "" || r.userID == "" {
+		return errors.New("no channel or response_url to answer in")
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(msg, false)}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	_, err := b.api.PostEphemeralContext(ctx, r.channelID, r.userID, opts...)
+	return err
+}
+
+// ephemeralPayload is a slash command ack payload shown only to the user.
+func ephemeralPayload(msg string) map[string]any {
+	return map[string]any{"response_type": "ephemeral", "text": msg}
+}
+
+// onSlashCommand acks a slash command at once (with the usage message when
+// the input is not understood) and hands the work to the pool.
+func (b *Bot) onSlashCommand(ctx context.Context, evt socketmode.Event) {
+	cmd, ok := evt.Data.(slack.SlashCommand)
+	if !ok || evt.Request == nil {
+		return
+	}
+	envID := evt.Request.EnvelopeID
+	if !b.trusted(cmd.TeamID, cmd.APIAppID) {
+		b.ack(ctx, envID, nil)
+		b.log.Warn("dropped a slash command from another workspace or app",
+			zap.String("team", cmd.TeamID), zap.String("app", cmd.APIAppID), zap.String("envelope", envID))
+		return
+	}
+	b.names.remember(cmd.UserID, cmd.UserName)
+	r := &request{
+		kind: "command", envelopeID: envID, teamID: cmd.TeamID, userID: cmd.UserID, userName: cmd.UserName,
+		channelID: cmd.ChannelID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID, cmd: &cmd,
+		idem: "cmd:" + cmd.TriggerID,
+	}
+	route, usage := b.routeCommand(cmd.Text, r)
+	switch {
+	case route == nil:
+		b.ack(ctx, envID, ephemeralPayload(usage))
+		return
+	case cmd.TriggerID != "" && b.seen.check(r.idem):
+		b.ack(ctx, envID, nil)
+		b.log.Info("dropped a repeated slash command", r.fields()...)
+		return
+	case !b.pool.hasRoom():
+		b.ack(ctx, envID, ephemeralPayload(text(tBusy)))
+		b.log.Warn("no room for a slash command", r.fields()...)
+		return
+	}
+	b.ack(ctx, envID, nil)
+	run := b.adapt(route.name, route.timeout(b), route.h)
+	b.pool.submit(func(workCtx context.Context) { run(workCtx, r) })
+}
+
+// onInteractive routes button clicks by action_id and modal submissions by
+// callback_id.
+func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
+	cb, ok := evt.Data.(slack.InteractionCallback)
+	if !ok || evt.Request == nil {
+		return
+	}
+	envID := evt.Request.EnvelopeID
+	if !b.trusted(cb.Team.ID, cb.APIAppID) {
+		b.ack(ctx, envID, nil)
+		b.log.Warn("dropped an interaction from another workspace or app",
+			zap.String("team", cb.Team.ID), zap.String("app", cb.APIAppID), zap.String("envelope", envID))
+		return
+	}
+	b.names.remember(cb.User.ID, cb.User.Name)
+	base := request{
+		envelopeID: envID, teamID: cb.Team.ID, userID: cb.User.ID, userName: cb.User.Name,
+		channelID: cb.Channel.ID, responseURL: cb.ResponseURL, triggerID: cb.TriggerID, cb: &cb,
+	}
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		b.ack(ctx, envID, nil)
+		for _, a := range cb.ActionCallback.BlockActions {
+			route, ok := b.actions[a.ActionID]
+			if !ok {
+				b.log.Info("click on an unknown action", zap.String("action", a.ActionID))
+				continue
+			}
+			r := base
+			r.kind, r.action = "action", a
+			ts := a.ActionTs
+			if ts == "" {
+				ts = cb.ActionTs
+			}
+			r.idem = "click:" + ts + ":" + a.ActionID
+			if ts != "" && b.seen.check(r.idem) {
+				b.log.Info("dropped a repeated click", r.fields()...)
+				continue
+			}
+			run := b.adapt(route.name, b.opts.HandlerTimeout, route.h)
+			if !b.pool.submit(func(workCtx context.Context) { run(workCtx, &r) }) {
+				b.log.Warn("no room for a click; dropped", r.fields()...)
+			}
+		}
+	case slack.InteractionTypeViewSubmission:
+		route, ok := b.views[cb.View.CallbackID]
+		if !ok {
+			b.ack(ctx, envID, nil)
+			b.log.Info("submission of an unknown view", zap.String("callback", cb.View.CallbackID))
+			return
+		}
+		r := base
+		r.kind, r.channelID, r.idem = "view", b.opts.DevChannel, "view:"+cb.View.ID
+		if !b.pool.submit(func(workCtx context.Context) { b.runView(workCtx, route, &r) }) {
+			b.ack(ctx, envID, slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: text(tBusy)}))
+		}
+	default:
+		b.ack(ctx, envID, nil)
+	}
+}
+
+// runView computes a submission's ack (validation), acks it, then does the
+// work through the adapter.
+func (b *Bot) runView(workCtx context.Context, route viewRoute, r *request) {
+	ctx, cancel := context.WithTimeout(workCtx, 2*time.Second)
+	ack, then, err := route.h(ctx, r)
+	cancel()
+	if err != nil {
+		b.ack(workCtx, r.envelopeID, nil)
+		b.adapt(route.name, b.opts.HandlerTimeout, func(context.Context, *request) error { return err })(workCtx, r)
+		return
+	}
+	b.ack(workCtx, r.envelopeID, ack)
+	if then != nil {
+		b.adapt(route.name, b.opts.HandlerTimeout, then)(workCtx, r)
+	}
+}
+
+// words splits a command's text.
+func words(s string) []string { return strings.Fields(s) }

@@ -1,0 +1,40 @@
+// Package bot is opsbot's Slack adapter: the Socket Mode loop and its
+// supervision, the `/ops` command router, the interaction handlers (buttons
+// and modals) and the Block Kit rendering of checklist reports and anomaly
+// threads.
+//
+// It knows Slack and nothing of SQL: persistence is a triage.Store, the
+// checklist is a ChecklistFactory, both passed in Options.
+//
+// # How an envelope is handled
+//
+// The socket actor reads slack-go's Events channel and never blocks on
+// work: slash commands and button clicks are acknowledged at once (Slack
+// wants an ack within 3 seconds) and handed to the worker pool; a modal
+// submission is handed over first, because its ack carries the validation
+// errors, and acked by the worker before anything is written. Every handler
+// runs through one adapter (Bot.adapt) that bounds it with a timeout, logs
+// it, recovers panics and turns errors into an ephemeral "something went
+// wrong" for the user, with the detail in the logs.
+//
+// # Supervision
+//
+// slack-go's RunContext reconnects by itself after dropped connections,
+// missing pings and `disconnect` frames (refresh_requested, warning,
+// too_many_websockets) and honours Retry-After on apps.connections.open;
+// it returns only for invalid_auth, account_inactive, not_authed,
+// token_revoked and HTTP 404, which stop the bot with an error. Around it
+// the bot adds what the library lacks: a `link_disabled` disconnect (which
+// never reaches Events; it is seen by a tap on the WebSocket's bytes) stops
+// the bot cleanly, permanent errors such as missing_scope stop it instead
+// of retrying forever, and connections that keep dying right after they
+// open are restarted with exponential backoff and jitter.
+//
+// # Text
+//
+// Untrusted text (finding titles and details from logs and alerts, pod
+// names, what people type) reaches Slack only through Escape. The one
+// mention opsbot emits is the ops group's, built by Mention from
+// configuration. Message texts live in texts.go under template names
+// (`triage.followup.noise`), ready for the templates package.
+package bot

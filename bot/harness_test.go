@@ -1,0 +1,467 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/internal/fakeslack"
+	"github.com/opsbot/opsbot/internal/pgtest"
+	"github.com/opsbot/opsbot/store/postgres"
+	"github.com/opsbot/opsbot/store/sqlite"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// waitTimeout bounds every wait; nothing waits for it unless a test fails.
+const waitTimeout = 30 * time.Second
+
+// The workspace of the tests.
+const (
+	opsChannel = fakeslack.DefaultOpsChannelID
+	devChannel = "C0000DEV1"
+	alice      = fakeslack.DefaultAliceID // a decider (by user id)
+	bob        = fakeslack.DefaultBobID   // not a decider
+	carol      = "U00000C01"              // a decider through the deciders group
+	decidersG  = "S0DECIDE1"
+	opsGroup   = "S00000OPS"
+)
+
+var verbose = flag.Bool("bot.verbose", false, "log the bot and the fake Slack")
+
+// pg is the throwaway PostgreSQL of the store-backed tests; nil with -short
+// when PostgreSQL is not installed.
+var pg *pgtest.Server
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	var err error
+	pg, err = pgtest.Start(context.Background(), pgtest.Options{})
+	switch {
+	case errors.Is(err, pgtest.ErrNotInstalled) && testing.Short():
+		fmt.Fprintf(os.Stderr, "bot: skipping the PostgreSQL tests (-short): %v\n", err)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "bot: these tests need a real PostgreSQL: %v\n", err)
+		return 1
+	default:
+		defer pg.Stop()
+	}
+	return m.Run()
+}
+
+// fakeCheck reports a fixed result, after gate is closed when it is set.
+type fakeCheck struct {
+	name   string
+	result checks.Result
+	gate   chan struct{}
+}
+
+func (c *fakeCheck) Name() string { return c.name }
+
+func (c *fakeCheck) Run(ctx context.Context) checks.Result {
+	if c.gate != nil {
+		select {
+		case <-c.gate:
+		case <-ctx.Done():
+			return checks.UnknownResult("cancelled")
+		}
+	}
+	return c.result
+}
+
+func finding(check, object, title string) checks.Finding {
+	return checks.Finding{
+		Fingerprint: checks.Fingerprint(check, object, title), Severity: checks.Fail, Object: object,
+		Title: title, Detail: "sample log line for " + object, Link: "https://grafana.example.com/d/x?a=1&b=2",
+	}
+}
+
+func result(fs ...checks.Finding) checks.Result {
+	return checks.Result{Status: checks.Summarize(fs), Summary: fmt.Sprintf("%d findings", len(fs)), Findings: fs}
+}
+
+// harness is a fake Slack, a store and the bot.
+type harness struct {
+	t     testing.TB
+	ctx   context.Context
+	fs    *fakeslack.Server
+	store triage.Store
+	opts  bot.Options
+	log   *zap.Logger
+
+	mu     sync.Mutex
+	checks []checks.Check
+
+	bot    *bot.Bot
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type storeKind string
+
+const (
+	onSQLite   storeKind = "sqlite"
+	onPostgres storeKind = "postgres"
+)
+
+// newFake is the workspace: alice and bob, carol in the deciders group,
+// #ops and #dev.
+func newFake(t testing.TB, mod ...func(*fakeslack.Options)) *fakeslack.Server {
+	members := []string{alice, bob, carol, fakeslack.DefaultBotUserID}
+	o := fakeslack.Options{
+		Users: []fakeslack.User{
+			{ID: alice, Name: "alice", RealName: "Alice Ops"},
+			{ID: bob, Name: "bob", RealName: "Bob Oncall"},
+			{ID: carol, Name: "carol", RealName: "Carol Lead"},
+		},
+		UserGroups: []fakeslack.UserGroup{
+			{ID: decidersG, Handle: "deciders", Name: "Deciders", Users: []string{carol}},
+			{ID: opsGroup, Handle: "ops", Name: "Ops", Users: []string{alice, carol}},
+		},
+		Channels: []fakeslack.Channel{
+			{ID: opsChannel, Name: "ops", Members: members},
+			{ID: devChannel, Name: "dev", Members: append([]string(nil), members...)},
+		},
+		RateLimits: fakeslack.SlackRateLimits(),
+	}
+	// chat.postMessage's per-channel limit is strict in the fake; the
+	// tests post bursts in one thread.
+	delete(o.RateLimits, "chat.postMessage")
+	if *verbose {
+		o.Logf = t.Logf
+	}
+	for _, m := range mod {
+		m(&o)
+	}
+	fs := fakeslack.New(o)
+	t.Cleanup(fs.Close)
+	return fs
+}
+
+func openStore(t testing.TB, kind storeKind, path string) triage.Store {
+	t.Helper()
+	ctx := context.Background()
+	switch kind {
+	case onPostgres:
+		if pg == nil {
+			t.Skip("no PostgreSQL (-short)")
+		}
+		dsn, err := pg.CreateDatabase(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := postgres.Open(ctx, dsn, zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	default:
+		if path == "" {
+			path = filepath.Join(t.TempDir(), "opsbot.db")
+		}
+		db, err := sqlite.Open(ctx, path, zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+}
+
+func newHarness(t testing.TB, fs *fakeslack.Server, store triage.Store, mod ...func(*bot.Options)) *harness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	log := zap.NewNop()
+	if *verbose {
+		log = zaptest.NewLogger(t)
+	}
+	h := &harness{t: t, ctx: ctx, fs: fs, store: store, log: log}
+	fo := fs.Options()
+	h.opts = bot.Options{
+		AppToken: fo.AppToken, BotToken: fo.BotToken, APIURL: fs.APIURL(),
+		DevChannel: devChannel, OpsChannel: opsChannel, OpsGroup: opsGroup,
+		Deciders:     bot.Deciders{Users: []string{alice}, Groups: []string{decidersG}},
+		Environments: []string{"prod", "dev"}, DefaultEnvironment: "prod",
+		Checklist: func(context.Context, string) (bot.Checklist, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return bot.Checklist{Checks: append([]checks.Check(nil), h.checks...), Timeout: 20 * time.Second}, nil
+		},
+		Store:          store,
+		HealthListen:   "127.0.0.1:0",
+		Logger:         log,
+		UpdateInterval: time.Millisecond,
+	}
+	for _, m := range mod {
+		m(&h.opts)
+	}
+	return h
+}
+
+func (h *harness) setChecks(cs ...checks.Check) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.checks = cs
+}
+
+// start runs the bot and waits until it is connected.
+func (h *harness) start() {
+	h.t.Helper()
+	b, err := bot.New(h.opts)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.bot, h.cancel, h.done = b, cancel, make(chan error, 1)
+	go func() { h.done <- b.Run(ctx) }()
+	h.t.Cleanup(func() { h.stop() })
+	h.waitConnected()
+}
+
+func (h *harness) waitConnected() {
+	h.t.Helper()
+	if err := h.fs.WaitFor(h.ctx, func() bool { return h.fs.Connections() > 0 }); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.bot.WaitConnected(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// stop cancels the bot and returns what Run returned.
+func (h *harness) stop() error {
+	if h.cancel == nil {
+		return nil
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		return err
+	case <-time.After(waitTimeout):
+		h.t.Error("the bot did not stop")
+		return nil
+	}
+}
+
+// wait returns Run's result without cancelling it.
+func (h *harness) wait() error {
+	h.t.Helper()
+	select {
+	case err := <-h.done:
+		h.cancel = nil
+		return err
+	case <-time.After(waitTimeout):
+		h.t.Fatal("the bot did not stop by itself")
+		return nil
+	}
+}
+
+func (h *harness) slash(user, txt string, opts ...fakeslack.PayloadOption) *fakeslack.Envelope {
+	h.t.Helper()
+	env, err := h.fs.SendSlashCommand(h.ctx, fakeslack.SlashCommand{Command: "/ops", Text: txt, UserID: user, ChannelID: opsChannel}, opts...)
+	if err != nil {
+		h.t.Fatalf("/ops %s: %v", txt, err)
+	}
+	return env
+}
+
+func (h *harness) click(user, channel, ts, actionID, blockID string, opts ...fakeslack.PayloadOption) *fakeslack.Envelope {
+	h.t.Helper()
+	env, err := h.fs.ClickButton(h.ctx, fakeslack.ButtonClick{Channel: channel, MessageTS: ts, ActionID: actionID, BlockID: blockID, UserID: user}, opts...)
+	if err != nil {
+		h.t.Fatalf("click %s: %v", actionID, err)
+	}
+	return env
+}
+
+// waitMessage waits for a message (thread replies included) whose text
+// contains want.
+func (h *harness) waitMessage(channel, want string) fakeslack.Message {
+	h.t.Helper()
+	m, err := h.fs.WaitForMessage(h.ctx, channel, func(m fakeslack.Message) bool { return strings.Contains(m.AllText(), want) })
+	if err != nil {
+		h.t.Fatalf("no message in %s containing %q: %v\nmessages: %s", channel, want, err, dump(h.fs.Messages(channel)))
+	}
+	return m
+}
+
+// waitEphemeral waits for an ephemeral message to user containing want.
+func (h *harness) waitEphemeral(user, want string) fakeslack.Ephemeral {
+	h.t.Helper()
+	var found fakeslack.Ephemeral
+	err := h.fs.WaitFor(h.ctx, func() bool {
+		for _, e := range h.fs.Ephemerals(user) {
+			if strings.Contains(e.Text+string(e.Blocks), want) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		h.t.Fatalf("no ephemeral to %s containing %q: %v\nephemerals: %+v", user, want, err, h.fs.Ephemerals(user))
+	}
+	return found
+}
+
+// report runs `/ops checklist` as user and returns the final report.
+func (h *harness) report(user string) fakeslack.Message {
+	h.t.Helper()
+	before := len(h.fs.Messages(opsChannel))
+	h.slash(user, "checklist")
+	var rep fakeslack.Message
+	err := h.fs.WaitFor(h.ctx, func() bool {
+		ms := h.fs.Messages(opsChannel)
+		if len(ms) <= before {
+			return false
+		}
+		rep = ms[len(ms)-1]
+		return strings.Contains(rep.AllText(), "*Checklist prod*")
+	})
+	if err != nil {
+		h.t.Fatalf("no report: %v\n%s", err, dump(h.fs.Messages(opsChannel)))
+	}
+	return rep
+}
+
+// investigate clicks Investigate on finding i of a report and returns the
+// anomaly's root message.
+func (h *harness) investigate(user string, rep fakeslack.Message, i int) fakeslack.Message {
+	h.t.Helper()
+	told := len(h.fs.Ephemerals(user))
+	h.click(user, opsChannel, rep.TS, bot.ActionInvestigate, fmt.Sprintf("finding/%d", i))
+	// The ephemeral comes once the thread is posted and recorded.
+	if err := h.fs.WaitFor(h.ctx, func() bool { return len(h.fs.Ephemerals(user)) > told }); err != nil {
+		h.t.Fatalf("investigate: no answer: %v", err)
+	}
+	if e := h.fs.Ephemerals(user)[told]; !strings.Contains(e.Text, "anomaly #") && !strings.Contains(e.Text, "Anomaly #") {
+		h.t.Fatalf("investigate: told %q", e.Text)
+	}
+	return h.waitMessage(devChannel, "is looking at")
+}
+
+// decide clicks decision d on the root message, then submits the modal
+// with values, and returns the submission's envelope.
+func (h *harness) decide(user string, root fakeslack.Message, d triage.Decision, values fakeslack.ViewValues) *fakeslack.Envelope {
+	h.t.Helper()
+	viewID := h.openModal(user, root, d)
+	env, err := h.fs.SubmitView(h.ctx, viewID, values)
+	if err != nil {
+		h.t.Fatalf("submit: %v", err)
+	}
+	return env
+}
+
+func (h *harness) openModal(user string, root fakeslack.Message, d triage.Decision) string {
+	h.t.Helper()
+	before := map[string]bool{}
+	for _, v := range h.fs.Views() {
+		before[v.ID] = true
+	}
+	h.click(user, devChannel, root.TS, bot.DecideActionID(d), "")
+	var id string
+	if err := h.fs.WaitFor(h.ctx, func() bool {
+		for _, v := range h.fs.OpenViews(user) {
+			if !before[v.ID] {
+				id = v.ID
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		h.t.Fatalf("no modal opened: %v", err)
+	}
+	return id
+}
+
+func values(kv ...string) fakeslack.ViewValues {
+	v := fakeslack.ViewValues{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v[kv[i]] = map[string]fakeslack.InputValue{kv[i]: {Value: kv[i+1]}}
+	}
+	return v
+}
+
+func dump(ms []fakeslack.Message) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "--- %s (thread %s, %d updates)\n%s\n", m.TS, m.ThreadTS, m.Updates, m.AllText())
+	}
+	return b.String()
+}
+
+// buttons lists the action_ids of a message's buttons.
+func buttons(t *testing.T, m fakeslack.Message) []string {
+	t.Helper()
+	bs, err := m.SlackBlocks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, b := range bs.BlockSet {
+		switch b := b.(type) {
+		case *slack.ActionBlock:
+			for _, e := range b.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok {
+					ids = append(ids, btn.ActionID)
+				}
+			}
+		case *slack.SectionBlock:
+			if b.Accessory != nil && b.Accessory.ButtonElement != nil {
+				ids = append(ids, b.Accessory.ButtonElement.ActionID)
+			}
+		}
+	}
+	return ids
+}
+
+func kinds(t *testing.T, s triage.Store, id int64) []triage.Kind {
+	t.Helper()
+	tl, err := s.Timeline(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks []triage.Kind
+	for _, e := range tl {
+		ks = append(ks, e.Kind)
+	}
+	return ks
+}
+
+func count(ks []triage.Kind, k triage.Kind) int {
+	n := 0
+	for _, x := range ks {
+		if x == k {
+			n++
+		}
+	}
+	return n
+}
+
+// newBenchHarness is a harness for benchmarks: no rate limits, a quiet
+// logger.
+func newBenchHarness(b *testing.B, fs *fakeslack.Server, kind storeKind) *harness {
+	return newHarness(b, fs, openStore(b, kind, ""), func(o *bot.Options) {
+		o.QueueSize = 4096
+		o.Deciders.Users = append(o.Deciders.Users, benchUsers...)
+	})
+}

@@ -1,0 +1,414 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// Slack's limits on a message (Block Kit reference; msg_blocks_too_long
+// near 13k characters of blocks JSON).
+const (
+	maxMessageBlocks = 50
+	maxSectionText   = 3000
+	// blocksBudget is what a report's blocks may weigh, as JSON, leaving a
+	// margin under Slack's undocumented ~13.2k limit.
+	blocksBudget = 12000
+	// maxButtonValue is Slack's limit on a button's value.
+	maxButtonValue = 2000
+)
+
+// Per-field lengths (runes, before escaping) in rendered findings.
+const (
+	titleRunes  = 150
+	objectRunes = 100
+	detailRunes = 300
+)
+
+var statusEmoji = map[checks.Status]string{
+	checks.OK:      ":white_check_mark:",
+	checks.Warn:    ":warning:",
+	checks.Unknown: ":grey_question:",
+	checks.Fail:    ":red_circle:",
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+// section is a mrkdwn section of already-escaped text, clipped to Slack's
+// limit.
+func section(s string) *slack.SectionBlock {
+	return slack.NewSectionBlock(mrkdwn(clip(s, maxSectionText)), nil, nil)
+}
+
+func contextText(s string) *slack.ContextBlock {
+	return slack.NewContextBlock("", mrkdwn(clip(s, maxSectionText)))
+}
+
+// clip shortens already-escaped text to n runes without cutting an entity
+// (&amp; &lt; &gt;) in half.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	for i := len(r) - 1; i >= 0 && i >= len(r)-5; i-- {
+		if r[i] == ';' {
+			break
+		}
+		if r[i] == '&' {
+			r = r[:i]
+			break
+		}
+	}
+	return string(r) + "…"
+}
+
+// quote formats escaped text as a mrkdwn block quote.
+func quote(escaped string) string {
+	return "&gt;" + strings.ReplaceAll(escaped, "\n", "\n&gt;")
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// progressBlocks is the checklist message while it runs: a line per check,
+// done or running.
+func progressBlocks(env, askedBy string, names []string, done map[int]checks.Result) []slack.Block {
+	var b strings.Builder
+	b.WriteString(text(tChecklistRunning, Escape(env), len(names), askedBy))
+	for i, n := range names {
+		b.WriteString("\n")
+		if r, ok := done[i]; ok {
+			fmt.Fprintf(&b, "%s *%s* — %s", statusEmoji[r.Status], Escape(n), escapeLine(r.Summary, 150))
+			if len(r.Findings) > 0 {
+				fmt.Fprintf(&b, " (%d)", len(r.Findings))
+			}
+		} else {
+			b.WriteString(text(tChecklistCheckWait, Escape(n)))
+		}
+	}
+	return []slack.Block{section(b.String())}
+}
+
+// reportBlocks renders a finished checklist: a title, a line per check
+// with its status emoji, and its findings under it, each with an
+// Investigate button whose value is "<runID>/<index>" (index into the
+// run's findings in report order). It stays within Slack's limits (50
+// blocks, 3,000 characters a section, blocksBudget of JSON): findings that
+// do not fit are counted in an "…and N more" line.
+func reportBlocks(rep checks.Report, runID, askedBy string) []slack.Block {
+	title := section(text(tChecklistTitle, statusEmoji[rep.Status], Escape(rep.Environment), rep.Status,
+		fmtTime(rep.FinishedAt)+" ("+rep.FinishedAt.Sub(rep.StartedAt).Round(time.Second).String()+")", askedBy))
+	checkLines := make([]slack.Block, len(rep.Results))
+	for i, r := range rep.Results {
+		line := fmt.Sprintf("%s *%s* — %s", statusEmoji[r.Status], Escape(r.Check), escapeLine(r.Summary, 300))
+		checkLines[i] = section(line)
+	}
+
+	// What must fit whatever happens: the title, the check lines, an
+	// "…and N more" line per check with findings and the truncation note.
+	used := 2 + size(title)
+	blocks := 1
+	for i, r := range rep.Results {
+		used += size(checkLines[i])
+		blocks++
+		if len(r.Findings) > 0 {
+			used += size(contextText(text(tChecklistMore, 99999)))
+			blocks++
+		}
+	}
+	note := contextText(text(tChecklistTruncated, Escape(rep.Environment)))
+	used += size(note)
+	blocks++
+
+	// Then findings, in order, while they fit.
+	type slot struct {
+		blocks  []slack.Block
+		omitted int
+	}
+	slots := make([]slot, len(rep.Results))
+	full := false
+	idx := 0
+	for i, r := range rep.Results {
+		for _, f := range r.Findings {
+			value := runID + "/" + strconv.Itoa(idx)
+			idx++
+			if full {
+				slots[i].omitted++
+				continue
+			}
+			fb := findingBlock(f, value)
+			cost := size(fb)
+			if blocks+1 > maxMessageBlocks || used+cost > blocksBudget {
+				full = true
+				slots[i].omitted++
+				continue
+			}
+			used += cost
+			blocks++
+			slots[i].blocks = append(slots[i].blocks, fb)
+		}
+	}
+
+	out := []slack.Block{title}
+	for i := range rep.Results {
+		out = append(out, checkLines[i])
+		out = append(out, slots[i].blocks...)
+		if slots[i].omitted > 0 {
+			out = append(out, contextText(text(tChecklistMore, slots[i].omitted)))
+		}
+	}
+	if full {
+		out = append(out, note)
+	}
+	return out
+}
+
+// findingBlock is one finding: what, where, evidence, and Investigate.
+func findingBlock(f checks.Finding, value string) slack.Block {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s *%s*", statusEmoji[f.Severity], escapeLine(f.Title, titleRunes))
+	if f.Object != "" {
+		b.WriteString(" · " + escapeLine(f.Object, objectRunes))
+	}
+	if f.Count > 1 {
+		fmt.Fprintf(&b, " · ×%d", f.Count)
+	}
+	if f.Detail != "" {
+		b.WriteString("\n" + quote(Escape(truncate(strings.TrimSpace(f.Detail), detailRunes))))
+	}
+	if f.Link != "" {
+		if l := Link(f.Link, "where to look"); utf8.RuneCountInString(b.String())+utf8.RuneCountInString(l) < maxSectionText-2 {
+			b.WriteString("\n" + l)
+		}
+	}
+	btn := slack.NewButtonBlockElement(ActionInvestigate, value, plain("Investigate"))
+	s := slack.NewSectionBlock(mrkdwn(clip(b.String(), maxSectionText)), nil, slack.NewAccessory(btn))
+	s.BlockID = "finding/" + value[strings.IndexByte(value, '/')+1:]
+	return s
+}
+
+// size is a block's weight in the message's blocks JSON (with a comma).
+func size(b slack.Block) int {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return maxSectionText
+	}
+	return len(j) + 1
+}
+
+// rootView is what an anomaly's root message shows.
+type rootView struct {
+	Anomaly triage.Anomaly
+	Opener  string // "@alice", escaped
+	Decider string // who made the current decision, escaped
+}
+
+// rootBlocks renders an anomaly's root message: who is looking at what, the
+// evidence, the outcome so far, and the five decision buttons (they stay, so
+// a decision can be changed).
+func rootBlocks(v rootView) []slack.Block {
+	a := v.Anomaly
+	blocks := []slack.Block{
+		section(text(tAnomalyLooking, v.Opener, escapeLine(a.Title, 200), a.ID, Escape(a.Environment))),
+	}
+	if a.Detail != "" {
+		blocks = append(blocks, section(quote(Escape(truncate(a.Detail, 1000)))))
+	}
+	ctx := "Fingerprint: " + escapeLine(a.Fingerprint, 300)
+	if a.Link != "" {
+		ctx += " · " + Link(a.Link, "where to look")
+	}
+	blocks = append(blocks, contextText(ctx))
+
+	outcome := text(tOutcomeNone)
+	if d := a.Decision; d != nil {
+		outcome = text(tOutcome, d.Decision.Label(), v.Decider, fmtTime(d.DecidedAt))
+	}
+	if !a.EscalatedAt.IsZero() {
+		outcome += "\n" + text(tEscalatedNote, fmtTime(a.EscalatedAt), "it keeps coming back")
+	}
+	blocks = append(blocks, section(outcome), contextText(text(tAnomalyDecide)))
+
+	buttons := make([]slack.BlockElement, 0, len(triage.Decisions))
+	for _, d := range triage.Decisions {
+		btn := slack.NewButtonBlockElement(DecideActionID(d), strconv.FormatInt(a.ID, 10), plain(d.Label()))
+		if d == triage.Serious {
+			btn.Style = slack.StyleDanger
+		}
+		buttons = append(buttons, btn)
+	}
+	blocks = append(blocks, slack.NewActionBlock("decide", buttons...))
+	return blocks
+}
+
+// rootFallback is the notification text of a root message.
+func rootFallback(v rootView) string {
+	return text(tAnomalyLooking, v.Opener, escapeLine(v.Anomaly.Title, 200), v.Anomaly.ID, Escape(v.Anomaly.Environment))
+}
+
+// The decision modal's input blocks: their block_id (and action_id) is the
+// field name triage's ValidationError uses, so errors map onto them.
+const (
+	blockConclusion    = "conclusion"
+	blockFiveWhys      = "fiveWhys"
+	blockTicket        = "ticket"
+	blockUsersAffected = "usersAffected"
+	blockOutage        = "outage"
+	blockToCollect     = "toCollect"
+	blockDashboard     = "dashboard"
+)
+
+// decisionMetadata is the modal's private_metadata: "<anomaly id>:<decision>".
+func decisionMetadata(id int64, d triage.Decision) string {
+	return strconv.FormatInt(id, 10) + ":" + d.String()
+}
+
+func parseDecisionMetadata(s string) (int64, triage.Decision, error) {
+	idText, key, ok := strings.Cut(s, ":")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if !ok || err != nil || id <= 0 {
+		return 0, 0, fmt.Errorf("bad private_metadata %q", s)
+	}
+	d, err := triage.ParseDecision(key)
+	if err != nil {
+		return 0, 0, err
+	}
+	return id, d, nil
+}
+
+func textInput(block, label, hint string, multiline, optional bool, placeholder string) *slack.InputBlock {
+	el := slack.NewPlainTextInputBlockElement(nil, block)
+	if placeholder != "" {
+		el.Placeholder = plain(placeholder)
+	}
+	el.Multiline = multiline
+	el.MaxLength = triage.MaxTextLen
+	var h *slack.TextBlockObject
+	if hint != "" {
+		h = plain(hint)
+	}
+	in := slack.NewInputBlock(block, plain(label), h, el)
+	in.Optional = optional
+	return in
+}
+
+// decisionModal asks for what the runbook wants written down for decision
+// d on anomaly a.
+func decisionModal(a triage.Anomaly, d triage.Decision) slack.ModalViewRequest {
+	blocks := []slack.Block{
+		section(fmt.Sprintf("*#%d %s*\n*%s*: %s", a.ID, escapeLine(a.Title, 200), d.Label(), Escape(d.Runbook()))),
+		textInput(blockConclusion, "Conclusion", "What did the investigation find?", true, false, ""),
+		textInput(blockFiveWhys, "Five whys", "Why did it happen? And why was that? …", true, true, ""),
+		textInput(blockTicket, "Ticket", "", false, d != triage.Noise, "https://…"),
+	}
+	switch d {
+	case triage.Serious:
+		blocks = append(blocks,
+			textInput(blockUsersAffected, "Users affected", "How many users are affected, and how?", true, false, ""))
+		box := slack.NewCheckboxGroupsBlockElement(blockOutage,
+			slack.NewOptionBlockObject("outage", plain("It is an outage: an incident must be announced"), nil))
+		in := slack.NewInputBlock(blockOutage, plain("Outage"), nil, box)
+		in.Optional = true
+		blocks = append(blocks, in)
+	case triage.NotEnoughInformation:
+		blocks = append(blocks,
+			textInput(blockToCollect, "What to collect", "What extra information would let us decide?", true, false, ""))
+	case triage.Noise:
+		blocks = append(blocks,
+			textInput(blockDashboard, "Dashboard", "The dashboard that shows it", false, false, "https://…"))
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		Title:           plain("Record a decision"),
+		Submit:          plain("Record"),
+		Close:           plain("Cancel"),
+		CallbackID:      CallbackDecision,
+		PrivateMetadata: decisionMetadata(a.ID, d),
+		Blocks:          slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// inputBlocks lists the input block ids of decision d's modal.
+func inputBlocks(d triage.Decision) map[string]bool {
+	m := map[string]bool{blockConclusion: true, blockFiveWhys: true, blockTicket: true}
+	switch d {
+	case triage.Serious:
+		m[blockUsersAffected], m[blockOutage] = true, true
+	case triage.NotEnoughInformation:
+		m[blockToCollect] = true
+	case triage.Noise:
+		m[blockDashboard] = true
+	}
+	return m
+}
+
+// decisionReplyBlocks is the thread reply to a decision: the conclusion,
+// what was written down, and the runbook's follow-up.
+func decisionReplyBlocks(rec triage.DecisionRecord, decider string) []slack.Block {
+	blocks := []slack.Block{section(text(tDecided, rec.Decision.Label(), decider, Escape(rec.Conclusion)))}
+	var more []string
+	if rec.FiveWhys != "" {
+		more = append(more, "*Five whys:*\n"+Escape(rec.FiveWhys))
+	}
+	if rec.UsersAffected != "" {
+		more = append(more, "*Users affected:* "+Escape(rec.UsersAffected))
+	}
+	if rec.Outage {
+		more = append(more, ":rotating_light: *It is an outage*: announce an incident.")
+	}
+	if rec.ToCollect != "" {
+		more = append(more, "*To collect:* "+Escape(rec.ToCollect))
+	}
+	if rec.Dashboard != "" {
+		more = append(more, "*Dashboard:* "+Link(rec.Dashboard, ""))
+	}
+	if rec.Ticket != "" {
+		more = append(more, "*Ticket:* "+Link(rec.Ticket, ""))
+	}
+	for _, m := range more {
+		blocks = append(blocks, section(m))
+	}
+	return append(blocks, section(followUp(rec.Decision)))
+}
+
+// packSections packs lines into as few sections as Slack allows.
+func packSections(lines []string, maxBlocks int) []slack.Block {
+	var out []slack.Block
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, section(cur.String()))
+			cur.Reset()
+		}
+	}
+	for i, l := range lines {
+		if len(out) == maxBlocks-1 && cur.Len()+len(l)+1 > maxSectionText {
+			flush()
+			out = append(out, contextText(text(tChecklistMore, len(lines)-i)))
+			return out
+		}
+		if cur.Len()+len(l)+1 > maxSectionText {
+			flush()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(l)
+	}
+	flush()
+	return out
+}

@@ -1,0 +1,174 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/triage"
+)
+
+// Interaction ids: the action_id of every button and the callback_id of
+// every modal the bot renders. They are registered in routes, where a
+// duplicate fails start-up.
+const (
+	// ActionInvestigate is the Investigate button under a finding; its
+	// value is "<run id>/<finding index>".
+	ActionInvestigate = "checklist.investigate"
+	// ActionDecidePrefix + Decision.String() is a decision button on an
+	// anomaly's root message; its value is the anomaly id.
+	ActionDecidePrefix = "triage.decide."
+	// CallbackDecision is the decision modal.
+	CallbackDecision = "triage.decision"
+)
+
+// DecideActionID is the action_id of decision d's button.
+func DecideActionID(d triage.Decision) string { return ActionDecidePrefix + d.String() }
+
+type actionRoute struct {
+	name string
+	h    handlerFunc
+}
+
+type viewRoute struct {
+	name string
+	h    viewHandlerFunc
+	// busyBlock is the input block that shows "busy" when the pool is full.
+	busyBlock string
+}
+
+type commandRoute struct {
+	name string
+	// usage is the syntax shown in help.
+	usage string
+	// parse checks the words after the subcommand and fills the request;
+	// it returns a message for the user when they are not right.
+	parse func(b *Bot, r *request) (problem string)
+	h     handlerFunc
+	long  bool // runs the checklist: ChecklistTimeout instead of HandlerTimeout
+}
+
+func (c commandRoute) timeout(b *Bot) time.Duration {
+	if c.long {
+		return b.opts.ChecklistTimeout
+	}
+	return b.opts.HandlerTimeout
+}
+
+// routeTable collects routes; a duplicate id is an error.
+type routeTable struct {
+	actions  map[string]actionRoute
+	views    map[string]viewRoute
+	commands map[string]commandRoute
+	dups     []string
+}
+
+func newRouteTable() *routeTable {
+	return &routeTable{actions: map[string]actionRoute{}, views: map[string]viewRoute{}, commands: map[string]commandRoute{}}
+}
+
+func (t *routeTable) action(id, name string, h handlerFunc) {
+	if _, ok := t.actions[id]; ok {
+		t.dups = append(t.dups, "action_id "+id)
+	}
+	t.actions[id] = actionRoute{name: name, h: h}
+}
+
+func (t *routeTable) view(id, name, busyBlock string, h viewHandlerFunc) {
+	if _, ok := t.views[id]; ok {
+		t.dups = append(t.dups, "callback_id "+id)
+	}
+	t.views[id] = viewRoute{name: name, h: h, busyBlock: busyBlock}
+}
+
+func (t *routeTable) command(c commandRoute) {
+	if _, ok := t.commands[c.name]; ok {
+		t.dups = append(t.dups, "command "+c.name)
+	}
+	t.commands[c.name] = c
+}
+
+func (t *routeTable) err() error {
+	if len(t.dups) > 0 {
+		return fmt.Errorf("duplicate routes: %s", strings.Join(t.dups, ", "))
+	}
+	return nil
+}
+
+// routes registers every command, action and view in one place.
+func (b *Bot) routes() (map[string]actionRoute, map[string]viewRoute, map[string]commandRoute, error) {
+	t := newRouteTable()
+	t.action(ActionInvestigate, "investigate", b.handleInvestigate)
+	for _, d := range triage.Decisions {
+		t.action(DecideActionID(d), "decide", b.handleDecideClick)
+	}
+	t.view(CallbackDecision, "decision", blockConclusion, b.handleDecisionSubmit)
+
+	t.command(commandRoute{name: "checklist", usage: "checklist [environment]", parse: parseChecklist, h: b.handleChecklist, long: true})
+	t.command(commandRoute{name: "anomaly", usage: "anomaly <title>", parse: parseAnomaly, h: b.handleManualAnomaly})
+	t.command(commandRoute{name: "status", usage: "status", parse: parseNoArgs, h: b.handleStatus})
+	if err := t.err(); err != nil {
+		return nil, nil, nil, err
+	}
+	return t.actions, t.views, t.commands, nil
+}
+
+// routeCommand parses `/ops <text>`. It returns the route to run, or nil
+// and the message to show (usage, unknown command, bad arguments): then
+// nothing else happens.
+func (b *Bot) routeCommand(txt string, r *request) (*commandRoute, string) {
+	fields := words(txt)
+	if len(fields) == 0 || strings.EqualFold(fields[0], "help") {
+		return nil, b.usage()
+	}
+	sub := strings.ToLower(fields[0])
+	route, ok := b.commands[sub]
+	if !ok {
+		return nil, text(tUnknownCommand, Escape(truncate(fields[0], 50))) + "\n\n" + b.usage()
+	}
+	r.args = fields[1:]
+	r.rest = strings.TrimSpace(strings.TrimSpace(txt)[len(fields[0]):])
+	if problem := route.parse(b, r); problem != "" {
+		return nil, problem + "\n\n" + b.usage()
+	}
+	return &route, ""
+}
+
+func (b *Bot) usage() string {
+	return text(tUsage, Escape(strings.Join(b.opts.Environments, ", ")))
+}
+
+func parseChecklist(b *Bot, r *request) string {
+	switch len(r.args) {
+	case 0:
+		if b.opts.DefaultEnvironment == "" {
+			return "Say which environment."
+		}
+		r.args = []string{b.opts.DefaultEnvironment}
+	case 1:
+		if !slices.Contains(b.opts.Environments, r.args[0]) {
+			return text(tChecklistUnknownEnv, Escape(truncate(r.args[0], 50)), Escape(strings.Join(b.opts.Environments, ", ")))
+		}
+	default:
+		return "`checklist` takes at most one environment."
+	}
+	return ""
+}
+
+func parseAnomaly(_ *Bot, r *request) string {
+	if r.rest == "" {
+		return "`anomaly` needs a title: what looks wrong."
+	}
+	if n := len([]rune(r.rest)); n > triage.MaxTitleLen {
+		return fmt.Sprintf("The title is too long (%d characters; at most %d).", n, triage.MaxTitleLen)
+	}
+	return ""
+}
+
+func parseNoArgs(_ *Bot, r *request) string {
+	if len(r.args) > 0 {
+		return "That command takes no arguments."
+	}
+	return ""
+}

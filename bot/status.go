@@ -1,0 +1,54 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opsbot/opsbot/triage"
+)
+
+// maxStatusLines bounds `/ops status` (one permalink lookup each).
+const maxStatusLines = 40
+
+// handleStatus lists the open anomalies with links to their threads, to
+// the user only.
+func (b *Bot) handleStatus(ctx context.Context, r *request) error {
+	open, err := b.store.ListOpen(ctx, "")
+	if err != nil {
+		return fmt.Errorf("listing open anomalies: %w", err)
+	}
+	if len(open) == 0 {
+		return b.ephemeral(ctx, r, text(tStatusNone))
+	}
+	lines := []string{text(tStatusHeader, len(open))}
+	for i, a := range open {
+		if i == maxStatusLines {
+			lines = append(lines, text(tChecklistMore, len(open)-i))
+			break
+		}
+		lines = append(lines, statusLine(a, b.threadLink(ctx, a)))
+	}
+	blocks := packSections(lines, maxMessageBlocks)
+	return b.ephemeral(ctx, r, text(tStatusHeader, len(open)), blocks...)
+}
+
+func (b *Bot) threadLink(ctx context.Context, a triage.Anomaly) string {
+	if !a.HasThread() {
+		return "no thread yet"
+	}
+	if l := b.permalink(ctx, a.Channel, a.ThreadTS); l != "" {
+		return Link(l, "thread")
+	}
+	return "thread unavailable"
+}
+
+func statusLine(a triage.Anomaly, link string) string {
+	state := "no decision yet"
+	if a.Decision != nil {
+		state = a.Decision.Decision.Label()
+	}
+	if !a.EscalatedAt.IsZero() {
+		state += ", escalated"
+	}
+	return text(tStatusLine, a.ID, escapeLine(a.Title, 120), Escape(a.Environment), state, link)
+}

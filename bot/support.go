@@ -1,0 +1,319 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/checks"
+)
+
+// authorizer decides who may record decisions: configured users, and
+// members of configured user groups (usergroups.users.list, cached for
+// ttl). It fails closed: a group that cannot be read admits nobody new,
+// though a stale list is used while a refresh fails.
+type authorizer struct {
+	users  map[string]bool
+	groups []string
+	api    *slack.Client
+	ttl    time.Duration
+	now    func() time.Time
+	log    *zap.Logger
+
+	mu    sync.Mutex
+	cache map[string]groupMembers
+}
+
+type groupMembers struct {
+	users   map[string]bool
+	fetched time.Time
+}
+
+func newAuthorizer(d Deciders, api *slack.Client, ttl time.Duration, now func() time.Time, log *zap.Logger) *authorizer {
+	a := &authorizer{users: map[string]bool{}, groups: d.Groups, api: api, ttl: ttl, now: now, log: log,
+		cache: map[string]groupMembers{}}
+	for _, u := range d.Users {
+		a.users[u] = true
+	}
+	return a
+}
+
+// allowed reports whether user may decide. An error means a group could
+// not be read and the user is not otherwise allowed.
+func (a *authorizer) allowed(ctx context.Context, user string) (bool, error) {
+	if a.users[user] {
+		return true, nil
+	}
+	var errs []error
+	for _, g := range a.groups {
+		m, err := a.members(ctx, g)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if m[user] {
+			return true, nil
+		}
+	}
+	return false, errors.Join(errs...)
+}
+
+func (a *authorizer) members(ctx context.Context, group string) (map[string]bool, error) {
+	a.mu.Lock()
+	c, ok := a.cache[group]
+	a.mu.Unlock()
+	if ok && a.now().Sub(c.fetched) < a.ttl {
+		return c.users, nil
+	}
+	list, err := a.api.GetUserGroupMembersContext(ctx, group)
+	if err != nil {
+		if ok {
+			a.log.Warn("could not refresh a deciders group; using the last list", zap.String("group", group), zap.Error(err))
+			return c.users, nil
+		}
+		return nil, fmt.Errorf("usergroups.users.list %s: %w", group, err)
+	}
+	m := make(map[string]bool, len(list))
+	for _, u := range list {
+		m[u] = true
+	}
+	a.mu.Lock()
+	a.cache[group] = groupMembers{users: m, fetched: a.now()}
+	a.mu.Unlock()
+	return m, nil
+}
+
+// authorize returns a userError refusing the request unless its user may
+// decide; what is what they tried ("record decisions").
+func (b *Bot) authorize(ctx context.Context, r *request, what string) error {
+	ok, err := b.auth.allowed(ctx, r.userID)
+	if ok {
+		return nil
+	}
+	if err != nil {
+		b.log.Warn("could not check who may decide; refusing", append(r.fields(), zap.Error(err))...)
+	}
+	return userErr(text(tRefused, what))
+}
+
+// names shows users as "@name": names seen in payloads, else users.info.
+// opsbot never mentions users (the ops group is its one mention).
+type names struct {
+	api *slack.Client
+	mu  sync.Mutex
+	m   map[string]string
+}
+
+func newNames(api *slack.Client) *names { return &names{api: api, m: map[string]string{}} }
+
+func (n *names) remember(id, name string) {
+	if id == "" || name == "" {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.m) > 10000 {
+		clear(n.m)
+	}
+	n.m[id] = name
+}
+
+// display returns "@name", escaped.
+func (n *names) display(ctx context.Context, id string) string {
+	n.mu.Lock()
+	name, ok := n.m[id]
+	n.mu.Unlock()
+	if !ok && n.api != nil && validSlackID(id, "U", "W") {
+		if u, err := n.api.GetUserInfoContext(ctx, id); err == nil {
+			name = u.Name
+			if u.Profile.DisplayName != "" {
+				name = u.Profile.DisplayName
+			}
+			n.remember(id, name)
+		}
+	}
+	if name == "" {
+		name = id
+	}
+	return Escape("@" + name)
+}
+
+// run is one checklist run whose findings have Investigate buttons.
+type run struct {
+	env      string
+	findings []checks.Finding
+}
+
+// runCache keeps the findings of the latest runs, so that an Investigate
+// button's value stays a short "<run>/<index>".
+type runCache struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	runs  map[string]*run
+}
+
+func newRunCache(max int) *runCache { return &runCache{max: max, runs: map[string]*run{}} }
+
+func (c *runCache) put(id string, r *run) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.runs[id] = r
+	c.order = append(c.order, id)
+	for len(c.order) > c.max {
+		delete(c.runs, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+func (c *runCache) get(id string) (*run, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.runs[id]
+	return r, ok
+}
+
+func newRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// dedupe remembers recent keys (a bounded FIFO).
+type dedupe struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	set   map[string]bool
+}
+
+func newDedupe(max int) *dedupe { return &dedupe{max: max, set: map[string]bool{}} }
+
+// check records key and reports whether it was seen before.
+func (d *dedupe) check(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.set[key] {
+		return true
+	}
+	d.set[key] = true
+	d.order = append(d.order, key)
+	if len(d.order) > d.max {
+		delete(d.set, d.order[0])
+		d.order = d.order[1:]
+	}
+	return false
+}
+
+// keyedMutex serializes work on one key (an anomaly) within this process.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func newKeyedMutex() *keyedMutex { return &keyedMutex{m: map[string]*keyedEntry{}} }
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	e, ok := k.m[key]
+	if !ok {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		e.refs--
+		if e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// spacer spaces calls to a rate-limited method across the whole bot: each
+// caller waits for its slot, at least gap after the previous one.
+type spacer struct {
+	gap  time.Duration
+	mu   sync.Mutex
+	next time.Time
+}
+
+func (s *spacer) wait(ctx context.Context) error {
+	s.mu.Lock()
+	now := time.Now()
+	at := s.next
+	if at.Before(now) {
+		at = now
+	}
+	s.next = at.Add(s.gap)
+	s.mu.Unlock()
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// delay pushes the next slot back (after a 429's Retry-After).
+func (s *spacer) delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := time.Now().Add(d); t.After(s.next) {
+		s.next = t
+	}
+}
+
+// permalinks caches chat.getPermalink answers.
+type permalinks struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func newPermalinks() *permalinks { return &permalinks{m: map[string]string{}} }
+
+// permalink returns a link to the message (channel, ts), or "" when Slack
+// cannot give one.
+func (b *Bot) permalink(ctx context.Context, channel, ts string) string {
+	key := channel + "/" + ts
+	p := b.links
+	p.mu.Lock()
+	link, ok := p.m[key]
+	p.mu.Unlock()
+	if ok {
+		return link
+	}
+	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+	if err != nil {
+		b.log.Warn("chat.getPermalink failed", zap.String("channel", channel), zap.String("ts", ts), zap.Error(err))
+		return ""
+	}
+	p.mu.Lock()
+	if len(p.m) > 4096 {
+		clear(p.m)
+	}
+	p.m[key] = link
+	p.mu.Unlock()
+	return link
+}

@@ -1,0 +1,103 @@
+package bot
+
+import (
+	"fmt"
+
+	"github.com/opsbot/opsbot/triage"
+)
+
+// Message texts, by template name. The templates package (next issue) will
+// load overridable text/template files under the same names; until then the
+// texts are Printf formats, filled with values that were escaped already
+// (Escape, Link) or are ours. The follow-up of a decision is found under
+// Decision.FollowUpTemplate(), e.g. "triage.followup.noise".
+const (
+	tUsage          = "ops.usage"
+	tUnknownCommand = "ops.unknown"
+	tSomethingWrong = "ops.error"
+	tRefused        = "ops.refused"
+	tBusy           = "ops.busy"
+
+	tChecklistRunning    = "checklist.running"
+	tChecklistTitle      = "checklist.title"
+	tChecklistCheckWait  = "checklist.check.waiting"
+	tChecklistMore       = "checklist.more"
+	tChecklistTruncated  = "checklist.truncated"
+	tChecklistStale      = "checklist.stale"
+	tChecklistNotInChan  = "checklist.notInChannel"
+	tChecklistUnknownEnv = "checklist.unknownEnvironment"
+
+	tAnomalyLooking  = "triage.looking"
+	tAnomalyExisting = "triage.existing"
+	tAnomalyOpened   = "triage.opened"
+	tAnomalyDecide   = "triage.decidePrompt"
+	tOutcome         = "triage.outcome"
+	tOutcomeNone     = "triage.outcome.none"
+	tEscalatedNote   = "triage.escalatedNote"
+	tDecided         = "triage.decided"
+	tSeenAgain       = "triage.seenAgain"
+	tEscalate        = "triage.escalate"
+	tStaleAnomaly    = "triage.stale"
+
+	tStatusNone   = "status.none"
+	tStatusHeader = "status.header"
+	tStatusLine   = "status.line"
+)
+
+var texts = map[string]string{
+	tUsage: "*/ops* — the ops rotation's bot\n" +
+		"• `/ops checklist [environment]` run the daily checklist (environments: %s)\n" +
+		"• `/ops anomaly &lt;title&gt;` start investigating something by hand\n" +
+		"• `/ops status` list the open anomalies and their threads\n" +
+		"• `/ops help` this message",
+	tUnknownCommand: "I don't know `%s`.",
+	tSomethingWrong: ":warning: Something went wrong; the details are in opsbot's logs. Please try again.",
+	tRefused:        ":no_entry: You are not allowed to do that: only the configured deciders can %s.",
+	tBusy:           ":hourglass: opsbot is busy; please try again in a minute.",
+
+	tChecklistRunning:    ":hourglass_flowing_sand: Running the *%s* checklist… (%d checks, asked by %s)",
+	tChecklistTitle:      "%s *Checklist %s*: %s · %s · asked by %s",
+	tChecklistCheckWait:  ":hourglass_flowing_sand: *%s* running…",
+	tChecklistMore:       "…and %d more",
+	tChecklistTruncated:  "Some findings are not shown (Slack's message limits); run `opsbot checklist %s` in a terminal for all of them.",
+	tChecklistStale:      "That report is too old for me to find its findings (I keep the latest ones in memory; a restart forgets them). Run `/ops checklist` again.",
+	tChecklistNotInChan:  "I can't post in this channel: invite me (`/invite @opsbot`) and try again.",
+	tChecklistUnknownEnv: "There is no environment `%s` (have: %s).",
+
+	tAnomalyLooking:  ":eyes: %s is looking at *%s* (anomaly #%d, %s)",
+	tAnomalyExisting: "Anomaly #%d is already being investigated: %s",
+	tAnomalyOpened:   "Opened anomaly #%d: %s",
+	tAnomalyDecide:   "Decide when you know:",
+	tOutcome:         "*Decision: %s* by %s on %s",
+	tOutcomeNone:     "_No decision yet._",
+	tEscalatedNote:   ":rotating_light: Escalated on %s: %s",
+	tDecided:         "*%s* — decided by %s\n*Conclusion:* %s",
+	tSeenAgain:       ":repeat: %s",
+	tEscalate:        ":rotating_light: %s it keeps coming back: %s. It was decided Intermittent; please reconsider it as *Serious*.",
+	tStaleAnomaly:    "Anomaly #%d no longer exists.",
+
+	tStatusNone:   "No open anomalies. :sunny:",
+	tStatusHeader: "*Open anomalies* (%d)",
+	tStatusLine:   "• #%d *%s* — %s, %s · %s",
+}
+
+// followUp is the follow-up text of decision d (template
+// Decision.FollowUpTemplate()); it defaults to the runbook's sentence.
+func followUp(d triage.Decision) string {
+	if f, ok := texts[d.FollowUpTemplate()]; ok {
+		return f
+	}
+	return "*Follow-up:* " + Escape(d.Runbook())
+}
+
+// text formats the text named name with args.
+func text(name string, args ...any) string {
+	f, ok := texts[name]
+	if !ok {
+		return fmt.Sprintf("[missing text %s]", name)
+	}
+	if len(args) == 0 {
+		return f
+	}
+	return fmt.Sprintf(f, args...)
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/internal/fakeslack"
+)
+
+// The end-to-end tests of `opsbot serve`: the real program, in-process,
+// with slack-go's socketmode client talking to a fake Slack, a SQLite file
+// and fake checks.
+
+const serveDevChannel = "C0000DEV1"
+
+type serveCheck struct{}
+
+func (serveCheck) Name() string { return "pods" }
+func (serveCheck) Run(context.Context) checks.Result {
+	f := checks.Finding{Fingerprint: "pods/shop/api/CrashLoopBackOff", Severity: checks.Fail,
+		Object: "Deployment shop/api", Title: "CrashLoopBackOff <!channel>"}
+	return checks.Result{Status: checks.Fail, Summary: "1 pod crash-looping", Findings: []checks.Finding{f}}
+}
+
+func newServeFake(t *testing.T) *fakeslack.Server {
+	members := []string{fakeslack.DefaultAliceID, fakeslack.DefaultBobID, fakeslack.DefaultBotUserID}
+	fs := fakeslack.New(fakeslack.Options{Channels: []fakeslack.Channel{
+		{ID: fakeslack.DefaultOpsChannelID, Name: "ops", Members: members},
+		{ID: serveDevChannel, Name: "dev", Members: members},
+	}})
+	t.Cleanup(fs.Close)
+	return fs
+}
+
+func writeServeConfig(t *testing.T, fs *fakeslack.Server, dbPath, extra string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`
+environments:
+  prod:
+    namespaces: [shop]
+bot:
+  slack:
+    apiURL: %s
+    devChannel: %s
+    deciders: {users: [%s]}
+  store:
+    sqlite: {path: %s}
+  health:
+    listen: 127.0.0.1:0
+%s`, fs.APIURL(), serveDevChannel, fakeslack.DefaultAliceID, dbPath, extra)
+	p := filepath.Join(t.TempDir(), "opsbot.yaml")
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// syncBuffer is stderr, written by the logger while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// servedBot is a running `opsbot serve`.
+type servedBot struct {
+	cancel context.CancelFunc
+	code   chan int
+	bot    chan *bot.Bot
+	stderr *syncBuffer
+}
+
+func startServe(t *testing.T, fs *fakeslack.Server, configPath, appToken string) *servedBot {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &servedBot{cancel: cancel, code: make(chan int, 1), bot: make(chan *bot.Bot, 1), stderr: &syncBuffer{}}
+	fo := fs.Options()
+	if appToken == "" {
+		appToken = fo.AppToken
+	}
+	env := map[string]string{envAppToken: appToken, envBotToken: fo.BotToken}
+	deps := serveDeps{
+		getenv: func(k string) string { return env[k] },
+		checklist: func(context.Context, string) (bot.Checklist, error) {
+			return bot.Checklist{Checks: []checks.Check{serveCheck{}}, Timeout: 10 * time.Second}, nil
+		},
+		started: func(b *bot.Bot) { s.bot <- b },
+	}
+	go func() { s.code <- serve(ctx, []string{"--config", configPath, "--log-level", "debug"}, s.stderr, deps) }()
+	t.Cleanup(cancel)
+	return s
+}
+
+func (s *servedBot) waitConnected(t *testing.T, ctx context.Context) {
+	t.Helper()
+	select {
+	case b := <-s.bot:
+		if err := b.WaitConnected(ctx); err != nil {
+			t.Fatalf("not connected: %v\n%s", err, s.stderr)
+		}
+	case code := <-s.code:
+		t.Fatalf("serve exited with %d:\n%s", code, s.stderr)
+	case <-ctx.Done():
+		t.Fatalf("serve did not start:\n%s", s.stderr)
+	}
+}
+
+func (s *servedBot) exitCode(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	select {
+	case code := <-s.code:
+		return code
+	case <-ctx.Done():
+		t.Fatalf("serve did not exit:\n%s", s.stderr)
+		return -1
+	}
+}
+
+func TestServeEndToEndAndRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fs := newServeFake(t)
+	dbPath := filepath.Join(t.TempDir(), "opsbot.db")
+	cfg := writeServeConfig(t, fs, dbPath, "")
+
+	s := startServe(t, fs, cfg, "")
+	s.waitConnected(t, ctx)
+	if _, err := fs.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/ops", Text: "checklist", ChannelID: fakeslack.DefaultOpsChannelID}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := fs.WaitForMessage(ctx, fakeslack.DefaultOpsChannelID, func(m fakeslack.Message) bool {
+		return strings.Contains(m.AllText(), "*Checklist prod*")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(rep.AllText(), "<!channel>") {
+		t.Errorf("the report mentions the channel:\n%s", rep.AllText())
+	}
+	if _, err := fs.ClickButton(ctx, fakeslack.ButtonClick{Channel: fakeslack.DefaultOpsChannelID, MessageTS: rep.TS,
+		ActionID: bot.ActionInvestigate, BlockID: "finding/0"}); err != nil {
+		t.Fatal(err)
+	}
+	root, err := fs.WaitForMessage(ctx, serveDevChannel, func(m fakeslack.Message) bool { return strings.Contains(m.AllText(), "is looking at") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SIGTERM: a clean exit.
+	s.cancel()
+	if code := s.exitCode(t, ctx); code != exitOK {
+		t.Fatalf("exit %d after the signal:\n%s", code, s.stderr)
+	}
+	for _, secret := range []string{fs.Options().AppToken, fs.Options().BotToken} {
+		if strings.Contains(s.stderr.String(), secret) {
+			t.Fatal("a token was logged")
+		}
+	}
+
+	// A new process on the same file knows the thread.
+	s2 := startServe(t, fs, cfg, "")
+	s2.waitConnected(t, ctx)
+	before := len(fs.Ephemerals(fakeslack.DefaultAliceID))
+	if _, err := fs.ClickButton(ctx, fakeslack.ButtonClick{Channel: fakeslack.DefaultOpsChannelID, MessageTS: rep.TS,
+		ActionID: bot.ActionInvestigate, BlockID: "finding/0"}); err != nil {
+		t.Fatal(err)
+	}
+	// The report's findings were in the first process's memory: it says so.
+	if err := fs.WaitFor(ctx, func() bool { return len(fs.Ephemerals(fakeslack.DefaultAliceID)) > before }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/ops", Text: "status", ChannelID: fakeslack.DefaultOpsChannelID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WaitFor(ctx, func() bool {
+		for _, e := range fs.Ephemerals(fakeslack.DefaultAliceID) {
+			if strings.Contains(string(e.Blocks), "CrashLoopBackOff") && strings.Contains(string(e.Blocks), "|thread") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("status after a restart: %v\n%+v", err, fs.Ephemerals(fakeslack.DefaultAliceID))
+	}
+	if n := len(fs.Messages(serveDevChannel)); n != 1 || fs.Messages(serveDevChannel)[0].TS != root.TS {
+		t.Errorf("%d threads after the restart", n)
+	}
+	s2.cancel()
+	if code := s2.exitCode(t, ctx); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, s2.stderr)
+	}
+}
+
+func TestServeStopsOnRefusedTokenAndLinkDisabled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fs := newServeFake(t)
+	cfg := writeServeConfig(t, fs, filepath.Join(t.TempDir(), "opsbot.db"), "")
+
+	bad := startServe(t, fs, cfg, "xapp-1-A00000001-1-notthetoken")
+	if code := bad.exitCode(t, ctx); code != exitProblems {
+		t.Fatalf("exit %d with a refused app token, want %d:\n%s", code, exitProblems, bad.stderr)
+	}
+	if !strings.Contains(bad.stderr.String(), "invalid_auth") || strings.Contains(bad.stderr.String(), "notthetoken") {
+		t.Errorf("stderr:\n%s", bad.stderr)
+	}
+
+	s := startServe(t, fs, cfg, "")
+	s.waitConnected(t, ctx)
+	fs.Disconnect(fakeslack.ReasonLinkDisabled)
+	if code := s.exitCode(t, ctx); code != exitOK {
+		t.Fatalf("exit %d after link_disabled:\n%s", code, s.stderr)
+	}
+	if !strings.Contains(s.stderr.String(), "link_disabled") {
+		t.Errorf("stderr does not say why:\n%s", s.stderr)
+	}
+}
+
+func TestServeConfigErrors(t *testing.T) {
+	fs := newServeFake(t)
+	dir := t.TempDir()
+	noBot := filepath.Join(dir, "nobot.yaml")
+	if err := os.WriteFile(noBot, []byte("environments:\n  prod: {namespaces: [shop]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	env := map[string]string{envAppToken: "xapp-1", envBotToken: "xoxb-1"}
+	deps := serveDeps{getenv: func(k string) string { return env[k] }}
+	if code := serve(context.Background(), []string{"--config", noBot}, &stderr, deps); code != exitUsage || !strings.Contains(stderr.String(), "bot block") {
+		t.Errorf("no bot block: exit %d\n%s", code, stderr.String())
+	}
+	cfg := writeServeConfig(t, fs, filepath.Join(dir, "opsbot.db"), "")
+	stderr = syncBuffer{}
+	deps.getenv = func(k string) string { return map[string]string{envAppToken: "xoxb-wrong-kind"}[k] }
+	code := serve(context.Background(), []string{"--config", cfg}, &stderr, deps)
+	if code != exitUsage || !strings.Contains(stderr.String(), "SLACK_APP_TOKEN is not an app-level token") ||
+		!strings.Contains(stderr.String(), "SLACK_BOT_TOKEN is not set") || strings.Contains(stderr.String(), "xoxb-wrong-kind") {
+		t.Errorf("bad tokens: exit %d\n%s", code, stderr.String())
+	}
+}

@@ -1,0 +1,60 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBotDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + `
+bot:
+  slack:
+    devChannel: C0DEV
+    deciders: {users: [U0ALICE]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Bot
+	if b.Slack.APIURL != DefaultSlackAPIURL || b.Store.SQLite == nil || b.Store.SQLite.Path != "opsbot.db" ||
+		b.Store.Postgres != nil || b.Health.Listen != "127.0.0.1:8080" ||
+		b.Recurrence.Threshold != 3 || time.Duration(b.Recurrence.Window) != 7*24*time.Hour {
+		t.Errorf("defaults = %+v", b)
+	}
+	cfg, err = Parse([]byte(minimal + `
+bot:
+  slack: {devChannel: C0DEV, deciders: {groups: [S0OPS]}}
+  store: {postgres: {}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Bot.Store.Postgres.DSNEnv != "OPSBOT_POSTGRES_DSN" || cfg.Bot.Store.SQLite != nil {
+		t.Errorf("store = %+v", cfg.Bot.Store)
+	}
+	if cfg, _ := Parse([]byte(minimal)); cfg.Bot != nil {
+		t.Error("no bot block should leave Bot nil")
+	}
+}
+
+func TestBotErrorsNameTheField(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{`bot: {slack: {deciders: {users: [U1A]}}}`, "bot.slack.devChannel: required"},
+		{`bot: {slack: {devChannel: "#dev", deciders: {users: [U1A]}}}`, `bot.slack.devChannel: want a channel id like C0123ABCD (not a #name), got "#dev"`},
+		{`bot: {slack: {devChannel: C0DEV}}`, "bot.slack.deciders: at least one user or group is required"},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [alice]}}}`, `bot.slack.deciders.users[0]: want a user id`},
+		{`bot: {slack: {devChannel: C0DEV, opsGroup: "@ops", deciders: {users: [U1A]}}}`, `bot.slack.opsGroup: want a user group id`},
+		{`bot: {slack: {apiURL: "https://slack.com/api", devChannel: C0DEV, deciders: {users: [U1A]}}}`, "bot.slack.apiURL: must end with a slash"},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, store: {sqlite: {}, postgres: {}}}`, "bot.store: choose one of sqlite and postgres"},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, recurrence: {threshold: -1}}`, "bot.recurrence.threshold: must be at least 1"},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, health: {listen: "8080"}}`, `bot.health.listen: want host:port`},
+		{`bot: {slack: {devChanel: C0DEV}}`, `unknown key "devChanel"`},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]byte(minimal + tt.yaml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s:\n got %v\nwant %q", tt.yaml, err, tt.want)
+		}
+	}
+}
