@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -92,10 +93,20 @@ type Options struct {
 	Checklist          ChecklistFactory
 
 	Store triage.Store
+	// Incident configures the incident procedure: `/ops incident`,
+	// `/ops update`, `/ops resolve` (incident.go).
+	Incident IncidentOptions
+	// Location is the time zone times are shown and entered in (default
+	// Europe/London).
+	Location *time.Location
+	// Templates are the message texts (default: templates.New("")).
+	Templates *templates.Set
 	// StorePing, if set, tells /readyz whether the store is reachable;
 	// otherwise a read of anomaly 0 does.
 	StorePing  func(ctx context.Context) error
 	Recurrence triage.RecurrencePolicy
+	// Schedule, if set, runs the checklist on a schedule (schedule.go).
+	Schedule *Schedule
 
 	// HealthListen is the health server's address ("127.0.0.1:8080"; ":0"
 	// for any port); empty: no health server.
@@ -216,6 +227,8 @@ type Bot struct {
 	state   *connState
 	sup     *supervisor
 	links   *permalinks
+	sched   *scheduler // nil: no schedule
+	inc     *incidents
 	started chan struct{}
 
 	mu         sync.Mutex
@@ -266,6 +279,12 @@ func New(opts Options) (*Bot, error) {
 	b.smc = socketmode.New(b.api, smOpts...)
 	b.auth = newAuthorizer(opts.Deciders, b.api, opts.GroupCacheTTL, opts.Now, b.log)
 	b.names = newNames(b.api)
+	if b.sched, err = b.newScheduler(); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	if b.inc, err = newIncidents(b); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	return b, nil
 }
 
@@ -288,11 +307,13 @@ func (b *Bot) Connected() bool { return b.state.connected() }
 func (b *Bot) WaitConnected(ctx context.Context) error { return b.state.wait(ctx, true) }
 
 // Run checks the bot token (auth.test), then runs the actors until ctx is
-// done or one of them stops: the Socket Mode loop, the worker pool and the
-// health server. On the way out it stops taking work and waits, up to
-// ShutdownTimeout, for the handlers in flight. It returns nil after ctx is
-// done, ErrLinkDisabled when Slack disabled the app's link, and an error
-// when the tokens are refused or another actor failed.
+// done or one of them stops: the Socket Mode loop, the worker pool, the
+// health server and, when configured, the scheduler and its elector. On
+// the way out it stops taking work and waits, up to ShutdownTimeout, for
+// the handlers in flight (a scheduled run in progress is cancelled). It
+// returns nil after ctx is done, ErrLinkDisabled when Slack disabled the
+// app's link, and an error when the tokens are refused or another actor
+// failed.
 func (b *Bot) Run(ctx context.Context) error {
 	authCtx, cancel := context.WithTimeout(ctx, b.opts.HandlerTimeout)
 	at, err := b.api.AuthTestContext(authCtx)
@@ -324,6 +345,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	actors := []actor{contextActor(ctx), b.socketActor(ctx), b.pool.actor(ctx, b.opts.ShutdownTimeout, b.log)}
 	if ln != nil {
 		actors = append(actors, healthActor(ln, b.healthHandler(), b.log))
+	}
+	if b.sched != nil {
+		actors = append(actors, b.sched.actors(ctx)...)
 	}
 	return runActors(b.log, actors...)
 }

@@ -29,24 +29,41 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 	if err != nil {
 		return fmt.Errorf("building the %s checklist: %w", env, err)
 	}
+	askedBy := b.names.display(ctx, r.userID)
+	_, err = b.runChecklist(ctx, r.channelID, env, askedBy, list)
+	var rp *runningPostError
+	if errors.As(err, &rp) && isChannelProblem(rp.err) {
+		return userErr(text(tChecklistNotInChan))
+	}
+	return err
+}
+
+// runningPostError: the "running…" message could not be posted.
+type runningPostError struct{ err error }
+
+func (e *runningPostError) Error() string { return "posting the running message: " + e.err.Error() }
+func (e *runningPostError) Unwrap() error { return e.err }
+
+// runChecklist runs list in channel, for `/ops checklist` and the
+// scheduled run alike: the "running…" message updated in place, the report
+// with Investigate buttons, the recurrence treatment. askedBy is mrkdwn
+// (escaped). reported tells whether the report was posted; err may still
+// tell of a recurrence that could not be recorded or announced.
+func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, list Checklist) (reported bool, err error) {
 	names := make([]string, len(list.Checks))
 	pos := map[string]int{}
 	for i, c := range list.Checks {
 		names[i] = c.Name()
 		pos[c.Name()] = i
 	}
-	askedBy := b.names.display(ctx, r.userID)
-	_, ts, err := b.api.PostMessageContext(ctx, r.channelID,
+	_, ts, err := b.api.PostMessageContext(ctx, channel,
 		slack.MsgOptionText(text(tChecklistRunning, Escape(env), len(names), askedBy), false),
 		slack.MsgOptionBlocks(progressBlocks(env, askedBy, names, nil)...))
 	if err != nil {
-		if isChannelProblem(err) {
-			return userErr(text(tChecklistNotInChan))
-		}
-		return fmt.Errorf("posting the running message: %w", err)
+		return false, &runningPostError{err}
 	}
 
-	up := newProgressUpdater(b, r.channelID, ts, func(done map[int]checks.Result) []slack.Block {
+	up := newProgressUpdater(b, channel, ts, func(done map[int]checks.Result) []slack.Block {
 		return progressBlocks(env, askedBy, names, done)
 	})
 	go up.loop(ctx)
@@ -71,8 +88,8 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 	// again" by the run that found it.
 	observed, obsErr := b.observe(ctx, env, runID, all)
 	fallback := fmt.Sprintf("%s Checklist %s: %s", statusEmoji[rep.Status], Escape(env), rep.Status)
-	if err := b.updateFinal(ctx, r.channelID, ts, fallback, reportBlocks(rep, runID, askedBy)); err != nil {
-		return errors.Join(fmt.Errorf("posting the report: %w", err), obsErr)
+	if err := b.updateFinal(ctx, channel, ts, fallback, reportBlocks(rep, runID, askedBy)); err != nil {
+		return false, errors.Join(fmt.Errorf("posting the report: %w", err), obsErr)
 	}
 	var errs []error
 	for _, obs := range observed {
@@ -80,7 +97,7 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(append(errs, obsErr)...)
+	return true, errors.Join(append(errs, obsErr)...)
 }
 
 // isChannelProblem: the bot cannot post in the channel.

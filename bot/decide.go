@@ -88,7 +88,8 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 	}
 	if a.HasThread() {
 		decider := b.names.display(ctx, rec.DecidedBy)
-		blocks := decisionReplyBlocks(rec, decider)
+		blocks := decisionReplyBlocks(rec, decider, b.followUpText(rec, decider))
+		blocks = append(blocks, b.decisionExtraBlocks(id, rec.Decision)...)
 		if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
 			slack.MsgOptionText(text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200)), false),
 			slack.MsgOptionBlocks(blocks...)); err != nil {

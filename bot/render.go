@@ -357,8 +357,9 @@ func inputBlocks(d triage.Decision) map[string]bool {
 }
 
 // decisionReplyBlocks is the thread reply to a decision: the conclusion,
-// what was written down, and the runbook's follow-up.
-func decisionReplyBlocks(rec triage.DecisionRecord, decider string) []slack.Block {
+// what was written down, and the runbook's follow-up (rendered from the
+// templates, mrkdwn).
+func decisionReplyBlocks(rec triage.DecisionRecord, decider, followUp string) []slack.Block {
 	blocks := []slack.Block{section(text(tDecided, rec.Decision.Label(), decider, Escape(rec.Conclusion)))}
 	var more []string
 	if rec.FiveWhys != "" {
@@ -366,9 +367,6 @@ func decisionReplyBlocks(rec triage.DecisionRecord, decider string) []slack.Bloc
 	}
 	if rec.UsersAffected != "" {
 		more = append(more, "*Users affected:* "+Escape(rec.UsersAffected))
-	}
-	if rec.Outage {
-		more = append(more, ":rotating_light: *It is an outage*: announce an incident.")
 	}
 	if rec.ToCollect != "" {
 		more = append(more, "*To collect:* "+Escape(rec.ToCollect))
@@ -382,7 +380,7 @@ func decisionReplyBlocks(rec triage.DecisionRecord, decider string) []slack.Bloc
 	for _, m := range more {
 		blocks = append(blocks, section(m))
 	}
-	return append(blocks, section(followUp(rec.Decision)))
+	return append(blocks, section(followUp))
 }
 
 // packSections packs lines into as few sections as Slack allows.

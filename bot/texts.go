@@ -2,15 +2,14 @@ package bot
 
 import (
 	"fmt"
-
-	"github.com/opsbot/opsbot/triage"
 )
 
 // Message texts, by template name. The templates package (next issue) will
 // load overridable text/template files under the same names; until then the
 // texts are Printf formats, filled with values that were escaped already
-// (Escape, Link) or are ours. The follow-up of a decision is found under
-// Decision.FollowUpTemplate(), e.g. "triage.followup.noise".
+// (Escape, Link) or are ours. The follow-up of a decision comes from the
+// templates package (Decision.FollowUpTemplate(), e.g.
+// "triage.followup.noise"; Bot.followUpText).
 const (
 	tUsage          = "ops.usage"
 	tUnknownCommand = "ops.unknown"
@@ -49,6 +48,9 @@ var texts = map[string]string{
 		"• `/ops checklist [environment]` run the daily checklist (environments: %s)\n" +
 		"• `/ops anomaly &lt;title&gt;` start investigating something by hand\n" +
 		"• `/ops status` list the open anomalies and their threads\n" +
+		"• `/ops incident [environment]` announce an incident (a form: from when, user impact, what)\n" +
+		"• `/ops update [id] &lt;text&gt;` post an update in the incident's thread and on the status page\n" +
+		"• `/ops resolve [id] [14:05]` resolve the incident (default: now)\n" +
 		"• `/ops help` this message",
 	tUnknownCommand: "I don't know `%s`.",
 	tSomethingWrong: ":warning: Something went wrong; the details are in opsbot's logs. Please try again.",
@@ -79,15 +81,6 @@ var texts = map[string]string{
 	tStatusNone:   "No open anomalies. :sunny:",
 	tStatusHeader: "*Open anomalies* (%d)",
 	tStatusLine:   "• #%d *%s* — %s, %s · %s",
-}
-
-// followUp is the follow-up text of decision d (template
-// Decision.FollowUpTemplate()); it defaults to the runbook's sentence.
-func followUp(d triage.Decision) string {
-	if f, ok := texts[d.FollowUpTemplate()]; ok {
-		return f
-	}
-	return "*Follow-up:* " + Escape(d.Runbook())
 }
 
 // text formats the text named name with args.

@@ -122,7 +122,8 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
 		return exitUsage
 	}
-	list, err := checklist.Build(env, checklist.Options{Logger: logger})
+	list, err := checklist.Build(env, checklist.Options{Logger: logger,
+		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg)})
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
 		return exitUsage

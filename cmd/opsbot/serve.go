@@ -11,11 +11,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/checks/slackchannel"
 	"github.com/opsbot/opsbot/internal/checklist"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/store/postgres"
@@ -98,10 +100,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 		return exitProblems
 	}
 	defer closeStore()
+	runs, _ := store.(bot.ScheduleStore)
+	sched, err := scheduleOptions(cfg, runs, deps.getenv, logger)
+	if err != nil {
+		logger.Error("cannot set up the scheduled checklist", zap.Error(err))
+		return exitUsage
+	}
+
+	inc, err := buildIncidentParts(cfg, store, deps.getenv, logger)
+	if err != nil {
+		logger.Error("cannot set up incidents", zap.Error(err))
+		return exitUsage
+	}
 
 	factory := deps.checklist
 	if factory == nil {
-		factory = checklistFactory(cfg, logger)
+		factory = checklistFactory(cfg, logger, slack.New(botToken, slack.OptionAPIURL(cfg.Bot.Slack.APIURL)), runs)
 	}
 	s := cfg.Bot.Slack
 	b, err := bot.New(bot.Options{
@@ -111,6 +125,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
 		Checklist: factory, Store: store, Recurrence: cfg.Bot.Recurrence,
 		HealthListen: cfg.Bot.Health.Listen, Logger: logger,
+		Schedule: sched,
+		Incident: inc.incident, Location: inc.location, Templates: inc.templates,
 	})
 	if err != nil {
 		logger.Error("invalid config", zap.Error(err))
@@ -181,8 +197,10 @@ func openStore(ctx context.Context, cfg config.Store, getenv func(string) string
 }
 
 // checklistFactory builds an environment's checks from the config, once,
-// and reuses them.
-func checklistFactory(cfg *config.Config, logger *zap.Logger) bot.ChecklistFactory {
+// and reuses them. api reads the alerts channel; runs, if not nil, says
+// when the scheduled checklist last ran (the alerts channel is read from
+// there).
+func checklistFactory(cfg *config.Config, logger *zap.Logger, api slackchannel.History, runs bot.ScheduleStore) bot.ChecklistFactory {
 	var mu sync.Mutex
 	built := map[string]bot.Checklist{}
 	return func(_ context.Context, name string) (bot.Checklist, error) {
@@ -195,7 +213,8 @@ func checklistFactory(cfg *config.Config, logger *zap.Logger) bot.ChecklistFacto
 		if err != nil {
 			return bot.Checklist{}, err
 		}
-		list, err := checklist.Build(env, checklist.Options{Logger: logger.Named("checks")})
+		list, err := checklist.Build(env, checklist.Options{Logger: logger.Named("checks"),
+			Slack: api, LastChecklist: lastChecklist(runs, name), Location: scheduleLocation(cfg)})
 		if err != nil {
 			return bot.Checklist{}, err
 		}

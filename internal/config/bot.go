@@ -26,6 +26,15 @@ type Bot struct {
 	Store      Store                   `yaml:"store"`
 	Recurrence triage.RecurrencePolicy `yaml:"recurrence"`
 	Health     Health                  `yaml:"health"`
+	// Schedule runs the checklist on a schedule (schedule.go); nil when
+	// the block is absent.
+	Schedule *Schedule `yaml:"schedule"`
+	// Timezone is the IANA zone incident times are shown and entered in
+	// (incident.go). Default Europe/London.
+	Timezone string `yaml:"timezone"`
+	// TemplatesDir, optional, is a directory of <name>.tmpl files that
+	// replace the default message templates of the same name.
+	TemplatesDir string `yaml:"templatesDir"`
 }
 
 // Slack is the Slack workspace side of the bot.
@@ -49,6 +58,9 @@ type Slack struct {
 	// Deciders may record decisions, run the checklist from Slack and open
 	// anomalies.
 	Deciders Deciders `yaml:"deciders"`
+	// IncidentChannel is the channel id incidents are announced in.
+	// Default: opsChannel (devChannel when there is none).
+	IncidentChannel string `yaml:"incidentChannel"`
 }
 
 // Deciders are Slack user ids and user group ids.
@@ -108,6 +120,7 @@ func (b *Bot) setDefaults() {
 	if b.Health.Listen == "" {
 		b.Health.Listen = DefaultHealthListen
 	}
+	b.setIncidentDefaults()
 }
 
 func (b *Bot) validate(p string, fe *fieldErrors) {
@@ -165,4 +178,5 @@ func (b *Bot) validate(p string, fe *fieldErrors) {
 	if _, _, err := net.SplitHostPort(b.Health.Listen); err != nil {
 		fe.add(p+".health.listen", "want host:port, got %q", b.Health.Listen)
 	}
+	b.validateIncident(p, fe)
 }

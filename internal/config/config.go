@@ -30,6 +30,7 @@ import (
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
 	"github.com/opsbot/opsbot/checks/slackchannel"
+	"github.com/opsbot/opsbot/internal/statuspage"
 )
 
 // Defaults applied where the file says nothing.
@@ -71,6 +72,11 @@ type Environment struct {
 	Grafana *Link `yaml:"grafana"`
 
 	Checks Checks `yaml:"checks"`
+
+	// StatusPage, optional, is the environment's Atlassian Statuspage
+	// page, where incidents are raised (incident.go). The API key comes
+	// from the environment variable named by apiKeyEnv.
+	StatusPage *statuspage.Config `yaml:"statusPage"`
 }
 
 // Kubernetes says how to reach the cluster.
@@ -281,6 +287,7 @@ func (c *Config) setDefaultsAndValidate() error {
 	if c.Bot != nil {
 		c.Bot.setDefaults()
 		c.Bot.validate("bot", &fe)
+		c.Bot.Schedule.setDefaultsAndValidate(c, "bot.schedule", &fe)
 	}
 	for _, name := range c.EnvironmentNames() {
 		env := c.Environments[name]
@@ -355,6 +362,7 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	fe.addErr(c+".alerts", e.Checks.Alerts.Validate())
 	fe.addErr(c+".metrics", e.Checks.Metrics.Validate())
 	fe.addErr(c+".http", e.Checks.HTTP.Validate())
+	e.validateStatusPage(p, fe)
 	if On(e.Checks.AlertsChannel.Enabled, e.Checks.AlertsChannel.Channel != "") {
 		fe.addErr(c+".alertsChannel", e.Checks.AlertsChannel.Validate())
 	}

@@ -29,6 +29,7 @@ type Store interface {
 	triage.Store
 	Incidents() *store.Incidents
 	Claim(ctx context.Context, key string) (bool, error)
+	LastClaim(ctx context.Context, prefix string) (string, time.Time, error)
 	io.Closer
 }
 
@@ -68,6 +69,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"CancelAnyTime", testCancelAnyTime},
 	}
 	tests = append(tests, incidentTests...)
+	tests = append(tests, claimTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}

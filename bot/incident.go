@@ -1,0 +1,806 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // Europe/London without /usr/share/zoneinfo
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/incident"
+	"github.com/opsbot/opsbot/templates"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// DefaultTimezone is the time zone of Options.Location when none is given.
+const DefaultTimezone = "Europe/London"
+
+// Interaction ids of the incident procedure, registered in incidentRoutes.
+const (
+	// ActionAnnounceIncident is the Announce incident button on the thread
+	// reply to a Serious decision; its value is the anomaly id.
+	ActionAnnounceIncident = "incident.announce"
+	// ActionResolveIncident is a Resolve button of the ephemeral list
+	// `/ops resolve` shows when several incidents are open; its value is
+	// "<incident id>" or "<incident id>/<until, unix seconds>".
+	ActionResolveIncident = "incident.resolve"
+	// ActionRetryStatusPage is the Retry button shown when the status page
+	// failed; its value is the incident id.
+	ActionRetryStatusPage = "incident.retryStatusPage"
+	// CallbackIncident is the announcement modal.
+	CallbackIncident = "incident.announce"
+)
+
+// IncidentOptions configure the incident procedure.
+type IncidentOptions struct {
+	// Store keeps the incidents ((*store.DB).Incidents()); nil: the
+	// incident commands answer that incidents are not set up, and Serious
+	// decisions get no Announce button.
+	Store incident.Store
+	// Channel is the channel id announcements go to (default OpsChannel,
+	// else DevChannel).
+	Channel string
+	// StatusPages are the status page clients by environment name
+	// (*statuspage.Client); an environment without one announces in Slack
+	// only.
+	StatusPages map[string]incident.StatusPageClient
+}
+
+// incidents is the bot's side of the incident procedure: one
+// incident.Service per environment (each with its status page, if any).
+type incidents struct {
+	store    incident.Store
+	channel  string
+	loc      *time.Location
+	tmpl     *templates.Set
+	byEnv    map[string]*incident.Service
+	fallback *incident.Service // no status page
+	pages    map[string]bool   // environments with a status page
+}
+
+// newIncidents fills the defaults of Location, Templates and the incident
+// channel, and builds the services.
+func newIncidents(b *Bot) (*incidents, error) {
+	o := &b.opts
+	if o.Location == nil {
+		loc, err := time.LoadLocation(DefaultTimezone)
+		if err != nil {
+			return nil, fmt.Errorf("time zone %s: %w", DefaultTimezone, err)
+		}
+		o.Location = loc
+	}
+	if o.Templates == nil {
+		t, err := templates.New("")
+		if err != nil {
+			return nil, err
+		}
+		o.Templates = t
+	}
+	in := &incidents{store: o.Incident.Store, channel: o.Incident.Channel, loc: o.Location, tmpl: o.Templates,
+		byEnv: map[string]*incident.Service{}, pages: map[string]bool{}}
+	if in.channel == "" {
+		in.channel = o.OpsChannel
+	}
+	if in.channel == "" {
+		in.channel = o.DevChannel
+	}
+	if !validSlackID(in.channel, "C", "G") {
+		return nil, fmt.Errorf("incident.channel: want a channel id (C...), got %q", in.channel)
+	}
+	var errs []error
+	for env, sp := range o.Incident.StatusPages {
+		if !slices.Contains(o.Environments, env) {
+			errs = append(errs, fmt.Errorf("incident.statusPages: no environment %q", env))
+		}
+		if sp == nil {
+			errs = append(errs, fmt.Errorf("incident.statusPages.%s: nil client", env))
+		}
+	}
+	if err := errors.Join(errs...); err != nil || in.store == nil {
+		return in, err
+	}
+	mk := func(sp incident.StatusPageClient) (*incident.Service, error) {
+		return incident.NewService(incident.Options{
+			Store: in.store, Slack: slackAnnouncer{b}, StatusPage: sp, Templates: o.Templates,
+			Escape: Escape, Mention: b.names.known, Location: o.Location, Now: o.Now,
+			Logger: b.log.Named("incident"),
+		})
+	}
+	var err error
+	if in.fallback, err = mk(nil); err != nil {
+		return nil, err
+	}
+	for env, sp := range o.Incident.StatusPages {
+		if in.byEnv[env], err = mk(sp); err != nil {
+			return nil, err
+		}
+		in.pages[env] = true
+	}
+	return in, nil
+}
+
+func (in *incidents) enabled() bool { return in != nil && in.store != nil }
+
+// service is the Service of environment env.
+func (in *incidents) service(env string) *incident.Service {
+	if s, ok := in.byEnv[env]; ok {
+		return s
+	}
+	return in.fallback
+}
+
+// slackAnnouncer is incident.Announcer on the bot's Slack client: the
+// texts are posted as message text (mrkdwn), so the announcement reads
+// exactly as the template renders it.
+type slackAnnouncer struct{ b *Bot }
+
+func (a slackAnnouncer) Post(ctx context.Context, channel, text string) (string, error) {
+	_, ts, err := a.b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false))
+	return ts, err
+}
+
+func (a slackAnnouncer) Edit(ctx context.Context, channel, ts, text string) error {
+	return a.b.update(ctx, channel, ts, slack.MsgOptionText(text, false))
+}
+
+func (a slackAnnouncer) Reply(ctx context.Context, channel, threadTS, text string) error {
+	_, _, err := a.b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(threadTS))
+	return err
+}
+
+// known shows a user as "@name" from the names seen in payloads, without
+// calling Slack (the incident Service's Mention has no context); opsbot
+// never mentions users.
+func (n *names) known(id string) string {
+	n.mu.Lock()
+	name := n.m[id]
+	n.mu.Unlock()
+	if name == "" {
+		name = id
+	}
+	return Escape("@" + name)
+}
+
+// incidentRoutes registers the incident commands, buttons and modal.
+func (b *Bot) incidentRoutes(t *routeTable) {
+	t.action(ActionAnnounceIncident, "incident-announce-click", b.handleAnnounceClick)
+	t.action(ActionResolveIncident, "incident-resolve-click", b.handleResolveClick)
+	t.action(ActionRetryStatusPage, "incident-retry-statuspage", b.handleRetryStatusPage)
+	t.view(CallbackIncident, "incident-announce", blockUserImpact, b.handleIncidentSubmit)
+	t.command(commandRoute{name: "incident", usage: "incident [environment]", parse: parseIncident, h: b.handleIncidentCommand})
+	t.command(commandRoute{name: "update", usage: "update [id] <text>", parse: parseUpdate, h: b.handleUpdate})
+	t.command(commandRoute{name: "resolve", usage: "resolve [id] [time]", parse: parseResolve, h: b.handleResolve})
+}
+
+// needIncidents refuses when no incident store is configured.
+func (b *Bot) needIncidents() error {
+	if !b.inc.enabled() {
+		return userErr(itext(tIncNotSetUp))
+	}
+	return nil
+}
+
+// --- /ops incident and the Announce button -------------------------------------
+
+func parseIncident(b *Bot, r *request) string {
+	switch len(r.args) {
+	case 0:
+		if b.opts.DefaultEnvironment == "" {
+			return "Say which environment: `/ops incident <environment>`."
+		}
+		r.args = []string{b.opts.DefaultEnvironment}
+	case 1:
+		if !slices.Contains(b.opts.Environments, r.args[0]) {
+			return text(tChecklistUnknownEnv, Escape(truncate(r.args[0], 50)), Escape(strings.Join(b.opts.Environments, ", ")))
+		}
+	default:
+		return "`incident` takes at most one environment."
+	}
+	return ""
+}
+
+// handleIncidentCommand is `/ops incident [environment]`: the announcement
+// modal, empty.
+func (b *Bot) handleIncidentCommand(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "announce incidents"); err != nil {
+		return err
+	}
+	if err := b.needIncidents(); err != nil {
+		return err
+	}
+	form := incidentForm{Env: r.args[0], Channel: r.channelID}
+	return b.openIncidentModal(ctx, r, form, incidentPrefill{})
+}
+
+// handleAnnounceClick is the Announce incident button under a Serious
+// decision: the modal, prefilled from the anomaly and its decision.
+func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "announce incidents"); err != nil {
+		return err
+	}
+	if err := b.needIncidents(); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("announce button value %q: %w", r.action.Value, err)
+	}
+	a, err := b.store.Get(ctx, id)
+	if errors.Is(err, triage.ErrNotFound) {
+		return userErr(text(tStaleAnomaly, id))
+	}
+	if err != nil {
+		return err
+	}
+	open, err := b.inc.store.ListOpen(ctx, a.Environment)
+	if err != nil {
+		return fmt.Errorf("listing open incidents: %w", err)
+	}
+	for _, inc := range open {
+		if inc.AnomalyID == a.ID {
+			return b.ephemeral(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
+		}
+	}
+	p := incidentPrefill{Anomaly: &a, What: truncate(oneLine(a.Title), incident.MaxWhatLen)}
+	if d := a.Decision; d != nil {
+		p.UserImpact = truncate(strings.TrimSpace(d.UsersAffected), incident.MaxUserImpactLen)
+		if c := oneLine(d.Conclusion); c != "" {
+			p.What = truncate(oneLine(a.Title)+": "+c, incident.MaxWhatLen)
+		}
+	}
+	if a.HasThread() {
+		p.AnomalyLink = b.permalink(ctx, a.Channel, a.ThreadTS)
+	}
+	env := a.Environment
+	if !slices.Contains(b.opts.Environments, env) {
+		env = b.opts.DefaultEnvironment
+	}
+	form := incidentForm{Env: env, AnomalyID: a.ID, Channel: r.channelID}
+	return b.openIncidentModal(ctx, r, form, p)
+}
+
+func (b *Bot) openIncidentModal(ctx context.Context, r *request, form incidentForm, p incidentPrefill) error {
+	v := incidentModal(form, p, b.opts.Now().In(b.inc.loc), b.inc.loc, b.inc.channel, b.inc.pages[form.Env])
+	if _, err := b.api.OpenViewContext(ctx, r.triggerID, v); err != nil {
+		var sr slack.SlackErrorResponse
+		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
+			return userErr("That took too long for Slack; please try again.")
+		}
+		return fmt.Errorf("views.open: %w", err)
+	}
+	return nil
+}
+
+// handleIncidentSubmit validates the announcement modal (errors go back in
+// the ack, on the fields' blocks) and, when valid, announces after the
+// ack: incident.Service.Announce, idempotent on the view id.
+func (b *Bot) handleIncidentSubmit(ctx context.Context, r *request) (any, handlerFunc, error) {
+	view := r.cb.View
+	form, err := parseIncidentForm(view.PrivateMetadata)
+	if err != nil {
+		return nil, nil, err
+	}
+	if form.Channel != "" {
+		r.channelID = form.Channel // answers go where the user started
+	}
+	if err := b.authorize(ctx, r, "announce incidents"); err != nil {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockUserImpact: err.Error()}), nil, nil
+	}
+	if !b.inc.enabled() {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockUserImpact: itext(tIncNotSetUp)}), nil, nil
+	}
+	now := b.opts.Now()
+	in, problems := readIncidentState(view.State, b.inc.loc)
+	inc := incident.Incident{
+		Environment: form.Env, Channel: b.inc.channel, From: in.from, UserImpact: in.userImpact, What: in.what,
+		AnnouncedBy: r.userID, AnnouncedAt: now, AnomalyID: form.AnomalyID,
+		StatusPage: incident.StatusPage{Enabled: in.statusPage && b.inc.pages[form.Env]},
+	}
+	if err := inc.Normalized().Validate(now); err != nil {
+		var ve *incident.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, nil, err
+		}
+		for _, p := range ve.Problems {
+			if _, dup := problems[p.Field]; !dup {
+				problems[p.Field] = p.Problem
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return slack.NewErrorsViewSubmissionResponse(incidentFieldErrors(problems)), nil, nil
+	}
+	key := "announce:" + view.ID
+	return nil, func(ctx context.Context, r *request) error { return b.announce(ctx, r, inc, key) }, nil
+}
+
+// incidentFieldErrors maps problems by field onto the modal's blocks; a
+// problem with a field the modal does not show goes under the user impact.
+func incidentFieldErrors(problems map[string]string) map[string]string {
+	out := map[string]string{}
+	fields := make([]string, 0, len(problems))
+	for f := range problems {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	for _, f := range fields {
+		block, msg := f, problems[f]
+		if !incidentInputBlocks[block] {
+			block, msg = blockUserImpact, f+": "+msg
+		}
+		if prev, ok := out[block]; ok {
+			msg = prev + "; " + msg
+		}
+		out[block] = truncate(msg, 2000)
+	}
+	return out
+}
+
+// announce runs the announcement and tells the user; a status page
+// failure gets the Retry button.
+func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, key string) error {
+	unlock := b.locks.lock(key)
+	defer unlock()
+	inc, created, err := b.inc.service(in.Environment).Announce(ctx, in, key)
+	if err != nil {
+		var ve *incident.ValidationError
+		if errors.As(err, &ve) {
+			return userErr(itext(tIncInvalid, Escape(ve.Error())))
+		}
+		return fmt.Errorf("announcing an incident: %w", err)
+	}
+	link := b.announcementLink(ctx, inc)
+	if !created {
+		return b.ephemeral(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, inc.AnomalyID, link))
+	}
+	if inc.AnomalyID != 0 {
+		b.tellAnomalyThread(ctx, inc, r.userID, link)
+	}
+	if spNeedsRetry(inc) {
+		return b.statusPageFailed(ctx, r, inc, itext(tIncAnnounced, inc.ID, inc.Channel, link))
+	}
+	msg := itext(tIncAnnounced, inc.ID, inc.Channel, link)
+	if inc.StatusPage.State == incident.StatusPageOpen {
+		msg += " " + itext(tIncOnStatusPage)
+	}
+	return b.ephemeral(ctx, r, msg)
+}
+
+// tellAnomalyThread links the announcement from the anomaly's thread.
+func (b *Bot) tellAnomalyThread(ctx context.Context, inc incident.Incident, user, link string) {
+	a, err := b.store.Get(ctx, inc.AnomalyID)
+	if err != nil || !a.HasThread() {
+		return
+	}
+	msg := itext(tIncLinkedInThread, inc.ID, b.names.display(ctx, user), inc.Channel, link)
+	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
+		slack.MsgOptionText(msg, false)); err != nil {
+		b.log.Warn("could not link the incident from the anomaly's thread", zap.Int64("incident", inc.ID),
+			zap.Int64("anomaly", a.ID), zap.Error(err))
+	}
+}
+
+// announcementLink is a mrkdwn link to the incident's announcement.
+func (b *Bot) announcementLink(ctx context.Context, inc incident.Incident) string {
+	if inc.MessageTS == "" {
+		return "(not posted yet)"
+	}
+	if l := b.permalink(ctx, inc.Channel, inc.MessageTS); l != "" {
+		return Link(l, "announcement")
+	}
+	return "(announcement in <#" + inc.Channel + ">)"
+}
+
+// --- status page ---------------------------------------------------------------
+
+// spNeedsRetry reports whether the status page lags behind the incident
+// after a failure: Retry would do something.
+func spNeedsRetry(inc incident.Incident) bool {
+	return inc.StatusPage.LastError != "" && inc.StatusPage.NeedsSync(inc.State)
+}
+
+// statusPageFailed tells the user what was done (done, mrkdwn) and that
+// the status page failed, with a Retry button.
+func (b *Bot) statusPageFailed(ctx context.Context, r *request, inc incident.Incident, done string) error {
+	msg := itext(tIncStatusPageFailed, escapeLine(inc.StatusPage.LastError, 300))
+	if done != "" {
+		msg = done + "\n" + msg
+	}
+	return b.ephemeral(ctx, r, msg, retryBlocks(msg, inc.ID)...)
+}
+
+// handleRetryStatusPage is the Retry button: RetryStatusPage, which
+// creates the status page incident once (by its key) or resolves it.
+func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "update the status page"); err != nil {
+		return err
+	}
+	if err := b.needIncidents(); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("retry button value %q: %w", r.action.Value, err)
+	}
+	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
+	defer unlock()
+	inc, err := b.inc.store.Get(ctx, id)
+	if errors.Is(err, incident.ErrNotFound) {
+		return userErr(itext(tIncNotFound, id))
+	}
+	if err != nil {
+		return err
+	}
+	inc, err = b.inc.service(inc.Environment).RetryStatusPage(ctx, id)
+	if errors.Is(err, incident.ErrNoStatusPage) {
+		return userErr(itext(tIncNoStatusPage, Escape(inc.Environment)))
+	}
+	if err != nil {
+		return fmt.Errorf("retrying the status page of incident %d: %w", id, err)
+	}
+	if spNeedsRetry(inc) {
+		return b.statusPageFailed(ctx, r, inc, "")
+	}
+	return b.ephemeral(ctx, r, itext(tIncStatusPageDone, id, statusPageState(inc)))
+}
+
+func statusPageState(inc incident.Incident) string {
+	switch inc.StatusPage.State {
+	case incident.StatusPageOpen:
+		return "the incident is on the status page"
+	case incident.StatusPageResolved:
+		return "the incident is resolved on the status page"
+	case incident.StatusPageSkipped:
+		return "it was resolved before it reached the status page, so nothing was published"
+	default:
+		return "nothing to do"
+	}
+}
+
+// --- /ops update ----------------------------------------------------------------
+
+func parseUpdate(_ *Bot, r *request) string {
+	if r.rest == "" {
+		return "`update` needs the text of the update: `/ops update [id] <text>`."
+	}
+	return ""
+}
+
+// handleUpdate is `/ops update [id] <text>`: the update goes in the
+// incident's thread and on its status page. Slash commands carry no
+// thread, so the incident is the one open incident, or the one named.
+func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "update incidents"); err != nil {
+		return err
+	}
+	if err := b.needIncidents(); err != nil {
+		return err
+	}
+	open, err := b.inc.store.ListOpen(ctx, "")
+	if err != nil {
+		return fmt.Errorf("listing open incidents: %w", err)
+	}
+	inc, body, err := b.pickForUpdate(ctx, r, open)
+	if err != nil || inc == nil {
+		return err
+	}
+	id := inc.ID
+	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
+	defer unlock()
+	got, upd, err := b.inc.service(inc.Environment).AddUpdate(ctx, id,
+		incident.Update{Text: body, By: r.userID, Public: true}, "update:"+r.idem)
+	if err != nil {
+		var ve *incident.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			return userErr(itext(tIncUpdateInvalid, Escape(ve.Error())))
+		case errors.Is(err, incident.ErrConflict):
+			return userErr(itext(tIncNotOpen, id))
+		}
+		return fmt.Errorf("updating incident %d: %w", id, err)
+	}
+	done := itext(tIncUpdated, id, b.announcementLink(ctx, got))
+	sp := got.StatusPage
+	switch {
+	case !sp.Enabled || !upd.Public:
+	case spNeedsRetry(got):
+		return b.statusPageFailed(ctx, r, got, done)
+	case sp.State == incident.StatusPageOpen && sp.LastError != "":
+		done += "\n" + itext(tIncUpdateSPFailed, escapeLine(sp.LastError, 300))
+	case sp.State == incident.StatusPageOpen:
+		done += " " + itext(tIncUpdateOnSP)
+	}
+	return b.ephemeral(ctx, r, done)
+}
+
+// pickForUpdate finds the incident `/ops update` is about and the text of
+// the update. With several open and none named, it shows the list and
+// returns nil.
+func (b *Bot) pickForUpdate(ctx context.Context, r *request, open []incident.Incident) (*incident.Incident, string, error) {
+	if id, explicit, ok := incidentRef(r.args[0]); ok {
+		rest := strings.TrimSpace(strings.TrimPrefix(r.rest, r.args[0]))
+		for i := range open {
+			if open[i].ID == id {
+				if rest == "" {
+					return nil, "", userErr("`update` needs the text of the update: `/ops update " + strconv.FormatInt(id, 10) + " <text>`.")
+				}
+				return &open[i], rest, nil
+			}
+		}
+		if explicit {
+			return nil, "", b.notOpen(ctx, id, open)
+		}
+		// A bare number that is no open incident is the start of the text.
+	}
+	switch len(open) {
+	case 0:
+		return nil, "", userErr(itext(tIncNoneOpen))
+	case 1:
+		return &open[0], r.rest, nil
+	}
+	lines := []string{itext(tIncWhichUpdate, len(open))}
+	for _, inc := range open {
+		lines = append(lines, b.incidentLine(ctx, inc))
+	}
+	return nil, "", b.ephemeral(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
+}
+
+// notOpen explains that incident id is not open (resolved, or unknown).
+func (b *Bot) notOpen(ctx context.Context, id int64, open []incident.Incident) error {
+	inc, err := b.inc.store.Get(ctx, id)
+	switch {
+	case errors.Is(err, incident.ErrNotFound):
+		return userErr(itext(tIncNotFound, id))
+	case err != nil:
+		return err
+	case inc.State == incident.Resolved:
+		return userErr(itext(tIncAlreadyResolved, id, incident.FormatTime(inc.Until, b.inc.loc), b.names.known(inc.ResolvedBy)))
+	}
+	return userErr(itext(tIncNotOpen, id))
+}
+
+// incidentRef reads "#12" (explicit) or "12" as an incident id.
+func incidentRef(w string) (id int64, explicit, ok bool) {
+	s, explicit := strings.CutPrefix(w, "#")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false, false
+	}
+	return id, explicit, true
+}
+
+// --- /ops resolve ---------------------------------------------------------------
+
+// resolveArgs are `/ops resolve [id] [time]`'s words: an optional incident
+// id ("12" or "#12"), then an optional time: "14:05" or "2026-11-24
+// 14:05", in the bot's time zone.
+type resolveArgs struct {
+	id    int64
+	until time.Time // zero: now
+}
+
+func parseResolveArgs(args []string, now time.Time, loc *time.Location) (resolveArgs, string) {
+	var ra resolveArgs
+	if len(args) > 0 && !strings.Contains(args[0], ":") && !strings.Contains(args[0], "-") {
+		id, _, ok := incidentRef(args[0])
+		if !ok {
+			return ra, fmt.Sprintf("`%s` is neither an incident id nor a time (14:05, or 2026-11-24 14:05).", Escape(truncate(args[0], 30)))
+		}
+		ra.id, args = id, args[1:]
+	}
+	if len(args) == 0 {
+		return ra, ""
+	}
+	t, err := parseClock(strings.Join(args, " "), now, loc)
+	if err != nil {
+		return ra, err.Error()
+	}
+	ra.until = t
+	return ra, ""
+}
+
+// parseClock reads "14:05" (the latest 14:05 that is not ahead of now by
+// more than the allowed clock skew: today's, or yesterday's just after
+// midnight) or "2026-11-24 14:05", in loc.
+func parseClock(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.ParseInLocation("2006-01-02 15:04", s, loc); err == nil {
+		return t, nil
+	}
+	c, err := time.Parse("15:04", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("`%s` is not a time: say 14:05, or 2026-11-24 14:05 (%s).", Escape(truncate(s, 40)), Escape(loc.String()))
+	}
+	n := now.In(loc)
+	t := time.Date(n.Year(), n.Month(), n.Day(), c.Hour(), c.Minute(), 0, 0, loc)
+	if t.After(now.Add(incident.MaxClockSkew)) {
+		t = time.Date(n.Year(), n.Month(), n.Day()-1, c.Hour(), c.Minute(), 0, 0, loc)
+	}
+	return t, nil
+}
+
+func parseResolve(b *Bot, r *request) string {
+	if len(r.args) > 3 {
+		return "`resolve` takes an optional incident id and an optional time: `/ops resolve [id] [14:05]`."
+	}
+	_, problem := parseResolveArgs(r.args, b.opts.Now(), b.opts.Location)
+	return problem
+}
+
+// handleResolve is `/ops resolve [id] [time]`: with one open incident (or
+// the one named) it resolves it; with several, it lists them with a
+// Resolve button each.
+func (b *Bot) handleResolve(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "resolve incidents"); err != nil {
+		return err
+	}
+	if err := b.needIncidents(); err != nil {
+		return err
+	}
+	ra, problem := parseResolveArgs(r.args, b.opts.Now(), b.inc.loc)
+	if problem != "" {
+		return userErr(problem)
+	}
+	if ra.id != 0 {
+		inc, err := b.inc.store.Get(ctx, ra.id)
+		if errors.Is(err, incident.ErrNotFound) {
+			return userErr(itext(tIncNotFound, ra.id))
+		}
+		if err != nil {
+			return err
+		}
+		return b.resolve(ctx, r, inc, ra.until)
+	}
+	open, err := b.inc.store.ListOpen(ctx, "")
+	if err != nil {
+		return fmt.Errorf("listing open incidents: %w", err)
+	}
+	switch len(open) {
+	case 0:
+		return userErr(itext(tIncNoneOpen))
+	case 1:
+		return b.resolve(ctx, r, open[0], ra.until)
+	}
+	head := itext(tIncWhichResolve, len(open))
+	var rows []resolveRow
+	for _, inc := range open {
+		rows = append(rows, resolveRow{ID: inc.ID, Line: b.incidentLine(ctx, inc), Value: resolveValue(inc.ID, ra.until)})
+	}
+	return b.ephemeral(ctx, r, head, resolveListBlocks(head, rows)...)
+}
+
+// handleResolveClick is a Resolve button of that list.
+func (b *Bot) handleResolveClick(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "resolve incidents"); err != nil {
+		return err
+	}
+	if err := b.needIncidents(); err != nil {
+		return err
+	}
+	idText, untilText, _ := strings.Cut(r.action.Value, "/")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil {
+		return fmt.Errorf("resolve button value %q: %w", r.action.Value, err)
+	}
+	var until time.Time
+	if untilText != "" {
+		sec, err := strconv.ParseInt(untilText, 10, 64)
+		if err != nil {
+			return fmt.Errorf("resolve button value %q: %w", r.action.Value, err)
+		}
+		until = time.Unix(sec, 0)
+	}
+	inc, err := b.inc.store.Get(ctx, id)
+	if errors.Is(err, incident.ErrNotFound) {
+		return userErr(itext(tIncNotFound, id))
+	}
+	if err != nil {
+		return err
+	}
+	return b.resolve(ctx, r, inc, until)
+}
+
+func resolveValue(id int64, until time.Time) string {
+	v := strconv.FormatInt(id, 10)
+	if !until.IsZero() {
+		v += "/" + strconv.FormatInt(until.Unix(), 10)
+	}
+	return v
+}
+
+// resolve resolves inc at until (zero: now). Resolving twice changes
+// nothing: the second is told when it was resolved.
+func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, until time.Time) error {
+	now := b.opts.Now()
+	if until.IsZero() {
+		until = now
+	}
+	if inc.State == incident.Resolved {
+		return b.ephemeral(ctx, r, b.alreadyResolved(inc))
+	}
+	if err := incident.ValidateResolve(inc, until, r.userID, now); err != nil {
+		return userErr(b.resolveProblem(inc, until, err))
+	}
+	unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
+	defer unlock()
+	got, changed, err := b.inc.service(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
+	if err != nil {
+		var ve *incident.ValidationError
+		if errors.As(err, &ve) {
+			return userErr(b.resolveProblem(inc, until, err))
+		}
+		return fmt.Errorf("resolving incident %d: %w", inc.ID, err)
+	}
+	if !changed {
+		return b.ephemeral(ctx, r, b.alreadyResolved(got))
+	}
+	done := itext(tIncResolved, got.ID, incident.FormatDuration(got.Duration()), b.announcementLink(ctx, got))
+	if spNeedsRetry(got) {
+		return b.statusPageFailed(ctx, r, got, done)
+	}
+	if got.StatusPage.State == incident.StatusPageResolved {
+		done += " " + itext(tIncResolvedOnSP)
+	}
+	return b.ephemeral(ctx, r, done)
+}
+
+func (b *Bot) alreadyResolved(inc incident.Incident) string {
+	return itext(tIncAlreadyResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc), b.names.known(inc.ResolvedBy))
+}
+
+// resolveProblem explains a refused resolution time.
+func (b *Bot) resolveProblem(inc incident.Incident, until time.Time, err error) string {
+	var ve *incident.ValidationError
+	if errors.As(err, &ve) && ve.Problem("until") != "" {
+		if until.Before(inc.From) {
+			return itext(tIncUntilBeforeFrom, incident.FormatTime(until, b.inc.loc), inc.ID, incident.FormatTime(inc.From, b.inc.loc))
+		}
+		return itext(tIncUntilFuture, incident.FormatTime(until, b.inc.loc))
+	}
+	return itext(tIncInvalid, Escape(err.Error()))
+}
+
+// incidentLine is one open incident in a list.
+func (b *Bot) incidentLine(ctx context.Context, inc incident.Incident) string {
+	return itext(tIncLine, inc.ID, Escape(inc.Environment), incident.FormatTime(inc.From, b.inc.loc),
+		escapeLine(inc.UserImpact, 120), b.announcementLink(ctx, inc))
+}
+
+// --- decision follow-ups ---------------------------------------------------------
+
+// followUpText renders the runbook's follow-up of a decision from the
+// templates (triage.followup.<decision>); the decider is escaped already.
+func (b *Bot) followUpText(rec triage.DecisionRecord, decider string) string {
+	data := templates.FollowUp{
+		Decision: Escape(rec.Decision.Label()), DecidedBy: decider, Conclusion: Escape(rec.Conclusion),
+		ToCollect: Escape(rec.ToCollect), UsersAffected: Escape(oneLine(rec.UsersAffected)), Outage: rec.Outage,
+	}
+	if rec.Ticket != "" {
+		data.Ticket = Link(rec.Ticket, "")
+	}
+	if rec.Dashboard != "" {
+		data.Dashboard = Link(rec.Dashboard, "")
+	}
+	s, err := b.opts.Templates.Render(rec.Decision.FollowUpTemplate(), data)
+	if err != nil || strings.TrimSpace(s) == "" {
+		b.log.Warn("could not render a follow-up; using the runbook's sentence",
+			zap.String("template", rec.Decision.FollowUpTemplate()), zap.Error(err))
+		return "*Follow-up:* " + Escape(rec.Decision.Runbook())
+	}
+	return s
+}
+
+// decisionExtraBlocks are what the incident procedure adds to the thread
+// reply of a decision: the Announce incident button after a Serious one.
+func (b *Bot) decisionExtraBlocks(anomalyID int64, d triage.Decision) []slack.Block {
+	if d != triage.Serious || !b.inc.enabled() {
+		return nil
+	}
+	return []slack.Block{announceButtonBlock(anomalyID)}
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/internal/config"
+	"github.com/opsbot/opsbot/internal/fakeslack"
+	"github.com/opsbot/opsbot/internal/schedule"
+)
+
+// memRuns is a ScheduleStore in memory whose last recorded run is
+// Monday 5 January 2026 at 09:30 UTC.
+type memRuns struct{ *schedule.MemoryClaimer }
+
+var _ bot.ScheduleStore = memRuns{}
+
+func (memRuns) LastClaim(context.Context, string) (string, time.Time, error) {
+	return "checklist-done/prod/2026-01-05T09:30Z", time.Time{}, nil
+}
+
+func parseConfig(t *testing.T, doc string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+const scheduleBase = `
+environments:
+  prod: {namespaces: [shop]}
+bot:
+  slack: {devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U0ALICE]}}
+`
+
+func TestScheduleOptions(t *testing.T) {
+	runs := memRuns{schedule.NewMemoryClaimer()}
+	noEnv := func(string) string { return "" }
+	log := zap.NewNop()
+
+	for _, doc := range []string{scheduleBase, scheduleBase + "  schedule: {enabled: false}\n"} {
+		if s, err := scheduleOptions(parseConfig(t, doc), runs, noEnv, log); s != nil || err != nil {
+			t.Errorf("no schedule: %+v, %v", s, err)
+		}
+	}
+
+	cfg := parseConfig(t, scheduleBase+"  schedule: {mention: S0ROTA, cron: \"0 8 * * *\"}\n")
+	s, err := scheduleOptions(cfg, runs, noEnv, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Environment != "prod" || s.Channel != "C0OPS" || s.Mention != "S0ROTA" || s.Config.Schedule != "0 8 * * *" || s.Store == nil {
+		t.Errorf("schedule = %+v", s)
+	}
+	if _, ok := s.Elector.(schedule.AlwaysLeader); !ok {
+		t.Errorf("outside a cluster: elector %T, want AlwaysLeader", s.Elector)
+	}
+	if _, err := scheduleOptions(cfg, nil, noEnv, log); err == nil {
+		t.Error("a store without claims should be refused")
+	}
+
+	// In a pod (KUBERNETES_SERVICE_HOST), leader election is on by
+	// default; this process is not in a pod, so the in-cluster config
+	// fails and says so.
+	inPod := func(k string) string { return map[string]string{envKubernetesHost: "10.0.0.1"}[k] }
+	if _, err := scheduleOptions(cfg, runs, inPod, log); err == nil || !strings.Contains(err.Error(), "bot.schedule.leaderElection") {
+		t.Errorf("in a pod without its service account: %v", err)
+	}
+
+	// Enabled outside a cluster: the kubeconfig, and the namespace must
+	// be given.
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kubeconfig)
+	t.Setenv("POD_NAMESPACE", "")
+	cfg = parseConfig(t, scheduleBase+"  schedule: {leaderElection: {enabled: true}}\n")
+	if _, err := scheduleOptions(cfg, runs, noEnv, log); err == nil || !strings.Contains(err.Error(), "bot.schedule.leaderElection.namespace") {
+		t.Errorf("no namespace outside a cluster: %v", err)
+	}
+	cfg = parseConfig(t, scheduleBase+"  schedule: {leaderElection: {enabled: true, namespace: opsbot}}\n")
+	s, err = scheduleOptions(cfg, runs, noEnv, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Elector.(*schedule.LeaseElector); !ok {
+		t.Errorf("elector %T, want a LeaseElector", s.Elector)
+	}
+}
+
+func TestAlertsChannelWiring(t *testing.T) {
+	fs := fakeslack.New(fakeslack.Options{})
+	t.Cleanup(fs.Close)
+	cfg := parseConfig(t, `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      pods: {enabled: false}
+      logs: {enabled: false}
+      alertsChannel: {channel: `+fakeslack.DefaultAlertsChannelID+`}
+  dev: {namespaces: [shop-dev], checks: {pods: {enabled: false}, logs: {enabled: false}}}
+defaultEnvironment: prod
+bot:
+  slack: {apiURL: "`+fs.APIURL()+`", devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U0ALICE]}}
+  schedule: {}
+`)
+	prod, dev := cfg.Environments["prod"], cfg.Environments["dev"]
+	token := func(k string) string { return map[string]string{envBotToken: fs.Options().BotToken}[k] }
+	if alertsChannelSlack(cfg, prod, func(string) string { return "" }) != nil {
+		t.Error("no token: want no client (Build says to set SLACK_BOT_TOKEN)")
+	}
+	if alertsChannelSlack(cfg, dev, token) != nil {
+		t.Error("the check is off in dev: want no client")
+	}
+	api := alertsChannelSlack(cfg, prod, token)
+	if api == nil {
+		t.Fatal("want a client")
+	}
+
+	// serve's factory: the check reads the channel since the last
+	// scheduled run the store recorded.
+	factory := checklistFactory(cfg, zap.NewNop(), api, memRuns{schedule.NewMemoryClaimer()})
+	list, err := factory(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Checks) != 1 || list.Checks[0].Name() != "alertschannel" {
+		t.Fatalf("checks = %v", list.Checks)
+	}
+	res := list.Checks[0].Run(context.Background())
+	if res.Status != checks.OK || !strings.Contains(res.Summary, "since") {
+		t.Errorf("result = %+v", res)
+	}
+	calls := fs.Calls("conversations.history")
+	last := time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC)
+	if len(calls) != 1 || calls[0].Args.Get("oldest") != strconv.FormatInt(last.Unix(), 10)+".000000" {
+		t.Errorf("history calls = %+v, want one from %v", calls, last)
+	}
+}
+
+func TestServeRunsTheScheduler(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fs := newServeFake(t)
+	cfg := writeServeConfig(t, fs, filepath.Join(t.TempDir(), "opsbot.db"),
+		"  schedule: {channel: "+fakeslack.DefaultOpsChannelID+", mention: S0ROTA}\n")
+	s := startServe(t, fs, cfg, "")
+	s.waitConnected(t, ctx)
+	for _, want := range []string{"scheduled checklist without leader election", `"msg":"scheduler started"`} {
+		// The scheduler is an actor of its own: it may log after the
+		// socket has connected.
+		if !s.stderr.waitFor(ctx, want) {
+			t.Errorf("log lacks %q:\n%s", want, s.stderr)
+		}
+	}
+	s.cancel()
+	if code := s.exitCode(t, ctx); code != exitOK {
+		t.Errorf("exit %d:\n%s", code, s.stderr)
+	}
+}
