@@ -84,42 +84,6 @@ func (s *Incidents) get(ctx context.Context, q querier, id int64, lock bool) (in
 	return i, nil
 }
 
-// incidentKeyUse is where an idempotency key was used.
-type incidentKeyUse struct {
-	incidentID, seq int64
-	kind            incident.Kind
-}
-
-func incidentKeyUsed(ctx context.Context, tx *sql.Tx, key string) (incidentKeyUse, bool, error) {
-	if key == "" {
-		return incidentKeyUse{}, false, nil
-	}
-	var u incidentKeyUse
-	err := tx.QueryRowContext(ctx, `SELECT incident_id, seq, kind FROM incident_timeline WHERE idempotency_key = $1`, key).
-		Scan(&u.incidentID, &u.seq, &u.kind)
-	if errors.Is(err, sql.ErrNoRows) {
-		return incidentKeyUse{}, false, nil
-	}
-	if err != nil {
-		return incidentKeyUse{}, false, fmt.Errorf("look up idempotency key: %w", err)
-	}
-	return u, true, nil
-}
-
-// incidentReplay checks a used key against the operation being repeated:
-// the same incident (id 0: any) and one of the kinds it writes.
-func incidentReplay(u incidentKeyUse, key string, id int64, kinds ...incident.Kind) error {
-	if id == 0 || u.incidentID == id {
-		for _, k := range kinds {
-			if u.kind == k {
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("%w: idempotency key %q was already used for a %s entry of incident %d",
-		incident.ErrConflict, key, u.kind, u.incidentID)
-}
-
 func appendIncidentEntry(ctx context.Context, tx *sql.Tx, e incident.TimelineEntry) error {
 	data, err := json.Marshal(e.Data)
 	if err != nil {
@@ -154,13 +118,13 @@ func (s *Incidents) Announce(ctx context.Context, in incident.Incident, key stri
 			`SELECT last_id FROM id_counters WHERE name = 'incidents'`+s.db.d.ForUpdate).Scan(&last); err != nil {
 			return fmt.Errorf("read the incident id counter: %w", err)
 		}
-		if u, ok, err := incidentKeyUsed(ctx, tx, key); err != nil {
+		if u, ok, err := lookupKey[incident.Kind](ctx, tx, "incident_timeline", "incident_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := incidentReplay(u, key, 0, incident.KindAnnounced); err != nil {
+			if err := u.replay(key, 0, "incident", incident.ErrConflict, incident.KindAnnounced); err != nil {
 				return err
 			}
-			out, err = s.get(ctx, tx, u.incidentID, false)
+			out, err = s.get(ctx, tx, u.id, false)
 			created = true
 			return err
 		}
@@ -231,10 +195,10 @@ func (s *Incidents) change(ctx context.Context, op string, id int64, key string,
 		if err != nil {
 			return err
 		}
-		if u, ok, err := incidentKeyUsed(ctx, tx, key); err != nil {
+		if u, ok, err := lookupKey[incident.Kind](ctx, tx, "incident_timeline", "incident_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := incidentReplay(u, key, id, kinds...); err != nil {
+			if err := u.replay(key, id, "incident", incident.ErrConflict, kinds...); err != nil {
 				return err
 			}
 			out = i

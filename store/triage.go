@@ -100,43 +100,6 @@ func (s *DB) findOpen(ctx context.Context, q querier, env, fingerprint string) (
 	return a, nil
 }
 
-// keyUse is where an idempotency key was used.
-type keyUse struct {
-	anomalyID int64
-	kind      triage.Kind
-}
-
-// keyUsed looks the key up on the timeline.
-func keyUsed(ctx context.Context, tx *sql.Tx, key string) (keyUse, bool, error) {
-	if key == "" {
-		return keyUse{}, false, nil
-	}
-	var u keyUse
-	err := tx.QueryRowContext(ctx, `SELECT anomaly_id, kind FROM timeline WHERE idempotency_key = $1`, key).
-		Scan(&u.anomalyID, &u.kind)
-	if errors.Is(err, sql.ErrNoRows) {
-		return keyUse{}, false, nil
-	}
-	if err != nil {
-		return keyUse{}, false, fmt.Errorf("look up idempotency key: %w", err)
-	}
-	return u, true, nil
-}
-
-// replay checks a used key against the operation being repeated: the same
-// anomaly (id 0: any) and one of the kinds it writes.
-func replay(u keyUse, key string, id int64, kinds ...triage.Kind) error {
-	if id == 0 || u.anomalyID == id {
-		for _, k := range kinds {
-			if u.kind == k {
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("%w: idempotency key %q was already used for a %s entry of anomaly %d",
-		triage.ErrConflict, key, u.kind, u.anomalyID)
-}
-
 // checkNoOtherOpen returns ErrConflict if an anomaly other than a with a's
 // fingerprint is open: a cannot be reopened.
 func (s *DB) checkNoOtherOpen(ctx context.Context, tx *sql.Tx, a triage.Anomaly) error {
@@ -203,13 +166,13 @@ func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (tr
 			`SELECT last_id FROM id_counters WHERE name = 'anomalies'`+s.d.ForUpdate).Scan(&last); err != nil {
 			return fmt.Errorf("read the anomaly id counter: %w", err)
 		}
-		if u, ok, err := keyUsed(ctx, tx, key); err != nil {
+		if u, ok, err := lookupKey[triage.Kind](ctx, tx, "timeline", "anomaly_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := replay(u, key, 0, triage.KindOpened); err != nil {
+			if err := u.replay(key, 0, "anomaly", triage.ErrConflict, triage.KindOpened); err != nil {
 				return err
 			}
-			out, err = s.getAnomaly(ctx, tx, u.anomalyID, false)
+			out, err = s.getAnomaly(ctx, tx, u.id, false)
 			created = true
 			return err
 		}
@@ -261,10 +224,10 @@ func (s *DB) change(ctx context.Context, op string, id int64, key string, kinds 
 		if err != nil {
 			return err
 		}
-		if u, ok, err := keyUsed(ctx, tx, key); err != nil {
+		if u, ok, err := lookupKey[triage.Kind](ctx, tx, "timeline", "anomaly_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := replay(u, key, id, kinds...); err != nil {
+			if err := u.replay(key, id, "anomaly", triage.ErrConflict, kinds...); err != nil {
 				return err
 			}
 			out = a
@@ -416,14 +379,14 @@ func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, at tim
 		if err != nil {
 			return fmt.Errorf("find anomaly: %w", err)
 		}
-		if u, ok, err := keyUsed(ctx, tx, key); err != nil {
+		if u, ok, err := lookupKey[triage.Kind](ctx, tx, "timeline", "anomaly_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := replay(u, key, 0, triage.KindSeenAgain); err != nil {
+			if err := u.replay(key, 0, "anomaly", triage.ErrConflict, triage.KindSeenAgain); err != nil {
 				return err
 			}
-			if u.anomalyID != a.ID {
-				if a, err = s.getAnomaly(ctx, tx, u.anomalyID, false); err != nil {
+			if u.id != a.ID {
+				if a, err = s.getAnomaly(ctx, tx, u.id, false); err != nil {
 					return err
 				}
 				if a.Environment != env || a.Fingerprint != fingerprint {
