@@ -206,12 +206,60 @@ func Parse(data []byte) (*Config, error) {
 			}
 			return nil, errors.New(strings.Join(msgs, "; "))
 		}
-		return nil, err
+		return nil, locate(data, err)
 	}
 	if err := cfg.setDefaultsAndValidate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// locate adds the line and key path to a value error. yaml.v3 returns the
+// errors of custom unmarshalers (durations, byte sizes, status codes) without
+// saying where; the bad value is quoted in them, so the scalar holding it
+// names the field.
+func locate(data []byte, err error) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return err
+	}
+	msg := err.Error()
+	var found func(n *yaml.Node, path string) error
+	found = func(n *yaml.Node, path string) error {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if e := found(c, path); e != nil {
+					return e
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				if e := found(n.Content[i+1], p); e != nil {
+					return e
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if e := found(c, fmt.Sprintf("%s[%d]", path, i)); e != nil {
+					return e
+				}
+			}
+		case yaml.ScalarNode:
+			if n.Value != "" && strings.Contains(msg, fmt.Sprintf("%q", n.Value)) {
+				return fmt.Errorf("line %d: %s: %w", n.Line, path, err)
+			}
+		}
+		return nil
+	}
+	if e := found(&root, ""); e != nil {
+		return e
+	}
+	return err
 }
 
 // Environment returns the named environment, or the default one when name

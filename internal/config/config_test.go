@@ -135,7 +135,14 @@ environments:
   prod:
     namespaces: [shop]
     window: 1 day
-`, `unknown unit " day" in duration "1 day"`},
+`, `line 5: environments.prod.window: unknown unit " day" in duration "1 day"`},
+		{"bad size", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      logs: {limitBytes: 10 parsecs}
+`, `line 6: environments.prod.checks.logs.limitBytes:`},
 		{"bad environment name", `
 environments:
   Prod: {namespaces: [shop]}
