@@ -16,20 +16,26 @@ import (
 )
 
 // handleInvestigate opens (or links to) the anomaly thread of a finding
-// from a checklist report.
+// from a checklist report; the finding is read from the stored run the
+// button's value names (RunStore), so any replica, restarted or not,
+// handles the click.
 func (b *Bot) handleInvestigate(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "investigate anomalies"); err != nil {
 		return err
 	}
-	runID, idxText, ok := strings.Cut(r.action.Value, "/")
-	idx, err := strconv.Atoi(idxText)
-	run, found := b.runs.get(runID)
-	if !ok || err != nil || !found || idx < 0 || idx >= len(run.findings) {
+	runID, idx, ok := parseInvestigateValue(r.action.Value)
+	if !ok {
 		return userErr(text(tChecklistStale))
 	}
-	f := run.findings[idx]
+	f, env, found, err := b.runs.RunFinding(ctx, runID, idx)
+	if err != nil {
+		return fmt.Errorf("reading finding %d of checklist run %d: %w", idx, runID, err)
+	}
+	if !found {
+		return userErr(text(tChecklistStale))
+	}
 	return b.openAnomaly(ctx, r, triage.Anomaly{
-		Environment: run.env, Fingerprint: f.Fingerprint,
+		Environment: env, Fingerprint: f.Fingerprint,
 		Title:  truncate(oneLine(f.Title), triage.MaxTitleLen),
 		Detail: truncate(f.Detail, triage.MaxTextLen),
 		Link:   httpLink(f.Link),

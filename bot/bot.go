@@ -32,7 +32,6 @@ const (
 	// progress: chat.update is Tier 3 (about 50 a minute per workspace).
 	DefaultUpdateInterval = 1200 * time.Millisecond
 	DefaultGroupCacheTTL  = time.Minute
-	DefaultRunsKept       = 100
 	// DefaultStableAfter is how long a Socket Mode connection must last to
 	// count as stable; three shorter ones in a row trigger a backoff.
 	DefaultStableAfter = 10 * time.Second
@@ -93,6 +92,10 @@ type Options struct {
 	Checklist          ChecklistFactory
 
 	Store triage.Store
+	// Runs keeps the findings behind the checklist reports' Investigate
+	// buttons (default: Store, when it implements RunStore, as store.DB
+	// does).
+	Runs RunStore
 	// Incident configures the incident procedure: `/ops incident`,
 	// `/ops update`, `/ops resolve` (incident.go).
 	Incident IncidentOptions
@@ -125,7 +128,6 @@ type Options struct {
 	ShutdownTimeout  time.Duration
 	UpdateInterval   time.Duration
 	GroupCacheTTL    time.Duration
-	RunsKept         int
 	// PingInterval is how long without a ping from Slack before the
 	// connection is considered dead (slack-go's default, 30 s, when zero).
 	PingInterval time.Duration
@@ -157,8 +159,8 @@ func (o *Options) setDefaults() {
 	if o.QueueSize <= 0 {
 		o.QueueSize = DefaultQueueSize
 	}
-	if o.RunsKept <= 0 {
-		o.RunsKept = DefaultRunsKept
+	if o.Runs == nil {
+		o.Runs, _ = o.Store.(RunStore)
 	}
 	def(&o.HandlerTimeout, DefaultHandlerTimeout)
 	def(&o.ChecklistTimeout, DefaultChecklistTimeout)
@@ -193,6 +195,9 @@ func (o *Options) validate() error {
 	if o.Store == nil {
 		errs = append(errs, errors.New("a store is required"))
 	}
+	if o.Runs == nil {
+		errs = append(errs, errors.New("a run store (the findings behind Investigate buttons) is required"))
+	}
 	if o.Checklist == nil {
 		errs = append(errs, errors.New("a checklist factory is required"))
 	}
@@ -212,6 +217,7 @@ type Bot struct {
 	api   *slack.Client
 	smc   *socketmode.Client
 	store triage.Store
+	runs  RunStore
 
 	actions  map[string]actionRoute
 	views    map[string]viewRoute
@@ -219,7 +225,6 @@ type Bot struct {
 
 	auth    *authorizer
 	names   *names
-	runs    *runCache
 	seen    *dedupe
 	locks   *keyedMutex
 	spacer  *spacer
@@ -248,7 +253,7 @@ func New(opts Options) (*Bot, error) {
 		opts:    opts,
 		log:     opts.Logger,
 		store:   opts.Store,
-		runs:    newRunCache(opts.RunsKept),
+		runs:    opts.Runs,
 		seen:    newDedupe(4096),
 		locks:   newKeyedMutex(),
 		spacer:  &spacer{gap: opts.UpdateInterval},

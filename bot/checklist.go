@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -77,21 +78,28 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	up.stop()
 	rep := checks.NewReport(env, started, b.opts.Now(), results)
 
-	runID := newRunID()
 	var all []checks.Finding
 	for _, res := range rep.Results {
 		all = append(all, res.Findings...)
 	}
-	b.runs.put(runID, &run{env: env, findings: all})
+	// The findings are stored before the report shows its Investigate
+	// buttons, whose values point at them: a click works at once, after a
+	// restart, and on any replica. A report whose run could not be stored
+	// is posted without buttons.
+	runID, saveErr := b.runs.SaveRun(ctx, rep, channel, ts)
+	if saveErr != nil {
+		runID = 0
+		saveErr = fmt.Errorf("storing the %s checklist's findings (the report has no Investigate buttons): %w", env, saveErr)
+	}
 	// Sightings are recorded before the report shows its Investigate
 	// buttons, so that an anomaly opened from this report is not "seen
 	// again" by the run that found it.
-	observed, obsErr := b.observe(ctx, env, runID, all)
+	observed, obsErr := b.observe(ctx, env, newRunKey(), all)
 	fallback := fmt.Sprintf("%s Checklist %s: %s", statusEmoji[rep.Status], Escape(env), rep.Status)
 	if err := b.updateFinal(ctx, channel, ts, fallback, reportBlocks(rep, runID, askedBy)); err != nil {
-		return false, errors.Join(fmt.Errorf("posting the report: %w", err), obsErr)
+		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, obsErr)
 	}
-	var errs []error
+	errs := []error{saveErr}
 	for _, obs := range observed {
 		if err := b.announceRecurrence(ctx, obs); err != nil {
 			errs = append(errs, err)
@@ -216,12 +224,20 @@ func (u *progressUpdater) loop(ctx context.Context) {
 	}
 }
 
+// newRunKey is a random key of one run, in the idempotency keys of its
+// sightings.
+func newRunKey() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // observe records a sighting of every finding whose fingerprint has an
 // anomaly and escalates those decided Intermittent that came back past the
 // policy's threshold (triage.Observe). It returns the observations to
 // announce in their threads: the anomalies decided Intermittent, and the
 // escalated ones.
-func (b *Bot) observe(ctx context.Context, env, runID string, findings []checks.Finding) ([]triage.Observation, error) {
+func (b *Bot) observe(ctx context.Context, env, runKey string, findings []checks.Finding) ([]triage.Observation, error) {
 	var out []triage.Observation
 	seen := map[string]bool{}
 	now := b.opts.Now()
@@ -232,7 +248,7 @@ func (b *Bot) observe(ctx context.Context, env, runID string, findings []checks.
 		}
 		seen[f.Fingerprint] = true
 		sum := sha256.Sum256([]byte(f.Fingerprint))
-		key := "seen:" + runID + ":" + hex.EncodeToString(sum[:12])
+		key := "seen:" + runKey + ":" + hex.EncodeToString(sum[:12])
 		obs, err := triage.Observe(ctx, b.store, b.opts.Recurrence, env, f.Fingerprint, now, key)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("recurrence of %q: %w", f.Fingerprint, err))

@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,11 +106,13 @@ func progressBlocks(env, askedBy string, names []string, done map[int]checks.Res
 
 // reportBlocks renders a finished checklist: a title, a line per check
 // with its status emoji, and its findings under it, each with an
-// Investigate button whose value is "<runID>/<index>" (index into the
-// run's findings in report order). It stays within Slack's limits (50
-// blocks, 3,000 characters a section, blocksBudget of JSON): findings that
-// do not fit are counted in an "…and N more" line.
-func reportBlocks(rep checks.Report, runID, askedBy string) []slack.Block {
+// Investigate button whose value is "<runID>/<index>" (investigateValue:
+// the stored run, and the index into its findings in report order). With
+// runID 0 (the run could not be stored) the findings have no buttons and a
+// line says why. It stays within Slack's limits (50 blocks, 3,000
+// characters a section, blocksBudget of JSON): findings that do not fit
+// are counted in an "…and N more" line.
+func reportBlocks(rep checks.Report, runID int64, askedBy string) []slack.Block {
 	title := section(text(tChecklistTitle, statusEmoji[rep.Status], Escape(rep.Environment), rep.Status,
 		fmtTime(rep.FinishedAt)+" ("+rep.FinishedAt.Sub(rep.StartedAt).Round(time.Second).String()+")", askedBy))
 	checkLines := make([]slack.Block, len(rep.Results))
@@ -133,6 +136,12 @@ func reportBlocks(rep checks.Report, runID, askedBy string) []slack.Block {
 	note := contextText(text(tChecklistTruncated, Escape(rep.Environment)))
 	used += size(note)
 	blocks++
+	var unsaved slack.Block
+	if runID <= 0 && slices.ContainsFunc(rep.Results, func(r checks.Result) bool { return len(r.Findings) > 0 }) {
+		unsaved = contextText(text(tChecklistUnsaved))
+		used += size(unsaved)
+		blocks++
+	}
 
 	// Then findings, in order, while they fit.
 	type slot struct {
@@ -144,13 +153,17 @@ func reportBlocks(rep checks.Report, runID, askedBy string) []slack.Block {
 	idx := 0
 	for i, r := range rep.Results {
 		for _, f := range r.Findings {
-			value := runID + "/" + strconv.Itoa(idx)
+			n := idx
 			idx++
 			if full {
 				slots[i].omitted++
 				continue
 			}
-			fb := findingBlock(f, value)
+			value := ""
+			if runID > 0 {
+				value = investigateValue(runID, n)
+			}
+			fb := findingBlock(f, n, value)
 			cost := size(fb)
 			if blocks+1 > maxMessageBlocks || used+cost > blocksBudget {
 				full = true
@@ -174,11 +187,15 @@ func reportBlocks(rep checks.Report, runID, askedBy string) []slack.Block {
 	if full {
 		out = append(out, note)
 	}
+	if unsaved != nil {
+		out = append(out, unsaved)
+	}
 	return out
 }
 
-// findingBlock is one finding: what, where, evidence, and Investigate.
-func findingBlock(f checks.Finding, value string) slack.Block {
+// findingBlock is finding idx of a report: what, where, evidence, and an
+// Investigate button with value (none when value is "").
+func findingBlock(f checks.Finding, idx int, value string) slack.Block {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s *%s*", statusEmoji[f.Severity], escapeLine(f.Title, titleRunes))
 	if f.Object != "" {
@@ -195,9 +212,12 @@ func findingBlock(f checks.Finding, value string) slack.Block {
 			b.WriteString("\n" + l)
 		}
 	}
-	btn := slack.NewButtonBlockElement(ActionInvestigate, value, plain("Investigate"))
-	s := slack.NewSectionBlock(mrkdwn(clip(b.String(), maxSectionText)), nil, slack.NewAccessory(btn))
-	s.BlockID = "finding/" + value[strings.IndexByte(value, '/')+1:]
+	var acc *slack.Accessory
+	if value != "" {
+		acc = slack.NewAccessory(slack.NewButtonBlockElement(ActionInvestigate, value, plain("Investigate")))
+	}
+	s := slack.NewSectionBlock(mrkdwn(clip(b.String(), maxSectionText)), nil, acc)
+	s.BlockID = "finding/" + strconv.Itoa(idx)
 	return s
 }
 

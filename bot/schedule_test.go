@@ -27,8 +27,11 @@ func (c *memClaims) LastClaim(_ context.Context, prefix string) (string, time.Ti
 	return c.key, c.at, c.err
 }
 
-// schedNopStore satisfies triage.Store; New never calls it.
-type schedNopStore struct{ triage.Store }
+// schedNopStore satisfies triage.Store and RunStore; New never calls it.
+type schedNopStore struct {
+	triage.Store
+	RunStore
+}
 
 func schedTestOptions(s *Schedule) Options {
 	return Options{

@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,8 +9,6 @@ import (
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
-
-	"github.com/opsbot/opsbot/checks"
 )
 
 // authorizer decides who may record decisions: configured users, and
@@ -142,47 +138,6 @@ func (n *names) display(ctx context.Context, id string) string {
 		name = id
 	}
 	return Escape("@" + name)
-}
-
-// run is one checklist run whose findings have Investigate buttons.
-type run struct {
-	env      string
-	findings []checks.Finding
-}
-
-// runCache keeps the findings of the latest runs, so that an Investigate
-// button's value stays a short "<run>/<index>".
-type runCache struct {
-	mu    sync.Mutex
-	max   int
-	order []string
-	runs  map[string]*run
-}
-
-func newRunCache(max int) *runCache { return &runCache{max: max, runs: map[string]*run{}} }
-
-func (c *runCache) put(id string, r *run) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.runs[id] = r
-	c.order = append(c.order, id)
-	for len(c.order) > c.max {
-		delete(c.runs, c.order[0])
-		c.order = c.order[1:]
-	}
-}
-
-func (c *runCache) get(id string) (*run, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r, ok := c.runs[id]
-	return r, ok
-}
-
-func newRunID() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // dedupe remembers recent keys (a bounded FIFO).

@@ -23,6 +23,7 @@ const (
 	tChecklistMore       = "checklist.more"
 	tChecklistTruncated  = "checklist.truncated"
 	tChecklistStale      = "checklist.stale"
+	tChecklistUnsaved    = "checklist.unsaved"
 	tChecklistNotInChan  = "checklist.notInChannel"
 	tChecklistUnknownEnv = "checklist.unknownEnvironment"
 
@@ -57,12 +58,14 @@ var texts = map[string]string{
 	tRefused:        ":no_entry: You are not allowed to do that: only the configured deciders can %s.",
 	tBusy:           ":hourglass: opsbot is busy; please try again in a minute.",
 
-	tChecklistRunning:    ":hourglass_flowing_sand: Running the *%s* checklist… (%d checks, asked by %s)",
-	tChecklistTitle:      "%s *Checklist %s*: %s · %s · asked by %s",
-	tChecklistCheckWait:  ":hourglass_flowing_sand: *%s* running…",
-	tChecklistMore:       "…and %d more",
-	tChecklistTruncated:  "Some findings are not shown (Slack's message limits); run `opsbot checklist %s` in a terminal for all of them.",
-	tChecklistStale:      "That report is too old for me to find its findings (I keep the latest ones in memory; a restart forgets them). Run `/ops checklist` again.",
+	tChecklistRunning:   ":hourglass_flowing_sand: Running the *%s* checklist… (%d checks, asked by %s)",
+	tChecklistTitle:     "%s *Checklist %s*: %s · %s · asked by %s",
+	tChecklistCheckWait: ":hourglass_flowing_sand: *%s* running…",
+	tChecklistMore:      "…and %d more",
+	tChecklistTruncated: "Some findings are not shown (Slack's message limits); run `opsbot checklist %s` in a terminal for all of them.",
+	// Runs are kept store.RunRetention (30 days).
+	tChecklistStale:      "This report is older than 30 days (or not one I stored), so I no longer have its findings: run `/ops checklist` again.",
+	tChecklistUnsaved:    ":warning: I could not store this report's findings, so it has no Investigate buttons: run `/ops checklist` again.",
 	tChecklistNotInChan:  "I can't post in this channel: invite me (`/invite @opsbot`) and try again.",
 	tChecklistUnknownEnv: "There is no environment `%s` (have: %s).",
 

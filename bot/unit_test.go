@@ -67,7 +67,7 @@ func TestReportBlocksStayWithinLimits(t *testing.T) {
 		{Check: "logs", Status: checks.Warn, Summary: "many", Findings: fs},
 		{Check: "pods", Status: checks.OK, Summary: "fine"},
 	})
-	blocks := reportBlocks(rep, "run1", "@alice")
+	blocks := reportBlocks(rep, 1, "@alice")
 	total := 2
 	for _, b := range blocks {
 		total += size(b)

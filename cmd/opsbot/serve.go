@@ -101,6 +101,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 	}
 	defer closeStore()
 	runs, _ := store.(bot.ScheduleStore)
+	// The findings behind the reports' Investigate buttons are stored with
+	// the rest, so that any replica, restarted or not, handles a click.
+	reports, _ := store.(bot.RunStore)
 	sched, err := scheduleOptions(cfg, runs, deps.getenv, logger)
 	if err != nil {
 		logger.Error("cannot set up the scheduled checklist", zap.Error(err))
@@ -123,7 +126,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel, OpsGroup: s.OpsGroup,
 		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
-		Checklist: factory, Store: store, Recurrence: cfg.Bot.Recurrence,
+		Checklist: factory, Store: store, Runs: reports, Recurrence: cfg.Bot.Recurrence,
 		HealthListen: cfg.Bot.Health.Listen, Logger: logger,
 		Schedule: sched,
 		Incident: inc.incident, Location: inc.location, Templates: inc.templates,

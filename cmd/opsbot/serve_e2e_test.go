@@ -210,9 +210,13 @@ func TestServeEndToEndAndRestart(t *testing.T) {
 		ActionID: bot.ActionInvestigate, BlockID: "finding/0"}); err != nil {
 		t.Fatal(err)
 	}
-	// The report's findings were in the first process's memory: it says so.
+	// The report's findings are in the store: the restarted process finds
+	// the finding, and its anomaly's thread.
 	if err := fs.WaitFor(ctx, func() bool { return len(fs.Ephemerals(fakeslack.DefaultAliceID)) > before }); err != nil {
 		t.Fatal(err)
+	}
+	if e := fs.Ephemerals(fakeslack.DefaultAliceID)[before]; !strings.Contains(e.Text, "already being investigated") {
+		t.Errorf("Investigate after a restart: told %q", e.Text)
 	}
 	if _, err := fs.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/ops", Text: "status", ChannelID: fakeslack.DefaultOpsChannelID}); err != nil {
 		t.Fatal(err)

@@ -19,17 +19,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/triage"
 )
 
 // Store is a triage.Store that can be closed, with the store's incident
-// store and claims (see incidents.go).
+// store, claims (see incidents.go) and checklist runs (see runs.go).
 type Store interface {
 	triage.Store
 	Incidents() *store.Incidents
 	Claim(ctx context.Context, key string) (bool, error)
 	LastClaim(ctx context.Context, prefix string) (string, time.Time, error)
+	SaveRun(ctx context.Context, rep checks.Report, channel, messageTS string) (int64, error)
+	RunFinding(ctx context.Context, runID int64, idx int) (checks.Finding, string, bool, error)
 	io.Closer
 }
 
@@ -70,6 +73,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	}
 	tests = append(tests, incidentTests...)
 	tests = append(tests, claimTests...)
+	tests = append(tests, runTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
