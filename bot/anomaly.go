@@ -109,12 +109,42 @@ func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) er
 	if err != nil {
 		return fmt.Errorf("posting anomaly %d's thread: %w", a.ID, err)
 	}
-	if a, err = b.store.LinkThread(ctx, a.ID, channel, ts, "link:"+r.idem); err != nil {
-		return fmt.Errorf("recording anomaly %d's thread: %w", a.ID, err)
+	id := a.ID
+	if a, err = b.store.LinkThread(ctx, id, channel, ts, "link:"+r.idem); err != nil {
+		return fmt.Errorf("recording anomaly %d's thread: %w", id, err)
+	}
+	if a.Channel != channel || a.ThreadTS != ts {
+		// Another replica posted and linked its root message first (the
+		// lock above is per process; LinkThread is a compare-and-set):
+		// ours goes, theirs is the thread.
+		b.deleteLosingRoot(ctx, id, channel, ts)
+		link := b.permalink(ctx, a.Channel, a.ThreadTS)
+		msg := text(tAnomalyOpened, a.ID, Link(link, "thread"))
+		if !created {
+			msg = text(tAnomalyExisting, a.ID, Link(link, "the thread"))
+		}
+		return b.ephemeral(ctx, r, msg)
 	}
 	b.log.Info("anomaly thread opened", zap.Int64("anomaly", a.ID), zap.String("channel", channel), zap.String("ts", ts))
 	link := b.permalink(ctx, channel, ts)
 	return b.ephemeral(ctx, r, text(tAnomalyOpened, a.ID, Link(link, "thread")))
+}
+
+// deleteLosingRoot deletes a root message that lost the race to be an
+// anomaly's thread. Its failure is logged only: the anomaly's thread is
+// the recorded one either way.
+func (b *Bot) deleteLosingRoot(ctx context.Context, id int64, channel, ts string) {
+	log := b.log.With(zap.Int64("anomaly", id), zap.String("channel", channel), zap.String("ts", ts))
+	_, _, err := b.api.DeleteMessageContext(ctx, channel, ts)
+	var sr slack.SlackErrorResponse
+	switch {
+	case err == nil:
+		log.Info("another replica opened the anomaly's thread first; deleted our root message")
+	case errors.As(err, &sr) && sr.Err == "message_not_found":
+		log.Info("another replica opened the anomaly's thread first; our root message is already gone")
+	default:
+		log.Warn("another replica opened the anomaly's thread first; could not delete our root message", zap.Error(err))
+	}
 }
 
 // updateRoot re-renders an anomaly's root message from the store's view

@@ -23,7 +23,11 @@ const DefaultAPIURL = "https://slack.com/api/"
 
 // Defaults of the Options tuning fields.
 const (
-	DefaultWorkers          = 16
+	DefaultWorkers = 16
+	// DefaultChecklistWorkers is how many `/ops checklist` runs go at
+	// once; they have their own workers so that clicks and modal
+	// submissions never wait behind them.
+	DefaultChecklistWorkers = 4
 	DefaultQueueSize        = 256
 	DefaultHandlerTimeout   = 30 * time.Second
 	DefaultChecklistTimeout = 5 * time.Minute
@@ -121,8 +125,13 @@ type Options struct {
 	Now func() time.Time
 
 	// Tuning; zero values take the Default* constants.
-	Workers          int
-	QueueSize        int
+	Workers   int
+	QueueSize int
+	// ChecklistWorkers run `/ops checklist` (default
+	// DefaultChecklistWorkers), apart from Workers, which handle
+	// everything else; a checklist beyond them and a full queue
+	// (QueueSize) is answered "busy".
+	ChecklistWorkers int
 	HandlerTimeout   time.Duration
 	ChecklistTimeout time.Duration
 	ShutdownTimeout  time.Duration
@@ -158,6 +167,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = DefaultQueueSize
+	}
+	if o.ChecklistWorkers <= 0 {
+		o.ChecklistWorkers = DefaultChecklistWorkers
 	}
 	if o.Runs == nil {
 		o.Runs, _ = o.Store.(RunStore)
@@ -229,6 +241,7 @@ type Bot struct {
 	locks   *keyedMutex
 	spacer  *spacer
 	pool    *pool
+	long    *pool // checklist runs
 	state   *connState
 	sup     *supervisor
 	links   *permalinks
@@ -258,6 +271,7 @@ func New(opts Options) (*Bot, error) {
 		locks:   newKeyedMutex(),
 		spacer:  &spacer{gap: opts.UpdateInterval},
 		pool:    newPool(opts.Workers, opts.QueueSize),
+		long:    newPool(opts.ChecklistWorkers, opts.QueueSize),
 		state:   &connState{},
 		links:   newPermalinks(),
 		started: make(chan struct{}),
@@ -347,7 +361,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	close(b.started)
 
-	actors := []actor{contextActor(ctx), b.socketActor(ctx), b.pool.actor(ctx, b.opts.ShutdownTimeout, b.log)}
+	longActor := b.long.actor(ctx, b.opts.ShutdownTimeout, b.log)
+	longActor.name = "checklist workers"
+	actors := []actor{contextActor(ctx), b.socketActor(ctx), b.pool.actor(ctx, b.opts.ShutdownTimeout, b.log), longActor}
 	if ln != nil {
 		actors = append(actors, healthActor(ln, b.healthHandler(), b.log))
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,6 +79,20 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	up.stop()
 	rep := checks.NewReport(env, started, b.opts.Now(), results)
 
+	// Cut short (ChecklistTimeout, or shutting down): the report is still
+	// posted, saying so, under a short deadline of its own; otherwise the
+	// message would say "running…" forever.
+	stopped := ""
+	if ctx.Err() != nil {
+		stopped = text(tChecklistCancelled)
+		if c := context.Cause(ctx); errors.Is(c, errHandlerTimeout) || errors.Is(c, context.DeadlineExceeded) {
+			stopped = text(tChecklistTimedOut)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalUpdateTimeout)
+		defer cancel()
+	}
+
 	var all []checks.Finding
 	for _, res := range rep.Results {
 		all = append(all, res.Findings...)
@@ -93,10 +108,22 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	}
 	// Sightings are recorded before the report shows its Investigate
 	// buttons, so that an anomaly opened from this report is not "seen
-	// again" by the run that found it.
-	observed, obsErr := b.observe(ctx, env, newRunKey(), all)
+	// again" by the run that found it. A run cut short records none.
+	var observed []triage.Observation
+	var obsErr error
+	if stopped == "" {
+		observed, obsErr = b.observe(ctx, env, newRunKey(), all)
+	}
 	fallback := fmt.Sprintf("%s Checklist %s: %s", statusEmoji[rep.Status], Escape(env), rep.Status)
-	if err := b.updateFinal(ctx, channel, ts, fallback, reportBlocks(rep, runID, askedBy)); err != nil {
+	blocks := reportBlocks(rep, runID, askedBy)
+	if stopped != "" {
+		fallback += " (" + stopped + ")"
+		if len(blocks) >= maxMessageBlocks {
+			blocks = blocks[:maxMessageBlocks-1]
+		}
+		blocks = slices.Insert(blocks, 1, slack.Block(contextText(":warning: "+stopped)))
+	}
+	if err := b.updateFinal(ctx, channel, ts, fallback, blocks); err != nil {
 		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, obsErr)
 	}
 	errs := []error{saveErr}
@@ -107,6 +134,9 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	}
 	return true, errors.Join(append(errs, obsErr)...)
 }
+
+// finalUpdateTimeout bounds the report of a checklist cut short.
+const finalUpdateTimeout = 10 * time.Second
 
 // isChannelProblem: the bot cannot post in the channel.
 func isChannelProblem(err error) bool {

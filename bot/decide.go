@@ -8,11 +8,16 @@ import (
 	"strings"
 
 	"github.com/slack-go/slack"
+	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/triage"
 )
 
 // handleDecideClick opens the decision modal for the clicked decision.
+// The trigger_id lives 3 s: after the authorization (group lists are
+// cached), views.open comes first, with what the button says (the anomaly
+// id and the decision); the anomaly is then read and the modal updated
+// with its title. The submission is checked against the store anyway.
 func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "record decisions"); err != nil {
 		return err
@@ -22,25 +27,37 @@ func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 		return err
 	}
 	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("decision button value %q: %w", r.action.Value, errors.Join(err, errBadValue))
+	}
+	v, err := b.api.OpenViewContext(ctx, r.triggerID, decisionModal(triage.Anomaly{ID: id}, d))
 	if err != nil {
-		return fmt.Errorf("decision button value %q: %w", r.action.Value, err)
-	}
-	a, err := b.store.Get(ctx, id)
-	if errors.Is(err, triage.ErrNotFound) {
-		return userErr(text(tStaleAnomaly, id))
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := b.api.OpenViewContext(ctx, r.triggerID, decisionModal(a, d)); err != nil {
 		var sr slack.SlackErrorResponse
 		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
 			return userErr("That took too long for Slack; please click the button again.")
 		}
 		return fmt.Errorf("views.open: %w", err)
 	}
+	a, err := b.store.Get(ctx, id)
+	if errors.Is(err, triage.ErrNotFound) {
+		if _, uerr := b.api.UpdateViewContext(ctx, staleModal(id), "", v.Hash, v.ID); uerr != nil {
+			b.log.Info("could not mark a decision modal stale", zap.Int64("anomaly", id), zap.Error(uerr))
+		}
+		return userErr(text(tStaleAnomaly, id))
+	}
+	if err != nil {
+		// The modal is open and usable; the title is only a courtesy.
+		b.log.Warn("could not read the anomaly of an open decision modal", zap.Int64("anomaly", id), zap.Error(err))
+		return nil
+	}
+	// The hash makes this a no-op when the user already submitted.
+	if _, err := b.api.UpdateViewContext(ctx, decisionModal(a, d), "", v.Hash, v.ID); err != nil {
+		b.log.Info("could not add the title to a decision modal", zap.Int64("anomaly", id), zap.Error(err))
+	}
 	return nil
 }
+
+var errBadValue = errors.New("not an anomaly id")
 
 // handleDecisionSubmit validates a decision modal (the errors go back in
 // the ack, on the fields' blocks) and, when valid, records the decision
@@ -86,17 +103,37 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 	case err != nil:
 		return fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
 	}
+	var replyErr error
 	if a.HasThread() {
-		decider := b.names.display(ctx, rec.DecidedBy)
-		blocks := decisionReplyBlocks(rec, decider, b.followUpText(rec, decider))
-		blocks = append(blocks, b.decisionExtraBlocks(id, rec.Decision)...)
-		if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
-			slack.MsgOptionText(text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200)), false),
-			slack.MsgOptionBlocks(blocks...)); err != nil {
-			return fmt.Errorf("replying in anomaly %d's thread: %w", id, err)
-		}
+		replyErr = b.replyDecision(ctx, a, rec)
 	}
-	return b.updateRoot(ctx, a)
+	// The root shows the outcome even when the reply could not be posted.
+	return errors.Join(replyErr, b.updateRoot(ctx, a))
+}
+
+// replyDecision posts the decision in the anomaly's thread: blocks within
+// Slack's limits, else (Slack refused them) a plain-text reply.
+func (b *Bot) replyDecision(ctx context.Context, a triage.Anomaly, rec triage.DecisionRecord) error {
+	decider := b.names.display(ctx, rec.DecidedBy)
+	blocks := decisionReplyBlocks(rec, decider, b.followUpText(shownRecord(rec), decider),
+		b.decisionExtraBlocks(a.ID, rec.Decision)...)
+	fallback := text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200))
+	_, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
+		slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+	if err == nil {
+		return nil
+	}
+	var sr slack.SlackErrorResponse
+	if !errors.As(err, &sr) || isChannelProblem(err) {
+		return fmt.Errorf("replying in anomaly %d's thread: %w", a.ID, err)
+	}
+	b.log.Warn("Slack refused a decision reply; posting it as plain text", zap.Int64("anomaly", a.ID), zap.Error(err))
+	plainText := fallback + "\n" + clip(b.followUpText(shownRecord(rec), decider), 2000)
+	if _, _, err2 := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
+		slack.MsgOptionText(plainText, false)); err2 != nil {
+		return fmt.Errorf("replying in anomaly %d's thread: %w", a.ID, errors.Join(err, err2))
+	}
+	return nil
 }
 
 // recordFromState reads the modal's inputs.

@@ -152,6 +152,10 @@ func (b *Bot) onSlashCommand(ctx context.Context, evt socketmode.Event) {
 		idem: "cmd:" + cmd.TriggerID,
 	}
 	route, usage := b.routeCommand(cmd.Text, r)
+	p := b.pool
+	if route != nil && route.long {
+		p = b.long // checklists never hold the workers of interactive work
+	}
 	switch {
 	case route == nil:
 		b.ack(ctx, envID, ephemeralPayload(usage))
@@ -160,14 +164,14 @@ func (b *Bot) onSlashCommand(ctx context.Context, evt socketmode.Event) {
 		b.ack(ctx, envID, nil)
 		b.log.Info("dropped a repeated slash command", r.fields()...)
 		return
-	case !b.pool.hasRoom():
+	case !p.hasRoom():
 		b.ack(ctx, envID, ephemeralPayload(text(tBusy)))
 		b.log.Warn("no room for a slash command", r.fields()...)
 		return
 	}
 	b.ack(ctx, envID, nil)
 	run := b.adapt(route.name, route.timeout(b), route.h)
-	b.pool.submit(func(workCtx context.Context) { run(workCtx, r) })
+	p.submit(func(workCtx context.Context) { run(workCtx, r) })
 }
 
 // onInteractive routes button clicks by action_id and modal submissions by
@@ -177,6 +181,7 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 	if !ok || evt.Request == nil {
 		return
 	}
+	arrived := time.Now()
 	envID := evt.Request.EnvelopeID
 	if !b.trusted(cb.Team.ID, cb.APIAppID) {
 		b.ack(ctx, envID, nil)
@@ -223,7 +228,7 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 		}
 		r := base
 		r.kind, r.channelID, r.idem = "view", b.opts.DevChannel, "view:"+cb.View.ID
-		if !b.pool.submit(func(workCtx context.Context) { b.runView(workCtx, route, &r) }) {
+		if !b.pool.submit(func(workCtx context.Context) { b.runView(workCtx, route, &r, arrived) }) {
 			b.ack(ctx, envID, slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: text(tBusy)}))
 		}
 	default:
@@ -231,12 +236,15 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 	}
 }
 
+// viewAckWithin is how long after a submission arrived its ack may be
+// sent: Slack waits 3 s; the rest is for the ack to travel.
+const viewAckWithin = 2 * time.Second
+
 // runView computes a submission's ack (validation), acks it, then does the
-// work through the adapter.
-func (b *Bot) runView(workCtx context.Context, route viewRoute, r *request) {
-	ctx, cancel := context.WithTimeout(workCtx, 2*time.Second)
-	ack, then, err := route.h(ctx, r)
-	cancel()
+// work through the adapter. The validation's deadline counts from when the
+// envelope arrived, not from when a worker took it.
+func (b *Bot) runView(workCtx context.Context, route viewRoute, r *request, arrived time.Time) {
+	ack, then, err := b.validateView(workCtx, route, r, arrived)
 	if err != nil {
 		b.ack(workCtx, r.envelopeID, nil)
 		b.adapt(route.name, b.opts.HandlerTimeout, func(context.Context, *request) error { return err })(workCtx, r)
@@ -246,6 +254,29 @@ func (b *Bot) runView(workCtx context.Context, route viewRoute, r *request) {
 	if then != nil {
 		b.adapt(route.name, b.opts.HandlerTimeout, then)(workCtx, r)
 	}
+}
+
+// validateView runs a view handler under a deadline of viewAckWithin from
+// arrived. When that deadline has passed (before or during validation), the
+// ack is a "busy, try again" error on the route's busy block and there is
+// no follow-up work: the user sees the modal still open and resubmits.
+func (b *Bot) validateView(workCtx context.Context, route viewRoute, r *request, arrived time.Time) (any, handlerFunc, error) {
+	busy := func() (any, handlerFunc, error) {
+		b.log.Warn("a modal submission waited too long; answered busy",
+			append(r.fields(), zap.Duration("waited", time.Since(arrived)))...)
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: text(tBusy)}), nil, nil
+	}
+	deadline := arrived.Add(viewAckWithin)
+	if !time.Now().Before(deadline) {
+		return busy()
+	}
+	ctx, cancel := context.WithDeadline(workCtx, deadline)
+	defer cancel()
+	ack, then, err := route.h(ctx, r)
+	if ctx.Err() != nil && workCtx.Err() == nil {
+		return busy()
+	}
+	return ack, then, err
 }
 
 // words splits a command's text.

@@ -10,9 +10,12 @@
 //
 // The socket actor reads slack-go's Events channel and never blocks on
 // work: slash commands and button clicks are acknowledged at once (Slack
-// wants an ack within 3 seconds) and handed to the worker pool; a modal
-// submission is handed over first, because its ack carries the validation
-// errors, and acked by the worker before anything is written. Every handler
+// wants an ack within 3 seconds) and handed to the worker pool (checklist
+// runs to a pool of their own, so that they never hold the workers of
+// clicks and submissions); a modal submission is handed over first,
+// because its ack carries the validation errors, and acked by the worker
+// before anything is written, within 2 seconds of its arrival (else it is
+// answered "busy, try again"). Every handler
 // runs through one adapter (Bot.adapt) that bounds it with a timeout, logs
 // it, recovers panics and turns errors into an ephemeral "something went
 // wrong" for the user, with the detail in the logs.

@@ -329,8 +329,14 @@ func textInput(block, label, hint string, multiline, optional bool, placeholder 
 // decisionModal asks for what the runbook wants written down for decision
 // d on anomaly a.
 func decisionModal(a triage.Anomaly, d triage.Decision) slack.ModalViewRequest {
+	// The title is empty when the modal is opened from the button alone
+	// (handleDecideClick adds it with views.update).
+	head := fmt.Sprintf("*#%d*", a.ID)
+	if a.Title != "" {
+		head = fmt.Sprintf("*#%d %s*", a.ID, escapeLine(a.Title, 200))
+	}
 	blocks := []slack.Block{
-		section(fmt.Sprintf("*#%d %s*\n*%s*: %s", a.ID, escapeLine(a.Title, 200), d.Label(), Escape(d.Runbook()))),
+		section(fmt.Sprintf("%s\n*%s*: %s", head, d.Label(), Escape(d.Runbook()))),
 		textInput(blockConclusion, "Conclusion", "What did the investigation find?", true, false, ""),
 		textInput(blockFiveWhys, "Five whys", "Why did it happen? And why was that? …", true, true, ""),
 		textInput(blockTicket, "Ticket", "", false, d != triage.Noise, "https://…"),
@@ -362,6 +368,16 @@ func decisionModal(a triage.Anomaly, d triage.Decision) slack.ModalViewRequest {
 	}
 }
 
+// staleModal replaces a decision modal whose anomaly no longer exists.
+func staleModal(id int64) slack.ModalViewRequest {
+	return slack.ModalViewRequest{
+		Type:   slack.VTModal,
+		Title:  plain("Record a decision"),
+		Close:  plain("Close"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{section(text(tStaleAnomaly, id))}},
+	}
+}
+
 // inputBlocks lists the input block ids of decision d's modal.
 func inputBlocks(d triage.Decision) map[string]bool {
 	m := map[string]bool{blockConclusion: true, blockFiveWhys: true, blockTicket: true}
@@ -376,10 +392,35 @@ func inputBlocks(d triage.Decision) map[string]bool {
 	return m
 }
 
+// replyFieldRunes is how much of each free-text field of a decision the
+// thread reply shows; the timeline keeps the full text.
+const replyFieldRunes = 1000
+
+// cutField shortens a decision's free text for the thread reply, saying
+// where the rest is.
+func cutField(s string) string {
+	if utf8.RuneCountInString(s) <= replyFieldRunes {
+		return s
+	}
+	return string([]rune(s)[:replyFieldRunes]) + text(tFullTextInTimeline)
+}
+
+// shownRecord is rec with its free-text fields cut for the thread reply.
+func shownRecord(rec triage.DecisionRecord) triage.DecisionRecord {
+	rec.Conclusion = cutField(rec.Conclusion)
+	rec.FiveWhys = cutField(rec.FiveWhys)
+	rec.UsersAffected = cutField(rec.UsersAffected)
+	rec.ToCollect = cutField(rec.ToCollect)
+	return rec
+}
+
 // decisionReplyBlocks is the thread reply to a decision: the conclusion,
 // what was written down, and the runbook's follow-up (rendered from the
-// templates, mrkdwn).
-func decisionReplyBlocks(rec triage.DecisionRecord, decider, followUp string) []slack.Block {
+// templates, mrkdwn). rec's free text is cut (shownRecord) and the whole
+// stays within Slack's limits (fitBlocks); extra blocks (buttons) are
+// kept whole.
+func decisionReplyBlocks(rec triage.DecisionRecord, decider, followUp string, extra ...slack.Block) []slack.Block {
+	rec = shownRecord(rec)
 	blocks := []slack.Block{section(text(tDecided, rec.Decision.Label(), decider, Escape(rec.Conclusion)))}
 	var more []string
 	if rec.FiveWhys != "" {
@@ -400,25 +441,77 @@ func decisionReplyBlocks(rec triage.DecisionRecord, decider, followUp string) []
 	for _, m := range more {
 		blocks = append(blocks, section(m))
 	}
-	return append(blocks, section(followUp))
+	blocks = append(blocks, section(followUp))
+	return fitBlocks(blocks, extra, blocksBudget)
 }
 
-// packSections packs lines into as few sections as Slack allows.
+// fitBlocks returns blocks followed by fixed, within maxMessageBlocks and
+// budget bytes of JSON: while too heavy, the longest section of blocks is
+// cut (saying the full text is in the timeline); fixed blocks are never
+// cut.
+func fitBlocks(blocks, fixed []slack.Block, budget int) []slack.Block {
+	if n := maxMessageBlocks - len(fixed); len(blocks) > n {
+		blocks = blocks[:max(n, 0)]
+	}
+	total := 2
+	for _, b := range fixed {
+		total += size(b)
+	}
+	for _, b := range blocks {
+		total += size(b)
+	}
+	note := text(tFullTextInTimeline)
+	for total > budget {
+		longest, n := -1, 0
+		for i, b := range blocks {
+			if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil && s.Accessory == nil {
+				if l := utf8.RuneCountInString(s.Text.Text); l > n {
+					longest, n = i, l
+				}
+			}
+		}
+		if longest < 0 || n <= 200 {
+			// Nothing left worth cutting: drop from the end.
+			if len(blocks) <= 1 {
+				break
+			}
+			total -= size(blocks[len(blocks)-1])
+			blocks = blocks[:len(blocks)-1]
+			continue
+		}
+		s := blocks[longest].(*slack.SectionBlock)
+		before := size(s)
+		// JSON may weigh a rune up to ~10 bytes (&amp; escaped as
+		// \u0026amp;); cut by the excess, at least by half.
+		keep := min(n-(total-budget), n/2)
+		keep = max(keep, 100)
+		trimmed := strings.TrimSuffix(s.Text.Text, note)
+		cut := section(clip(trimmed, min(keep, utf8.RuneCountInString(trimmed))) + note)
+		blocks[longest] = cut
+		total += size(cut) - before
+	}
+	return append(blocks, fixed...)
+}
+
+// packSections packs lines into as few sections as Slack allows, within
+// maxBlocks blocks and blocksBudget bytes of JSON; lines that do not fit
+// are counted in a last "…and N more" line.
 func packSections(lines []string, maxBlocks int) []slack.Block {
-	var out []slack.Block
+	type chunk struct {
+		text  string
+		lines int
+	}
+	var chunks []chunk
 	var cur strings.Builder
+	n := 0
 	flush := func() {
 		if cur.Len() > 0 {
-			out = append(out, section(cur.String()))
+			chunks = append(chunks, chunk{cur.String(), n})
 			cur.Reset()
+			n = 0
 		}
 	}
-	for i, l := range lines {
-		if len(out) == maxBlocks-1 && cur.Len()+len(l)+1 > maxSectionText {
-			flush()
-			out = append(out, contextText(text(tChecklistMore, len(lines)-i)))
-			return out
-		}
+	for _, l := range lines {
 		if cur.Len()+len(l)+1 > maxSectionText {
 			flush()
 		}
@@ -426,7 +519,34 @@ func packSections(lines []string, maxBlocks int) []slack.Block {
 			cur.WriteByte('\n')
 		}
 		cur.WriteString(l)
+		n++
 	}
 	flush()
+
+	more := func(n int) slack.Block { return contextText(text(tChecklistMore, n)) }
+	reserve := size(more(len(lines)))
+	var out []slack.Block
+	used, left := 2, len(lines)
+	for i, c := range chunks {
+		s := section(c.text)
+		cost := size(s)
+		if i < len(chunks)-1 {
+			// Room for this one and an "…and N more" after it.
+			if len(out)+2 > maxBlocks || used+cost+reserve > blocksBudget {
+				break
+			}
+		} else if len(out)+1 > maxBlocks || used+cost > blocksBudget {
+			break
+		}
+		out = append(out, s)
+		used += cost
+		left -= c.lines
+	}
+	if left > 0 && maxBlocks > 0 {
+		if len(out) >= maxBlocks {
+			out = out[:maxBlocks-1]
+		}
+		out = append(out, more(left))
+	}
 	return out
 }

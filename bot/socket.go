@@ -42,6 +42,11 @@ func permanent(err error) *PermanentError {
 	if err == nil {
 		return nil
 	}
+	// Already classified (the supervisor is interrupted with one).
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return pe
+	}
 	var sr slack.SlackErrorResponse
 	if errors.As(err, &sr) && permanentCodes[sr.Err] {
 		return &PermanentError{Code: sr.Err}

@@ -13,18 +13,27 @@ import (
 
 // authorizer decides who may record decisions: configured users, and
 // members of configured user groups (usergroups.users.list, cached for
-// ttl). It fails closed: a group that cannot be read admits nobody new,
-// though a stale list is used while a refresh fails.
+// ttl). It fails closed: a group that cannot be read admits nobody new.
+// While a refresh fails, the last list is used for at most maxStale after
+// it was read; then the group admits nobody until a refresh succeeds (a
+// removed decider does not keep their rights because Slack is down). One
+// refresh per group runs at a time, whatever the number of clicks waiting
+// for it (usergroups.users.list is Tier 2).
 type authorizer struct {
-	users  map[string]bool
-	groups []string
-	api    *slack.Client
-	ttl    time.Duration
-	now    func() time.Time
-	log    *zap.Logger
+	users    map[string]bool
+	groups   []string
+	api      *slack.Client
+	ttl      time.Duration
+	maxStale time.Duration
+	now      func() time.Time
+	log      *zap.Logger
+	// joined, if set, is called when a caller waits for a refresh started
+	// by another (tests).
+	joined func(group string)
 
-	mu    sync.Mutex
-	cache map[string]groupMembers
+	mu       sync.Mutex
+	cache    map[string]groupMembers
+	inflight map[string]*groupRefresh
 }
 
 type groupMembers struct {
@@ -32,9 +41,24 @@ type groupMembers struct {
 	fetched time.Time
 }
 
+// groupRefresh is one usergroups.users.list call and its waiters.
+type groupRefresh struct {
+	done  chan struct{}
+	users map[string]bool
+	err   error
+}
+
+// staleFactor times the TTL is how long a group list may be used while it
+// cannot be refreshed.
+const staleFactor = 10
+
+// groupRefreshTimeout bounds a refresh, which runs on its own: a waiter
+// that gives up does not cancel it for the others.
+const groupRefreshTimeout = 10 * time.Second
+
 func newAuthorizer(d Deciders, api *slack.Client, ttl time.Duration, now func() time.Time, log *zap.Logger) *authorizer {
-	a := &authorizer{users: map[string]bool{}, groups: d.Groups, api: api, ttl: ttl, now: now, log: log,
-		cache: map[string]groupMembers{}}
+	a := &authorizer{users: map[string]bool{}, groups: d.Groups, api: api, ttl: ttl, maxStale: staleFactor * ttl,
+		now: now, log: log, cache: map[string]groupMembers{}, inflight: map[string]*groupRefresh{}}
 	for _, u := range d.Users {
 		a.users[u] = true
 	}
@@ -63,26 +87,58 @@ func (a *authorizer) allowed(ctx context.Context, user string) (bool, error) {
 func (a *authorizer) members(ctx context.Context, group string) (map[string]bool, error) {
 	a.mu.Lock()
 	c, ok := a.cache[group]
-	a.mu.Unlock()
 	if ok && a.now().Sub(c.fetched) < a.ttl {
+		a.mu.Unlock()
 		return c.users, nil
 	}
-	list, err := a.api.GetUserGroupMembersContext(ctx, group)
-	if err != nil {
-		if ok {
-			a.log.Warn("could not refresh a deciders group; using the last list", zap.String("group", group), zap.Error(err))
+	f, running := a.inflight[group]
+	if !running {
+		f = &groupRefresh{done: make(chan struct{})}
+		a.inflight[group] = f
+		go a.refresh(context.WithoutCancel(ctx), group, f)
+	}
+	a.mu.Unlock()
+	if running && a.joined != nil {
+		a.joined(group)
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("usergroups.users.list %s: %w", group, context.Cause(ctx))
+	}
+	if f.err == nil {
+		return f.users, nil
+	}
+	if ok {
+		if age := a.now().Sub(c.fetched); age < a.maxStale {
+			a.log.Warn("could not refresh a deciders group; using the last list", zap.String("group", group),
+				zap.Duration("age", age), zap.Error(f.err))
 			return c.users, nil
 		}
-		return nil, fmt.Errorf("usergroups.users.list %s: %w", group, err)
+		a.log.Error("could not refresh a deciders group for too long; its members are refused until it can be read",
+			zap.String("group", group), zap.Duration("maxStale", a.maxStale), zap.Error(f.err))
 	}
-	m := make(map[string]bool, len(list))
-	for _, u := range list {
-		m[u] = true
-	}
+	return nil, f.err
+}
+
+// refresh reads group's members once for every waiter of f.
+func (a *authorizer) refresh(ctx context.Context, group string, f *groupRefresh) {
+	ctx, cancel := context.WithTimeout(ctx, groupRefreshTimeout)
+	defer cancel()
+	list, err := a.api.GetUserGroupMembersContext(ctx, group)
 	a.mu.Lock()
-	a.cache[group] = groupMembers{users: m, fetched: a.now()}
-	a.mu.Unlock()
-	return m, nil
+	defer a.mu.Unlock()
+	delete(a.inflight, group)
+	if err != nil {
+		f.err = fmt.Errorf("usergroups.users.list %s: %w", group, err)
+	} else {
+		f.users = make(map[string]bool, len(list))
+		for _, u := range list {
+			f.users[u] = true
+		}
+		a.cache[group] = groupMembers{users: f.users, fetched: a.now()}
+	}
+	close(f.done)
 }
 
 // authorize returns a userError refusing the request unless its user may

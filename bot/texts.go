@@ -26,6 +26,8 @@ const (
 	tChecklistUnsaved    = "checklist.unsaved"
 	tChecklistNotInChan  = "checklist.notInChannel"
 	tChecklistUnknownEnv = "checklist.unknownEnvironment"
+	tChecklistTimedOut   = "checklist.timedOut"
+	tChecklistCancelled  = "checklist.cancelled"
 
 	tAnomalyLooking  = "triage.looking"
 	tAnomalyExisting = "triage.existing"
@@ -38,6 +40,8 @@ const (
 	tSeenAgain       = "triage.seenAgain"
 	tEscalate        = "triage.escalate"
 	tStaleAnomaly    = "triage.stale"
+	// tFullTextInTimeline ends a field cut in a thread reply.
+	tFullTextInTimeline = "triage.cut"
 
 	tStatusNone   = "status.none"
 	tStatusHeader = "status.header"
@@ -65,21 +69,24 @@ var texts = map[string]string{
 	tChecklistTruncated: "Some findings are not shown (Slack's message limits); run `opsbot checklist %s` in a terminal for all of them.",
 	// Runs are kept store.RunRetention (30 days).
 	tChecklistStale:      "This report is older than 30 days (or not one I stored), so I no longer have its findings: run `/ops checklist` again.",
+	tChecklistTimedOut:   "The checklist timed out: the checks not finished are marked unknown.",
+	tChecklistCancelled:  "The checklist was cancelled (opsbot is stopping): the checks not finished are marked unknown.",
 	tChecklistUnsaved:    ":warning: I could not store this report's findings, so it has no Investigate buttons: run `/ops checklist` again.",
 	tChecklistNotInChan:  "I can't post in this channel: invite me (`/invite @opsbot`) and try again.",
 	tChecklistUnknownEnv: "There is no environment `%s` (have: %s).",
 
-	tAnomalyLooking:  ":eyes: %s is looking at *%s* (anomaly #%d, %s)",
-	tAnomalyExisting: "Anomaly #%d is already being investigated: %s",
-	tAnomalyOpened:   "Opened anomaly #%d: %s",
-	tAnomalyDecide:   "Decide when you know:",
-	tOutcome:         "*Decision: %s* by %s on %s",
-	tOutcomeNone:     "_No decision yet._",
-	tEscalatedNote:   ":rotating_light: Escalated on %s: %s",
-	tDecided:         "*%s* — decided by %s\n*Conclusion:* %s",
-	tSeenAgain:       ":repeat: %s",
-	tEscalate:        ":rotating_light: %s it keeps coming back: %s. It was decided Intermittent; please reconsider it as *Serious*.",
-	tStaleAnomaly:    "Anomaly #%d no longer exists.",
+	tAnomalyLooking:     ":eyes: %s is looking at *%s* (anomaly #%d, %s)",
+	tAnomalyExisting:    "Anomaly #%d is already being investigated: %s",
+	tAnomalyOpened:      "Opened anomaly #%d: %s",
+	tAnomalyDecide:      "Decide when you know:",
+	tOutcome:            "*Decision: %s* by %s on %s",
+	tOutcomeNone:        "_No decision yet._",
+	tEscalatedNote:      ":rotating_light: Escalated on %s: %s",
+	tDecided:            "*%s* — decided by %s\n*Conclusion:* %s",
+	tSeenAgain:          ":repeat: %s",
+	tEscalate:           ":rotating_light: %s it keeps coming back: %s. It was decided Intermittent; please reconsider it as *Serious*.",
+	tStaleAnomaly:       "Anomaly #%d no longer exists.",
+	tFullTextInTimeline: " … full text in the timeline",
 
 	tStatusNone:   "No open anomalies. :sunny:",
 	tStatusHeader: "*Open anomalies* (%d)",

@@ -255,7 +255,12 @@ func (s *DB) change(ctx context.Context, op string, id int64, key string, kinds 
 	return out, err
 }
 
-// LinkThread implements triage.Store.
+// LinkThread implements triage.Store. It is a compare-and-set: the thread
+// is recorded only while the anomaly has none. When another thread is
+// already linked (another replica posted first), nothing is written and
+// the anomaly is returned with that thread: the caller compares ThreadTS
+// with its own and, when they differ, deletes its post and uses the
+// recorded thread.
 func (s *DB) LinkThread(ctx context.Context, id int64, channel, threadTS, key string) (triage.Anomaly, error) {
 	channel, threadTS = triage.CleanText(channel), triage.CleanText(threadTS)
 	if err := errors.Join(triage.ValidateThread(channel, threadTS), triage.ValidateIdempotencyKey(key)); err != nil {
@@ -264,8 +269,8 @@ func (s *DB) LinkThread(ctx context.Context, id int64, channel, threadTS, key st
 	at := roundTrip(s.opts.now())
 	a, err := s.change(ctx, OpLinkThread, id, key, []triage.Kind{triage.KindThreadLinked},
 		func(_ *sql.Tx, a triage.Anomaly) (triage.Anomaly, triage.TimelineEntry, bool, error) {
-			if a.Channel == channel && a.ThreadTS == threadTS {
-				return a, triage.TimelineEntry{}, false, nil
+			if a.ThreadTS != "" {
+				return a, triage.TimelineEntry{}, false, nil // the same thread, or the winner's
 			}
 			e := triage.TimelineEntry{At: at, Actor: triage.ActorBot, Kind: triage.KindThreadLinked,
 				Data: triage.TimelineData{Channel: channel, ThreadTS: threadTS,
@@ -275,7 +280,7 @@ func (s *DB) LinkThread(ctx context.Context, id int64, channel, threadTS, key st
 		},
 		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
 			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET channel = $1, thread_ts = $2, version = $3
-				WHERE id = $4 AND version = $5`, n.Channel, n.ThreadTS, n.Version, n.ID, old))
+				WHERE id = $4 AND version = $5 AND thread_ts = ''`, n.Channel, n.ThreadTS, n.Version, n.ID, old))
 		})
 	if err != nil {
 		return triage.Anomaly{}, fmt.Errorf("link thread of anomaly %d: %w", id, err)

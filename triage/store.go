@@ -43,8 +43,11 @@ type Store interface {
 	// says. Only the fields listed in Anomaly.Normalized are read from a.
 	OpenAnomaly(ctx context.Context, a Anomaly, key string) (_ Anomaly, created bool, _ error)
 
-	// LinkThread records the Slack thread of the investigation. Linking the
-	// thread already recorded changes nothing.
+	// LinkThread records the Slack thread of the investigation, only while
+	// none is linked: it returns the anomaly with the thread it has, so a
+	// caller whose thread lost a race (two replicas posting at once) sees
+	// the winner's and removes its own. Linking the thread already recorded
+	// changes nothing.
 	LinkThread(ctx context.Context, id int64, channel, threadTS, key string) (Anomaly, error)
 
 	// Decide records a decision: a decided entry (or decision_changed, with

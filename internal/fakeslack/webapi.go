@@ -54,6 +54,7 @@ var apiMethods = map[string]apiMethod{
 	"auth.test":             {botToken, (*Server).authTest},
 	"chat.postMessage":      {botToken, (*Server).chatPostMessage},
 	"chat.update":           {botToken, (*Server).chatUpdate},
+	"chat.delete":           {botToken, (*Server).chatDelete},
 	"chat.postEphemeral":    {botToken, (*Server).chatPostEphemeral},
 	"chat.getPermalink":     {botToken, (*Server).chatGetPermalink},
 	"conversations.history": {botToken, (*Server).conversationsHistory},

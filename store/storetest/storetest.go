@@ -74,6 +74,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, incidentTests...)
 	tests = append(tests, claimTests...)
 	tests = append(tests, runTests...)
+	tests = append(tests, threadTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
