@@ -33,6 +33,11 @@ const (
 	// ActionRetryStatusPage is the Retry button shown when the status page
 	// failed; its value is the incident id.
 	ActionRetryStatusPage = "incident.retryStatusPage"
+	// ActionRetryIncident is the Retry button shown when the announcement
+	// could not be posted, or not edited to show the resolution; its value
+	// is the incident id. It finishes every step left (the status page's
+	// too): incident.Service.Finish.
+	ActionRetryIncident = "incident.retry"
 	// CallbackIncident is the announcement modal.
 	CallbackIncident = "incident.announce"
 )
@@ -172,6 +177,7 @@ func (b *Bot) incidentRoutes(t *routeTable) {
 	t.action(ActionAnnounceIncident, "incident-announce-click", b.handleAnnounceClick)
 	t.action(ActionResolveIncident, "incident-resolve-click", b.handleResolveClick)
 	t.action(ActionRetryStatusPage, "incident-retry-statuspage", b.handleRetryStatusPage)
+	t.action(ActionRetryIncident, "incident-retry", b.handleRetryIncident)
 	t.view(CallbackIncident, "incident-announce", blockUserImpact, b.handleIncidentSubmit)
 	t.command(commandRoute{name: "incident", usage: "incident [environment]", parse: parseIncident, h: b.handleIncidentCommand})
 	t.command(commandRoute{name: "update", usage: "update [id] <text>", parse: parseUpdate, h: b.handleUpdate})
@@ -244,7 +250,7 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 	}
 	for _, inc := range open {
 		if inc.AnomalyID == a.ID {
-			return b.ephemeral(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
+			return b.answer(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
 		}
 	}
 	p := incidentPrefill{Anomaly: &a, What: truncate(oneLine(a.Title), incident.MaxWhatLen)}
@@ -317,7 +323,69 @@ func (b *Bot) handleIncidentSubmit(ctx context.Context, r *request) (any, handle
 		return slack.NewErrorsViewSubmissionResponse(incidentFieldErrors(problems)), nil, nil
 	}
 	key := "announce:" + view.ID
-	return nil, func(ctx context.Context, r *request) error { return b.announce(ctx, r, inc, key) }, nil
+	return nil, b.afterSubmission("incident-announce", func(ctx context.Context, r *request) error {
+		return b.announce(ctx, r, inc, key)
+	}), nil
+}
+
+// answer shows msg to the request's user like ephemeral, and makes sure
+// an answer sent by chat.postEphemeral (a modal submission's: it has no
+// response_url) is not lost when the channel the user started in cannot
+// take it (the bot is not in it, it is private to the bot or archived):
+// it is then shown to the user in the incident channel, where the bot
+// posts anyway, and the request's later answers go there too. (A DM would
+// need conversations.open and the im:write scope.)
+func (b *Bot) answer(ctx context.Context, r *request, msg string, blocks ...slack.Block) error {
+	err := b.ephemeral(ctx, r, msg, blocks...)
+	if err == nil || r.responseURL != "" || b.inc == nil || r.channelID == b.inc.channel || !channelUnusable(err) {
+		return err
+	}
+	b.log.Info("could not answer in the channel the user started in; answering in the incident channel",
+		append(r.fields(), zap.String("incident_channel", b.inc.channel), zap.Error(err))...)
+	r.channelID = b.inc.channel
+	return b.ephemeral(ctx, r, msg, blocks...)
+}
+
+// channelUnusable reports whether Slack refused a post because of the
+// channel (not the message, the rate or the network).
+func channelUnusable(err error) bool {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Err {
+	case "not_in_channel", "channel_not_found", "is_archived", "user_not_in_channel", "restricted_action":
+		return true
+	}
+	return false
+}
+
+// afterSubmission wraps h, the work after a modal submission was acked, so
+// that its failure reaches the user too: adapt would tell it in the
+// channel the user started in only, where a submission's answer may be
+// lost (see answer). The failure is logged and told here.
+func (b *Bot) afterSubmission(name string, h handlerFunc) handlerFunc {
+	return func(ctx context.Context, r *request) error {
+		err := h(ctx, r)
+		if err == nil {
+			return nil
+		}
+		msg := text(tSomethingWrong)
+		var ue *userError
+		if errors.As(err, &ue) {
+			msg = ue.msg
+			b.log.Info("refused", append(r.fields(), zap.String("handler", name), zap.String("reason", ue.msg))...)
+		} else {
+			b.log.Error("handler failed", append(r.fields(), zap.String("handler", name), zap.Error(err))...)
+		}
+		// A fresh, short deadline: the handler's may be what ran out.
+		replyCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if aerr := b.answer(replyCtx, r, msg); aerr != nil {
+			return fmt.Errorf("%w; telling the user failed too: %w", err, aerr)
+		}
+		return nil
+	}
 }
 
 // incidentFieldErrors maps problems by field onto the modal's blocks; a
@@ -348,28 +416,90 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 	unlock := b.locks.lock(key)
 	defer unlock()
 	inc, created, err := b.inc.service(in.Environment).Announce(ctx, in, key)
-	if err != nil {
+	if err != nil && inc.ID == 0 {
 		var ve *incident.ValidationError
 		if errors.As(err, &ve) {
 			return userErr(itext(tIncInvalid, Escape(ve.Error())))
 		}
 		return fmt.Errorf("announcing an incident: %w", err)
 	}
+	if err != nil {
+		// Recorded; a step after it failed: told below, with a Retry.
+		b.log.Warn("a step of an announcement failed", zap.Int64("incident", inc.ID), zap.Error(err))
+	}
 	link := b.announcementLink(ctx, inc)
+	if inc.AnnouncementLags() {
+		return b.incidentOutcome(ctx, r, inc, "", err)
+	}
 	if !created {
-		return b.ephemeral(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, inc.AnomalyID, link))
+		return b.incidentOutcome(ctx, r, inc, itext(tIncAlreadyForAnomaly, inc.ID, inc.AnomalyID, link), err)
 	}
 	if inc.AnomalyID != 0 {
 		b.tellAnomalyThread(ctx, inc, r.userID, link)
-	}
-	if spNeedsRetry(inc) {
-		return b.statusPageFailed(ctx, r, inc, itext(tIncAnnounced, inc.ID, inc.Channel, link))
 	}
 	msg := itext(tIncAnnounced, inc.ID, inc.Channel, link)
 	if inc.StatusPage.State == incident.StatusPageOpen {
 		msg += " " + itext(tIncOnStatusPage)
 	}
-	return b.ephemeral(ctx, r, msg)
+	return b.incidentOutcome(ctx, r, inc, msg, err)
+}
+
+// incidentOutcome tells the user what was done (done, mrkdwn; may be
+// empty) and what a failure left undone: the announcement not posted, or
+// not edited to show the resolution (a Retry button that finishes every
+// step, the status page's included), the status page (its Retry button).
+// err is the failure, for its reason (Slack's error code).
+func (b *Bot) incidentOutcome(ctx context.Context, r *request, inc incident.Incident, done string, err error) error {
+	var lines []string
+	if done != "" {
+		lines = append(lines, done)
+	}
+	var btn *slack.ButtonBlockElement
+	if inc.AnnouncementLags() {
+		id := strconv.FormatInt(inc.ID, 10)
+		if inc.State == incident.Open {
+			lines = append(lines, itext(tIncPostFailed, inc.ID, inc.Channel, slackReason(err)))
+			btn = slack.NewButtonBlockElement(ActionRetryIncident, id, plain("Retry announcement"))
+		} else {
+			lines = append(lines, itext(tIncEditFailed, inc.ID, slackReason(err)))
+			btn = slack.NewButtonBlockElement(ActionRetryIncident, id, plain("Retry"))
+		}
+	}
+	if spNeedsRetry(inc) {
+		lines = append(lines, itext(tIncStatusPageFailed, escapeLine(inc.StatusPage.LastError, 300)))
+		if btn == nil {
+			btn = slack.NewButtonBlockElement(ActionRetryStatusPage, strconv.FormatInt(inc.ID, 10), plain("Retry"))
+		}
+	}
+	msg := strings.Join(lines, "\n")
+	if btn == nil {
+		return b.answer(ctx, r, msg)
+	}
+	return b.answer(ctx, r, msg, retryBlocks(msg, inc.ID, btn)...)
+}
+
+// slackReason says, for the user, why a Slack call failed: Slack's error
+// code, or what went wrong on the way. Other errors (the store's) are in
+// the logs.
+func slackReason(err error) string {
+	var (
+		se slack.SlackErrorResponse
+		sc slack.StatusCodeError
+		rl *slack.RateLimitedError
+	)
+	switch {
+	case err == nil:
+		return "no reason given"
+	case errors.As(err, &se):
+		return "Slack said `" + Escape(truncate(se.Err, 60)) + "`"
+	case errors.As(err, &rl):
+		return "Slack is rate limiting opsbot"
+	case errors.As(err, &sc):
+		return fmt.Sprintf("Slack answered HTTP %d", sc.Code)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Slack did not answer in time"
+	}
+	return "the details are in opsbot's logs"
 }
 
 // tellAnomalyThread links the announcement from the anomaly's thread.
@@ -405,16 +535,6 @@ func spNeedsRetry(inc incident.Incident) bool {
 	return inc.StatusPage.LastError != "" && inc.StatusPage.NeedsSync(inc.State)
 }
 
-// statusPageFailed tells the user what was done (done, mrkdwn) and that
-// the status page failed, with a Retry button.
-func (b *Bot) statusPageFailed(ctx context.Context, r *request, inc incident.Incident, done string) error {
-	msg := itext(tIncStatusPageFailed, escapeLine(inc.StatusPage.LastError, 300))
-	if done != "" {
-		msg = done + "\n" + msg
-	}
-	return b.ephemeral(ctx, r, msg, retryBlocks(msg, inc.ID)...)
-}
-
 // handleRetryStatusPage is the Retry button: RetryStatusPage, which
 // creates the status page incident once (by its key) or resolves it.
 func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
@@ -445,9 +565,70 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 		return fmt.Errorf("retrying the status page of incident %d: %w", id, err)
 	}
 	if spNeedsRetry(inc) {
-		return b.statusPageFailed(ctx, r, inc, "")
+		return b.incidentOutcome(ctx, r, inc, "", nil)
 	}
-	return b.ephemeral(ctx, r, itext(tIncStatusPageDone, id, statusPageState(inc)))
+	return b.answer(ctx, r, itext(tIncStatusPageDone, id, statusPageState(inc)))
+}
+
+// handleRetryIncident is the Retry button of an announcement that could
+// not be posted, or not edited to show the resolution: Service.Finish does
+// every step left, the status page's included.
+func (b *Bot) handleRetryIncident(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "update incidents"); err != nil {
+		return err
+	}
+	if err := b.needIncidents(); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("retry button value %q: %w", r.action.Value, err)
+	}
+	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
+	defer unlock()
+	before, err := b.inc.store.Get(ctx, id)
+	if errors.Is(err, incident.ErrNotFound) {
+		return userErr(itext(tIncNotFound, id))
+	}
+	if err != nil {
+		return err
+	}
+	return b.finishIncident(ctx, r, before, "")
+}
+
+// finishIncident does the steps of before (the incident as last read) that
+// are left (Service.Finish) and tells the user what was done after head
+// (mrkdwn; may be empty).
+func (b *Bot) finishIncident(ctx context.Context, r *request, before incident.Incident, head string) error {
+	inc, err := b.inc.service(before.Environment).Finish(ctx, before.ID)
+	if err != nil && inc.ID == 0 {
+		return fmt.Errorf("finishing incident %d: %w", before.ID, err)
+	}
+	if err != nil {
+		b.log.Warn("a step of an incident failed again", zap.Int64("incident", inc.ID), zap.Error(err))
+	}
+	var done []string
+	if head != "" {
+		done = append(done, head)
+	}
+	if before.AnnouncementLags() && !inc.AnnouncementLags() {
+		link := b.announcementLink(ctx, inc)
+		if inc.State == incident.Open {
+			done = append(done, itext(tIncAnnounced, inc.ID, inc.Channel, link))
+			if inc.AnomalyID != 0 {
+				b.tellAnomalyThread(ctx, inc, r.userID, link)
+			}
+		} else {
+			done = append(done, itext(tIncEdited, inc.ID, link))
+		}
+	}
+	if before.StatusPage.NeedsSync(before.State) && !inc.StatusPage.NeedsSync(inc.State) {
+		done = append(done, itext(tIncStatusPageDone, inc.ID, statusPageState(inc)))
+	}
+	if len(done) == 0 && !inc.AnnouncementLags() && !spNeedsRetry(inc) {
+		done = append(done, itext(tIncNothingLeft, inc.ID))
+	}
+	return b.incidentOutcome(ctx, r, inc, strings.Join(done, " "), err)
 }
 
 func statusPageState(inc incident.Incident) string {
@@ -510,7 +691,7 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	switch {
 	case !sp.Enabled || !upd.Public:
 	case spNeedsRetry(got):
-		return b.statusPageFailed(ctx, r, got, done)
+		return b.incidentOutcome(ctx, r, got, done, nil)
 	case sp.State == incident.StatusPageOpen && sp.LastError != "":
 		done += "\n" + itext(tIncUpdateSPFailed, escapeLine(sp.LastError, 300))
 	case sp.State == incident.StatusPageOpen:
@@ -548,7 +729,7 @@ func (b *Bot) pickForUpdate(ctx context.Context, r *request, open []incident.Inc
 	for _, inc := range open {
 		lines = append(lines, b.incidentLine(ctx, inc))
 	}
-	return nil, "", b.ephemeral(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
+	return nil, "", b.answer(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
 }
 
 // notOpen explains that incident id is not open (resolved, or unknown).
@@ -672,7 +853,7 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 	for _, inc := range open {
 		rows = append(rows, resolveRow{ID: inc.ID, Line: b.incidentLine(ctx, inc), Value: resolveValue(inc.ID, ra.until)})
 	}
-	return b.ephemeral(ctx, r, head, resolveListBlocks(head, rows)...)
+	return b.answer(ctx, r, head, resolveListBlocks(head, rows)...)
 }
 
 // handleResolveClick is a Resolve button of that list.
@@ -715,14 +896,22 @@ func resolveValue(id int64, until time.Time) string {
 }
 
 // resolve resolves inc at until (zero: now). Resolving twice changes
-// nothing: the second is told when it was resolved.
+// nothing: the second is told when it was resolved; but when a failure
+// left a step of the first undone (the edit of the announcement, the
+// status page), it is done now.
 func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, until time.Time) error {
 	now := b.opts.Now()
 	if until.IsZero() {
 		until = now
 	}
 	if inc.State == incident.Resolved {
-		return b.ephemeral(ctx, r, b.alreadyResolved(inc))
+		if !inc.AnnouncementLags() && !inc.StatusPage.NeedsSync(inc.State) {
+			return b.answer(ctx, r, b.alreadyResolved(inc))
+		}
+		unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
+		defer unlock()
+		return b.finishIncident(ctx, r, inc, itext(tIncWasResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc),
+			b.names.known(inc.ResolvedBy)))
 	}
 	if err := incident.ValidateResolve(inc, until, r.userID, now); err != nil {
 		return userErr(b.resolveProblem(inc, until, err))
@@ -730,24 +919,29 @@ func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, un
 	unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
 	defer unlock()
 	got, changed, err := b.inc.service(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
-	if err != nil {
+	if err != nil && got.ID == 0 {
 		var ve *incident.ValidationError
 		if errors.As(err, &ve) {
 			return userErr(b.resolveProblem(inc, until, err))
 		}
 		return fmt.Errorf("resolving incident %d: %w", inc.ID, err)
 	}
+	if err != nil {
+		// Resolved; a step after it failed: told below, with a Retry.
+		b.log.Warn("a step of a resolution failed", zap.Int64("incident", got.ID), zap.Error(err))
+	}
 	if !changed {
-		return b.ephemeral(ctx, r, b.alreadyResolved(got))
+		head := b.alreadyResolved(got)
+		if got.AnnouncementLags() || spNeedsRetry(got) {
+			head = itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.names.known(got.ResolvedBy))
+		}
+		return b.incidentOutcome(ctx, r, got, head, err)
 	}
 	done := itext(tIncResolved, got.ID, incident.FormatDuration(got.Duration()), b.announcementLink(ctx, got))
-	if spNeedsRetry(got) {
-		return b.statusPageFailed(ctx, r, got, done)
-	}
 	if got.StatusPage.State == incident.StatusPageResolved {
 		done += " " + itext(tIncResolvedOnSP)
 	}
-	return b.ephemeral(ctx, r, done)
+	return b.incidentOutcome(ctx, r, got, done, err)
 }
 
 func (b *Bot) alreadyResolved(inc incident.Incident) string {

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func withScratch(o *fakeslack.Options) {
 		Members: []string{alice, bob, carol, fakeslack.DefaultBotUserID}})
 }
 
-func newIncidentEnv(t *testing.T, fs *fakeslack.Server, page *statuspagetest.Server, st triage.Store) *incidentEnv {
+func newIncidentEnv(t *testing.T, fs *fakeslack.Server, page *statuspagetest.Server, st triage.Store, mod ...func(*bot.Options)) *incidentEnv {
 	t.Helper()
 	client, err := statuspage.New(statuspage.Config{
 		BaseURL: page.URL(), PageID: page.PageID, APIKey: httpx.Secret(page.APIKey),
@@ -65,6 +66,9 @@ func newIncidentEnv(t *testing.T, fs *fakeslack.Server, page *statuspagetest.Ser
 		o.Incident = bot.IncidentOptions{
 			Store:       e.incidents,
 			StatusPages: map[string]incident.StatusPageClient{"prod": client},
+		}
+		for _, m := range mod {
+			m(o)
 		}
 	})
 	return e
@@ -661,4 +665,233 @@ func TestIncidentUsage(t *testing.T) {
 	}
 	e.slash(alice, "update #7 hello")
 	e.waitEphemeral(alice, "There is no incident #7")
+}
+
+// nextEphemeral runs do and returns the next ephemeral user gets.
+func (h *harness) nextEphemeral(user string, do func()) fakeslack.Ephemeral {
+	h.t.Helper()
+	told := len(h.fs.Ephemerals(user))
+	do()
+	return h.ephemeralsTo(user, told+1)[told]
+}
+
+func wantButton(t *testing.T, e fakeslack.Ephemeral, actionID, label string) {
+	t.Helper()
+	if !strings.Contains(string(e.Blocks), `"action_id":"`+actionID+`"`) || !strings.Contains(string(e.Blocks), label) {
+		t.Errorf("no %q button %s in %q:\n%s", label, actionID, e.Text, e.Blocks)
+	}
+}
+
+// chat.update fails when resolving (and the status page too): the user is
+// told why, with a Retry; a second /ops resolve does the edit (it does not
+// say "nothing changed") and still offers the status page's Retry; then
+// resolving again changes nothing.
+func TestIncidentEditFailsOnResolve(t *testing.T) {
+	e := startIncidentEnv(t)
+	ann := e.announce()
+	e.fs.FailNext("chat.update", "cant_update_message", 1)
+	e.page.FailNext(503, 100)
+	failed := e.nextEphemeral(alice, func() { e.slash(alice, "resolve 14:05") })
+	for _, want := range []string{"Resolved incident #1 after 45m",
+		"The announcement of incident #1 could not be edited to show it resolved (Slack said `cant_update_message`)",
+		"status page failed"} {
+		if !strings.Contains(failed.Text, want) {
+			t.Errorf("alice was told %q, want %q", failed.Text, want)
+		}
+	}
+	wantButton(t, failed, bot.ActionRetryIncident, "Retry")
+	if m, _ := e.fs.Message(opsChannel, ann.TS); m.Updates != 0 {
+		t.Fatalf("the failed edit went through: %q", m.Text)
+	}
+	if inc, _ := e.incidents.Get(e.ctx, 1); inc.State != incident.Resolved || !inc.AnnouncementLags() {
+		t.Fatalf("incident = %+v", inc)
+	}
+
+	// Someone resolves it again: the edit is done now.
+	again := e.nextEphemeral(carol, func() { e.slash(carol, "resolve 1 14:20") })
+	if want := "Incident #1 was already resolved at 2026-11-23 14:05 GMT (by @alice). " +
+		":white_check_mark: The announcement of incident #1 now shows it resolved"; !strings.HasPrefix(again.Text, want) {
+		t.Errorf("carol was told %q, want %q…", again.Text, want)
+	}
+	if strings.Contains(again.Text, "nothing changed") || !strings.Contains(again.Text, "status page failed") {
+		t.Errorf("carol was told %q", again.Text)
+	}
+	wantButton(t, again, bot.ActionRetryStatusPage, "Retry")
+	want := wantAnnouncement + "\n✅ Resolved\nUntil: 2026-11-23 14:05 GMT"
+	if m, _ := e.fs.Message(opsChannel, ann.TS); m.Text != want || m.Updates != 1 {
+		t.Errorf("announcement (%d edits):\n got %q\nwant %q", m.Updates, m.Text, want)
+	}
+
+	// The status page's Retry, then nothing is left.
+	e.page.FailNext(503, 0)
+	e.clickEphemeral(carol, again, bot.ActionRetryStatusPage, "")
+	e.waitEphemeral(carol, "the incident is resolved on the status page")
+	last := e.nextEphemeral(alice, func() { e.slash(alice, "resolve 1") })
+	if !strings.Contains(last.Text, "already resolved") || !strings.Contains(last.Text, "nothing changed") {
+		t.Errorf("alice was told %q", last.Text)
+	}
+	if m, _ := e.fs.Message(opsChannel, ann.TS); m.Updates != 1 {
+		t.Errorf("%d edits, want 1", m.Updates)
+	}
+	closings := 0
+	for _, m := range e.fs.ThreadReplies(opsChannel, ann.TS) {
+		if strings.Contains(m.Text, "Resolved after") {
+			closings++
+		}
+	}
+	if closings != 1 {
+		t.Errorf("%d closing lines, want 1", closings)
+	}
+	tl, _ := e.incidents.Timeline(e.ctx, 1)
+	if last := tl[len(tl)-1]; last.Kind != incident.KindStatusPageResolved {
+		t.Errorf("last timeline entry %s", last.Kind)
+	}
+}
+
+// The Retry button of a failed edit does the edit.
+func TestIncidentRetryAFailedEdit(t *testing.T) {
+	e := startIncidentEnv(t)
+	ann := e.announce()
+	e.fs.FailNext("chat.update", "fatal_error", 1)
+	failed := e.nextEphemeral(alice, func() { e.slash(alice, "resolve 14:05") })
+	if !strings.Contains(failed.Text, "could not be edited") || strings.Contains(failed.Text, "status page failed") {
+		t.Fatalf("alice was told %q", failed.Text)
+	}
+	if p := e.page.Incidents(); len(p) != 1 || p[0].Status != "resolved" {
+		t.Errorf("the failed edit stopped the status page: %+v", p)
+	}
+	done := e.nextEphemeral(alice, func() { e.clickEphemeral(alice, failed, bot.ActionRetryIncident, "") })
+	if !strings.Contains(done.Text, "The announcement of incident #1 now shows it resolved") || len(done.Blocks) > 0 &&
+		strings.Contains(string(done.Blocks), "incident.retry") {
+		t.Errorf("after Retry alice was told %+v", done)
+	}
+	if m, _ := e.fs.Message(opsChannel, ann.TS); m.Text != wantAnnouncement+"\n✅ Resolved\nUntil: 2026-11-23 14:05 GMT" || m.Updates != 1 {
+		t.Errorf("announcement after Retry (%d edits): %q", m.Updates, m.Text)
+	}
+	// The same button again: nothing left.
+	e.clickEphemeral(alice, failed, bot.ActionRetryIncident, "")
+	e.waitEphemeral(alice, "Incident #1: nothing left to do.")
+	if m, _ := e.fs.Message(opsChannel, ann.TS); m.Updates != 1 {
+		t.Errorf("%d edits", m.Updates)
+	}
+}
+
+// chat.postMessage fails when announcing: the incident is recorded and on
+// the status page all the same, the user is told so with a Retry
+// announcement button, which posts it: one incident, one announcement.
+func TestIncidentAnnouncementPostFails(t *testing.T) {
+	e := startIncidentEnv(t)
+	e.fs.FailNext("chat.postMessage", "fatal_error", 1)
+	v := e.openIncidentModal(alice, func() { e.slash(alice, "incident") })
+	failed := e.nextEphemeral(alice, func() {
+		e.submit(v, "from", "2026-11-23", "fromTime", "13:20",
+			"userImpact", "Checkout fails for\nabout 20% of users <!channel>", "what", "payments API returns 502 & times out")
+	})
+	if want := "Incident #1 is recorded, but its announcement could not be posted in <#" + opsChannel +
+		"> (Slack said `fatal_error`)"; !strings.Contains(failed.Text, want) {
+		t.Errorf("alice was told %q, want %q", failed.Text, want)
+	}
+	wantButton(t, failed, bot.ActionRetryIncident, "Retry announcement")
+	if n := len(e.fs.Messages(opsChannel)); n != 0 {
+		t.Fatalf("%d messages in #ops", n)
+	}
+	if p := e.page.Incidents(); len(p) != 1 || p[0].Status != "investigating" {
+		t.Errorf("the status page waited for Slack: %+v", p)
+	}
+
+	done := e.nextEphemeral(alice, func() { e.clickEphemeral(alice, failed, bot.ActionRetryIncident, "") })
+	if !strings.Contains(done.Text, "Announced incident #1 in <#"+opsChannel+">") {
+		t.Errorf("after Retry alice was told %q", done.Text)
+	}
+	ann := e.waitMessage(opsChannel, "📟 Degraded service")
+	if ann.Text != wantAnnouncement {
+		t.Errorf("announcement:\n got %q\nwant %q", ann.Text, wantAnnouncement)
+	}
+	// Again: nothing left; one incident, one announcement, one on the page.
+	e.clickEphemeral(alice, failed, bot.ActionRetryIncident, "")
+	e.waitEphemeral(alice, "Incident #1: nothing left to do.")
+	inc, err := e.incidents.Get(e.ctx, 1)
+	if err != nil || inc.MessageTS != ann.TS || inc.MessageText != wantAnnouncement {
+		t.Errorf("incident = %+v, %v", inc, err)
+	}
+	if open, _ := e.incidents.ListOpen(e.ctx, ""); len(open) != 1 {
+		t.Errorf("%d open incidents", len(open))
+	}
+	if n, p := len(e.fs.Messages(opsChannel)), len(e.page.Incidents()); n != 1 || p != 1 {
+		t.Errorf("%d announcements, %d status page incidents", n, p)
+	}
+}
+
+// /ops incident run in a channel the bot is not in: the answers of the
+// submission (the confirmation, the status page's Retry) cannot go there
+// (not_in_channel); they are shown to the user in the incident channel.
+func TestIncidentAnswersWhenTheBotIsNotInTheChannel(t *testing.T) {
+	const noBot = "C0NOBOT01"
+	fs := newFake(t, withScratch, func(o *fakeslack.Options) {
+		o.Channels = append(o.Channels, fakeslack.Channel{ID: noBot, Name: "random", Members: []string{alice, bob, carol}})
+	})
+	e := newIncidentEnv(t, fs, statuspagetest.New(t, statuspagetest.Options{}), openStore(t, onSQLite, ""))
+	e.start()
+	slashIn := func(channel, txt string) func() {
+		return func() {
+			if _, err := e.fs.SendSlashCommand(e.ctx, fakeslack.SlashCommand{Command: "/ops", Text: txt, UserID: alice,
+				ChannelID: channel}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, pageDown := range []bool{false, true} {
+		if pageDown {
+			e.page.Down()
+		}
+		v := e.openIncidentModal(alice, slashIn(noBot, "incident"))
+		got := e.nextEphemeral(alice, func() {
+			e.submit(v, "from", "2026-11-23", "fromTime", "13:20", "userImpact", "checkout fails", "what", "502s")
+		})
+		if want := fmt.Sprintf("Announced incident #%d", i+1); got.Channel != opsChannel || !strings.Contains(got.Text, want) {
+			t.Errorf("alice was told %q in %s, want %q in %s", got.Text, got.Channel, want, opsChannel)
+		}
+		if pageDown {
+			if !strings.Contains(got.Text, "status page failed") {
+				t.Errorf("alice was told %q", got.Text)
+			}
+			wantButton(t, got, bot.ActionRetryStatusPage, "Retry")
+		}
+	}
+	for _, eph := range e.fs.Ephemerals(alice) {
+		if eph.Channel == noBot {
+			t.Errorf("an ephemeral in the bot-less channel: %+v", eph)
+		}
+	}
+}
+
+// The resolution is appended to the announcement as it was posted, even
+// when the time zone (or a template) changed since, here across a restart.
+func TestIncidentResolveKeepsThePostedText(t *testing.T) {
+	fs := newFake(t, withScratch)
+	page := statuspagetest.New(t, statuspagetest.Options{})
+	path := t.TempDir() + "/opsbot.db"
+	st1 := openStore(t, onSQLite, path)
+	e1 := newIncidentEnv(t, fs, page, st1)
+	e1.start()
+	ann := e1.announce()
+	if err := e1.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st1.(interface{ Close() error }).Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := newIncidentEnv(t, fs, page, openStore(t, onSQLite, path), func(o *bot.Options) { o.Location = newYork })
+	e2.start()
+	e2.slash(alice, "resolve 1")
+	e2.waitEphemeral(alice, "Resolved incident #1 after 1h 10m")
+	m, _ := fs.Message(opsChannel, ann.TS)
+	if want := wantAnnouncement + "\n✅ Resolved\nUntil: 2026-11-23 09:30 EST"; m.Text != want {
+		t.Errorf("announcement:\n got %q\nwant %q", m.Text, want)
+	}
 }

@@ -41,6 +41,11 @@ const (
 	tIncAlreadyResolved   = "incident.alreadyResolved"
 	tIncUntilBeforeFrom   = "incident.untilBeforeFrom"
 	tIncUntilFuture       = "incident.untilFuture"
+	tIncPostFailed        = "incident.postFailed"
+	tIncEditFailed        = "incident.editFailed"
+	tIncEdited            = "incident.edited"
+	tIncWasResolved       = "incident.wasResolved"
+	tIncNothingLeft       = "incident.nothingLeft"
 )
 
 var incidentTexts = map[string]string{
@@ -68,6 +73,12 @@ var incidentTexts = map[string]string{
 	tIncAlreadyResolved:   "Incident #%d was already resolved at %s (by %s); nothing changed.",
 	tIncUntilBeforeFrom:   "%s is before incident #%d started (%s): the end must not be before the start.",
 	tIncUntilFuture:       "%s is in the future: resolve it when it is over.",
+	tIncPostFailed: ":warning: Incident #%d is recorded, but its announcement could not be posted in <#%s> (%s). " +
+		"Retry announcement? (Announcing it again would make a second incident.)",
+	tIncEditFailed:  ":warning: The announcement of incident #%d could not be edited to show it resolved (%s). Retry?",
+	tIncEdited:      ":white_check_mark: The announcement of incident #%d now shows it resolved (%s).",
+	tIncWasResolved: "Incident #%d was already resolved at %s (by %s).",
+	tIncNothingLeft: "Incident #%d: nothing left to do.",
 }
 
 // itext formats the incident text named name with args.
@@ -229,11 +240,11 @@ func readIncidentState(st *slack.ViewState, loc *time.Location) (incidentInput, 
 	return in, problems
 }
 
-// retryBlocks is the status page failure message with its Retry button.
-func retryBlocks(msg string, id int64) []slack.Block {
-	btn := slack.NewButtonBlockElement(ActionRetryStatusPage, strconv.FormatInt(id, 10), plain("Retry"))
+// retryBlocks is a failure message of incident id with its Retry button
+// (block_id "retry/<id>").
+func retryBlocks(msg string, id int64, btn *slack.ButtonBlockElement) []slack.Block {
 	btn.Style = slack.StylePrimary
-	return []slack.Block{section(msg), slack.NewActionBlock("retry/"+strconv.FormatInt(id, 10), btn)}
+	return []slack.Block{section(clip(msg, maxSectionText)), slack.NewActionBlock("retry/"+strconv.FormatInt(id, 10), btn)}
 }
 
 // resolveRow is one open incident in `/ops resolve`'s list.

@@ -34,6 +34,16 @@ type Incident struct {
 	// announcement's thread is the incident's thread.
 	Channel   string
 	MessageTS string
+	// MessageText is the announcement as it was posted (ready for Slack):
+	// the resolution is appended to it, so the announcement keeps reading
+	// as it was posted when the templates or the time zone change later.
+	// Empty for an announcement posted before opsbot kept it (the text is
+	// then rendered again from the fields below).
+	MessageText string
+	// MessageResolved says the announcement was edited to show the
+	// resolution (a message_edited entry). A resolved incident with a
+	// message but without it still needs that edit: see AnnouncementLags.
+	MessageResolved bool
 
 	// From is when the user impact started (the announcer says; default
 	// when it was announced).
@@ -63,6 +73,21 @@ type Incident struct {
 	// Version increases by one with every change; it equals the Seq of the
 	// incident's latest timeline entry.
 	Version int64
+}
+
+// AnnouncementLags reports whether the announcement in Slack lags behind
+// the incident: an open incident whose announcement was not posted (the
+// post failed), or a resolved one whose announcement was posted but not
+// edited to show the resolution (the edit failed). Service.Finish does
+// what is needed.
+func (i Incident) AnnouncementLags() bool {
+	switch i.State {
+	case Open:
+		return i.MessageTS == ""
+	case Resolved:
+		return i.MessageTS != "" && !i.MessageResolved
+	}
+	return false
 }
 
 // Duration is how long the user impact lasted (Until - From), or 0 while

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -76,14 +77,21 @@ type Options struct {
 // Every method can be called again with the same idempotency key after an
 // error or a crash, and finishes what the first call left undone: the
 // store's writes are idempotent, the announcement is posted only while no
-// message is recorded, the edit of the announcement is re-rendered from
-// the stored fields, and the status page incident is created with the
-// incident's stable key. Two things may be repeated by such a retry: a
+// message is recorded and edited only while its edit is not recorded (the
+// edit appends the resolution to the text as posted, which is stored), and
+// the status page incident is created with the incident's stable key.
+// Finish does the same for an incident by its id alone (a Retry button). Two things may be repeated by such a retry: a
 // Slack post or reply whose success was not recorded (a crash between
 // posting and recording; a thread reply is not recorded at all), and a
 // status page update whose answer was lost. Keys beginning with
 // "incident:" are the Service's own; callers use others ("announce:"+view
 // id).
+//
+// The steps after the first write (Announce's, Resolve's, Finish) are
+// serialized per incident in the Service, so that a resolve that finds the
+// incident resolved already does not repeat the edit another one is
+// making. Across replicas, such an edit may be made twice, with the same
+// text.
 type Service struct {
 	store       Store
 	slack       Announcer
@@ -95,6 +103,40 @@ type Service struct {
 	now         func() time.Time
 	isRetryable func(error) bool
 	log         *zap.Logger
+
+	mu    sync.Mutex
+	locks map[int64]*incidentLock
+}
+
+// incidentLock serializes the steps of one incident; n counts its holders
+// and waiters.
+type incidentLock struct {
+	sync.Mutex
+	n int
+}
+
+// lock locks incident id's steps and returns the unlock.
+func (s *Service) lock(id int64) (unlock func()) {
+	s.mu.Lock()
+	if s.locks == nil {
+		s.locks = map[int64]*incidentLock{}
+	}
+	l := s.locks[id]
+	if l == nil {
+		l = &incidentLock{}
+		s.locks[id] = l
+	}
+	l.n++
+	s.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		s.mu.Lock()
+		if l.n--; l.n == 0 {
+			delete(s.locks, id)
+		}
+		s.mu.Unlock()
+	}
 }
 
 // NewService checks o and returns a Service.
@@ -143,7 +185,8 @@ func NewService(o Options) (*Service, error) {
 var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
 // Keys of the Service's own writes.
-func messageKey(id int64) string { return fmt.Sprintf("incident:%d:message", id) }
+func messageKey(id int64) string       { return fmt.Sprintf("incident:%d:message", id) }
+func messageEditedKey(id int64) string { return fmt.Sprintf("incident:%d:message:resolved", id) }
 func statusPageKey(id int64, what string) string {
 	return fmt.Sprintf("incident:%d:statuspage:%s", id, what)
 }
@@ -156,9 +199,13 @@ func statusPageKey(id int64, what string) string {
 // created is false when inc's anomaly already had an open incident: that
 // incident is returned, its unfinished steps done. A status page failure
 // is not an error: the incident is returned with StatusPage.LastError set
-// (and a statuspage_failed entry); see RetryStatusPage. An error means a
-// step before it failed (invalid input, the store, Slack) and nothing after
-// it was done; calling Announce again with the same key goes on from there.
+// (and a statuspage_failed entry); see RetryStatusPage.
+//
+// An error with a zero incident means it was not recorded (invalid input,
+// the store). An error with the recorded incident means Slack (or the
+// store, recording a step) failed: the status page step was still done,
+// and the announcement is still to be posted (AnnouncementLags); calling
+// Announce again with the same key, or Finish, goes on from there.
 func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Incident, created bool, _ error) {
 	if inc.AnnouncedAt.IsZero() {
 		inc.AnnouncedAt = s.now()
@@ -177,12 +224,48 @@ func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Inc
 		s.log.Info("incident already announced for this anomaly",
 			zap.Int64("incident", inc.ID), zap.Int64("anomaly", inc.AnomalyID))
 	}
-	inc, err = s.postAnnouncement(ctx, inc)
-	if err != nil {
-		return inc, created, err
+	unlock := s.lock(inc.ID)
+	defer unlock()
+	// Read again under the lock: a Finish may have done steps meanwhile.
+	if now, err := s.store.Get(ctx, inc.ID); err == nil {
+		inc = now
 	}
-	inc, err = s.syncStatusPage(ctx, inc)
+	inc, err = s.finish(ctx, inc)
 	return inc, created, err
+}
+
+// Finish does what is left of the steps of incident id: it posts the
+// announcement of an open incident that has none, edits the announcement
+// of a resolved one that does not show the resolution yet
+// (AnnouncementLags), and brings the status page in step (NeedsSync). It
+// is what a Retry does after Announce or Resolve failed half-way, and does
+// nothing when nothing lags. As in Announce, a status page failure is
+// recorded, not returned, and a Slack failure does not stop the status
+// page step.
+func (s *Service) Finish(ctx context.Context, id int64) (Incident, error) {
+	unlock := s.lock(id)
+	defer unlock()
+	inc, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Incident{}, err
+	}
+	return s.finish(ctx, inc)
+}
+
+// finish does the Slack step inc lacks, then the status page steps,
+// whether or not the Slack step failed: the status page does not depend on
+// Slack. The errors are returned together.
+func (s *Service) finish(ctx context.Context, inc Incident) (Incident, error) {
+	var slackErr error
+	switch {
+	case !inc.AnnouncementLags():
+	case inc.State == Open:
+		inc, slackErr = s.postAnnouncement(ctx, inc)
+	case inc.State == Resolved:
+		inc, slackErr = s.editAnnouncement(ctx, inc)
+	}
+	inc, err := s.syncStatusPage(ctx, inc)
+	return inc, errors.Join(slackErr, err)
 }
 
 // postAnnouncement posts the announcement of an open incident that has no
@@ -199,7 +282,7 @@ func (s *Service) postAnnouncement(ctx context.Context, inc Incident) (Incident,
 	if err != nil {
 		return inc, fmt.Errorf("post the announcement of incident %d: %w", inc.ID, err)
 	}
-	got, err := s.store.SetMessage(ctx, inc.ID, inc.Channel, ts, messageKey(inc.ID))
+	got, err := s.store.SetMessage(ctx, inc.ID, inc.Channel, ts, text, messageKey(inc.ID))
 	if errors.Is(err, ErrConflict) {
 		// Another call posted it at the same time, and recorded its message
 		// first: that one is the incident's.
@@ -273,56 +356,78 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string)
 }
 
 // Resolve resolves the incident (idempotent on key) and, when this call
-// resolved it (changed), edits the announcement (its text as announced,
-// then "\n", then the resolved suffix: "✅ Resolved\nUntil: {time}"),
-// posts the closing line in the thread and resolves the status page
-// incident. Resolving an incident resolved already changes nothing
-// (changed false). A zero until is now.
+// resolved it (changed), edits the announcement (its text as posted, then
+// "\n", then the resolved suffix: "✅ Resolved\nUntil: {time}") and
+// records the edit, posts the closing line in the thread and resolves the
+// status page incident. Resolving an incident resolved already changes
+// nothing (changed false), except that it finishes the steps a failure
+// left undone (Finish): an edit not recorded is done then. A zero until is
+// now.
 //
 // A Slack failure does not stop the status page: every step is tried and
-// the errors returned together; a status page failure is recorded, not
-// returned. Calling Resolve again with the same key does the steps again:
-// the edit is the same, the closing line may be posted twice.
+// the errors returned together, with the resolved incident (whose
+// AnnouncementLags says whether the edit is still to be done); a status
+// page failure is recorded, not returned. Calling Resolve again with the
+// same key does the steps left: the edit once it is recorded is not done
+// again; the closing line may be posted twice.
 func (s *Service) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (_ Incident, changed bool, _ error) {
 	if until.IsZero() {
 		until = s.now()
 	}
+	unlock := s.lock(id)
+	defer unlock()
 	inc, changed, err := s.store.Resolve(ctx, id, until, by, key)
 	if err != nil {
 		return Incident{}, false, fmt.Errorf("resolve incident %d: %w", id, err)
 	}
 	if !changed {
-		return inc, false, nil
+		inc, err = s.finish(ctx, inc)
+		return inc, false, err
 	}
-	var errs []error
 	if inc.MessageTS == "" {
 		s.log.Warn("resolved an incident whose announcement was never posted", zap.Int64("incident", id))
-	} else {
-		errs = append(errs, s.postResolution(ctx, inc))
+		inc, err = s.syncStatusPage(ctx, inc)
+		return inc, true, err
 	}
+	inc, editErr := s.editAnnouncement(ctx, inc)
+	closingErr := s.postClosing(ctx, inc)
 	inc, err = s.syncStatusPage(ctx, inc)
-	return inc, true, errors.Join(append(errs, err)...)
+	return inc, true, errors.Join(editErr, closingErr, err)
 }
 
-func (s *Service) postResolution(ctx context.Context, inc Incident) error {
+// editAnnouncement edits the announcement of a resolved incident to show
+// the resolution, unless that edit is recorded already, and records it.
+func (s *Service) editAnnouncement(ctx context.Context, inc Incident) (Incident, error) {
+	if inc.State != Resolved || inc.MessageTS == "" || inc.MessageResolved {
+		return inc, nil
+	}
 	text, err := s.MessageText(inc)
 	if err != nil {
-		return err
+		return inc, err
 	}
-	var errs []error
 	if err := s.slack.Edit(ctx, inc.Channel, inc.MessageTS, text); err != nil {
-		errs = append(errs, fmt.Errorf("edit the announcement of incident %d: %w", inc.ID, err))
+		s.log.Warn("could not edit the announcement", zap.Int64("incident", inc.ID), zap.Error(err))
+		return inc, fmt.Errorf("edit the announcement of incident %d: %w", inc.ID, err)
 	}
+	got, err := s.store.SetMessageResolved(ctx, inc.ID, text, messageEditedKey(inc.ID))
+	if err != nil {
+		return inc, fmt.Errorf("record the edit of the announcement of incident %d: %w", inc.ID, err)
+	}
+	return got, nil
+}
+
+// postClosing posts the closing line in the incident's thread.
+func (s *Service) postClosing(ctx context.Context, inc Incident) error {
 	closing, err := s.tmpl.Render(templates.IncidentClosing, templates.Closing{
 		Duration: FormatDuration(inc.Duration()), From: FormatTime(inc.From, s.loc),
 		Until: FormatTime(inc.Until, s.loc), ResolvedBy: s.mention(inc.ResolvedBy)})
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return err
 	}
 	if err := s.slack.Reply(ctx, inc.Channel, inc.MessageTS, closing); err != nil {
-		errs = append(errs, fmt.Errorf("post the closing line of incident %d: %w", inc.ID, err))
+		return fmt.Errorf("post the closing line of incident %d: %w", inc.ID, err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // ErrNoStatusPage: the incident is on the status page but the Service has
@@ -447,18 +552,27 @@ func (s *Service) recordFailure(ctx context.Context, inc Incident, op StatusPage
 }
 
 // MessageText is the announcement of inc as it should read in Slack now:
-// the runbook's announcement, then, once resolved, "\n" and the resolved
-// suffix. It depends only on stored fields, so editing the message with it
-// again changes nothing.
+// the announcement as posted (inc.MessageText; before it is posted, or if
+// it was not kept, the runbook's announcement rendered from the stored
+// fields), then, once resolved, "\n" and the resolved suffix. The posted
+// text is kept as it is: a template or time zone changed since does not
+// rewrite it.
 func (s *Service) MessageText(inc Incident) (string, error) {
-	text, err := s.tmpl.Render(templates.IncidentAnnounce, templates.Announce{
-		From:        FormatTime(inc.From, s.loc),
-		UserImpact:  s.escape(oneLine(inc.UserImpact)),
-		What:        s.escape(oneLine(inc.What)),
-		Environment: s.escape(inc.Environment),
-	})
-	if err != nil || inc.State != Resolved {
-		return text, err
+	text := inc.MessageText
+	if text == "" {
+		var err error
+		text, err = s.tmpl.Render(templates.IncidentAnnounce, templates.Announce{
+			From:        FormatTime(inc.From, s.loc),
+			UserImpact:  s.escape(oneLine(inc.UserImpact)),
+			What:        s.escape(oneLine(inc.What)),
+			Environment: s.escape(inc.Environment),
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	if inc.State != Resolved {
+		return text, nil
 	}
 	suffix, err := s.tmpl.Render(templates.IncidentResolvedSuffix, templates.ResolvedSuffix{Until: FormatTime(inc.Until, s.loc)})
 	if err != nil {

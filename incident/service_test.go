@@ -261,7 +261,7 @@ func TestAnnounceUpdateResolve(t *testing.T) {
 	}
 	wantKinds(t, e.store, inc.ID, incident.KindAnnounced, incident.KindMessagePosted, incident.KindStatusPageCreated,
 		incident.KindUpdated, incident.KindStatusPageUpdated, incident.KindUpdated, incident.KindResolved,
-		incident.KindStatusPageResolved)
+		incident.KindMessageEdited, incident.KindStatusPageResolved)
 
 	// Resolving twice changes nothing: no message, no status page call.
 	before := len(e.page.Requests())
@@ -402,26 +402,161 @@ func TestResolveBeforeTheStatusPageIncidentExists(t *testing.T) {
 	}
 }
 
-// A Slack failure while posting: the announcement is recorded, the error
-// returned, and the same call again finishes it, once.
+// A Slack failure while posting: the announcement is recorded, the status
+// page step done all the same (it does not depend on Slack), the error
+// returned with the incident, and the same call again finishes it, once.
 func TestAnnounceRetriedAfterASlackFailure(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, envOptions{})
 	e.slack.failNext("post", 1)
-	if _, _, err := e.svc.Announce(ctx, announcement(), "announce:V1"); !errors.Is(err, errSlack) {
-		t.Fatalf("Announce with Slack failing: %v", err)
-	}
-	if n := len(e.page.Incidents()); n != 0 {
-		t.Errorf("the status page went before Slack: %d incidents", n)
-	}
 	inc, created, err := e.svc.Announce(ctx, announcement(), "announce:V1")
+	if !errors.Is(err, errSlack) || !created {
+		t.Fatalf("Announce with Slack failing: %v, %v", created, err)
+	}
+	if inc.ID != 1 || inc.MessageTS != "" || !inc.AnnouncementLags() || inc.StatusPage.State != incident.StatusPageOpen {
+		t.Errorf("incident after the failed post: %+v", inc)
+	}
+	if n := len(e.page.Incidents()); n != 1 {
+		t.Errorf("the status page waited for Slack: %d incidents", n)
+	}
+	inc, created, err = e.svc.Announce(ctx, announcement(), "announce:V1")
 	if err != nil || !created || inc.ID != 1 || inc.MessageTS == "" || inc.StatusPage.State != incident.StatusPageOpen {
 		t.Fatalf("retried Announce: %+v %v, %v", inc, created, err)
+	}
+	if inc.MessageText != wantAnnouncement || inc.AnnouncementLags() {
+		t.Errorf("the posted text is not kept: %+v", inc)
 	}
 	if n := len(e.slack.Calls("post")); n != 1 {
 		t.Errorf("%d posts", n)
 	}
-	wantKinds(t, e.store, inc.ID, incident.KindAnnounced, incident.KindMessagePosted, incident.KindStatusPageCreated)
+	if n := len(e.page.Incidents()); n != 1 {
+		t.Errorf("%d status page incidents", n)
+	}
+	wantKinds(t, e.store, inc.ID, incident.KindAnnounced, incident.KindStatusPageCreated, incident.KindMessagePosted)
+}
+
+// Finish (the Retry button) posts an announcement that failed, by the
+// incident's id alone, and retries the status page in the same go.
+func TestFinishPostsTheAnnouncement(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	e.slack.failNext("post", 1)
+	e.page.Down()
+	inc, _, err := e.svc.Announce(ctx, announcement(), "announce:V1")
+	if !errors.Is(err, errSlack) || inc.ID != 1 || inc.StatusPage.LastError == "" {
+		t.Fatalf("Announce with Slack and the status page failing: %+v, %v", inc, err)
+	}
+	e.page.Up()
+	inc, err = e.svc.Finish(ctx, inc.ID)
+	if err != nil || inc.MessageTS == "" || inc.StatusPage.State != incident.StatusPageOpen {
+		t.Fatalf("Finish: %+v, %v", inc, err)
+	}
+	// Nothing left: Finish calls nothing.
+	calls, requests := len(e.slack.Calls("")), len(e.page.Requests())
+	if _, err := e.svc.Finish(ctx, inc.ID); err != nil || len(e.slack.Calls("")) != calls || len(e.page.Requests()) != requests {
+		t.Errorf("Finish with nothing to do: %v, %d Slack calls, %d status page requests", err,
+			len(e.slack.Calls(""))-calls, len(e.page.Requests())-requests)
+	}
+	wantCalls(t, e.slack, call{"post", "C0MAIN", "1764000000.000002", wantAnnouncement})
+	if _, err := e.svc.Finish(ctx, 99); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("Finish of no incident: %v", err)
+	}
+}
+
+// The edit of the announcement failed on resolve: it is not forgotten. The
+// incident says so (AnnouncementLags), and the next resolve, even by
+// someone else, does the edit (and records it) instead of saying "nothing
+// changed"; after that, resolving again calls nothing.
+func TestFailedEditIsDoneByTheNextResolve(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.slack.failNext("edit", 1)
+	res, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	if !errors.Is(err, errSlack) || !changed {
+		t.Fatalf("Resolve with the edit failing: %v, %v", changed, err)
+	}
+	if res.State != incident.Resolved || !res.AnnouncementLags() || res.StatusPage.State != incident.StatusPageResolved {
+		t.Errorf("after the failed edit: %+v", res)
+	}
+	res, changed, err = e.svc.Resolve(ctx, inc.ID, t0.Add(9*time.Minute), "U0CAROL", "resolve:V2")
+	if err != nil || changed || res.AnnouncementLags() || !res.Until.Equal(t0.Add(4*time.Minute)) {
+		t.Fatalf("second Resolve: %+v %v, %v", res, changed, err)
+	}
+	calls := len(e.slack.Calls(""))
+	if _, _, err := e.svc.Resolve(ctx, inc.ID, t0.Add(9*time.Minute), "U0CAROL", "resolve:V3"); err != nil ||
+		len(e.slack.Calls("")) != calls {
+		t.Errorf("third Resolve: %v, %d Slack calls", err, len(e.slack.Calls(""))-calls)
+	}
+	edits := e.slack.Calls("edit")
+	if len(edits) != 1 || edits[0].Text != wantAnnouncement+"\n✅ Resolved\nUntil: 2026-11-24 09:34 GMT" {
+		t.Errorf("edits: %q", edits)
+	}
+	if n := len(e.slack.Calls("reply")); n != 1 {
+		t.Errorf("%d closing lines, want 1", n)
+	}
+	wantKinds(t, e.store, inc.ID, incident.KindAnnounced, incident.KindMessagePosted, incident.KindStatusPageCreated,
+		incident.KindResolved, incident.KindStatusPageResolved, incident.KindMessageEdited)
+}
+
+// Finish (the Retry button) does the edit that failed, and the status page
+// resolution that failed with it.
+func TestFinishEditsTheAnnouncement(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.slack.failNext("edit", 1)
+	e.page.Down()
+	res, _, err := e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	if !errors.Is(err, errSlack) || !res.AnnouncementLags() || res.StatusPage.LastError == "" {
+		t.Fatalf("Resolve with Slack and the status page failing: %+v, %v", res, err)
+	}
+	e.page.Up()
+	res, err = e.svc.Finish(ctx, inc.ID)
+	if err != nil || res.AnnouncementLags() || res.StatusPage.State != incident.StatusPageResolved {
+		t.Fatalf("Finish: %+v, %v", res, err)
+	}
+	if edits := e.slack.Calls("edit"); len(edits) != 1 || !strings.HasSuffix(edits[0].Text, "\n✅ Resolved\nUntil: 2026-11-24 09:34 GMT") {
+		t.Errorf("edits: %q", edits)
+	}
+}
+
+// The resolution is appended to the announcement as it was posted: a
+// template or time zone changed since (here: another opsbot, in another
+// zone) does not rewrite the original text.
+func TestResolveKeepsThePostedText(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{noStatusPage: true})
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := templates.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := incident.NewService(incident.Options{Store: e.store, Slack: e.slack, Templates: tmpl, Escape: escape,
+		Location: newYork, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := other.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", ""); err != nil {
+		t.Fatal(err)
+	}
+	edits := e.slack.Calls("edit")
+	if want := wantAnnouncement + "\n✅ Resolved\nUntil: 2026-11-24 04:34 EST"; len(edits) != 1 || edits[0].Text != want {
+		t.Errorf("edits:\n got %q\nwant %q", edits, want)
+	}
 }
 
 // A Slack failure while resolving does not stop the status page; the same

@@ -32,11 +32,18 @@ type Store interface {
 	// "anomalyId" otherwise).
 	Announce(ctx context.Context, inc Incident, key string) (_ Incident, created bool, _ error)
 
-	// SetMessage records the announcement's channel and ts (a
-	// message_posted entry). Recording the same message again changes
-	// nothing; another message when one is recorded is ErrConflict (the
-	// first one posted stays the incident's).
-	SetMessage(ctx context.Context, id int64, channel, ts, key string) (Incident, error)
+	// SetMessage records the announcement's channel, ts and text as
+	// posted (a message_posted entry). Recording the same message again
+	// changes nothing; another message when one is recorded is ErrConflict
+	// (the first one posted stays the incident's).
+	SetMessage(ctx context.Context, id int64, channel, ts, text, key string) (Incident, error)
+
+	// SetMessageResolved records that the announcement of a resolved
+	// incident was edited to show the resolution, with the text it shows
+	// (a message_edited entry; MessageResolved). Recording it again
+	// changes nothing; an open incident, or one without a message, is
+	// ErrConflict.
+	SetMessageResolved(ctx context.Context, id int64, text, key string) (Incident, error)
 
 	// AddUpdate appends an update (an updated entry); u.IncidentID is
 	// ignored, u.Seq is assigned. Updating a resolved incident is

@@ -15,8 +15,11 @@ const (
 	// the first entry.
 	KindAnnounced Kind = "announced"
 	// KindMessagePosted: the announcement was posted (Data.Channel,
-	// Data.MessageTS).
+	// Data.MessageTS, Data.Message).
 	KindMessagePosted Kind = "message_posted"
+	// KindMessageEdited: the announcement was edited to show the
+	// resolution (Data.Message: the text it shows now).
+	KindMessageEdited Kind = "message_edited"
 	// KindUpdated: an update (Data.Text, Data.ThreadTS, Data.Public; Actor:
 	// its author).
 	KindUpdated Kind = "updated"
@@ -59,6 +62,9 @@ type TimelineData struct {
 	// Channel and MessageTS: the announcement of a message_posted entry.
 	Channel   string `json:"channel,omitempty"`
 	MessageTS string `json:"messageTs,omitempty"`
+	// Message: the announcement's text as posted (message_posted) or as
+	// edited (message_edited).
+	Message string `json:"message,omitempty"`
 
 	// Text, ThreadTS and Public: the update of an updated entry.
 	Text     string `json:"text,omitempty"`

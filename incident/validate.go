@@ -19,6 +19,9 @@ const (
 	MaxWhatLen       = 1000
 	MaxUpdateLen     = 2500
 	MaxErrorLen      = 1000 // StatusPageEvent.Error is cut to this
+	// MaxMessageLen is Slack's limit on a message's text: the
+	// announcement as posted or edited.
+	MaxMessageLen = 40000
 )
 
 // MaxClockSkew is how far in the future From, Until and an update's time
@@ -174,11 +177,20 @@ func ValidateResolve(inc Incident, until time.Time, by string, now time.Time) er
 	return v.err()
 }
 
-// ValidateMessage checks the channel and ts of an announcement.
-func ValidateMessage(channel, ts string) error {
+// ValidateMessage checks the channel, ts and text of an announcement (the
+// text may be empty: not kept).
+func ValidateMessage(channel, ts, text string) error {
 	v := validator{what: "message"}
 	v.required("channel", channel, MaxIDLen)
 	v.required("messageTs", ts, MaxIDLen)
+	v.text("text", text, MaxMessageLen)
+	return v.err()
+}
+
+// ValidateMessageText checks the text of an edited announcement.
+func ValidateMessageText(text string) error {
+	v := validator{what: "message"}
+	v.required("text", text, MaxMessageLen)
 	return v.err()
 }
 

@@ -15,12 +15,14 @@ import (
 // Operation names of the incident writes and claims, passed to the
 // WithBeforeCommit hook.
 const (
-	OpAnnounce      = "announce_incident"
-	OpSetMessage    = "set_incident_message"
-	OpAddUpdate     = "add_incident_update"
-	OpSetStatusPage = "set_incident_statuspage"
-	OpResolve       = "resolve_incident"
-	OpClaim         = "claim"
+	OpAnnounce   = "announce_incident"
+	OpSetMessage = "set_incident_message"
+	// OpSetMessageResolved records the edit of the announcement.
+	OpSetMessageResolved = "set_incident_message_resolved"
+	OpAddUpdate          = "add_incident_update"
+	OpSetStatusPage      = "set_incident_statuspage"
+	OpResolve            = "resolve_incident"
+	OpClaim              = "claim"
 )
 
 // Incidents implements incident.Store on the same database and with the
@@ -39,7 +41,8 @@ var _ incident.Store = (*Incidents)(nil)
 // also triage.Store's.)
 func (s *DB) Incidents() *Incidents { return &Incidents{db: s} }
 
-const incidentColumns = `id, environment, channel, message_ts, from_at, user_impact, what,
+const incidentColumns = `id, environment, channel, message_ts, message_text, message_resolved,
+	from_at, user_impact, what,
 	announced_by, announced_at, anomaly_id,
 	statuspage_enabled, statuspage_state, statuspage_id, statuspage_key, statuspage_last_error,
 	state, until_at, resolved_by, version`
@@ -51,7 +54,8 @@ func scanIncident(sc scanner) (incident.Incident, error) {
 		anomalyID, untilAt  sql.NullInt64
 		spState, state      string
 	)
-	err := sc.Scan(&i.ID, &i.Environment, &i.Channel, &i.MessageTS, &fromAt, &i.UserImpact, &i.What,
+	err := sc.Scan(&i.ID, &i.Environment, &i.Channel, &i.MessageTS, &i.MessageText, &i.MessageResolved,
+		&fromAt, &i.UserImpact, &i.What,
 		&i.AnnouncedBy, &announcedAt, &anomalyID,
 		&i.StatusPage.Enabled, &spState, &i.StatusPage.IncidentID, &i.StatusPage.Key, &i.StatusPage.LastError,
 		&state, &untilAt, &i.ResolvedBy, &i.Version)
@@ -236,9 +240,10 @@ func (s *Incidents) change(ctx context.Context, op string, id int64, key string,
 }
 
 // SetMessage implements incident.Store.
-func (s *Incidents) SetMessage(ctx context.Context, id int64, channel, ts, key string) (incident.Incident, error) {
+func (s *Incidents) SetMessage(ctx context.Context, id int64, channel, ts, text, key string) (incident.Incident, error) {
 	channel, ts = triage.CleanText(channel), triage.CleanText(ts)
-	if err := errors.Join(incident.ValidateMessage(channel, ts), incident.ValidateIdempotencyKey(key)); err != nil {
+	// The text is kept as posted (not trimmed): it is edited later.
+	if err := errors.Join(incident.ValidateMessage(channel, ts, text), incident.ValidateIdempotencyKey(key)); err != nil {
 		return incident.Incident{}, err
 	}
 	at := roundTrip(s.db.opts.now())
@@ -261,13 +266,41 @@ func (s *Incidents) SetMessage(ctx context.Context, id int64, channel, ts, key s
 			if !errors.Is(err, sql.ErrNoRows) {
 				return i, incident.TimelineEntry{}, false, fmt.Errorf("find the incident of message %s/%s: %w", channel, ts, err)
 			}
-			i.Channel, i.MessageTS = channel, ts
+			i.Channel, i.MessageTS, i.MessageText = channel, ts, text
 			return i, incident.TimelineEntry{At: at, Actor: incident.ActorBot, Kind: incident.KindMessagePosted,
-				Data: incident.TimelineData{Channel: channel, MessageTS: ts}}, true, nil
+				Data: incident.TimelineData{Channel: channel, MessageTS: ts, Message: text}}, true, nil
 		},
-		`channel = $1, message_ts = $2`, func(n incident.Incident) []any { return []any{n.Channel, n.MessageTS} })
+		`channel = $1, message_ts = $2, message_text = $3`,
+		func(n incident.Incident) []any { return []any{n.Channel, n.MessageTS, n.MessageText} })
 	if err != nil {
 		return incident.Incident{}, fmt.Errorf("set the message of incident %d: %w", id, err)
+	}
+	return i, nil
+}
+
+// SetMessageResolved implements incident.Store.
+func (s *Incidents) SetMessageResolved(ctx context.Context, id int64, text, key string) (incident.Incident, error) {
+	if err := errors.Join(incident.ValidateMessageText(text), incident.ValidateIdempotencyKey(key)); err != nil {
+		return incident.Incident{}, err
+	}
+	at := roundTrip(s.db.opts.now())
+	i, err := s.change(ctx, OpSetMessageResolved, id, key, []incident.Kind{incident.KindMessageEdited}, nil,
+		func(_ *sql.Tx, i incident.Incident) (incident.Incident, incident.TimelineEntry, bool, error) {
+			switch {
+			case i.State != incident.Resolved:
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is not resolved", incident.ErrConflict, id)
+			case i.MessageTS == "":
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d has no announcement", incident.ErrConflict, id)
+			case i.MessageResolved:
+				return i, incident.TimelineEntry{}, false, nil
+			}
+			i.MessageResolved = true
+			return i, incident.TimelineEntry{At: at, Actor: incident.ActorBot, Kind: incident.KindMessageEdited,
+				Data: incident.TimelineData{Channel: i.Channel, MessageTS: i.MessageTS, Message: text}}, true, nil
+		},
+		`message_resolved = $1`, func(n incident.Incident) []any { return []any{n.MessageResolved} })
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("record the edited announcement of incident %d: %w", id, err)
 	}
 	return i, nil
 }

@@ -24,6 +24,7 @@ var incidentTests = []struct {
 	{"IncidentAnnounceFromAnomaly", testIncidentAnnounceFromAnomaly},
 	{"IncidentAnnounceInvalid", testIncidentAnnounceInvalid},
 	{"IncidentMessageAndFindByThread", testIncidentMessage},
+	{"IncidentMessageResolved", testIncidentMessageResolved},
 	{"IncidentUpdatesOrdered", testIncidentUpdates},
 	{"IncidentStatusPage", testIncidentStatusPage},
 	{"IncidentResolve", testIncidentResolve},
@@ -117,6 +118,8 @@ func checkIncidentConsistent(t *testing.T, s incident.Store, id int64) (incident
 	}
 	var (
 		channel, ts string
+		text        string
+		edited      bool
 		state       = incident.Open
 		until       time.Time
 		by          string
@@ -148,7 +151,12 @@ func checkIncidentConsistent(t *testing.T, s incident.Store, id int64) (incident
 			if ts != "" {
 				t.Errorf("incident %d: a second message_posted entry %+v", id, e)
 			}
-			channel, ts = e.Data.Channel, e.Data.MessageTS
+			channel, ts, text = e.Data.Channel, e.Data.MessageTS, e.Data.Message
+		case incident.KindMessageEdited:
+			if edited || state != incident.Resolved || ts == "" {
+				t.Errorf("incident %d: message_edited entry %d (edited before %v, %s, message %q)", id, e.Seq, edited, state, ts)
+			}
+			edited = true
 		case incident.KindUpdated:
 			if state != incident.Open {
 				t.Errorf("incident %d: update %d after the resolution", id, e.Seq)
@@ -171,8 +179,9 @@ func checkIncidentConsistent(t *testing.T, s incident.Store, id int64) (incident
 			t.Errorf("incident %d: entry %d of unknown kind %q", id, e.Seq, e.Kind)
 		}
 	}
-	if i.MessageTS != ts || (ts != "" && i.Channel != channel) {
-		t.Errorf("incident %d: message %s/%s; timeline says %s/%s", id, i.Channel, i.MessageTS, channel, ts)
+	if i.MessageTS != ts || (ts != "" && i.Channel != channel) || i.MessageText != text || i.MessageResolved != edited {
+		t.Errorf("incident %d: message %s/%s %q (resolved %v); timeline says %s/%s %q (resolved %v)", id,
+			i.Channel, i.MessageTS, i.MessageText, i.MessageResolved, channel, ts, text, edited)
 	}
 	if i.State != state || !i.Until.Equal(until) || i.ResolvedBy != by {
 		t.Errorf("incident %d: %s until %v by %q; timeline says %s until %v by %q", id,
@@ -235,7 +244,7 @@ func testIncidentAnnounceIdempotent(t *testing.T, o Opener) {
 		t.Errorf("%d entries after a replay", len(tl))
 	}
 	// The key of an announcement used for another write is a conflict.
-	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", "announce:V1"); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", "", "announce:V1"); !errors.Is(err, incident.ErrConflict) {
 		t.Errorf("SetMessage with the announcement's key: %v", err)
 	}
 	// The next incident has the next id: the replay took none.
@@ -303,6 +312,72 @@ func testIncidentAnnounceInvalid(t *testing.T, o Opener) {
 	mustAnnounce(t, s, ok, "k2")
 }
 
+// announcementText is an announcement as posted: several lines, escaped,
+// with a trailing new line that must be kept.
+const announcementText = "📟 Degraded service\nFrom: 2026-11-24 09:30 GMT\n" +
+	"User impact: Checkout fails &lt;!channel&gt; &amp; more\nWhat: 502s\nInvestigation in progress.\n"
+
+// testIncidentMessageResolved: the edit of the announcement of a resolved
+// incident is recorded once; not before it is resolved, nor without an
+// announcement.
+func testIncidentMessageResolved(t *testing.T, o Opener) {
+	ctx := context.Background()
+	_, s := openIncidents(t, o)
+	i := mustAnnounce(t, s, newIncident("prod"), "")
+	noMessage := mustAnnounce(t, s, newIncident("prod"), "")
+	const edited = announcementText + "\n✅ Resolved\nUntil: 2026-11-24 10:30 GMT"
+	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", announcementText, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetMessageResolved(ctx, i.ID, edited, ""); !errors.Is(err, incident.ErrConflict) {
+		t.Errorf("the edit of an open incident's announcement: %v", err)
+	}
+	if _, changed, err := s.Resolve(ctx, i.ID, at(60), "U0BOB", ""); err != nil || !changed {
+		t.Fatalf("Resolve: %v, %v", changed, err)
+	}
+	got := mustGetIncident(t, s, i.ID)
+	if got.MessageResolved || !got.AnnouncementLags() {
+		t.Errorf("resolved, not edited: %+v", got)
+	}
+	if _, err := s.SetMessageResolved(ctx, i.ID, "", ""); !errors.Is(err, incident.ErrInvalid) {
+		t.Errorf("an empty text: %v", err)
+	}
+	res, err := s.SetMessageResolved(ctx, i.ID, edited, "edit:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := got
+	want.MessageResolved, want.Version = true, got.Version+1
+	equal(t, "after SetMessageResolved", res, want)
+	equal(t, "Get after SetMessageResolved", mustGetIncident(t, s, i.ID), want)
+	if res.AnnouncementLags() || res.MessageText != announcementText {
+		t.Errorf("edited: %+v", res)
+	}
+	// Again, replayed or with another key: no change.
+	for _, key := range []string{"edit:1", "edit:2", ""} {
+		if again, err := s.SetMessageResolved(ctx, i.ID, edited, key); err != nil || again.Version != want.Version {
+			t.Errorf("SetMessageResolved again (%q): version %d, %v", key, again.Version, err)
+		}
+	}
+	_, tl := checkIncidentConsistent(t, s, i.ID)
+	if last := tl[len(tl)-1]; last.Kind != incident.KindMessageEdited || last.Data.Message != edited ||
+		last.Actor != incident.ActorBot || last.IdempotencyKey != "edit:1" {
+		t.Errorf("message_edited entry: %+v", last)
+	}
+
+	// Resolved without an announcement: nothing to edit.
+	if _, _, err := s.Resolve(ctx, noMessage.ID, at(60), "U0BOB", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetMessageResolved(ctx, noMessage.ID, edited, ""); !errors.Is(err, incident.ErrConflict) {
+		t.Errorf("the edit of an incident without an announcement: %v", err)
+	}
+	if got := mustGetIncident(t, s, noMessage.ID); got.AnnouncementLags() {
+		t.Errorf("a resolved incident without an announcement lags: %+v", got)
+	}
+	checkIncidentConsistent(t, s, noMessage.ID)
+}
+
 func testIncidentMessage(t *testing.T, o Opener) {
 	ctx := context.Background()
 	_, s := openIncidents(t, o)
@@ -312,29 +387,33 @@ func testIncidentMessage(t *testing.T, o Opener) {
 		t.Errorf("FindByThread of an empty ts: %v", err)
 	}
 
-	got, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000100", "m1")
+	got, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000100", announcementText, "m1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := i
-	want.MessageTS, want.Version = "1764000000.000100", 2
+	want.MessageTS, want.MessageText, want.Version = "1764000000.000100", announcementText, 2
 	equal(t, "after SetMessage", got, want)
+	equal(t, "Get after SetMessage", mustGetIncident(t, s, i.ID), want)
+	if _, tl := checkIncidentConsistent(t, s, i.ID); tl[1].Data.Message != announcementText {
+		t.Errorf("message_posted entry %+v, want the text", tl[1])
+	}
 	// The same message again, replayed or with another key: no change.
 	for _, key := range []string{"m1", "m2", ""} {
-		again, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000100", key)
+		again, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000100", announcementText, key)
 		if err != nil || again.Version != 2 {
 			t.Errorf("SetMessage again (%q): version %d, %v", key, again.Version, err)
 		}
 	}
 	// Another message: the first one stays the incident's.
-	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000200", ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000200", "", ""); !errors.Is(err, incident.ErrConflict) {
 		t.Errorf("a second message: %v", err)
 	}
 	// The message of another incident.
-	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "1764000000.000100", ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "1764000000.000100", "", ""); !errors.Is(err, incident.ErrConflict) {
 		t.Errorf("the message of another incident: %v", err)
 	}
-	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "", ""); !errors.Is(err, incident.ErrInvalid) {
+	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "", "", ""); !errors.Is(err, incident.ErrInvalid) {
 		t.Errorf("an empty ts: %v", err)
 	}
 
@@ -669,7 +748,7 @@ func testIncidentRestart(t *testing.T, o Opener) {
 	s := st.Incidents()
 	i := mustAnnounce(t, s, newIncident("prod"), "announce:V1")
 	j := mustAnnounce(t, s, newIncident("preprod"), "announce:V2")
-	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", ""); err != nil {
+	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", announcementText, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.AddUpdate(ctx, i.ID, incident.Update{Text: "looking", By: "U1", At: at(5)}, "update:V3"); err != nil {
@@ -735,7 +814,7 @@ func testIncidentCrashBeforeCommit(t *testing.T, o Opener) {
 			return err
 		}},
 		{store.OpSetMessage, func(ctx context.Context, key string) error {
-			_, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", key)
+			_, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", announcementText, key)
 			return err
 		}},
 		{store.OpAddUpdate, func(ctx context.Context, key string) error {
@@ -748,6 +827,10 @@ func testIncidentCrashBeforeCommit(t *testing.T, o Opener) {
 		}},
 		{store.OpResolve, func(ctx context.Context, key string) error {
 			_, _, err := s.Resolve(ctx, i.ID, at(60), "U1", key)
+			return err
+		}},
+		{store.OpSetMessageResolved, func(ctx context.Context, key string) error {
+			_, err := s.SetMessageResolved(ctx, i.ID, announcementText+"\n✅ Resolved", key)
 			return err
 		}},
 		{store.OpClaim, func(ctx context.Context, key string) error {
