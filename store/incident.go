@@ -430,23 +430,7 @@ func (s *Incidents) ListOpen(ctx context.Context, env string) ([]incident.Incide
 			ORDER BY from_at, id`
 		args = []any{env}
 	}
-	rows, err := s.db.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list open incidents: %w", err)
-	}
-	defer rows.Close()
-	var out []incident.Incident
-	for rows.Next() {
-		i, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list open incidents: %w", err)
-		}
-		out = append(out, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list open incidents: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.db.read, "list open incidents", scanIncident, query, args...)
 }
 
 const incidentEntryColumns = `incident_id, seq, occurred_at, actor, kind, data, idempotency_key`
@@ -483,22 +467,10 @@ func (s *Incidents) entry(ctx context.Context, q querier, id, seq int64) (incide
 
 // Timeline implements incident.Store.
 func (s *Incidents) Timeline(ctx context.Context, id int64) ([]incident.TimelineEntry, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+incidentEntryColumns+` FROM incident_timeline
-		WHERE incident_id = $1 ORDER BY seq`, id)
+	out, err := queryAll(ctx, s.db.read, fmt.Sprintf("timeline of incident %d", id), scanIncidentEntry,
+		`SELECT `+incidentEntryColumns+` FROM incident_timeline WHERE incident_id = $1 ORDER BY seq`, id)
 	if err != nil {
-		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
-	}
-	defer rows.Close()
-	var out []incident.TimelineEntry
-	for rows.Next() {
-		e, err := scanIncidentEntry(rows)
-		if err != nil {
-			return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+		return nil, err
 	}
 	if len(out) == 0 {
 		if _, err := s.Get(ctx, id); err != nil {

@@ -444,53 +444,35 @@ func (s *DB) ListOpen(ctx context.Context, env string) ([]triage.Anomaly, error)
 			ORDER BY opened_at, id`
 		args = []any{env}
 	}
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list open anomalies: %w", err)
+	return queryAll(ctx, s.read, "list open anomalies", scanAnomaly, query, args...)
+}
+
+// scanTimelineEntry reads one row of the timeline table.
+func scanTimelineEntry(sc scanner) (triage.TimelineEntry, error) {
+	var (
+		e    triage.TimelineEntry
+		at   int64
+		kind string
+		data string
+		key  sql.NullString
+	)
+	if err := sc.Scan(&e.AnomalyID, &e.Seq, &at, &e.Actor, &kind, &data, &key); err != nil {
+		return triage.TimelineEntry{}, err
 	}
-	defer rows.Close()
-	var out []triage.Anomaly
-	for rows.Next() {
-		a, err := scanAnomaly(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list open anomalies: %w", err)
-		}
-		out = append(out, a)
+	e.At, e.Kind, e.IdempotencyKey = fromNanos(at), triage.Kind(kind), key.String
+	if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+		return triage.TimelineEntry{}, fmt.Errorf("entry %d: %w", e.Seq, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list open anomalies: %w", err)
-	}
-	return out, nil
+	return e, nil
 }
 
 // Timeline implements triage.Store.
 func (s *DB) Timeline(ctx context.Context, id int64) ([]triage.TimelineEntry, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT anomaly_id, seq, occurred_at, actor, kind, data, idempotency_key
+	out, err := queryAll(ctx, s.read, fmt.Sprintf("timeline of anomaly %d", id), scanTimelineEntry,
+		`SELECT anomaly_id, seq, occurred_at, actor, kind, data, idempotency_key
 		FROM timeline WHERE anomaly_id = $1 ORDER BY seq`, id)
 	if err != nil {
-		return nil, fmt.Errorf("timeline of anomaly %d: %w", id, err)
-	}
-	defer rows.Close()
-	var out []triage.TimelineEntry
-	for rows.Next() {
-		var (
-			e    triage.TimelineEntry
-			at   int64
-			kind string
-			data string
-			key  sql.NullString
-		)
-		if err := rows.Scan(&e.AnomalyID, &e.Seq, &at, &e.Actor, &kind, &data, &key); err != nil {
-			return nil, fmt.Errorf("timeline of anomaly %d: %w", id, err)
-		}
-		e.At, e.Kind, e.IdempotencyKey = fromNanos(at), triage.Kind(kind), key.String
-		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
-			return nil, fmt.Errorf("timeline of anomaly %d, entry %d: %w", id, e.Seq, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("timeline of anomaly %d: %w", id, err)
+		return nil, err
 	}
 	if len(out) == 0 {
 		if _, err := s.Get(ctx, id); err != nil {
