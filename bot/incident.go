@@ -538,25 +538,12 @@ func spNeedsRetry(inc incident.Incident) bool {
 // handleRetryStatusPage is the Retry button: RetryStatusPage, which
 // creates the status page incident once (by its key) or resolves it.
 func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
-	if err := b.authorize(ctx, r, "update the status page"); err != nil {
-		return err
-	}
-	if err := b.needIncidents(); err != nil {
-		return err
-	}
-	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	inc, unlock, err := b.retryButtonIncident(ctx, r, "update the status page")
 	if err != nil {
-		return fmt.Errorf("retry button value %q: %w", r.action.Value, err)
+		return err
 	}
-	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
 	defer unlock()
-	inc, err := b.inc.store.Get(ctx, id)
-	if errors.Is(err, incident.ErrNotFound) {
-		return userErr(itext(tIncNotFound, id))
-	}
-	if err != nil {
-		return err
-	}
+	id := inc.ID
 	inc, err = b.inc.service(inc.Environment).RetryStatusPage(ctx, id)
 	if errors.Is(err, incident.ErrNoStatusPage) {
 		return userErr(itext(tIncNoStatusPage, Escape(inc.Environment)))
@@ -574,26 +561,38 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 // not be posted, or not edited to show the resolution: Service.Finish does
 // every step left, the status page's included.
 func (b *Bot) handleRetryIncident(ctx context.Context, r *request) error {
-	if err := b.authorize(ctx, r, "update incidents"); err != nil {
+	before, unlock, err := b.retryButtonIncident(ctx, r, "update incidents")
+	if err != nil {
 		return err
 	}
+	defer unlock()
+	return b.finishIncident(ctx, r, before, "")
+}
+
+// retryButtonIncident is what both Retry buttons do first: check the
+// clicker may (verb), read the incident whose id is the button's value and
+// take its lock, which the caller releases with unlock.
+func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) (_ incident.Incident, unlock func(), _ error) {
+	if err := b.authorize(ctx, r, verb); err != nil {
+		return incident.Incident{}, nil, err
+	}
 	if err := b.needIncidents(); err != nil {
-		return err
+		return incident.Incident{}, nil, err
 	}
 	id, err := strconv.ParseInt(r.action.Value, 10, 64)
 	if err != nil {
-		return fmt.Errorf("retry button value %q: %w", r.action.Value, err)
+		return incident.Incident{}, nil, fmt.Errorf("retry button value %q: %w", r.action.Value, err)
 	}
-	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
-	defer unlock()
-	before, err := b.inc.store.Get(ctx, id)
+	unlock = b.locks.lock("incident:" + strconv.FormatInt(id, 10))
+	inc, err := b.inc.store.Get(ctx, id)
 	if errors.Is(err, incident.ErrNotFound) {
-		return userErr(itext(tIncNotFound, id))
+		err = userErr(itext(tIncNotFound, id))
 	}
 	if err != nil {
-		return err
+		unlock()
+		return incident.Incident{}, nil, err
 	}
-	return b.finishIncident(ctx, r, before, "")
+	return inc, unlock, nil
 }
 
 // finishIncident does the steps of before (the incident as last read) that
