@@ -2,8 +2,6 @@ package incident
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -52,39 +50,8 @@ var (
 	ErrConflict = triage.ErrConflict
 )
 
-type validator struct {
-	what     string
-	problems []FieldError
-}
-
-func (v *validator) add(field, format string, args ...any) {
-	v.problems = append(v.problems, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
-}
-
-func (v *validator) err() error {
-	if len(v.problems) == 0 {
-		return nil
-	}
-	return &ValidationError{What: v.what, Problems: v.problems}
-}
-
-func (v *validator) text(field, s string, max int) {
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		v.add(field, "must be UTF-8 text without NUL characters")
-		return
-	}
-	if n := utf8.RuneCountInString(s); n > max {
-		v.add(field, "must be at most %d characters, got %d", max, n)
-	}
-}
-
-func (v *validator) required(field, s string, max int) {
-	if strings.TrimSpace(s) == "" {
-		v.add(field, "required")
-		return
-	}
-	v.text(field, s, max)
-}
+// validator is triage's, with the incident's own time rule.
+type validator struct{ triage.Validator }
 
 var (
 	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -96,11 +63,11 @@ var (
 func (v *validator) time(field string, t, now time.Time) bool {
 	switch {
 	case t.IsZero():
-		v.add(field, "required")
+		v.Add(field, "required")
 	case t.Before(minTime) || !t.Before(maxTime):
-		v.add(field, "must be between years 2000 and 2199, got %s", t.UTC().Format(time.RFC3339))
+		v.Add(field, "must be between years 2000 and 2199, got %s", t.UTC().Format(time.RFC3339))
 	case !now.IsZero() && t.After(now.Add(MaxClockSkew)):
-		v.add(field, "must not be in the future (it is %s, now is %s)",
+		v.Add(field, "must not be in the future (it is %s, now is %s)",
 			t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	default:
 		return true
@@ -132,20 +99,20 @@ func (i Incident) Normalized() Incident {
 // required and not later than now + MaxClockSkew (a zero now skips that
 // check), nor than announcedAt + MaxClockSkew; anomalyId is not negative.
 func (i Incident) Validate(now time.Time) error {
-	v := validator{what: "incident"}
-	v.required("userImpact", i.UserImpact, MaxUserImpactLen)
-	v.required("what", i.What, MaxWhatLen)
-	v.required("environment", i.Environment, MaxIDLen)
-	v.required("channel", i.Channel, MaxIDLen)
-	v.required("announcedBy", i.AnnouncedBy, MaxIDLen)
+	v := validator{triage.Validator{What: "incident"}}
+	v.Required("userImpact", i.UserImpact, MaxUserImpactLen)
+	v.Required("what", i.What, MaxWhatLen)
+	v.Required("environment", i.Environment, MaxIDLen)
+	v.Required("channel", i.Channel, MaxIDLen)
+	v.Required("announcedBy", i.AnnouncedBy, MaxIDLen)
 	announced := v.time("announcedAt", i.AnnouncedAt, now)
 	if v.time("from", i.From, now) && announced && i.From.After(i.AnnouncedAt.Add(MaxClockSkew)) {
-		v.add("from", "must not be after the announcement (%s)", i.AnnouncedAt.UTC().Format(time.RFC3339))
+		v.Add("from", "must not be after the announcement (%s)", i.AnnouncedAt.UTC().Format(time.RFC3339))
 	}
 	if i.AnomalyID < 0 {
-		v.add("anomalyId", "must not be negative")
+		v.Add("anomalyId", "must not be negative")
 	}
-	return v.err()
+	return v.Err()
 }
 
 // Normalized returns the update with text cleaned and At in UTC.
@@ -157,68 +124,68 @@ func (u Update) Normalized() Update {
 // Validate checks an update at time now: text is required (at most
 // MaxUpdateLen characters), by and at are required, at is not in the future.
 func (u Update) Validate(now time.Time) error {
-	v := validator{what: "update"}
-	v.required("text", u.Text, MaxUpdateLen)
-	v.required("by", u.By, MaxIDLen)
+	v := validator{triage.Validator{What: "update"}}
+	v.Required("text", u.Text, MaxUpdateLen)
+	v.Required("by", u.By, MaxIDLen)
 	v.time("at", u.At, now)
-	v.text("threadTs", u.ThreadTS, MaxIDLen)
-	return v.err()
+	v.Text("threadTs", u.ThreadTS, MaxIDLen)
+	return v.Err()
 }
 
 // ValidateResolve checks a resolution of inc at time now: until is
 // required, not before the incident's From and not in the future; by is
 // required.
 func ValidateResolve(inc Incident, until time.Time, by string, now time.Time) error {
-	v := validator{what: "resolution"}
+	v := validator{triage.Validator{What: "resolution"}}
 	if v.time("until", until, now) && until.Before(inc.From) {
-		v.add("until", "must not be before the incident's start (%s)", inc.From.UTC().Format(time.RFC3339))
+		v.Add("until", "must not be before the incident's start (%s)", inc.From.UTC().Format(time.RFC3339))
 	}
-	v.required("by", by, MaxIDLen)
-	return v.err()
+	v.Required("by", by, MaxIDLen)
+	return v.Err()
 }
 
 // ValidateMessage checks the channel, ts and text of an announcement (the
 // text may be empty: not kept).
 func ValidateMessage(channel, ts, text string) error {
-	v := validator{what: "message"}
-	v.required("channel", channel, MaxIDLen)
-	v.required("messageTs", ts, MaxIDLen)
-	v.text("text", text, MaxMessageLen)
-	return v.err()
+	v := validator{triage.Validator{What: "message"}}
+	v.Required("channel", channel, MaxIDLen)
+	v.Required("messageTs", ts, MaxIDLen)
+	v.Text("text", text, MaxMessageLen)
+	return v.Err()
 }
 
 // ValidateMessageText checks the text of an edited announcement.
 func ValidateMessageText(text string) error {
-	v := validator{what: "message"}
-	v.required("text", text, MaxMessageLen)
-	return v.err()
+	v := validator{triage.Validator{What: "message"}}
+	v.Required("text", text, MaxMessageLen)
+	return v.Err()
 }
 
 // ValidateStatusPageEvent checks an event: a statuspage_* kind, At, and
 // the fields of its kind.
 func ValidateStatusPageEvent(ev StatusPageEvent) error {
-	v := validator{what: "status page event"}
+	v := validator{triage.Validator{What: "status page event"}}
 	switch ev.Kind {
 	case KindStatusPageCreated:
-		v.required("statusPageId", ev.StatusPageID, MaxIDLen)
+		v.Required("statusPageId", ev.StatusPageID, MaxIDLen)
 	case KindStatusPageUpdated:
 		if ev.UpdateSeq < 1 {
-			v.add("updateSeq", "required")
+			v.Add("updateSeq", "required")
 		}
 	case KindStatusPageFailed:
 		switch ev.Op {
 		case OpCreate, OpUpdate, OpResolve:
 		default:
-			v.add("op", "must be create, update or resolve, got %q", ev.Op)
+			v.Add("op", "must be create, update or resolve, got %q", ev.Op)
 		}
-		v.text("error", ev.Error, MaxErrorLen)
+		v.Text("error", ev.Error, MaxErrorLen)
 	case KindStatusPageResolved, KindStatusPageSkipped:
 	default:
-		v.add("kind", "must be a statuspage_* kind, got %q", ev.Kind)
+		v.Add("kind", "must be a statuspage_* kind, got %q", ev.Kind)
 	}
-	v.text("key", ev.Key, MaxIDLen)
+	v.Text("key", ev.Key, MaxIDLen)
 	v.time("at", ev.At, time.Time{})
-	return v.err()
+	return v.Err()
 }
 
 // ValidateIdempotencyKey checks a key given to a Store method; "" means

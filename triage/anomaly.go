@@ -118,33 +118,33 @@ func (a Anomaly) Normalized() Anomaly {
 
 // Validate checks the fields a caller gives to Store.OpenAnomaly.
 func (a Anomaly) Validate() error {
-	v := validator{what: "anomaly"}
-	v.required("environment", a.Environment, MaxIDLen)
-	v.required("fingerprint", a.Fingerprint, MaxFingerprintLen)
-	v.required("title", a.Title, MaxTitleLen)
-	v.text("detail", a.Detail, MaxTextLen)
+	v := Validator{What: "anomaly"}
+	v.Required("environment", a.Environment, MaxIDLen)
+	v.Required("fingerprint", a.Fingerprint, MaxFingerprintLen)
+	v.Required("title", a.Title, MaxTitleLen)
+	v.Text("detail", a.Detail, MaxTextLen)
 	v.httpURL("link", a.Link)
 	if a.Source != SourceChecklist && a.Source != SourceManual {
-		v.add("source", "must be %q or %q, got %q", SourceChecklist, SourceManual, a.Source)
+		v.Add("source", "must be %q or %q, got %q", SourceChecklist, SourceManual, a.Source)
 	}
-	v.required("openedBy", a.OpenedBy, MaxIDLen)
+	v.Required("openedBy", a.OpenedBy, MaxIDLen)
 	v.time("openedAt", a.OpenedAt)
-	return v.err()
+	return v.Err()
 }
 
 // ValidateThread checks the arguments of Store.LinkThread.
 func ValidateThread(channel, ts string) error {
-	v := validator{what: "thread"}
-	v.required("channel", channel, MaxIDLen)
-	v.required("threadTs", ts, MaxIDLen)
-	return v.err()
+	v := Validator{What: "thread"}
+	v.Required("channel", channel, MaxIDLen)
+	v.Required("threadTs", ts, MaxIDLen)
+	return v.Err()
 }
 
 // ValidateSighting checks the arguments of Store.RecordSighting.
 func ValidateSighting(env, fingerprint string, at time.Time) error {
-	v := validator{what: "sighting"}
-	v.required("environment", env, MaxIDLen)
-	v.required("fingerprint", fingerprint, MaxFingerprintLen)
+	v := Validator{What: "sighting"}
+	v.Required("environment", env, MaxIDLen)
+	v.Required("fingerprint", fingerprint, MaxFingerprintLen)
 	v.time("at", at)
-	return v.err()
+	return v.Err()
 }

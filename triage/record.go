@@ -59,20 +59,20 @@ func (r DecisionRecord) Normalized() DecisionRecord {
 //     another decision is refused rather than silently dropped);
 //   - decidedBy and decidedAt: required.
 func (r DecisionRecord) Validate() error {
-	v := validator{what: "decision"}
+	v := Validator{What: "decision"}
 	if !r.Decision.valid() {
-		v.add("decision", "must be one of the five decisions, got %s", r.Decision)
+		v.Add("decision", "must be one of the five decisions, got %s", r.Decision)
 	}
-	v.required("conclusion", r.Conclusion, MaxTextLen)
-	v.text("fiveWhys", r.FiveWhys, MaxTextLen)
+	v.Required("conclusion", r.Conclusion, MaxTextLen)
+	v.Text("fiveWhys", r.FiveWhys, MaxTextLen)
 	v.httpURL("ticket", r.Ticket)
-	v.text("usersAffected", r.UsersAffected, MaxTextLen)
-	v.text("toCollect", r.ToCollect, MaxTextLen)
+	v.Text("usersAffected", r.UsersAffected, MaxTextLen)
+	v.Text("toCollect", r.ToCollect, MaxTextLen)
 	v.httpURL("dashboard", r.Dashboard)
 
 	only := func(field string, set bool, d Decision) {
 		if set && r.Decision != d && r.Decision.valid() {
-			v.add(field, "only for a %s decision, not %s", d.Label(), r.Decision.Label())
+			v.Add(field, "only for a %s decision, not %s", d.Label(), r.Decision.Label())
 		}
 	}
 	only("usersAffected", r.UsersAffected != "", Serious)
@@ -83,22 +83,22 @@ func (r DecisionRecord) Validate() error {
 	switch r.Decision {
 	case Serious:
 		if r.UsersAffected == "" {
-			v.add("usersAffected", "required for a Serious decision: how many users are affected, and how")
+			v.Add("usersAffected", "required for a Serious decision: how many users are affected, and how")
 		}
 	case NotEnoughInformation:
 		if r.ToCollect == "" {
-			v.add("toCollect", "required for a Not enough information decision: what extra information to collect")
+			v.Add("toCollect", "required for a Not enough information decision: what extra information to collect")
 		}
 	case Noise:
 		if r.Dashboard == "" {
-			v.add("dashboard", "required for a Noise decision: the dashboard that shows it")
+			v.Add("dashboard", "required for a Noise decision: the dashboard that shows it")
 		}
 		if r.Ticket == "" {
-			v.add("ticket", "required for a Noise decision: the ticket to eliminate it")
+			v.Add("ticket", "required for a Noise decision: the ticket to eliminate it")
 		}
 	}
 
-	v.required("decidedBy", r.DecidedBy, MaxIDLen)
+	v.Required("decidedBy", r.DecidedBy, MaxIDLen)
 	v.time("decidedAt", r.DecidedAt)
-	return v.err()
+	return v.Err()
 }

@@ -77,9 +77,9 @@ func (e Escalation) Normalized() Escalation {
 
 // Validate checks an escalation: At, Actor and Reason are required.
 func (e Escalation) Validate() error {
-	v := validator{what: "escalation"}
+	v := Validator{What: "escalation"}
 	v.time("at", e.At)
-	v.required("actor", e.Actor, MaxIDLen)
-	v.required("reason", e.Reason, MaxTextLen)
-	return v.err()
+	v.Required("actor", e.Actor, MaxIDLen)
+	v.Required("reason", e.Reason, MaxTextLen)
+	return v.Err()
 }

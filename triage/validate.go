@@ -65,56 +65,60 @@ func (e *ValidationError) Problem(field string) string {
 	return ""
 }
 
-// validator collects field problems.
-type validator struct {
-	what     string
+// Validator collects field problems into a ValidationError; incident uses
+// it too, so both packages report problems the same way.
+type Validator struct {
+	// What is validated ("decision", "incident"), for the error message.
+	What     string
 	problems []FieldError
 }
 
-func (v *validator) add(field, format string, args ...any) {
+// Add records a problem with field.
+func (v *Validator) Add(field, format string, args ...any) {
 	v.problems = append(v.problems, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 }
 
-func (v *validator) err() error {
+// Err is the ValidationError of the problems recorded, or nil.
+func (v *Validator) Err() error {
 	if len(v.problems) == 0 {
 		return nil
 	}
-	return &ValidationError{What: v.what, Problems: v.problems}
+	return &ValidationError{What: v.What, Problems: v.problems}
 }
 
-// text checks an optional string's length and encoding.
-func (v *validator) text(field, s string, max int) {
+// Text checks an optional string's length and encoding.
+func (v *Validator) Text(field, s string, max int) {
 	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		v.add(field, "must be UTF-8 text without NUL characters")
+		v.Add(field, "must be UTF-8 text without NUL characters")
 		return
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		v.add(field, "must be at most %d characters, got %d", max, n)
+		v.Add(field, "must be at most %d characters, got %d", max, n)
 	}
 }
 
-// required checks a mandatory string.
-func (v *validator) required(field, s string, max int) {
+// Required checks a mandatory string.
+func (v *Validator) Required(field, s string, max int) {
 	if strings.TrimSpace(s) == "" {
-		v.add(field, "required")
+		v.Add(field, "required")
 		return
 	}
-	v.text(field, s, max)
+	v.Text(field, s, max)
 }
 
 // httpURL checks an optional http(s) URL.
-func (v *validator) httpURL(field, s string) {
+func (v *Validator) httpURL(field, s string) {
 	if s == "" {
 		return
 	}
 	if n := utf8.RuneCountInString(s); n > MaxURLLen {
-		v.add(field, "must be at most %d characters, got %d", MaxURLLen, n)
+		v.Add(field, "must be at most %d characters, got %d", MaxURLLen, n)
 		return
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		strings.ContainsAny(s, " \t\r\n") {
-		v.add(field, "must be an http(s) URL")
+		v.Add(field, "must be an http(s) URL")
 	}
 }
 
@@ -125,12 +129,12 @@ var (
 	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func (v *validator) time(field string, t time.Time) {
+func (v *Validator) time(field string, t time.Time) {
 	switch {
 	case t.IsZero():
-		v.add(field, "required")
+		v.Add(field, "required")
 	case t.Before(minTime) || !t.Before(maxTime):
-		v.add(field, "must be between years 2000 and 2199, got %s", t.UTC().Format(time.RFC3339))
+		v.Add(field, "must be between years 2000 and 2199, got %s", t.UTC().Format(time.RFC3339))
 	}
 }
 
@@ -151,7 +155,7 @@ func CleanText(s string) string {
 // ValidateIdempotencyKey checks a key given to a Store method. The empty key
 // is allowed and means "not idempotent".
 func ValidateIdempotencyKey(key string) error {
-	v := validator{what: "idempotency key"}
-	v.text("key", key, MaxIDLen)
-	return v.err()
+	v := Validator{What: "idempotency key"}
+	v.Text("key", key, MaxIDLen)
+	return v.Err()
 }
