@@ -12,7 +12,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
-	"github.com/opsbot/opsbot/internal/fakeslack"
+	"github.com/opsbot/opsbot/bot/slacktest"
 )
 
 const (
@@ -20,10 +20,10 @@ const (
 	testCarol = "U00000C01"
 )
 
-func groupFake(t *testing.T) *fakeslack.Server {
-	fs := fakeslack.New(fakeslack.Options{
-		Users:      []fakeslack.User{{ID: testCarol, Name: "carol"}},
-		UserGroups: []fakeslack.UserGroup{{ID: testGroup, Handle: "deciders", Name: "Deciders", Users: []string{testCarol}}},
+func groupFake(t *testing.T) *slacktest.Server {
+	fs := slacktest.New(slacktest.Options{
+		Users:      []slacktest.User{{ID: testCarol, Name: "carol"}},
+		UserGroups: []slacktest.UserGroup{{ID: testGroup, Handle: "deciders", Name: "Deciders", Users: []string{testCarol}}},
 	})
 	t.Cleanup(fs.Close)
 	return fs

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opsbot/opsbot/internal/fakeslack"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -32,15 +32,15 @@ var benchUsers = func() []string {
 	return us
 }()
 
-func benchFake(b *testing.B) *fakeslack.Server {
-	members := append([]string{alice, bob, carol, fakeslack.DefaultBotUserID}, benchUsers...)
-	users := []fakeslack.User{{ID: alice, Name: "alice"}, {ID: bob, Name: "bob"}, {ID: carol, Name: "carol"}}
+func benchFake(b *testing.B) *slacktest.Server {
+	members := append([]string{alice, bob, carol, slacktest.DefaultBotUserID}, benchUsers...)
+	users := []slacktest.User{{ID: alice, Name: "alice"}, {ID: bob, Name: "bob"}, {ID: carol, Name: "carol"}}
 	for _, u := range benchUsers {
-		users = append(users, fakeslack.User{ID: u, Name: strings.ToLower(u)})
+		users = append(users, slacktest.User{ID: u, Name: strings.ToLower(u)})
 	}
-	fs := fakeslack.New(fakeslack.Options{
+	fs := slacktest.New(slacktest.Options{
 		Users: users,
-		Channels: []fakeslack.Channel{
+		Channels: []slacktest.Channel{
 			{ID: opsChannel, Name: "ops", Members: members},
 			{ID: devChannel, Name: "dev", Members: append([]string(nil), members...)},
 		},
@@ -68,7 +68,7 @@ func parallel(n, c int, fn func(i int)) {
 	wg.Wait()
 }
 
-func latencies(envs []fakeslack.Envelope, typ string, from int) (p50, p99, longest time.Duration, n int) {
+func latencies(envs []slacktest.Envelope, typ string, from int) (p50, p99, longest time.Duration, n int) {
 	var lat []time.Duration
 	for _, e := range envs[from:] {
 		if e.Type == typ && e.Acked {
@@ -94,23 +94,23 @@ func BenchmarkAckLatency(b *testing.B) {
 	for b.Loop() {
 		from := len(fs.Envelopes())
 		parallel(benchEnvelopes, benchConcurrency, func(int) {
-			if _, err := fs.SendSlashCommand(h.ctx, fakeslack.SlashCommand{Command: "/ops", Text: "status", UserID: alice, ChannelID: opsChannel}); err != nil {
+			if _, err := fs.SendSlashCommand(h.ctx, slacktest.SlashCommand{Command: "/ops", Text: "status", UserID: alice, ChannelID: opsChannel}); err != nil {
 				b.Error(err)
 			}
 		})
-		p50, p99, mx, n := latencies(fs.Envelopes(), fakeslack.TypeSlashCommands, from)
+		p50, p99, mx, n := latencies(fs.Envelopes(), slacktest.TypeSlashCommands, from)
 		b.ReportMetric(float64(p50.Microseconds())/1000, "slash-p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "slash-p99-ms")
 		fmt.Printf("slash commands: %d acked, p50 %s, p99 %s, max %s\n", n, p50, p99, mx)
 
 		from = len(fs.Envelopes())
 		parallel(benchEnvelopes, benchConcurrency, func(int) {
-			if _, err := fs.ClickButton(h.ctx, fakeslack.ButtonClick{Channel: opsChannel, MessageTS: rep.TS,
+			if _, err := fs.ClickButton(h.ctx, slacktest.ButtonClick{Channel: opsChannel, MessageTS: rep.TS,
 				ActionID: "checklist.investigate", BlockID: "finding/0", UserID: alice}); err != nil {
 				b.Error(err)
 			}
 		})
-		p50, p99, mx, n = latencies(fs.Envelopes(), fakeslack.TypeInteractive, from)
+		p50, p99, mx, n = latencies(fs.Envelopes(), slacktest.TypeInteractive, from)
 		b.ReportMetric(float64(p50.Microseconds())/1000, "click-p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "click-p99-ms")
 		fmt.Printf("clicks: %d acked, p50 %s, p99 %s, max %s\n", n, p50, p99, mx)

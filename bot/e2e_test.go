@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/fakeslack"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -67,7 +67,7 @@ func TestChecklistProgressReportAndInvestigate(t *testing.T) {
 	// The running message, updated in place when pods is done while
 	// alerts still runs.
 	running := h.waitMessage(opsChannel, "Running the *prod* checklist")
-	progress, err := fs.WaitForMessage(h.ctx, opsChannel, func(m fakeslack.Message) bool {
+	progress, err := fs.WaitForMessage(h.ctx, opsChannel, func(m slacktest.Message) bool {
 		return m.TS == running.TS && strings.Contains(m.AllText(), "*pods* — 1 findings") && strings.Contains(m.AllText(), "*alerts* running")
 	})
 	if err != nil {
@@ -121,7 +121,7 @@ func TestChecklistProgressReportAndInvestigate(t *testing.T) {
 	// The same click delivered again changes nothing either.
 	clicks := 0
 	for _, e := range fs.Envelopes() {
-		if e.Type == fakeslack.TypeInteractive {
+		if e.Type == slacktest.TypeInteractive {
 			clicks++
 			last := e
 			if _, err := fs.Redeliver(h.ctx, last.ID, ""); err != nil {
@@ -188,7 +188,7 @@ func testDecisionFlow(t *testing.T, kind storeKind) {
 
 	// Then valid: a reply with the conclusion and the follow-up, the root
 	// updated with the outcome.
-	env, err = fs.SubmitView(h.ctx, viewID, fakeslack.ViewValues{
+	env, err = fs.SubmitView(h.ctx, viewID, slacktest.ViewValues{
 		"conclusion":    {"conclusion": {Value: "the payment provider is slow <@U00000B01>"}},
 		"usersAffected": {"usersAffected": {Value: "every buyer: checkout takes 8 s"}},
 		"ticket":        {"ticket": {Value: "https://tickets.example.com/OPS-1"}},
@@ -293,7 +293,7 @@ func TestForeignPayloadsAreDropped(t *testing.T) {
 	store := openStore(t, onSQLite, "")
 	h := newHarness(t, fs, store)
 	h.start()
-	for _, opt := range []fakeslack.PayloadOption{fakeslack.WithTeam("T99999999"), fakeslack.WithAppID("A99999999")} {
+	for _, opt := range []slacktest.PayloadOption{slacktest.WithTeam("T99999999"), slacktest.WithAppID("A99999999")} {
 		env := h.slash(alice, "anomaly from elsewhere", opt)
 		if !env.Acked || len(env.AckPayload) != 0 {
 			t.Errorf("foreign payload: acked %v, payload %s", env.Acked, env.AckPayload)
@@ -322,7 +322,7 @@ func TestUntrustedTextStaysText(t *testing.T) {
 	h.start()
 	rep := h.report(alice)
 	root := h.investigate(alice, rep, 0)
-	for _, m := range []fakeslack.Message{rep, root} {
+	for _, m := range []slacktest.Message{rep, root} {
 		all := m.AllText()
 		for _, bad := range []string{"<!channel>", "<@U00000A01>", "<!subteam^", "<https://evil", "<javascript", "@here"} {
 			if strings.Contains(all, bad) {
@@ -371,7 +371,7 @@ func TestReportStaysWithinSlackLimits(t *testing.T) {
 }
 
 func TestReconnectsAndKeepsServing(t *testing.T) {
-	fs := newFake(t, func(o *fakeslack.Options) { o.PingInterval = 50 * time.Millisecond })
+	fs := newFake(t, func(o *slacktest.Options) { o.PingInterval = 50 * time.Millisecond })
 	store := openStore(t, onSQLite, "")
 	h := newHarness(t, fs, store, func(o *bot.Options) { o.PingInterval = 500 * time.Millisecond })
 	h.start()
@@ -379,7 +379,7 @@ func TestReconnectsAndKeepsServing(t *testing.T) {
 	h.slash(alice, "anomaly before the refresh")
 	h.waitMessage(devChannel, "before the refresh")
 
-	if n := fs.Disconnect(fakeslack.ReasonRefreshRequested); n != 1 {
+	if n := fs.Disconnect(slacktest.ReasonRefreshRequested); n != 1 {
 		t.Fatalf("told %d connections", n)
 	}
 	waitTotal(t, h, 2)
@@ -419,7 +419,7 @@ func TestLinkDisabledStopsCleanly(t *testing.T) {
 	fs := newFake(t)
 	h := newHarness(t, fs, openStore(t, onSQLite, ""))
 	h.start()
-	fs.Disconnect(fakeslack.ReasonLinkDisabled)
+	fs.Disconnect(slacktest.ReasonLinkDisabled)
 	if err := h.wait(); !errors.Is(err, bot.ErrLinkDisabled) {
 		t.Fatalf("Run = %v, want ErrLinkDisabled", err)
 	}

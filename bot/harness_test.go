@@ -17,10 +17,10 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/fakeslack"
-	"github.com/opsbot/opsbot/internal/pgtest"
 	"github.com/opsbot/opsbot/store/postgres"
+	"github.com/opsbot/opsbot/store/postgres/pgtest"
 	"github.com/opsbot/opsbot/store/sqlite"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -30,10 +30,10 @@ const waitTimeout = 30 * time.Second
 
 // The workspace of the tests.
 const (
-	opsChannel = fakeslack.DefaultOpsChannelID
+	opsChannel = slacktest.DefaultOpsChannelID
 	devChannel = "C0000DEV1"
-	alice      = fakeslack.DefaultAliceID // a decider (by user id)
-	bob        = fakeslack.DefaultBobID   // not a decider
+	alice      = slacktest.DefaultAliceID // a decider (by user id)
+	bob        = slacktest.DefaultBobID   // not a decider
 	carol      = "U00000C01"              // a decider through the deciders group
 	decidersG  = "S0DECIDE1"
 	opsGroup   = "S00000OPS"
@@ -100,7 +100,7 @@ func result(fs ...checks.Finding) checks.Result {
 type harness struct {
 	t     testing.TB
 	ctx   context.Context
-	fs    *fakeslack.Server
+	fs    *slacktest.Server
 	store triage.Store
 	opts  bot.Options
 	log   *zap.Logger
@@ -122,23 +122,23 @@ const (
 
 // newFake is the workspace: alice and bob, carol in the deciders group,
 // #ops and #dev.
-func newFake(t testing.TB, mod ...func(*fakeslack.Options)) *fakeslack.Server {
-	members := []string{alice, bob, carol, fakeslack.DefaultBotUserID}
-	o := fakeslack.Options{
-		Users: []fakeslack.User{
+func newFake(t testing.TB, mod ...func(*slacktest.Options)) *slacktest.Server {
+	members := []string{alice, bob, carol, slacktest.DefaultBotUserID}
+	o := slacktest.Options{
+		Users: []slacktest.User{
 			{ID: alice, Name: "alice", RealName: "Alice Ops"},
 			{ID: bob, Name: "bob", RealName: "Bob Oncall"},
 			{ID: carol, Name: "carol", RealName: "Carol Lead"},
 		},
-		UserGroups: []fakeslack.UserGroup{
+		UserGroups: []slacktest.UserGroup{
 			{ID: decidersG, Handle: "deciders", Name: "Deciders", Users: []string{carol}},
 			{ID: opsGroup, Handle: "ops", Name: "Ops", Users: []string{alice, carol}},
 		},
-		Channels: []fakeslack.Channel{
+		Channels: []slacktest.Channel{
 			{ID: opsChannel, Name: "ops", Members: members},
 			{ID: devChannel, Name: "dev", Members: append([]string(nil), members...)},
 		},
-		RateLimits: fakeslack.SlackRateLimits(),
+		RateLimits: slacktest.SlackRateLimits(),
 	}
 	// chat.postMessage's per-channel limit is strict in the fake; the
 	// tests post bursts in one thread.
@@ -149,7 +149,7 @@ func newFake(t testing.TB, mod ...func(*fakeslack.Options)) *fakeslack.Server {
 	for _, m := range mod {
 		m(&o)
 	}
-	fs := fakeslack.New(o)
+	fs := slacktest.New(o)
 	t.Cleanup(fs.Close)
 	return fs
 }
@@ -185,7 +185,7 @@ func openStore(t testing.TB, kind storeKind, path string) triage.Store {
 	}
 }
 
-func newHarness(t testing.TB, fs *fakeslack.Server, store triage.Store, mod ...func(*bot.Options)) *harness {
+func newHarness(t testing.TB, fs *slacktest.Server, store triage.Store, mod ...func(*bot.Options)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -275,18 +275,18 @@ func (h *harness) wait() error {
 	}
 }
 
-func (h *harness) slash(user, txt string, opts ...fakeslack.PayloadOption) *fakeslack.Envelope {
+func (h *harness) slash(user, txt string, opts ...slacktest.PayloadOption) *slacktest.Envelope {
 	h.t.Helper()
-	env, err := h.fs.SendSlashCommand(h.ctx, fakeslack.SlashCommand{Command: "/ops", Text: txt, UserID: user, ChannelID: opsChannel}, opts...)
+	env, err := h.fs.SendSlashCommand(h.ctx, slacktest.SlashCommand{Command: "/ops", Text: txt, UserID: user, ChannelID: opsChannel}, opts...)
 	if err != nil {
 		h.t.Fatalf("/ops %s: %v", txt, err)
 	}
 	return env
 }
 
-func (h *harness) click(user, channel, ts, actionID, blockID string, opts ...fakeslack.PayloadOption) *fakeslack.Envelope {
+func (h *harness) click(user, channel, ts, actionID, blockID string, opts ...slacktest.PayloadOption) *slacktest.Envelope {
 	h.t.Helper()
-	env, err := h.fs.ClickButton(h.ctx, fakeslack.ButtonClick{Channel: channel, MessageTS: ts, ActionID: actionID, BlockID: blockID, UserID: user}, opts...)
+	env, err := h.fs.ClickButton(h.ctx, slacktest.ButtonClick{Channel: channel, MessageTS: ts, ActionID: actionID, BlockID: blockID, UserID: user}, opts...)
 	if err != nil {
 		h.t.Fatalf("click %s: %v", actionID, err)
 	}
@@ -295,9 +295,9 @@ func (h *harness) click(user, channel, ts, actionID, blockID string, opts ...fak
 
 // waitMessage waits for a message (thread replies included) whose text
 // contains want.
-func (h *harness) waitMessage(channel, want string) fakeslack.Message {
+func (h *harness) waitMessage(channel, want string) slacktest.Message {
 	h.t.Helper()
-	m, err := h.fs.WaitForMessage(h.ctx, channel, func(m fakeslack.Message) bool { return strings.Contains(m.AllText(), want) })
+	m, err := h.fs.WaitForMessage(h.ctx, channel, func(m slacktest.Message) bool { return strings.Contains(m.AllText(), want) })
 	if err != nil {
 		h.t.Fatalf("no message in %s containing %q: %v\nmessages: %s", channel, want, err, dump(h.fs.Messages(channel)))
 	}
@@ -305,9 +305,9 @@ func (h *harness) waitMessage(channel, want string) fakeslack.Message {
 }
 
 // waitEphemeral waits for an ephemeral message to user containing want.
-func (h *harness) waitEphemeral(user, want string) fakeslack.Ephemeral {
+func (h *harness) waitEphemeral(user, want string) slacktest.Ephemeral {
 	h.t.Helper()
-	var found fakeslack.Ephemeral
+	var found slacktest.Ephemeral
 	err := h.fs.WaitFor(h.ctx, func() bool {
 		for _, e := range h.fs.Ephemerals(user) {
 			if strings.Contains(e.Text+string(e.Blocks), want) {
@@ -324,11 +324,11 @@ func (h *harness) waitEphemeral(user, want string) fakeslack.Ephemeral {
 }
 
 // report runs `/ops checklist` as user and returns the final report.
-func (h *harness) report(user string) fakeslack.Message {
+func (h *harness) report(user string) slacktest.Message {
 	h.t.Helper()
 	before := len(h.fs.Messages(opsChannel))
 	h.slash(user, "checklist")
-	var rep fakeslack.Message
+	var rep slacktest.Message
 	err := h.fs.WaitFor(h.ctx, func() bool {
 		ms := h.fs.Messages(opsChannel)
 		if len(ms) <= before {
@@ -345,7 +345,7 @@ func (h *harness) report(user string) fakeslack.Message {
 
 // investigate clicks Investigate on finding i of a report and returns the
 // anomaly's root message.
-func (h *harness) investigate(user string, rep fakeslack.Message, i int) fakeslack.Message {
+func (h *harness) investigate(user string, rep slacktest.Message, i int) slacktest.Message {
 	h.t.Helper()
 	told := len(h.fs.Ephemerals(user))
 	h.click(user, opsChannel, rep.TS, bot.ActionInvestigate, fmt.Sprintf("finding/%d", i))
@@ -361,7 +361,7 @@ func (h *harness) investigate(user string, rep fakeslack.Message, i int) fakesla
 
 // decide clicks decision d on the root message, then submits the modal
 // with values, and returns the submission's envelope.
-func (h *harness) decide(user string, root fakeslack.Message, d triage.Decision, values fakeslack.ViewValues) *fakeslack.Envelope {
+func (h *harness) decide(user string, root slacktest.Message, d triage.Decision, values slacktest.ViewValues) *slacktest.Envelope {
 	h.t.Helper()
 	viewID := h.openModal(user, root, d)
 	env, err := h.fs.SubmitView(h.ctx, viewID, values)
@@ -371,7 +371,7 @@ func (h *harness) decide(user string, root fakeslack.Message, d triage.Decision,
 	return env
 }
 
-func (h *harness) openModal(user string, root fakeslack.Message, d triage.Decision) string {
+func (h *harness) openModal(user string, root slacktest.Message, d triage.Decision) string {
 	h.t.Helper()
 	before := map[string]bool{}
 	for _, v := range h.fs.Views() {
@@ -393,15 +393,15 @@ func (h *harness) openModal(user string, root fakeslack.Message, d triage.Decisi
 	return id
 }
 
-func values(kv ...string) fakeslack.ViewValues {
-	v := fakeslack.ViewValues{}
+func values(kv ...string) slacktest.ViewValues {
+	v := slacktest.ViewValues{}
 	for i := 0; i+1 < len(kv); i += 2 {
-		v[kv[i]] = map[string]fakeslack.InputValue{kv[i]: {Value: kv[i+1]}}
+		v[kv[i]] = map[string]slacktest.InputValue{kv[i]: {Value: kv[i+1]}}
 	}
 	return v
 }
 
-func dump(ms []fakeslack.Message) string {
+func dump(ms []slacktest.Message) string {
 	var b strings.Builder
 	for _, m := range ms {
 		fmt.Fprintf(&b, "--- %s (thread %s, %d updates)\n%s\n", m.TS, m.ThreadTS, m.Updates, m.AllText())
@@ -410,7 +410,7 @@ func dump(ms []fakeslack.Message) string {
 }
 
 // buttons lists the action_ids of a message's buttons.
-func buttons(t *testing.T, m fakeslack.Message) []string {
+func buttons(t *testing.T, m slacktest.Message) []string {
 	t.Helper()
 	bs, err := m.SlackBlocks()
 	if err != nil {
@@ -459,7 +459,7 @@ func count(ks []triage.Kind, k triage.Kind) int {
 
 // newBenchHarness is a harness for benchmarks: no rate limits, a quiet
 // logger.
-func newBenchHarness(b *testing.B, fs *fakeslack.Server, kind storeKind) *harness {
+func newBenchHarness(b *testing.B, fs *slacktest.Server, kind storeKind) *harness {
 	return newHarness(b, fs, openStore(b, kind, ""), func(o *bot.Options) {
 		o.QueueSize = 4096
 		o.Deciders.Users = append(o.Deciders.Users, benchUsers...)

@@ -13,11 +13,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/incident"
-	"github.com/opsbot/opsbot/internal/fakeslack"
 	"github.com/opsbot/opsbot/internal/httpx"
-	"github.com/opsbot/opsbot/internal/statuspage"
-	"github.com/opsbot/opsbot/internal/statuspage/statuspagetest"
+	"github.com/opsbot/opsbot/statuspage"
+	"github.com/opsbot/opsbot/statuspage/statuspagetest"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -46,12 +46,12 @@ func incidentStore(t testing.TB, s triage.Store) incident.Store {
 	return db.Incidents()
 }
 
-func withScratch(o *fakeslack.Options) {
-	o.Channels = append(o.Channels, fakeslack.Channel{ID: scratchChannel, Name: "scratch",
-		Members: []string{alice, bob, carol, fakeslack.DefaultBotUserID}})
+func withScratch(o *slacktest.Options) {
+	o.Channels = append(o.Channels, slacktest.Channel{ID: scratchChannel, Name: "scratch",
+		Members: []string{alice, bob, carol, slacktest.DefaultBotUserID}})
 }
 
-func newIncidentEnv(t *testing.T, fs *fakeslack.Server, page *statuspagetest.Server, st triage.Store, mod ...func(*bot.Options)) *incidentEnv {
+func newIncidentEnv(t *testing.T, fs *slacktest.Server, page *statuspagetest.Server, st triage.Store, mod ...func(*bot.Options)) *incidentEnv {
 	t.Helper()
 	client, err := statuspage.New(statuspage.Config{
 		BaseURL: page.URL(), PageID: page.PageID, APIKey: httpx.Secret(page.APIKey),
@@ -84,14 +84,14 @@ func startIncidentEnv(t *testing.T) *incidentEnv {
 
 // openIncidentModal runs `/ops <cmd>` as user and returns the modal it
 // opened.
-func (h *harness) openIncidentModal(user string, do func()) fakeslack.View {
+func (h *harness) openIncidentModal(user string, do func()) slacktest.View {
 	h.t.Helper()
 	before := map[string]bool{}
 	for _, v := range h.fs.Views() {
 		before[v.ID] = true
 	}
 	do()
-	var view fakeslack.View
+	var view slacktest.View
 	if err := h.fs.WaitFor(h.ctx, func() bool {
 		for _, v := range h.fs.OpenViews(user) {
 			if !before[v.ID] {
@@ -111,7 +111,7 @@ func (h *harness) openIncidentModal(user string, do func()) fakeslack.View {
 
 // initialValues is what Slack's client submits for a modal nobody
 // touched: the initial value of each input.
-func initialValues(t testing.TB, v fakeslack.View) fakeslack.ViewValues {
+func initialValues(t testing.TB, v slacktest.View) slacktest.ViewValues {
 	t.Helper()
 	var blocks []struct {
 		Type    string `json:"type"`
@@ -130,18 +130,18 @@ func initialValues(t testing.TB, v fakeslack.View) fakeslack.ViewValues {
 	if err := json.Unmarshal(v.Blocks, &blocks); err != nil {
 		t.Fatal(err)
 	}
-	vals := fakeslack.ViewValues{}
+	vals := slacktest.ViewValues{}
 	for _, b := range blocks {
 		if b.Type != "input" {
 			continue
 		}
 		el := b.Element
-		in := fakeslack.InputValue{Value: el.InitialValue, SelectedDate: el.InitialDate, SelectedTime: el.InitialTime}
+		in := slacktest.InputValue{Value: el.InitialValue, SelectedDate: el.InitialDate, SelectedTime: el.InitialTime}
 		for _, o := range el.InitialOptions {
 			in.SelectedOptions = append(in.SelectedOptions, o.Value)
 		}
 		if in.Value != "" || in.SelectedDate != "" || in.SelectedTime != "" || len(in.SelectedOptions) > 0 {
-			vals[b.BlockID] = map[string]fakeslack.InputValue{el.ActionID: in}
+			vals[b.BlockID] = map[string]slacktest.InputValue{el.ActionID: in}
 		}
 	}
 	return vals
@@ -150,18 +150,18 @@ func initialValues(t testing.TB, v fakeslack.View) fakeslack.ViewValues {
 // submit submits the modal with its initial values, changed by kv (block
 // id, value; "from" and "fromTime" take a date and a time; "statusPage"
 // "" unticks the box).
-func (h *harness) submit(v fakeslack.View, kv ...string) fakeslack.ViewAck {
+func (h *harness) submit(v slacktest.View, kv ...string) slacktest.ViewAck {
 	h.t.Helper()
 	ack, _ := h.submitEnvelope(v, kv...)
 	return ack
 }
 
-func (h *harness) submitEnvelope(v fakeslack.View, kv ...string) (fakeslack.ViewAck, *fakeslack.Envelope) {
+func (h *harness) submitEnvelope(v slacktest.View, kv ...string) (slacktest.ViewAck, *slacktest.Envelope) {
 	h.t.Helper()
 	vals := initialValues(h.t, v)
 	for i := 0; i+1 < len(kv); i += 2 {
 		k, val := kv[i], kv[i+1]
-		var in fakeslack.InputValue
+		var in slacktest.InputValue
 		switch k {
 		case "from":
 			in.SelectedDate = val
@@ -176,7 +176,7 @@ func (h *harness) submitEnvelope(v fakeslack.View, kv ...string) (fakeslack.View
 		default:
 			in.Value = val
 		}
-		vals[k] = map[string]fakeslack.InputValue{k: in}
+		vals[k] = map[string]slacktest.InputValue{k: in}
 	}
 	env, err := h.fs.SubmitView(h.ctx, v.ID, vals)
 	if err != nil {
@@ -192,9 +192,9 @@ func (h *harness) submitEnvelope(v fakeslack.View, kv ...string) (fakeslack.View
 // clickEphemeral clicks a button of an ephemeral message: the fake only
 // clicks buttons of channel messages, so the ephemeral's blocks are copied
 // to the scratch channel first.
-func (h *harness) clickEphemeral(user string, e fakeslack.Ephemeral, actionID, blockID string) {
+func (h *harness) clickEphemeral(user string, e slacktest.Ephemeral, actionID, blockID string) {
 	h.t.Helper()
-	ts, err := h.fs.Seed(scratchChannel, fakeslack.Message{User: fakeslack.DefaultBotUserID, Text: e.Text, Blocks: e.Blocks})
+	ts, err := h.fs.Seed(scratchChannel, slacktest.Message{User: slacktest.DefaultBotUserID, Text: e.Text, Blocks: e.Blocks})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func (h *harness) clickEphemeral(user string, e fakeslack.Ephemeral, actionID, b
 }
 
 // ephemeralsTo waits until user got n ephemerals and returns them.
-func (h *harness) ephemeralsTo(user string, n int) []fakeslack.Ephemeral {
+func (h *harness) ephemeralsTo(user string, n int) []slacktest.Ephemeral {
 	h.t.Helper()
 	if err := h.fs.WaitFor(h.ctx, func() bool { return len(h.fs.Ephemerals(user)) >= n }); err != nil {
 		h.t.Fatalf("%s got %d ephemerals, want %d: %+v", user, len(h.fs.Ephemerals(user)), n, h.fs.Ephemerals(user))
@@ -220,7 +220,7 @@ const wantAnnouncement = "📟 Degraded service\n" +
 
 // announce runs `/ops incident` as alice and submits the modal; it
 // returns the announcement once alice was told (the status page is done).
-func (e *incidentEnv) announce(kv ...string) fakeslack.Message {
+func (e *incidentEnv) announce(kv ...string) slacktest.Message {
 	e.t.Helper()
 	v := e.openIncidentModal(alice, func() { e.slash(alice, "incident") })
 	fields := append([]string{"from", "2026-11-23", "fromTime", "13:20",
@@ -231,7 +231,7 @@ func (e *incidentEnv) announce(kv ...string) fakeslack.Message {
 
 // submitAnnouncement submits an announcement modal and waits for the
 // announcement and for the announcer's answer.
-func (e *incidentEnv) submitAnnouncement(v fakeslack.View, kv ...string) fakeslack.Message {
+func (e *incidentEnv) submitAnnouncement(v slacktest.View, kv ...string) slacktest.Message {
 	e.t.Helper()
 	before := len(e.fs.Messages(opsChannel))
 	told := len(e.fs.Ephemerals(v.User))
@@ -468,7 +468,7 @@ func TestIncidentResolvedTwiceAtOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, u := range []string{alice, carol} {
 		wg.Go(func() {
-			if _, err := e.fs.SendSlashCommand(e.ctx, fakeslack.SlashCommand{Command: "/ops", Text: "resolve 1 14:10",
+			if _, err := e.fs.SendSlashCommand(e.ctx, slacktest.SlashCommand{Command: "/ops", Text: "resolve 1 14:10",
 				UserID: u, ChannelID: opsChannel}); err != nil {
 				t.Error(err)
 			}
@@ -668,14 +668,14 @@ func TestIncidentUsage(t *testing.T) {
 }
 
 // nextEphemeral runs do and returns the next ephemeral user gets.
-func (h *harness) nextEphemeral(user string, do func()) fakeslack.Ephemeral {
+func (h *harness) nextEphemeral(user string, do func()) slacktest.Ephemeral {
 	h.t.Helper()
 	told := len(h.fs.Ephemerals(user))
 	do()
 	return h.ephemeralsTo(user, told+1)[told]
 }
 
-func wantButton(t *testing.T, e fakeslack.Ephemeral, actionID, label string) {
+func wantButton(t *testing.T, e slacktest.Ephemeral, actionID, label string) {
 	t.Helper()
 	if !strings.Contains(string(e.Blocks), `"action_id":"`+actionID+`"`) || !strings.Contains(string(e.Blocks), label) {
 		t.Errorf("no %q button %s in %q:\n%s", label, actionID, e.Text, e.Blocks)
@@ -827,14 +827,14 @@ func TestIncidentAnnouncementPostFails(t *testing.T) {
 // (not_in_channel); they are shown to the user in the incident channel.
 func TestIncidentAnswersWhenTheBotIsNotInTheChannel(t *testing.T) {
 	const noBot = "C0NOBOT01"
-	fs := newFake(t, withScratch, func(o *fakeslack.Options) {
-		o.Channels = append(o.Channels, fakeslack.Channel{ID: noBot, Name: "random", Members: []string{alice, bob, carol}})
+	fs := newFake(t, withScratch, func(o *slacktest.Options) {
+		o.Channels = append(o.Channels, slacktest.Channel{ID: noBot, Name: "random", Members: []string{alice, bob, carol}})
 	})
 	e := newIncidentEnv(t, fs, statuspagetest.New(t, statuspagetest.Options{}), openStore(t, onSQLite, ""))
 	e.start()
 	slashIn := func(channel, txt string) func() {
 		return func() {
-			if _, err := e.fs.SendSlashCommand(e.ctx, fakeslack.SlashCommand{Command: "/ops", Text: txt, UserID: alice,
+			if _, err := e.fs.SendSlashCommand(e.ctx, slacktest.SlashCommand{Command: "/ops", Text: txt, UserID: alice,
 				ChannelID: channel}); err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/opsbot/opsbot/bot"
-	"github.com/opsbot/opsbot/internal/fakeslack"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -106,11 +106,11 @@ func TestDecideClickOpensTheModalBeforeReadingTheStore(t *testing.T) {
 	h.click(alice, devChannel, root.TS, bot.DecideActionID(triage.Noise), "")
 	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
 	defer cancel()
-	if _, err := fs.WaitForCall(ctx, "views.open", func(fakeslack.Call) bool { return true }); err != nil {
+	if _, err := fs.WaitForCall(ctx, "views.open", func(slacktest.Call) bool { return true }); err != nil {
 		t.Fatalf("views.open was not called while the store read was held: %v", err)
 	}
 	close(gate)
-	var view fakeslack.View
+	var view slacktest.View
 	if err := fs.WaitFor(h.ctx, func() bool {
 		vs := fs.OpenViews(alice)
 		if len(vs) == 1 && vs[0].Updates > 0 {
@@ -138,7 +138,7 @@ func TestDecideClickOpensTheModalBeforeReadingTheStore(t *testing.T) {
 // just before this one links its own.
 type racingStore struct {
 	triage.Store
-	fs     *fakeslack.Server
+	fs     *slacktest.Server
 	once   sync.Once
 	winner string
 }
@@ -173,7 +173,7 @@ func TestLosingReplicaDeletesItsRootMessage(t *testing.T) {
 	if len(ms) != 1 || ms[0].TS != rs.winner {
 		t.Fatalf("#dev has %d root messages, want only the winner's (%s):\n%s", len(ms), rs.winner, dump(ms))
 	}
-	if _, err := fs.WaitForCall(h.ctx, "chat.delete", func(c fakeslack.Call) bool { return c.Error == "" }); err != nil {
+	if _, err := fs.WaitForCall(h.ctx, "chat.delete", func(c slacktest.Call) bool { return c.Error == "" }); err != nil {
 		t.Fatal(err)
 	}
 	a, err := inner.Get(h.ctx, 1)

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/fakeslack"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/sqlite"
@@ -32,7 +32,7 @@ func runFindings() (pods, alerts []checks.Finding) {
 // clickFinding clicks Investigate on finding i of rep and waits for the
 // answer (it comes once the thread is posted and recorded) and the thread
 // of title.
-func clickFinding(h *harness, rep fakeslack.Message, i int, title string) (*fakeslack.Envelope, fakeslack.Message) {
+func clickFinding(h *harness, rep slacktest.Message, i int, title string) (*slacktest.Envelope, slacktest.Message) {
 	h.t.Helper()
 	told := len(h.fs.Ephemerals(alice))
 	env := h.click(alice, opsChannel, rep.TS, bot.ActionInvestigate, fmt.Sprintf("finding/%d", i))
@@ -52,7 +52,7 @@ func setRunChecks(h *harness) {
 
 // wantAnomalyOf checks that the open anomaly of f in prod came from it and
 // has the thread root.
-func wantAnomalyOf(t *testing.T, s triage.Store, f checks.Finding, root fakeslack.Message) {
+func wantAnomalyOf(t *testing.T, s triage.Store, f checks.Finding, root slacktest.Message) {
 	t.Helper()
 	a, err := s.FindOpen(context.Background(), "prod", f.Fingerprint)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/opsbot/opsbot/incident"
-	"github.com/opsbot/opsbot/internal/schedule"
+	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/templates"
 )
 

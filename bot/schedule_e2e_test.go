@@ -13,10 +13,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/bot"
-	"github.com/opsbot/opsbot/checks/slackchannel"
-	"github.com/opsbot/opsbot/internal/fakeslack"
-	"github.com/opsbot/opsbot/internal/schedule"
-	"github.com/opsbot/opsbot/internal/schedule/clocktest"
+	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checks/alertschannel"
+	"github.com/opsbot/opsbot/schedule"
+	"github.com/opsbot/opsbot/schedule/clocktest"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -36,7 +36,7 @@ var (
 	wed0930 = time.Date(2026, 11, 25, 9, 30, 0, 0, schedLondon)
 )
 
-const alertsChannelID = fakeslack.DefaultAlertsChannelID
+const alertsChannelID = slacktest.DefaultAlertsChannelID
 
 // scheduled gives the harness a schedule driven by clock; the bot's own
 // clock (report times) is clock too.
@@ -98,7 +98,7 @@ func TestScheduledChecklist(t *testing.T) {
 	if !strings.Contains(running.AllText(), "asked by the schedule") {
 		t.Errorf("running message:\n%s", running.AllText())
 	}
-	if _, err := fs.WaitForMessage(h.ctx, opsChannel, func(m fakeslack.Message) bool {
+	if _, err := fs.WaitForMessage(h.ctx, opsChannel, func(m slacktest.Message) bool {
 		return m.TS == running.TS && m.Updates > 0 && strings.Contains(m.AllText(), "*alerts* running")
 	}); err != nil {
 		t.Fatalf("no progress update: %v\n%s", err, dump(fs.Messages(opsChannel)))
@@ -243,15 +243,15 @@ func sharedStores(t *testing.T, kind storeKind) (triage.Store, triage.Store) {
 // reads the channel's window on the first run, and from the first run on
 // the second.
 func TestScheduledChecklistAlertsChannelSinceLastRun(t *testing.T) {
-	fs := newFake(t, func(o *fakeslack.Options) {
-		o.Channels = append(o.Channels, fakeslack.Channel{ID: alertsChannelID, Name: "alerts",
-			Members: []string{alice, fakeslack.DefaultBotUserID}})
+	fs := newFake(t, func(o *slacktest.Options) {
+		o.Channels = append(o.Channels, slacktest.Channel{ID: alertsChannelID, Name: "alerts",
+			Members: []string{alice, slacktest.DefaultBotUserID}})
 	})
 	store := openStore(t, onSQLite, "")
 	clock := clocktest.New(tue0930.Add(-time.Minute))
 	last := bot.LastChecklist(store.(bot.ScheduleStore), "prod")
-	chk, err := slackchannel.New(fs.NewClient(), slackchannel.Config{Channel: alertsChannelID},
-		slackchannel.Options{Since: last, Now: clock.Now, Location: schedLondon, Logger: zap.NewNop()})
+	chk, err := alertschannel.New(fs.NewClient(), alertschannel.Config{Channel: alertsChannelID},
+		alertschannel.Options{Since: last, Now: clock.Now, Location: schedLondon, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestScheduledChecklistAlertsChannelSinceLastRun(t *testing.T) {
 		t.Helper()
 		b, _ := json.Marshal([]map[string]any{{"color": "danger", "title": title, "fallback": title,
 			"title_link": "http://am.monitoring:9093/#/alerts?receiver=slack"}})
-		m := fakeslack.Message{Subtype: "bot_message", BotID: "B0AM00001", Username: "AlertManager", Attachments: b,
+		m := slacktest.Message{Subtype: "bot_message", BotID: "B0AM00001", Username: "AlertManager", Attachments: b,
 			TS: strconv.FormatInt(at.Unix(), 10) + ".000100"}
 		if _, err := fs.Seed(alertsChannelID, m); err != nil {
 			t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/schedule"
+	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/triage"
 )
 

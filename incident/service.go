@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/opsbot/opsbot/internal/statuspage"
+	"github.com/opsbot/opsbot/statuspage"
 	"github.com/opsbot/opsbot/templates"
 )
 

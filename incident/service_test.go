@@ -17,8 +17,8 @@ import (
 
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/httpx"
-	"github.com/opsbot/opsbot/internal/statuspage"
-	"github.com/opsbot/opsbot/internal/statuspage/statuspagetest"
+	"github.com/opsbot/opsbot/statuspage"
+	"github.com/opsbot/opsbot/statuspage/statuspagetest"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/sqlite"
 	"github.com/opsbot/opsbot/templates"

@@ -33,8 +33,8 @@ import (
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/logs/logstest"
 	"github.com/opsbot/opsbot/checks/metrics"
-	"github.com/opsbot/opsbot/internal/scenario"
-	"github.com/opsbot/opsbot/internal/testenv"
+	"github.com/opsbot/opsbot/testenv"
+	"github.com/opsbot/opsbot/testenv/scenario"
 )
 
 func main() { os.Exit(run()) }

@@ -20,8 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/scenario"
-	"github.com/opsbot/opsbot/internal/testenv"
+	"github.com/opsbot/opsbot/testenv"
+	"github.com/opsbot/opsbot/testenv/scenario"
 )
 
 // The integration scenario: the real `opsbot checklist` against a real

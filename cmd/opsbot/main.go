@@ -17,11 +17,11 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/checklist"
 	"github.com/opsbot/opsbot/internal/config"
-	"github.com/opsbot/opsbot/internal/report"
 	"github.com/opsbot/opsbot/internal/version"
+	"github.com/opsbot/opsbot/report"
 
 	_ "time/tzdata" // time zones in distroless images
 )

@@ -12,10 +12,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/opsbot/opsbot/bot"
-	"github.com/opsbot/opsbot/checks/slackchannel"
-	"github.com/opsbot/opsbot/internal/checklist"
+	"github.com/opsbot/opsbot/checklist"
+	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/internal/config"
-	"github.com/opsbot/opsbot/internal/schedule"
+	"github.com/opsbot/opsbot/schedule"
 )
 
 // envKubernetesHost is set by Kubernetes in every pod: opsbot runs in a
@@ -89,7 +89,7 @@ func scheduleLocation(cfg *config.Config) *time.Location {
 // reads the channel with, from the bot token in the environment and the
 // config's bot.slack.apiURL; nil when the check is off or there is no token
 // (checklist.Build then says to set SLACK_BOT_TOKEN).
-func alertsChannelSlack(cfg *config.Config, env *config.Environment, getenv func(string) string) slackchannel.History {
+func alertsChannelSlack(cfg *config.Config, env *config.Environment, getenv func(string) string) alertschannel.History {
 	ac := env.Checks.AlertsChannel
 	if !config.On(ac.Enabled, ac.Channel != "") {
 		return nil

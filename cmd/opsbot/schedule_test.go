@@ -12,10 +12,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/internal/config"
-	"github.com/opsbot/opsbot/internal/fakeslack"
-	"github.com/opsbot/opsbot/internal/schedule"
+	"github.com/opsbot/opsbot/schedule"
 )
 
 // memRuns is a ScheduleStore in memory whose last recorded run is
@@ -107,7 +107,7 @@ current-context: x
 }
 
 func TestAlertsChannelWiring(t *testing.T) {
-	fs := fakeslack.New(fakeslack.Options{})
+	fs := slacktest.New(slacktest.Options{})
 	t.Cleanup(fs.Close)
 	cfg := parseConfig(t, `
 environments:
@@ -116,7 +116,7 @@ environments:
     checks:
       pods: {enabled: false}
       logs: {enabled: false}
-      alertsChannel: {channel: `+fakeslack.DefaultAlertsChannelID+`}
+      alertsChannel: {channel: `+slacktest.DefaultAlertsChannelID+`}
   dev: {namespaces: [shop-dev], checks: {pods: {enabled: false}, logs: {enabled: false}}}
 defaultEnvironment: prod
 bot:
@@ -162,7 +162,7 @@ func TestServeRunsTheScheduler(t *testing.T) {
 	defer cancel()
 	fs := newServeFake(t)
 	cfg := writeServeConfig(t, fs, filepath.Join(t.TempDir(), "opsbot.db"),
-		"  schedule: {channel: "+fakeslack.DefaultOpsChannelID+", mention: S0ROTA}\n")
+		"  schedule: {channel: "+slacktest.DefaultOpsChannelID+", mention: S0ROTA}\n")
 	s := startServe(t, fs, cfg, "")
 	s.waitConnected(t, ctx)
 	for _, want := range []string{"scheduled checklist without leader election", `"msg":"scheduler started"`} {

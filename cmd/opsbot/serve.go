@@ -16,9 +16,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/checks/slackchannel"
-	"github.com/opsbot/opsbot/internal/checklist"
+	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/sqlite"
@@ -203,7 +203,7 @@ func openStore(ctx context.Context, cfg config.Store, getenv func(string) string
 // and reuses them. api reads the alerts channel; runs, if not nil, says
 // when the scheduled checklist last ran (the alerts channel is read from
 // there).
-func checklistFactory(cfg *config.Config, logger *zap.Logger, api slackchannel.History, runs bot.ScheduleStore) bot.ChecklistFactory {
+func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.History, runs bot.ScheduleStore) bot.ChecklistFactory {
 	var mu sync.Mutex
 	built := map[string]bot.Checklist{}
 	return func(_ context.Context, name string) (bot.Checklist, error) {

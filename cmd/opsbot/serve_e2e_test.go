@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/fakeslack"
 )
 
 // The end-to-end tests of `opsbot serve`: the real program, in-process,
@@ -31,17 +31,17 @@ func (serveCheck) Run(context.Context) checks.Result {
 	return checks.Result{Status: checks.Fail, Summary: "1 pod crash-looping", Findings: []checks.Finding{f}}
 }
 
-func newServeFake(t *testing.T) *fakeslack.Server {
-	members := []string{fakeslack.DefaultAliceID, fakeslack.DefaultBobID, fakeslack.DefaultBotUserID}
-	fs := fakeslack.New(fakeslack.Options{Channels: []fakeslack.Channel{
-		{ID: fakeslack.DefaultOpsChannelID, Name: "ops", Members: members},
+func newServeFake(t *testing.T) *slacktest.Server {
+	members := []string{slacktest.DefaultAliceID, slacktest.DefaultBobID, slacktest.DefaultBotUserID}
+	fs := slacktest.New(slacktest.Options{Channels: []slacktest.Channel{
+		{ID: slacktest.DefaultOpsChannelID, Name: "ops", Members: members},
 		{ID: serveDevChannel, Name: "dev", Members: members},
 	}})
 	t.Cleanup(fs.Close)
 	return fs
 }
 
-func writeServeConfig(t *testing.T, fs *fakeslack.Server, dbPath, extra string) string {
+func writeServeConfig(t *testing.T, fs *slacktest.Server, dbPath, extra string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`
 environments:
@@ -56,7 +56,7 @@ bot:
     sqlite: {path: %s}
   health:
     listen: 127.0.0.1:0
-%s`, fs.APIURL(), serveDevChannel, fakeslack.DefaultAliceID, dbPath, extra)
+%s`, fs.APIURL(), serveDevChannel, slacktest.DefaultAliceID, dbPath, extra)
 	p := filepath.Join(t.TempDir(), "opsbot.yaml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ type servedBot struct {
 	stderr *syncBuffer
 }
 
-func startServe(t *testing.T, fs *fakeslack.Server, configPath, appToken string) *servedBot {
+func startServe(t *testing.T, fs *slacktest.Server, configPath, appToken string) *servedBot {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &servedBot{cancel: cancel, code: make(chan int, 1), bot: make(chan *bot.Bot, 1), stderr: &syncBuffer{}}
@@ -171,10 +171,10 @@ func TestServeEndToEndAndRestart(t *testing.T) {
 
 	s := startServe(t, fs, cfg, "")
 	s.waitConnected(t, ctx)
-	if _, err := fs.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/ops", Text: "checklist", ChannelID: fakeslack.DefaultOpsChannelID}); err != nil {
+	if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "checklist", ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := fs.WaitForMessage(ctx, fakeslack.DefaultOpsChannelID, func(m fakeslack.Message) bool {
+	rep, err := fs.WaitForMessage(ctx, slacktest.DefaultOpsChannelID, func(m slacktest.Message) bool {
 		return strings.Contains(m.AllText(), "*Checklist prod*")
 	})
 	if err != nil {
@@ -183,11 +183,11 @@ func TestServeEndToEndAndRestart(t *testing.T) {
 	if strings.Contains(rep.AllText(), "<!channel>") {
 		t.Errorf("the report mentions the channel:\n%s", rep.AllText())
 	}
-	if _, err := fs.ClickButton(ctx, fakeslack.ButtonClick{Channel: fakeslack.DefaultOpsChannelID, MessageTS: rep.TS,
+	if _, err := fs.ClickButton(ctx, slacktest.ButtonClick{Channel: slacktest.DefaultOpsChannelID, MessageTS: rep.TS,
 		ActionID: bot.ActionInvestigate, BlockID: "finding/0"}); err != nil {
 		t.Fatal(err)
 	}
-	root, err := fs.WaitForMessage(ctx, serveDevChannel, func(m fakeslack.Message) bool { return strings.Contains(m.AllText(), "is looking at") })
+	root, err := fs.WaitForMessage(ctx, serveDevChannel, func(m slacktest.Message) bool { return strings.Contains(m.AllText(), "is looking at") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,31 +205,31 @@ func TestServeEndToEndAndRestart(t *testing.T) {
 	// A new process on the same file knows the thread.
 	s2 := startServe(t, fs, cfg, "")
 	s2.waitConnected(t, ctx)
-	before := len(fs.Ephemerals(fakeslack.DefaultAliceID))
-	if _, err := fs.ClickButton(ctx, fakeslack.ButtonClick{Channel: fakeslack.DefaultOpsChannelID, MessageTS: rep.TS,
+	before := len(fs.Ephemerals(slacktest.DefaultAliceID))
+	if _, err := fs.ClickButton(ctx, slacktest.ButtonClick{Channel: slacktest.DefaultOpsChannelID, MessageTS: rep.TS,
 		ActionID: bot.ActionInvestigate, BlockID: "finding/0"}); err != nil {
 		t.Fatal(err)
 	}
 	// The report's findings are in the store: the restarted process finds
 	// the finding, and its anomaly's thread.
-	if err := fs.WaitFor(ctx, func() bool { return len(fs.Ephemerals(fakeslack.DefaultAliceID)) > before }); err != nil {
+	if err := fs.WaitFor(ctx, func() bool { return len(fs.Ephemerals(slacktest.DefaultAliceID)) > before }); err != nil {
 		t.Fatal(err)
 	}
-	if e := fs.Ephemerals(fakeslack.DefaultAliceID)[before]; !strings.Contains(e.Text, "already being investigated") {
+	if e := fs.Ephemerals(slacktest.DefaultAliceID)[before]; !strings.Contains(e.Text, "already being investigated") {
 		t.Errorf("Investigate after a restart: told %q", e.Text)
 	}
-	if _, err := fs.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/ops", Text: "status", ChannelID: fakeslack.DefaultOpsChannelID}); err != nil {
+	if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "status", ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
 		t.Fatal(err)
 	}
 	if err := fs.WaitFor(ctx, func() bool {
-		for _, e := range fs.Ephemerals(fakeslack.DefaultAliceID) {
+		for _, e := range fs.Ephemerals(slacktest.DefaultAliceID) {
 			if strings.Contains(string(e.Blocks), "CrashLoopBackOff") && strings.Contains(string(e.Blocks), "|thread") {
 				return true
 			}
 		}
 		return false
 	}); err != nil {
-		t.Fatalf("status after a restart: %v\n%+v", err, fs.Ephemerals(fakeslack.DefaultAliceID))
+		t.Fatalf("status after a restart: %v\n%+v", err, fs.Ephemerals(slacktest.DefaultAliceID))
 	}
 	if n := len(fs.Messages(serveDevChannel)); n != 1 || fs.Messages(serveDevChannel)[0].TS != root.TS {
 		t.Errorf("%d threads after the restart", n)
@@ -256,7 +256,7 @@ func TestServeStopsOnRefusedTokenAndLinkDisabled(t *testing.T) {
 
 	s := startServe(t, fs, cfg, "")
 	s.waitConnected(t, ctx)
-	fs.Disconnect(fakeslack.ReasonLinkDisabled)
+	fs.Disconnect(slacktest.ReasonLinkDisabled)
 	if code := s.exitCode(t, ctx); code != exitOK {
 		t.Fatalf("exit %d after link_disabled:\n%s", code, s.stderr)
 	}

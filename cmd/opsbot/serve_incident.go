@@ -9,7 +9,7 @@ import (
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/config"
-	"github.com/opsbot/opsbot/internal/statuspage"
+	"github.com/opsbot/opsbot/statuspage"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/fakeslack"
-	"github.com/opsbot/opsbot/internal/statuspage/statuspagetest"
+	"github.com/opsbot/opsbot/statuspage/statuspagetest"
 )
 
-func writeIncidentConfig(t *testing.T, fs *fakeslack.Server, page *statuspagetest.Server, dbPath string) string {
+func writeIncidentConfig(t *testing.T, fs *slacktest.Server, page *statuspagetest.Server, dbPath string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`
 environments:
@@ -34,7 +34,7 @@ bot:
     sqlite: {path: %s}
   health:
     listen: 127.0.0.1:0
-`, page.URL(), page.PageID, fs.APIURL(), serveDevChannel, fakeslack.DefaultOpsChannelID, fakeslack.DefaultAliceID, dbPath)
+`, page.URL(), page.PageID, fs.APIURL(), serveDevChannel, slacktest.DefaultOpsChannelID, slacktest.DefaultAliceID, dbPath)
 	p := filepath.Join(t.TempDir(), "opsbot.yaml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -67,13 +67,13 @@ func TestServeAnnouncesAnIncident(t *testing.T) {
 	}
 	go func() { s.code <- serve(runCtx, []string{"--config", cfg, "--log-level", "debug"}, s.stderr, deps) }()
 	s.waitConnected(t, ctx)
-	if _, err := fs.SendSlashCommand(ctx, fakeslack.SlashCommand{Command: "/ops", Text: "incident",
-		UserID: fakeslack.DefaultAliceID, ChannelID: fakeslack.DefaultOpsChannelID}); err != nil {
+	if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "incident",
+		UserID: slacktest.DefaultAliceID, ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
 		t.Fatal(err)
 	}
-	var view fakeslack.View
+	var view slacktest.View
 	if err := fs.WaitFor(ctx, func() bool {
-		vs := fs.OpenViews(fakeslack.DefaultAliceID)
+		vs := fs.OpenViews(slacktest.DefaultAliceID)
 		if len(vs) == 1 {
 			view = vs[0]
 		}
@@ -91,7 +91,7 @@ func TestServeAnnouncesAnIncident(t *testing.T) {
 	if err := json.Unmarshal(view.Blocks, &blocks); err != nil {
 		t.Fatal(err)
 	}
-	vals := fakeslack.ViewValues{
+	vals := slacktest.ViewValues{
 		"userImpact": {"userImpact": {Value: "checkout fails"}},
 		"what":       {"what": {Value: "payments API 502"}},
 		"statusPage": {"statusPage": {SelectedOptions: []string{"raise"}}},
@@ -99,15 +99,15 @@ func TestServeAnnouncesAnIncident(t *testing.T) {
 	for _, b := range blocks {
 		switch b.BlockID {
 		case "from":
-			vals["from"] = map[string]fakeslack.InputValue{"from": {SelectedDate: b.Element.InitialDate}}
+			vals["from"] = map[string]slacktest.InputValue{"from": {SelectedDate: b.Element.InitialDate}}
 		case "fromTime":
-			vals["fromTime"] = map[string]fakeslack.InputValue{"fromTime": {SelectedTime: b.Element.InitialTime}}
+			vals["fromTime"] = map[string]slacktest.InputValue{"fromTime": {SelectedTime: b.Element.InitialTime}}
 		}
 	}
 	if _, err := fs.SubmitView(ctx, view.ID, vals); err != nil {
 		t.Fatal(err)
 	}
-	ann, err := fs.WaitForMessage(ctx, fakeslack.DefaultOpsChannelID, func(m fakeslack.Message) bool {
+	ann, err := fs.WaitForMessage(ctx, slacktest.DefaultOpsChannelID, func(m slacktest.Message) bool {
 		return strings.HasPrefix(m.Text, "📟 Degraded service\nFrom: ")
 	})
 	if err != nil {

@@ -25,12 +25,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/opsbot/opsbot/checks/alerts"
+	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/checks/httpcheck"
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
-	"github.com/opsbot/opsbot/checks/slackchannel"
-	"github.com/opsbot/opsbot/internal/statuspage"
+	"github.com/opsbot/opsbot/statuspage"
 )
 
 // Defaults applied where the file says nothing.
@@ -161,8 +161,8 @@ type HTTPCheck struct {
 // exception posts); on when it names a channel. It needs the Slack bot
 // token (SLACK_BOT_TOKEN).
 type AlertsChannelCheck struct {
-	Enabled             *bool `yaml:"enabled"`
-	slackchannel.Config `yaml:",inline"`
+	Enabled              *bool `yaml:"enabled"`
+	alertschannel.Config `yaml:",inline"`
 }
 
 // On reports whether a check is enabled, given its default.

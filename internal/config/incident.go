@@ -7,7 +7,7 @@ import (
 	_ "time/tzdata" // bot.timezone without /usr/share/zoneinfo
 
 	"github.com/opsbot/opsbot/internal/httpx"
-	"github.com/opsbot/opsbot/internal/statuspage"
+	"github.com/opsbot/opsbot/statuspage"
 )
 
 // DefaultTimezone is the bot's time zone when bot.timezone is not set:

@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/opsbot/opsbot/internal/schedule"
+	"github.com/opsbot/opsbot/schedule"
 )
 
 // Defaults of the bot.schedule block.

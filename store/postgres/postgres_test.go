@@ -12,8 +12,8 @@ import (
 	"github.com/pressly/goose/v3"
 	"go.uber.org/zap"
 
-	"github.com/opsbot/opsbot/internal/pgtest"
 	"github.com/opsbot/opsbot/store"
+	"github.com/opsbot/opsbot/store/postgres/pgtest"
 	"github.com/opsbot/opsbot/store/storetest"
 )
 
