@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -52,7 +53,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func httpLink(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		len(s) > triage.MaxURLLen || strings.ContainsAny(s, " \t\r\n") {
+		len(s) > opsbot.MaxURLLen || strings.ContainsAny(s, " \t\r\n") {
 		return ""
 	}
 	return s
@@ -80,7 +81,7 @@ func (b *Bot) handleManualAnomaly(ctx context.Context, r *request) error {
 func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) error {
 	a, created, err := b.store.OpenAnomaly(ctx, in, "open:"+r.idem)
 	if err != nil {
-		var ve *triage.ValidationError
+		var ve *opsbot.ValidationError
 		if errors.As(err, &ve) {
 			return userErr("I can't open that anomaly: " + Escape(ve.Error()))
 		}

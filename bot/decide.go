@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -75,7 +76,7 @@ func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handle
 	rec := recordFromState(view.State, d)
 	rec.DecidedBy, rec.DecidedAt = r.userID, b.opts.Now()
 	if err := rec.Validate(); err != nil {
-		var ve *triage.ValidationError
+		var ve *opsbot.ValidationError
 		if !errors.As(err, &ve) {
 			return nil, nil, err
 		}
@@ -98,7 +99,7 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 	switch {
 	case errors.Is(err, triage.ErrNotFound):
 		return userErr(text(tStaleAnomaly, id))
-	case errors.Is(err, triage.ErrConflict):
+	case errors.Is(err, opsbot.ErrConflict):
 		return userErr(fmt.Sprintf("I could not record that decision on anomaly #%d: another anomaly with the same fingerprint is open. Decide that one instead.", id))
 	case err != nil:
 		return fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
@@ -162,7 +163,7 @@ func recordFromState(st *slack.ViewState, d triage.Decision) triage.DecisionReco
 
 // fieldErrors maps a ValidationError onto the modal's input blocks; a
 // problem with a field the modal does not show goes under the conclusion.
-func fieldErrors(ve *triage.ValidationError, blocks map[string]bool) map[string]string {
+func fieldErrors(ve *opsbot.ValidationError, blocks map[string]bool) map[string]string {
 	out := map[string]string{}
 	for _, p := range ve.Problems {
 		block := p.Field

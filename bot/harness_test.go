@@ -380,8 +380,11 @@ func (h *harness) openModal(user string, root slacktest.Message, d triage.Decisi
 	h.click(user, devChannel, root.TS, bot.DecideActionID(d), "")
 	var id string
 	if err := h.fs.WaitFor(h.ctx, func() bool {
+		// The modal opens with the button's facts, then gets the anomaly's
+		// title (views.update): a submission before that update would have
+		// its error ack cleared by it, as in Slack, so wait for both.
 		for _, v := range h.fs.OpenViews(user) {
-			if !before[v.ID] {
+			if !before[v.ID] && v.Updates > 0 {
 				id = v.ID
 				return true
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
@@ -309,7 +310,7 @@ func (b *Bot) handleIncidentSubmit(ctx context.Context, r *request) (any, handle
 		StatusPage: incident.StatusPage{Enabled: in.statusPage && b.inc.pages[form.Env]},
 	}
 	if err := inc.Normalized().Validate(now); err != nil {
-		var ve *incident.ValidationError
+		var ve *opsbot.ValidationError
 		if !errors.As(err, &ve) {
 			return nil, nil, err
 		}
@@ -417,7 +418,7 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 	defer unlock()
 	inc, created, err := b.inc.service(in.Environment).Announce(ctx, in, key)
 	if err != nil && inc.ID == 0 {
-		var ve *incident.ValidationError
+		var ve *opsbot.ValidationError
 		if errors.As(err, &ve) {
 			return userErr(itext(tIncInvalid, Escape(ve.Error())))
 		}
@@ -676,11 +677,11 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	got, upd, err := b.inc.service(inc.Environment).AddUpdate(ctx, id,
 		incident.Update{Text: body, By: r.userID, Public: true}, "update:"+r.idem)
 	if err != nil {
-		var ve *incident.ValidationError
+		var ve *opsbot.ValidationError
 		switch {
 		case errors.As(err, &ve):
 			return userErr(itext(tIncUpdateInvalid, Escape(ve.Error())))
-		case errors.Is(err, incident.ErrConflict):
+		case errors.Is(err, opsbot.ErrConflict):
 			return userErr(itext(tIncNotOpen, id))
 		}
 		return fmt.Errorf("updating incident %d: %w", id, err)
@@ -919,7 +920,7 @@ func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, un
 	defer unlock()
 	got, changed, err := b.inc.service(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
 	if err != nil && got.ID == 0 {
-		var ve *incident.ValidationError
+		var ve *opsbot.ValidationError
 		if errors.As(err, &ve) {
 			return userErr(b.resolveProblem(inc, until, err))
 		}
@@ -949,7 +950,7 @@ func (b *Bot) alreadyResolved(inc incident.Incident) string {
 
 // resolveProblem explains a refused resolution time.
 func (b *Bot) resolveProblem(inc incident.Incident, until time.Time, err error) string {
-	var ve *incident.ValidationError
+	var ve *opsbot.ValidationError
 	if errors.As(err, &ve) && ve.Problem("until") != "" {
 		if until.Before(inc.From) {
 			return itext(tIncUntilBeforeFrom, incident.FormatTime(until, b.inc.loc), inc.ID, incident.FormatTime(inc.From, b.inc.loc))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -93,7 +94,7 @@ func mustJSON(t *testing.T, v any) []byte {
 func TestFieldErrorsMapToBlocks(t *testing.T) {
 	rec := triage.DecisionRecord{Decision: triage.Noise, Conclusion: " ", Ticket: "nope", DecidedAt: time.Now()}
 	err := rec.Validate()
-	ve, ok := err.(*triage.ValidationError)
+	ve, ok := err.(*opsbot.ValidationError)
 	if !ok {
 		t.Fatalf("Validate = %v", err)
 	}

@@ -3,8 +3,6 @@ package incident
 import (
 	"strconv"
 	"time"
-
-	"github.com/opsbot/opsbot/triage"
 )
 
 // State says whether an incident is still going on.
@@ -15,11 +13,6 @@ const (
 	Open     State = "open"
 	Resolved State = "resolved"
 )
-
-// ActorBot is recorded on the timeline for what opsbot does by itself
-// (posting the announcement, the status page); Slack user ids are recorded
-// for what people do.
-const ActorBot = triage.ActorBot
 
 // Incident is one user-impacting incident: its announcement, its status
 // page incident and its resolution.

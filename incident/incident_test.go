@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/London without /usr/share/zoneinfo
+
+	"github.com/opsbot/opsbot"
 )
 
 func TestFormatTime(t *testing.T) {
@@ -62,9 +64,9 @@ func problems(t *testing.T, err error) map[string]string {
 	if err == nil {
 		return nil
 	}
-	var ve *ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalid) {
-		t.Fatalf("error %v is not a *ValidationError", err)
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, opsbot.ErrInvalid) {
+		t.Fatalf("error %v is not a *opsbot.ValidationError", err)
 	}
 	out := map[string]string{}
 	for _, p := range ve.Problems {
@@ -152,7 +154,7 @@ func TestStatusPageApply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, changed, err := tt.sp.Apply(tt.st, tt.ev)
 			if tt.conflict {
-				if !errors.Is(err, ErrConflict) {
+				if !errors.Is(err, opsbot.ErrConflict) {
 					t.Errorf("error %v, want a conflict", err)
 				}
 				return

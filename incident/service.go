@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/statuspage"
 	"github.com/opsbot/opsbot/templates"
 )
@@ -283,7 +284,7 @@ func (s *Service) postAnnouncement(ctx context.Context, inc Incident) (Incident,
 		return inc, fmt.Errorf("post the announcement of incident %d: %w", inc.ID, err)
 	}
 	got, err := s.store.SetMessage(ctx, inc.ID, inc.Channel, ts, text, messageKey(inc.ID))
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, opsbot.ErrConflict) {
 		// Another call posted it at the same time, and recorded its message
 		// first: that one is the incident's.
 		got, err = s.store.Get(ctx, inc.ID)
@@ -465,7 +466,7 @@ func (s *Service) syncStatusPage(ctx context.Context, inc Incident) (Incident, e
 			return inc, nil
 		}
 		next, ok, err := s.statusPageStep(ctx, inc)
-		if errors.Is(err, ErrConflict) {
+		if errors.Is(err, opsbot.ErrConflict) {
 			// Another call moved the status page on meanwhile; look again.
 			s.log.Info("status page step raced another", zap.Int64("incident", inc.ID), zap.Error(err))
 			next, err = s.store.Get(ctx, inc.ID)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/httpx"
 	"github.com/opsbot/opsbot/statuspage"
@@ -276,7 +277,7 @@ func TestAnnounceUpdateResolve(t *testing.T) {
 		t.Errorf("%d status page requests after resolving twice, want %d", n, before)
 	}
 	// Updates of a resolved incident are refused.
-	if _, _, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: "late", By: "U1"}, ""); !errors.Is(err, incident.ErrConflict) {
+	if _, _, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: "late", By: "U1"}, ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("update after the resolution: %v", err)
 	}
 }
@@ -693,7 +694,7 @@ func TestInvalidAnnouncementPostsNothing(t *testing.T) {
 	in.UserImpact = ""
 	in.From = e.clock.Now().Add(time.Hour)
 	_, _, err := e.svc.Announce(ctx, in, "")
-	var ve *incident.ValidationError
+	var ve *opsbot.ValidationError
 	if !errors.As(err, &ve) || ve.Problem("userImpact") == "" || ve.Problem("from") == "" {
 		t.Errorf("error %v", err)
 	}

@@ -18,7 +18,7 @@ import (
 // writes nothing more and returns the incident as it is now, with created
 // or changed true, as the first call said: "this key did it, carry on with
 // the next steps". A key already used for another operation or incident is
-// ErrConflict. The empty key means "not idempotent".
+// opsbot.ErrConflict. The empty key means "not idempotent".
 //
 // Inputs are validated (with the store's clock for "not in the future")
 // before anything is written.
@@ -28,13 +28,13 @@ type Store interface {
 	// Incident.Normalized are read. If inc links an anomaly that already
 	// has an open incident, that one is returned with created false and
 	// nothing is written: announcing twice from one anomaly leads to one
-	// incident. A linked anomaly must exist (a *ValidationError on
+	// incident. A linked anomaly must exist (a *opsbot.ValidationError on
 	// "anomalyId" otherwise).
 	Announce(ctx context.Context, inc Incident, key string) (_ Incident, created bool, _ error)
 
 	// SetMessage records the announcement's channel, ts and text as
 	// posted (a message_posted entry). Recording the same message again
-	// changes nothing; another message when one is recorded is ErrConflict
+	// changes nothing; another message when one is recorded is opsbot.ErrConflict
 	// (the first one posted stays the incident's).
 	SetMessage(ctx context.Context, id int64, channel, ts, text, key string) (Incident, error)
 
@@ -42,12 +42,12 @@ type Store interface {
 	// incident was edited to show the resolution, with the text it shows
 	// (a message_edited entry; MessageResolved). Recording it again
 	// changes nothing; an open incident, or one without a message, is
-	// ErrConflict.
+	// opsbot.ErrConflict.
 	SetMessageResolved(ctx context.Context, id int64, text, key string) (Incident, error)
 
 	// AddUpdate appends an update (an updated entry); u.IncidentID is
 	// ignored, u.Seq is assigned. Updating a resolved incident is
-	// ErrConflict. A repeated key returns the update its first call added.
+	// opsbot.ErrConflict. A repeated key returns the update its first call added.
 	AddUpdate(ctx context.Context, id int64, u Update, key string) (Incident, Update, error)
 
 	// SetStatusPage records the outcome of a status page call (one

@@ -3,6 +3,8 @@ package incident
 import (
 	"fmt"
 	"time"
+
+	"github.com/opsbot/opsbot"
 )
 
 // Kind is what a timeline entry records.
@@ -140,7 +142,7 @@ type StatusPageEvent struct {
 // Entry returns the timeline entry the event is recorded as (without
 // IncidentID, Seq and IdempotencyKey, which the store fills).
 func (ev StatusPageEvent) Entry() TimelineEntry {
-	return TimelineEntry{At: ev.At, Actor: ActorBot, Kind: ev.Kind, Data: TimelineData{
+	return TimelineEntry{At: ev.At, Actor: opsbot.ActorBot, Kind: ev.Kind, Data: TimelineData{
 		StatusPageID: ev.StatusPageID, Key: ev.Key, UpdateSeq: ev.UpdateSeq,
 		Op: ev.Op, Error: ev.Error, Retryable: ev.Retryable,
 	}}
@@ -148,13 +150,13 @@ func (ev StatusPageEvent) Entry() TimelineEntry {
 
 // Apply returns the incident's StatusPage after ev. changed is false when ev
 // changes nothing (a created event for the incident already recorded): the
-// store then writes nothing. It is an error (ErrConflict) when the status
+// store then writes nothing. It is an error (opsbot.ErrConflict) when the status
 // page is not enabled for the incident, when ev names a second status page
 // incident, or when ev does not follow from the current state (resolving
 // before creating, an update of an incident not open there).
 func (sp StatusPage) Apply(st State, ev StatusPageEvent) (_ StatusPage, changed bool, _ error) {
 	conflict := func(format string, args ...any) (StatusPage, bool, error) {
-		return sp, false, fmt.Errorf("%w: status page: %s", ErrConflict, fmt.Sprintf(format, args...))
+		return sp, false, fmt.Errorf("%w: status page: %s", opsbot.ErrConflict, fmt.Sprintf(format, args...))
 	}
 	if !sp.Enabled {
 		return conflict("not enabled for this incident")

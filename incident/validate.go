@@ -1,18 +1,17 @@
 package incident
 
 import (
-	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
-	"github.com/opsbot/opsbot/triage"
+	"github.com/opsbot/opsbot"
 )
 
 // Maximum lengths, in characters (runes). The announcement is one Slack
 // section (at most 3000 characters, after escaping), so its two texts are
 // shorter than Slack's plain-text input limit.
 const (
-	MaxIDLen         = triage.MaxIDLen // environment, Slack ids, ts, keys
 	MaxUserImpactLen = 1000
 	MaxWhatLen       = 1000
 	MaxUpdateLen     = 2500
@@ -26,67 +25,39 @@ const (
 // may be (clocks differ; people round up).
 const MaxClockSkew = 5 * time.Minute
 
-// ValidationError lists every problem of an input, with the camelCase field
-// names of the announce, update and resolve modals' blocks ("userImpact",
-// "what", "from", "until", "text"). It is triage's type, so the bot maps
-// both packages' errors to modal blocks the same way; errors.Is(err,
-// ErrInvalid) matches it.
-type ValidationError = triage.ValidationError
+// ErrNotFound: no such incident (errors.Is(err, opsbot.ErrNotFound) holds
+// too).
+var ErrNotFound = fmt.Errorf("incident %w", opsbot.ErrNotFound)
 
-// FieldError is one problem with one field.
-type FieldError = triage.FieldError
-
-// Errors returned by stores and the Service, matched with errors.Is.
-var (
-	// ErrInvalid is matched by every *ValidationError.
-	ErrInvalid = triage.ErrInvalid
-	// ErrNotFound: no such incident.
-	ErrNotFound = errors.New("incident not found")
-	// ErrConflict: the write would break a rule that depends on other
-	// writes: an idempotency key already used for another operation or
-	// incident, an update of a resolved incident, a second announcement
-	// message, a status page event that does not follow. It is triage's
-	// ErrConflict (the store reports both the same way).
-	ErrConflict = triage.ErrConflict
-)
-
-// validator is triage's, with the incident's own time rule.
-type validator struct{ triage.Validator }
-
-var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
-)
+// validator is opsbot's, with the incident's own time rule.
+type validator struct{ opsbot.Validator }
 
 // time checks a required time; with now, it must not be later than now +
 // MaxClockSkew.
 func (v *validator) time(field string, t, now time.Time) bool {
-	switch {
-	case t.IsZero():
-		v.Add(field, "required")
-	case t.Before(minTime) || !t.Before(maxTime):
-		v.Add(field, "must be between years 2000 and 2199, got %s", t.UTC().Format(time.RFC3339))
-	case !now.IsZero() && t.After(now.Add(MaxClockSkew)):
+	if !v.Time(field, t) {
+		return false
+	}
+	if !now.IsZero() && t.After(now.Add(MaxClockSkew)) {
 		v.Add(field, "must not be in the future (it is %s, now is %s)",
 			t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	default:
-		return true
+		return false
 	}
-	return false
+	return true
 }
 
 // Normalized returns the fields of an announcement a store reads, cleaned
-// (triage.CleanText) with times in UTC: Environment, Channel, From,
+// (opsbot.CleanText) with times in UTC: Environment, Channel, From,
 // UserImpact, What, AnnouncedBy, AnnouncedAt, AnomalyID and
 // StatusPage.Enabled. The rest is the store's to set.
 func (i Incident) Normalized() Incident {
 	return Incident{
-		Environment: triage.CleanText(i.Environment),
-		Channel:     triage.CleanText(i.Channel),
+		Environment: opsbot.CleanText(i.Environment),
+		Channel:     opsbot.CleanText(i.Channel),
 		From:        i.From.UTC(),
-		UserImpact:  triage.CleanText(i.UserImpact),
-		What:        triage.CleanText(i.What),
-		AnnouncedBy: triage.CleanText(i.AnnouncedBy),
+		UserImpact:  opsbot.CleanText(i.UserImpact),
+		What:        opsbot.CleanText(i.What),
+		AnnouncedBy: opsbot.CleanText(i.AnnouncedBy),
 		AnnouncedAt: i.AnnouncedAt.UTC(),
 		AnomalyID:   i.AnomalyID,
 		StatusPage:  StatusPage{Enabled: i.StatusPage.Enabled},
@@ -99,12 +70,12 @@ func (i Incident) Normalized() Incident {
 // required and not later than now + MaxClockSkew (a zero now skips that
 // check), nor than announcedAt + MaxClockSkew; anomalyId is not negative.
 func (i Incident) Validate(now time.Time) error {
-	v := validator{triage.Validator{What: "incident"}}
+	v := validator{opsbot.Validator{What: "incident"}}
 	v.Required("userImpact", i.UserImpact, MaxUserImpactLen)
 	v.Required("what", i.What, MaxWhatLen)
-	v.Required("environment", i.Environment, MaxIDLen)
-	v.Required("channel", i.Channel, MaxIDLen)
-	v.Required("announcedBy", i.AnnouncedBy, MaxIDLen)
+	v.Required("environment", i.Environment, opsbot.MaxIDLen)
+	v.Required("channel", i.Channel, opsbot.MaxIDLen)
+	v.Required("announcedBy", i.AnnouncedBy, opsbot.MaxIDLen)
 	announced := v.time("announcedAt", i.AnnouncedAt, now)
 	if v.time("from", i.From, now) && announced && i.From.After(i.AnnouncedAt.Add(MaxClockSkew)) {
 		v.Add("from", "must not be after the announcement (%s)", i.AnnouncedAt.UTC().Format(time.RFC3339))
@@ -117,18 +88,18 @@ func (i Incident) Validate(now time.Time) error {
 
 // Normalized returns the update with text cleaned and At in UTC.
 func (u Update) Normalized() Update {
-	return Update{IncidentID: u.IncidentID, Seq: u.Seq, Text: triage.CleanText(u.Text), By: triage.CleanText(u.By),
-		At: u.At.UTC(), ThreadTS: triage.CleanText(u.ThreadTS), Public: u.Public}
+	return Update{IncidentID: u.IncidentID, Seq: u.Seq, Text: opsbot.CleanText(u.Text), By: opsbot.CleanText(u.By),
+		At: u.At.UTC(), ThreadTS: opsbot.CleanText(u.ThreadTS), Public: u.Public}
 }
 
 // Validate checks an update at time now: text is required (at most
 // MaxUpdateLen characters), by and at are required, at is not in the future.
 func (u Update) Validate(now time.Time) error {
-	v := validator{triage.Validator{What: "update"}}
+	v := validator{opsbot.Validator{What: "update"}}
 	v.Required("text", u.Text, MaxUpdateLen)
-	v.Required("by", u.By, MaxIDLen)
+	v.Required("by", u.By, opsbot.MaxIDLen)
 	v.time("at", u.At, now)
-	v.Text("threadTs", u.ThreadTS, MaxIDLen)
+	v.Text("threadTs", u.ThreadTS, opsbot.MaxIDLen)
 	return v.Err()
 }
 
@@ -136,27 +107,27 @@ func (u Update) Validate(now time.Time) error {
 // required, not before the incident's From and not in the future; by is
 // required.
 func ValidateResolve(inc Incident, until time.Time, by string, now time.Time) error {
-	v := validator{triage.Validator{What: "resolution"}}
+	v := validator{opsbot.Validator{What: "resolution"}}
 	if v.time("until", until, now) && until.Before(inc.From) {
 		v.Add("until", "must not be before the incident's start (%s)", inc.From.UTC().Format(time.RFC3339))
 	}
-	v.Required("by", by, MaxIDLen)
+	v.Required("by", by, opsbot.MaxIDLen)
 	return v.Err()
 }
 
 // ValidateMessage checks the channel, ts and text of an announcement (the
 // text may be empty: not kept).
 func ValidateMessage(channel, ts, text string) error {
-	v := validator{triage.Validator{What: "message"}}
-	v.Required("channel", channel, MaxIDLen)
-	v.Required("messageTs", ts, MaxIDLen)
+	v := validator{opsbot.Validator{What: "message"}}
+	v.Required("channel", channel, opsbot.MaxIDLen)
+	v.Required("messageTs", ts, opsbot.MaxIDLen)
 	v.Text("text", text, MaxMessageLen)
 	return v.Err()
 }
 
 // ValidateMessageText checks the text of an edited announcement.
 func ValidateMessageText(text string) error {
-	v := validator{triage.Validator{What: "message"}}
+	v := validator{opsbot.Validator{What: "message"}}
 	v.Required("text", text, MaxMessageLen)
 	return v.Err()
 }
@@ -164,10 +135,10 @@ func ValidateMessageText(text string) error {
 // ValidateStatusPageEvent checks an event: a statuspage_* kind, At, and
 // the fields of its kind.
 func ValidateStatusPageEvent(ev StatusPageEvent) error {
-	v := validator{triage.Validator{What: "status page event"}}
+	v := validator{opsbot.Validator{What: "status page event"}}
 	switch ev.Kind {
 	case KindStatusPageCreated:
-		v.Required("statusPageId", ev.StatusPageID, MaxIDLen)
+		v.Required("statusPageId", ev.StatusPageID, opsbot.MaxIDLen)
 	case KindStatusPageUpdated:
 		if ev.UpdateSeq < 1 {
 			v.Add("updateSeq", "required")
@@ -183,14 +154,10 @@ func ValidateStatusPageEvent(ev StatusPageEvent) error {
 	default:
 		v.Add("kind", "must be a statuspage_* kind, got %q", ev.Kind)
 	}
-	v.Text("key", ev.Key, MaxIDLen)
+	v.Text("key", ev.Key, opsbot.MaxIDLen)
 	v.time("at", ev.At, time.Time{})
 	return v.Err()
 }
-
-// ValidateIdempotencyKey checks a key given to a Store method; "" means
-// "not idempotent".
-func ValidateIdempotencyKey(key string) error { return triage.ValidateIdempotencyKey(key) }
 
 // CutText shortens s to at most n runes (for error messages).
 func CutText(s string, n int) string {

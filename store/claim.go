@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/opsbot/opsbot/triage"
+	"github.com/opsbot/opsbot"
 )
 
 // Claim records key as claimed and reports whether this call was the first
@@ -17,7 +17,7 @@ import (
 // which guards each occurrence of a schedule ("checklist/2026-11-24T09:30Z")
 // so that it runs once. Claims are never released.
 func (s *DB) Claim(ctx context.Context, key string) (bool, error) {
-	if err := triage.ValidateIdempotencyKey(key); err != nil {
+	if err := opsbot.ValidateIdempotencyKey(key); err != nil {
 		return false, err
 	}
 	if key == "" {

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/incident"
-	"github.com/opsbot/opsbot/triage"
 )
 
 // Operation names of the incident writes and claims, passed to the
@@ -106,7 +106,7 @@ func appendIncidentEntry(ctx context.Context, tx *sql.Tx, e incident.TimelineEnt
 // Announce implements incident.Store.
 func (s *Incidents) Announce(ctx context.Context, in incident.Incident, key string) (incident.Incident, bool, error) {
 	n := in.Normalized()
-	if err := errors.Join(n.Validate(s.db.opts.now()), incident.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(n.Validate(s.db.opts.now()), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return incident.Incident{}, false, err
 	}
 	n.From, n.AnnouncedAt = roundTrip(n.From), roundTrip(n.AnnouncedAt)
@@ -125,7 +125,7 @@ func (s *Incidents) Announce(ctx context.Context, in incident.Incident, key stri
 		if u, ok, err := lookupKey[incident.Kind](ctx, tx, "incident_timeline", "incident_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := u.replay(key, 0, "incident", incident.ErrConflict, incident.KindAnnounced); err != nil {
+			if err := u.replay(key, 0, "incident", opsbot.ErrConflict, incident.KindAnnounced); err != nil {
 				return err
 			}
 			out, err = s.get(ctx, tx, u.id, false)
@@ -136,7 +136,7 @@ func (s *Incidents) Announce(ctx context.Context, in incident.Incident, key stri
 			var one int
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM anomalies WHERE id = $1`, n.AnomalyID).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return &incident.ValidationError{What: "incident", Problems: []incident.FieldError{
+				return &opsbot.ValidationError{What: "incident", Problems: []opsbot.FieldError{
 					{Field: "anomalyId", Problem: fmt.Sprintf("there is no anomaly #%d", n.AnomalyID)}}}
 			}
 			if err != nil {
@@ -202,7 +202,7 @@ func (s *Incidents) change(ctx context.Context, op string, id int64, key string,
 		if u, ok, err := lookupKey[incident.Kind](ctx, tx, "incident_timeline", "incident_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := u.replay(key, id, "incident", incident.ErrConflict, kinds...); err != nil {
+			if err := u.replay(key, id, "incident", opsbot.ErrConflict, kinds...); err != nil {
 				return err
 			}
 			out = i
@@ -241,9 +241,9 @@ func (s *Incidents) change(ctx context.Context, op string, id int64, key string,
 
 // SetMessage implements incident.Store.
 func (s *Incidents) SetMessage(ctx context.Context, id int64, channel, ts, text, key string) (incident.Incident, error) {
-	channel, ts = triage.CleanText(channel), triage.CleanText(ts)
+	channel, ts = opsbot.CleanText(channel), opsbot.CleanText(ts)
 	// The text is kept as posted (not trimmed): it is edited later.
-	if err := errors.Join(incident.ValidateMessage(channel, ts, text), incident.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(incident.ValidateMessage(channel, ts, text), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return incident.Incident{}, err
 	}
 	at := roundTrip(s.db.opts.now())
@@ -254,20 +254,20 @@ func (s *Incidents) SetMessage(ctx context.Context, id int64, channel, ts, text,
 			}
 			if i.MessageTS != "" {
 				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is announced by message %s/%s already",
-					incident.ErrConflict, id, i.Channel, i.MessageTS)
+					opsbot.ErrConflict, id, i.Channel, i.MessageTS)
 			}
 			var other int64
 			err := tx.QueryRowContext(ctx, `SELECT id FROM incidents WHERE channel = $1 AND message_ts = $2`,
 				channel, ts).Scan(&other)
 			if err == nil {
 				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: message %s/%s announces incident %d",
-					incident.ErrConflict, channel, ts, other)
+					opsbot.ErrConflict, channel, ts, other)
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return i, incident.TimelineEntry{}, false, fmt.Errorf("find the incident of message %s/%s: %w", channel, ts, err)
 			}
 			i.Channel, i.MessageTS, i.MessageText = channel, ts, text
-			return i, incident.TimelineEntry{At: at, Actor: incident.ActorBot, Kind: incident.KindMessagePosted,
+			return i, incident.TimelineEntry{At: at, Actor: opsbot.ActorBot, Kind: incident.KindMessagePosted,
 				Data: incident.TimelineData{Channel: channel, MessageTS: ts, Message: text}}, true, nil
 		},
 		`channel = $1, message_ts = $2, message_text = $3`,
@@ -280,7 +280,7 @@ func (s *Incidents) SetMessage(ctx context.Context, id int64, channel, ts, text,
 
 // SetMessageResolved implements incident.Store.
 func (s *Incidents) SetMessageResolved(ctx context.Context, id int64, text, key string) (incident.Incident, error) {
-	if err := errors.Join(incident.ValidateMessageText(text), incident.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(incident.ValidateMessageText(text), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return incident.Incident{}, err
 	}
 	at := roundTrip(s.db.opts.now())
@@ -288,14 +288,14 @@ func (s *Incidents) SetMessageResolved(ctx context.Context, id int64, text, key 
 		func(_ *sql.Tx, i incident.Incident) (incident.Incident, incident.TimelineEntry, bool, error) {
 			switch {
 			case i.State != incident.Resolved:
-				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is not resolved", incident.ErrConflict, id)
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is not resolved", opsbot.ErrConflict, id)
 			case i.MessageTS == "":
-				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d has no announcement", incident.ErrConflict, id)
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d has no announcement", opsbot.ErrConflict, id)
 			case i.MessageResolved:
 				return i, incident.TimelineEntry{}, false, nil
 			}
 			i.MessageResolved = true
-			return i, incident.TimelineEntry{At: at, Actor: incident.ActorBot, Kind: incident.KindMessageEdited,
+			return i, incident.TimelineEntry{At: at, Actor: opsbot.ActorBot, Kind: incident.KindMessageEdited,
 				Data: incident.TimelineData{Channel: i.Channel, MessageTS: i.MessageTS, Message: text}}, true, nil
 		},
 		`message_resolved = $1`, func(n incident.Incident) []any { return []any{n.MessageResolved} })
@@ -308,7 +308,7 @@ func (s *Incidents) SetMessageResolved(ctx context.Context, id int64, text, key 
 // AddUpdate implements incident.Store.
 func (s *Incidents) AddUpdate(ctx context.Context, id int64, in incident.Update, key string) (incident.Incident, incident.Update, error) {
 	u := in.Normalized()
-	if err := errors.Join(u.Validate(s.db.opts.now()), incident.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(u.Validate(s.db.opts.now()), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return incident.Incident{}, incident.Update{}, err
 	}
 	u.At = roundTrip(u.At)
@@ -324,7 +324,7 @@ func (s *Incidents) AddUpdate(ctx context.Context, id int64, in incident.Update,
 		},
 		func(_ *sql.Tx, i incident.Incident) (incident.Incident, incident.TimelineEntry, bool, error) {
 			if i.State != incident.Open {
-				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is resolved", incident.ErrConflict, id)
+				return i, incident.TimelineEntry{}, false, fmt.Errorf("%w: incident %d is resolved", opsbot.ErrConflict, id)
 			}
 			e := incident.TimelineEntry{IncidentID: id, Seq: i.Version + 1, At: u.At, Actor: u.By,
 				Kind: incident.KindUpdated, Data: incident.TimelineData{Text: u.Text, ThreadTS: u.ThreadTS, Public: u.Public}}
@@ -340,9 +340,9 @@ func (s *Incidents) AddUpdate(ctx context.Context, id int64, in incident.Update,
 
 // SetStatusPage implements incident.Store.
 func (s *Incidents) SetStatusPage(ctx context.Context, id int64, ev incident.StatusPageEvent, key string) (incident.Incident, error) {
-	ev.StatusPageID, ev.Key, ev.At = triage.CleanText(ev.StatusPageID), triage.CleanText(ev.Key), ev.At.UTC()
-	ev.Error = incident.CutText(triage.CleanText(ev.Error), incident.MaxErrorLen)
-	if err := errors.Join(incident.ValidateStatusPageEvent(ev), incident.ValidateIdempotencyKey(key)); err != nil {
+	ev.StatusPageID, ev.Key, ev.At = opsbot.CleanText(ev.StatusPageID), opsbot.CleanText(ev.Key), ev.At.UTC()
+	ev.Error = incident.CutText(opsbot.CleanText(ev.Error), incident.MaxErrorLen)
+	if err := errors.Join(incident.ValidateStatusPageEvent(ev), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return incident.Incident{}, err
 	}
 	ev.At = roundTrip(ev.At)
@@ -368,12 +368,12 @@ func (s *Incidents) SetStatusPage(ctx context.Context, id int64, ev incident.Sta
 
 // Resolve implements incident.Store.
 func (s *Incidents) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (incident.Incident, bool, error) {
-	by, until = triage.CleanText(by), until.UTC()
+	by, until = opsbot.CleanText(by), until.UTC()
 	now := s.db.opts.now()
 	// Checked before the incident is read: until against now, by, the key;
 	// until against the incident's From in the transaction.
 	if err := errors.Join(incident.ValidateResolve(incident.Incident{}, until, by, now),
-		incident.ValidateIdempotencyKey(key)); err != nil {
+		opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return incident.Incident{}, false, err
 	}
 	until = roundTrip(until)

@@ -29,9 +29,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"go.uber.org/zap"
-
-	"github.com/opsbot/opsbot/triage"
 )
 
 // Operation names, passed to the WithBeforeCommit hook.
@@ -134,7 +133,7 @@ func (s *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) err
 		}
 		if attempt == maxAttempts {
 			if unique || errors.Is(err, errRetry) {
-				err = fmt.Errorf("%w: %v", triage.ErrConflict, err)
+				err = fmt.Errorf("%w: %v", opsbot.ErrConflict, err)
 			}
 			break
 		}

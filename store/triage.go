@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -113,7 +114,7 @@ func (s *DB) checkNoOtherOpen(ctx context.Context, tx *sql.Tx, a triage.Anomaly)
 		return nil
 	}
 	return fmt.Errorf("%w: anomaly %d cannot be reopened: anomaly %d with the same fingerprint is open",
-		triage.ErrConflict, a.ID, other.ID)
+		opsbot.ErrConflict, a.ID, other.ID)
 }
 
 // appendEntry adds e to the timeline.
@@ -150,7 +151,7 @@ func oneRow(res sql.Result, err error) error {
 // OpenAnomaly implements triage.Store.
 func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (triage.Anomaly, bool, error) {
 	a := in.Normalized()
-	if err := errors.Join(a.Validate(), triage.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(a.Validate(), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return triage.Anomaly{}, false, err
 	}
 	a.OpenedAt = roundTrip(a.OpenedAt)
@@ -169,7 +170,7 @@ func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (tr
 		if u, ok, err := lookupKey[triage.Kind](ctx, tx, "timeline", "anomaly_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := u.replay(key, 0, "anomaly", triage.ErrConflict, triage.KindOpened); err != nil {
+			if err := u.replay(key, 0, "anomaly", opsbot.ErrConflict, triage.KindOpened); err != nil {
 				return err
 			}
 			out, err = s.getAnomaly(ctx, tx, u.id, false)
@@ -227,7 +228,7 @@ func (s *DB) change(ctx context.Context, op string, id int64, key string, kinds 
 		if u, ok, err := lookupKey[triage.Kind](ctx, tx, "timeline", "anomaly_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := u.replay(key, id, "anomaly", triage.ErrConflict, kinds...); err != nil {
+			if err := u.replay(key, id, "anomaly", opsbot.ErrConflict, kinds...); err != nil {
 				return err
 			}
 			out = a
@@ -262,8 +263,8 @@ func (s *DB) change(ctx context.Context, op string, id int64, key string, kinds 
 // with its own and, when they differ, deletes its post and uses the
 // recorded thread.
 func (s *DB) LinkThread(ctx context.Context, id int64, channel, threadTS, key string) (triage.Anomaly, error) {
-	channel, threadTS = triage.CleanText(channel), triage.CleanText(threadTS)
-	if err := errors.Join(triage.ValidateThread(channel, threadTS), triage.ValidateIdempotencyKey(key)); err != nil {
+	channel, threadTS = opsbot.CleanText(channel), opsbot.CleanText(threadTS)
+	if err := errors.Join(triage.ValidateThread(channel, threadTS), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return triage.Anomaly{}, err
 	}
 	at := roundTrip(s.opts.now())
@@ -272,7 +273,7 @@ func (s *DB) LinkThread(ctx context.Context, id int64, channel, threadTS, key st
 			if a.ThreadTS != "" {
 				return a, triage.TimelineEntry{}, false, nil // the same thread, or the winner's
 			}
-			e := triage.TimelineEntry{At: at, Actor: triage.ActorBot, Kind: triage.KindThreadLinked,
+			e := triage.TimelineEntry{At: at, Actor: opsbot.ActorBot, Kind: triage.KindThreadLinked,
 				Data: triage.TimelineData{Channel: channel, ThreadTS: threadTS,
 					PreviousChannel: a.Channel, PreviousThreadTS: a.ThreadTS}}
 			a.Channel, a.ThreadTS = channel, threadTS
@@ -291,7 +292,7 @@ func (s *DB) LinkThread(ctx context.Context, id int64, channel, threadTS, key st
 // Decide implements triage.Store.
 func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, key string) (triage.Anomaly, error) {
 	rec = rec.Normalized()
-	if err := errors.Join(rec.Validate(), triage.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(rec.Validate(), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return triage.Anomaly{}, err
 	}
 	rec.DecidedAt = roundTrip(rec.DecidedAt)
@@ -334,7 +335,7 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 // Escalate implements triage.Store.
 func (s *DB) Escalate(ctx context.Context, id int64, esc triage.Escalation, key string) (triage.Anomaly, error) {
 	esc = esc.Normalized()
-	if err := errors.Join(esc.Validate(), triage.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(esc.Validate(), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return triage.Anomaly{}, err
 	}
 	esc.At = roundTrip(esc.At)
@@ -362,8 +363,8 @@ func (s *DB) Escalate(ctx context.Context, id int64, esc triage.Escalation, key 
 
 // RecordSighting implements triage.Store.
 func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, at time.Time, key string) (triage.Anomaly, bool, error) {
-	env, fingerprint, at = triage.CleanText(env), triage.CleanText(fingerprint), at.UTC()
-	if err := errors.Join(triage.ValidateSighting(env, fingerprint, at), triage.ValidateIdempotencyKey(key)); err != nil {
+	env, fingerprint, at = opsbot.CleanText(env), opsbot.CleanText(fingerprint), at.UTC()
+	if err := errors.Join(triage.ValidateSighting(env, fingerprint, at), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return triage.Anomaly{}, false, err
 	}
 	at = roundTrip(at)
@@ -387,7 +388,7 @@ func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, at tim
 		if u, ok, err := lookupKey[triage.Kind](ctx, tx, "timeline", "anomaly_id", key); err != nil {
 			return err
 		} else if ok {
-			if err := u.replay(key, 0, "anomaly", triage.ErrConflict, triage.KindSeenAgain); err != nil {
+			if err := u.replay(key, 0, "anomaly", opsbot.ErrConflict, triage.KindSeenAgain); err != nil {
 				return err
 			}
 			if u.id != a.ID {
@@ -396,7 +397,7 @@ func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, at tim
 				}
 				if a.Environment != env || a.Fingerprint != fingerprint {
 					return fmt.Errorf("%w: idempotency key %q was already used for a sighting of anomaly %d",
-						triage.ErrConflict, key, a.ID)
+						opsbot.ErrConflict, key, a.ID)
 				}
 			}
 			out, found = a, true

@@ -1,6 +1,10 @@
 package triage
 
-import "time"
+import (
+	"time"
+
+	"github.com/opsbot/opsbot"
+)
 
 // State says whether an anomaly still needs someone's attention.
 type State string
@@ -26,8 +30,6 @@ const (
 // Actors recorded on the timeline for what the bot does by itself (Slack
 // user ids are recorded for what people do).
 const (
-	// ActorBot is opsbot: linking a thread, automatic escalation.
-	ActorBot = "opsbot"
 	// ActorChecklist is the checklist reporting a sighting.
 	ActorChecklist = "checklist"
 )
@@ -100,51 +102,51 @@ func StateFor(d Decision, escalated bool) State {
 }
 
 // Normalized returns the anomaly's caller-supplied fields as a store keeps
-// them: text cleaned (CleanText), times in UTC. Store-owned fields (ID,
+// them: text cleaned (opsbot.CleanText), times in UTC. Store-owned fields (ID,
 // State, Decision, EscalatedAt, Version, SeenCount, LastSeenAt, Channel,
 // ThreadTS) are reset: stores set them.
 func (a Anomaly) Normalized() Anomaly {
 	return Anomaly{
-		Environment: CleanText(a.Environment),
-		Fingerprint: CleanText(a.Fingerprint),
-		Title:       CleanText(a.Title),
-		Detail:      CleanText(a.Detail),
-		Link:        CleanText(a.Link),
-		Source:      Source(CleanText(string(a.Source))),
-		OpenedBy:    CleanText(a.OpenedBy),
+		Environment: opsbot.CleanText(a.Environment),
+		Fingerprint: opsbot.CleanText(a.Fingerprint),
+		Title:       opsbot.CleanText(a.Title),
+		Detail:      opsbot.CleanText(a.Detail),
+		Link:        opsbot.CleanText(a.Link),
+		Source:      Source(opsbot.CleanText(string(a.Source))),
+		OpenedBy:    opsbot.CleanText(a.OpenedBy),
 		OpenedAt:    a.OpenedAt.UTC(),
 	}
 }
 
 // Validate checks the fields a caller gives to Store.OpenAnomaly.
 func (a Anomaly) Validate() error {
-	v := Validator{What: "anomaly"}
-	v.Required("environment", a.Environment, MaxIDLen)
+	v := opsbot.Validator{What: "anomaly"}
+	v.Required("environment", a.Environment, opsbot.MaxIDLen)
 	v.Required("fingerprint", a.Fingerprint, MaxFingerprintLen)
 	v.Required("title", a.Title, MaxTitleLen)
 	v.Text("detail", a.Detail, MaxTextLen)
-	v.httpURL("link", a.Link)
+	v.HTTPURL("link", a.Link)
 	if a.Source != SourceChecklist && a.Source != SourceManual {
 		v.Add("source", "must be %q or %q, got %q", SourceChecklist, SourceManual, a.Source)
 	}
-	v.Required("openedBy", a.OpenedBy, MaxIDLen)
-	v.time("openedAt", a.OpenedAt)
+	v.Required("openedBy", a.OpenedBy, opsbot.MaxIDLen)
+	v.Time("openedAt", a.OpenedAt)
 	return v.Err()
 }
 
 // ValidateThread checks the arguments of Store.LinkThread.
 func ValidateThread(channel, ts string) error {
-	v := Validator{What: "thread"}
-	v.Required("channel", channel, MaxIDLen)
-	v.Required("threadTs", ts, MaxIDLen)
+	v := opsbot.Validator{What: "thread"}
+	v.Required("channel", channel, opsbot.MaxIDLen)
+	v.Required("threadTs", ts, opsbot.MaxIDLen)
 	return v.Err()
 }
 
 // ValidateSighting checks the arguments of Store.RecordSighting.
 func ValidateSighting(env, fingerprint string, at time.Time) error {
-	v := Validator{What: "sighting"}
-	v.Required("environment", env, MaxIDLen)
+	v := opsbot.Validator{What: "sighting"}
+	v.Required("environment", env, opsbot.MaxIDLen)
 	v.Required("fingerprint", fingerprint, MaxFingerprintLen)
-	v.time("at", at)
+	v.Time("at", at)
 	return v.Err()
 }

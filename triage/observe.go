@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/opsbot/opsbot"
 )
 
 // Observation is the outcome of Observe.
@@ -42,7 +44,7 @@ func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerp
 	if key != "" {
 		escKey = key + "/escalate"
 	}
-	a, err = s.Escalate(ctx, a.ID, Escalation{At: at, Actor: ActorBot, Reason: obs.Recurrence.String()}, escKey)
+	a, err = s.Escalate(ctx, a.ID, Escalation{At: at, Actor: opsbot.ActorBot, Reason: obs.Recurrence.String()}, escKey)
 	if err != nil {
 		return obs, fmt.Errorf("escalate anomaly %d: %w", obs.Anomaly.ID, err)
 	}

@@ -1,6 +1,10 @@
 package triage
 
-import "time"
+import (
+	"time"
+
+	"github.com/opsbot/opsbot"
+)
 
 // DecisionRecord is one decision on an anomaly with what the runbook asks to
 // write down for it.
@@ -33,20 +37,20 @@ type DecisionRecord struct {
 }
 
 // Normalized returns the record as a store keeps it: text cleaned
-// (CleanText), DecidedAt in UTC.
+// (opsbot.CleanText), DecidedAt in UTC.
 func (r DecisionRecord) Normalized() DecisionRecord {
-	r.Conclusion = CleanText(r.Conclusion)
-	r.FiveWhys = CleanText(r.FiveWhys)
-	r.Ticket = CleanText(r.Ticket)
-	r.UsersAffected = CleanText(r.UsersAffected)
-	r.ToCollect = CleanText(r.ToCollect)
-	r.Dashboard = CleanText(r.Dashboard)
-	r.DecidedBy = CleanText(r.DecidedBy)
+	r.Conclusion = opsbot.CleanText(r.Conclusion)
+	r.FiveWhys = opsbot.CleanText(r.FiveWhys)
+	r.Ticket = opsbot.CleanText(r.Ticket)
+	r.UsersAffected = opsbot.CleanText(r.UsersAffected)
+	r.ToCollect = opsbot.CleanText(r.ToCollect)
+	r.Dashboard = opsbot.CleanText(r.Dashboard)
+	r.DecidedBy = opsbot.CleanText(r.DecidedBy)
 	r.DecidedAt = r.DecidedAt.UTC()
 	return r
 }
 
-// Validate checks the record and returns a *ValidationError listing every
+// Validate checks the record and returns a *opsbot.ValidationError listing every
 // problem, by field:
 //
 //   - decision: one of the five;
@@ -59,16 +63,16 @@ func (r DecisionRecord) Normalized() DecisionRecord {
 //     another decision is refused rather than silently dropped);
 //   - decidedBy and decidedAt: required.
 func (r DecisionRecord) Validate() error {
-	v := Validator{What: "decision"}
+	v := opsbot.Validator{What: "decision"}
 	if !r.Decision.valid() {
 		v.Add("decision", "must be one of the five decisions, got %s", r.Decision)
 	}
 	v.Required("conclusion", r.Conclusion, MaxTextLen)
 	v.Text("fiveWhys", r.FiveWhys, MaxTextLen)
-	v.httpURL("ticket", r.Ticket)
+	v.HTTPURL("ticket", r.Ticket)
 	v.Text("usersAffected", r.UsersAffected, MaxTextLen)
 	v.Text("toCollect", r.ToCollect, MaxTextLen)
-	v.httpURL("dashboard", r.Dashboard)
+	v.HTTPURL("dashboard", r.Dashboard)
 
 	only := func(field string, set bool, d Decision) {
 		if set && r.Decision != d && r.Decision.valid() {
@@ -98,7 +102,7 @@ func (r DecisionRecord) Validate() error {
 		}
 	}
 
-	v.Required("decidedBy", r.DecidedBy, MaxIDLen)
-	v.time("decidedAt", r.DecidedAt)
+	v.Required("decidedBy", r.DecidedBy, opsbot.MaxIDLen)
+	v.Time("decidedAt", r.DecidedAt)
 	return v.Err()
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsbot/opsbot"
 )
 
 var decidedAt = time.Date(2026, 1, 2, 9, 14, 0, 0, time.UTC)
@@ -82,9 +84,9 @@ func TestDecisionRecordInvalid(t *testing.T) {
 			r := record(tt.d)
 			tt.mutate(&r)
 			err := r.Validate()
-			var ve *ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalid) {
-				t.Fatalf("Validate() = %v, want a *ValidationError", err)
+			var ve *opsbot.ValidationError
+			if !errors.As(err, &ve) || !errors.Is(err, opsbot.ErrInvalid) {
+				t.Fatalf("Validate() = %v, want a *opsbot.ValidationError", err)
 			}
 			var got, want []string
 			for _, p := range ve.Problems {
@@ -136,7 +138,7 @@ func TestAnomalyValidate(t *testing.T) {
 	}
 	bad := Anomaly{Source: "cron", Link: "grafana"}
 	err := bad.Validate()
-	var ve *ValidationError
+	var ve *opsbot.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("Validate() = %v", err)
 	}
@@ -154,7 +156,7 @@ func TestAnomalyValidate(t *testing.T) {
 	if err := (Escalation{}).Validate(); err == nil || !strings.Contains(err.Error(), "reason: required") {
 		t.Errorf("Escalation.Validate = %v", err)
 	}
-	if err := ValidateIdempotencyKey(strings.Repeat("k", MaxIDLen+1)); err == nil {
+	if err := opsbot.ValidateIdempotencyKey(strings.Repeat("k", opsbot.MaxIDLen+1)); err == nil {
 		t.Error("a long key is valid")
 	}
 }

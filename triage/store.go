@@ -2,20 +2,17 @@ package triage
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
+
+	"github.com/opsbot/opsbot"
 )
 
 // Errors returned by stores, matched with errors.Is. Invalid input is a
-// *ValidationError (errors.Is(err, ErrInvalid)).
+// *opsbot.ValidationError (errors.Is(err, opsbot.ErrInvalid)).
 var (
 	// ErrNotFound: no such anomaly.
-	ErrNotFound = errors.New("anomaly not found")
-	// ErrConflict: the write would break a rule that depends on other writes:
-	// an idempotency key already used for a different operation or anomaly,
-	// or reopening an anomaly while another one with the same environment
-	// and fingerprint is open.
-	ErrConflict = errors.New("conflict")
+	ErrNotFound = fmt.Errorf("anomaly %w", opsbot.ErrNotFound)
 )
 
 // Store keeps anomalies and their timelines. It is implemented by
@@ -29,7 +26,7 @@ var (
 // Writes take an idempotency key (a Slack envelope id, view id or action ts;
 // prefix it with the operation, e.g. "decide:"+viewID). A call repeated with
 // the same key changes nothing more and returns the anomaly as it is now.
-// A key already used by a different operation or anomaly is ErrConflict.
+// A key already used by a different operation or anomaly is opsbot.ErrConflict.
 // The empty key means "not idempotent".
 //
 // Inputs are validated before anything is written; text is kept as
@@ -53,7 +50,7 @@ type Store interface {
 	// Decide records a decision: a decided entry (or decision_changed, with
 	// the previous decision) and the anomaly's new current decision and
 	// state. A decision that would reopen the anomaly while another one with
-	// its fingerprint is open is ErrConflict.
+	// its fingerprint is open is opsbot.ErrConflict.
 	Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error)
 
 	// RecordSighting records that the checklist saw (env, fingerprint) again
@@ -63,7 +60,7 @@ type Store interface {
 	RecordSighting(ctx context.Context, env, fingerprint string, at time.Time, key string) (_ Anomaly, found bool, _ error)
 
 	// Escalate reopens the anomaly for a new decision, keeping its current
-	// one, and records why. Like Decide, it is ErrConflict when another
+	// one, and records why. Like Decide, it is opsbot.ErrConflict when another
 	// anomaly with the same fingerprint is open.
 	Escalate(ctx context.Context, id int64, e Escalation, key string) (Anomaly, error)
 

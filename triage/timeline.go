@@ -1,6 +1,10 @@
 package triage
 
-import "time"
+import (
+	"time"
+
+	"github.com/opsbot/opsbot"
+)
 
 // Kind is what a timeline entry records.
 type Kind string
@@ -64,7 +68,7 @@ type TimelineData struct {
 // Escalation is a request to reopen an anomaly for a new decision.
 type Escalation struct {
 	At time.Time
-	// Actor is ActorBot for the automatic recurrence rule, or a Slack user id.
+	// Actor is opsbot.ActorBot for the automatic recurrence rule, or a Slack user id.
 	Actor string
 	// Reason is shown to people: Recurrence.String() for the automatic rule.
 	Reason string
@@ -72,14 +76,14 @@ type Escalation struct {
 
 // Normalized returns the escalation with text cleaned and At in UTC.
 func (e Escalation) Normalized() Escalation {
-	return Escalation{At: e.At.UTC(), Actor: CleanText(e.Actor), Reason: CleanText(e.Reason)}
+	return Escalation{At: e.At.UTC(), Actor: opsbot.CleanText(e.Actor), Reason: opsbot.CleanText(e.Reason)}
 }
 
 // Validate checks an escalation: At, Actor and Reason are required.
 func (e Escalation) Validate() error {
-	v := Validator{What: "escalation"}
-	v.time("at", e.At)
-	v.Required("actor", e.Actor, MaxIDLen)
+	v := opsbot.Validator{What: "escalation"}
+	v.Time("at", e.At)
+	v.Required("actor", e.Actor, opsbot.MaxIDLen)
 	v.Required("reason", e.Reason, MaxTextLen)
 	return v.Err()
 }

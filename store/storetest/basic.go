@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -89,7 +90,7 @@ func testOpenAnomalyInvalid(t *testing.T, o Opener) {
 	_, _, err := s.OpenAnomaly(ctx, bad, "k1")
 	wantInvalid(t, "OpenAnomaly without a fingerprint", err, "fingerprint")
 	wantInvalid(t, "OpenAnomaly with a bad link", err, "link")
-	_, _, err = s.OpenAnomaly(ctx, newAnomaly("prod", "x"), strings.Repeat("k", triage.MaxIDLen+1))
+	_, _, err = s.OpenAnomaly(ctx, newAnomaly("prod", "x"), strings.Repeat("k", opsbot.MaxIDLen+1))
 	wantInvalid(t, "OpenAnomaly with a long key", err, "key")
 	if l := mustListOpen(t, s, ""); len(l) != 0 {
 		t.Errorf("invalid anomalies were written: %+v", l)
@@ -131,7 +132,7 @@ func testLinkThread(t *testing.T, o Opener) {
 	}
 	equal(t, "linked to another thread", c, b)
 	_, tl := checkConsistent(t, s, a.ID)
-	if tl[1].Kind != triage.KindThreadLinked || tl[1].Actor != triage.ActorBot || tl[1].IdempotencyKey != "link:1" {
+	if tl[1].Kind != triage.KindThreadLinked || tl[1].Actor != opsbot.ActorBot || tl[1].IdempotencyKey != "link:1" {
 		t.Errorf("entry 2 = %+v", tl[1])
 	}
 
@@ -240,17 +241,17 @@ func testKeyReusedElsewhere(t *testing.T, o Opener) {
 	before := takeSnapshot(t, s, a.ID, b.ID)
 
 	_, err := s.Decide(ctx, b.ID, record(triage.Noise, "U1", at(1)), "k-decide")
-	wantErr(t, "Decide on another anomaly with a used key", err, triage.ErrConflict)
+	wantErr(t, "Decide on another anomaly with a used key", err, opsbot.ErrConflict)
 	_, err = s.Decide(ctx, a.ID, record(triage.Noise, "U1", at(1)), "k-open")
-	wantErr(t, "Decide with the key of an opening", err, triage.ErrConflict)
+	wantErr(t, "Decide with the key of an opening", err, opsbot.ErrConflict)
 	_, err = s.LinkThread(ctx, a.ID, "C1", "1.1", "k-decide")
-	wantErr(t, "LinkThread with the key of a decision", err, triage.ErrConflict)
+	wantErr(t, "LinkThread with the key of a decision", err, opsbot.ErrConflict)
 	_, _, err = s.OpenAnomaly(ctx, newAnomaly("prod", "pods/z"), "k-decide")
-	wantErr(t, "OpenAnomaly with the key of a decision", err, triage.ErrConflict)
+	wantErr(t, "OpenAnomaly with the key of a decision", err, opsbot.ErrConflict)
 	_, _, err = s.RecordSighting(ctx, "prod", "pods/x", at(2), "k-decide")
-	wantErr(t, "RecordSighting with the key of a decision", err, triage.ErrConflict)
+	wantErr(t, "RecordSighting with the key of a decision", err, opsbot.ErrConflict)
 	_, err = s.Escalate(ctx, a.ID, triage.Escalation{At: at(2), Actor: "U1", Reason: "r"}, "k-open")
-	wantErr(t, "Escalate with the key of an opening", err, triage.ErrConflict)
+	wantErr(t, "Escalate with the key of an opening", err, opsbot.ErrConflict)
 	equal(t, "after conflicting keys", takeSnapshot(t, s, a.ID, b.ID), before)
 }
 

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/store"
-	"github.com/opsbot/opsbot/triage"
 )
 
 // incidentTests are the incident.Store and Claim cases of the suite.
@@ -244,7 +244,7 @@ func testIncidentAnnounceIdempotent(t *testing.T, o Opener) {
 		t.Errorf("%d entries after a replay", len(tl))
 	}
 	// The key of an announcement used for another write is a conflict.
-	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", "", "announce:V1"); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", "", "announce:V1"); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("SetMessage with the announcement's key: %v", err)
 	}
 	// The next incident has the next id: the replay took none.
@@ -297,7 +297,7 @@ func testIncidentAnnounceInvalid(t *testing.T, o Opener) {
 	wantInvalid(t, "Announce without user impact", err, "userImpact")
 	wantInvalid(t, "Announce with a long what", err, "what")
 	wantInvalid(t, "Announce from the future", err, "from")
-	_, _, err = s.Announce(ctx, newIncident("prod"), strings.Repeat("k", triage.MaxIDLen+1))
+	_, _, err = s.Announce(ctx, newIncident("prod"), strings.Repeat("k", opsbot.MaxIDLen+1))
 	wantInvalid(t, "Announce with a long key", err, "key")
 	if l := mustListOpenIncidents(t, s, ""); len(l) != 0 {
 		t.Errorf("invalid incidents were written: %+v", l)
@@ -329,7 +329,7 @@ func testIncidentMessageResolved(t *testing.T, o Opener) {
 	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1.1", announcementText, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetMessageResolved(ctx, i.ID, edited, ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessageResolved(ctx, i.ID, edited, ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("the edit of an open incident's announcement: %v", err)
 	}
 	if _, changed, err := s.Resolve(ctx, i.ID, at(60), "U0BOB", ""); err != nil || !changed {
@@ -339,7 +339,7 @@ func testIncidentMessageResolved(t *testing.T, o Opener) {
 	if got.MessageResolved || !got.AnnouncementLags() {
 		t.Errorf("resolved, not edited: %+v", got)
 	}
-	if _, err := s.SetMessageResolved(ctx, i.ID, "", ""); !errors.Is(err, incident.ErrInvalid) {
+	if _, err := s.SetMessageResolved(ctx, i.ID, "", ""); !errors.Is(err, opsbot.ErrInvalid) {
 		t.Errorf("an empty text: %v", err)
 	}
 	res, err := s.SetMessageResolved(ctx, i.ID, edited, "edit:1")
@@ -361,7 +361,7 @@ func testIncidentMessageResolved(t *testing.T, o Opener) {
 	}
 	_, tl := checkIncidentConsistent(t, s, i.ID)
 	if last := tl[len(tl)-1]; last.Kind != incident.KindMessageEdited || last.Data.Message != edited ||
-		last.Actor != incident.ActorBot || last.IdempotencyKey != "edit:1" {
+		last.Actor != opsbot.ActorBot || last.IdempotencyKey != "edit:1" {
 		t.Errorf("message_edited entry: %+v", last)
 	}
 
@@ -369,7 +369,7 @@ func testIncidentMessageResolved(t *testing.T, o Opener) {
 	if _, _, err := s.Resolve(ctx, noMessage.ID, at(60), "U0BOB", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetMessageResolved(ctx, noMessage.ID, edited, ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessageResolved(ctx, noMessage.ID, edited, ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("the edit of an incident without an announcement: %v", err)
 	}
 	if got := mustGetIncident(t, s, noMessage.ID); got.AnnouncementLags() {
@@ -406,14 +406,14 @@ func testIncidentMessage(t *testing.T, o Opener) {
 		}
 	}
 	// Another message: the first one stays the incident's.
-	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000200", "", ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessage(ctx, i.ID, "C0MAIN", "1764000000.000200", "", ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("a second message: %v", err)
 	}
 	// The message of another incident.
-	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "1764000000.000100", "", ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "1764000000.000100", "", ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("the message of another incident: %v", err)
 	}
-	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "", "", ""); !errors.Is(err, incident.ErrInvalid) {
+	if _, err := s.SetMessage(ctx, j.ID, "C0MAIN", "", "", ""); !errors.Is(err, opsbot.ErrInvalid) {
 		t.Errorf("an empty ts: %v", err)
 	}
 
@@ -428,7 +428,7 @@ func testIncidentMessage(t *testing.T, o Opener) {
 		}
 	}
 	_, tl := checkIncidentConsistent(t, s, i.ID)
-	if e := tl[1]; e.Kind != incident.KindMessagePosted || e.Actor != incident.ActorBot || !e.At.Equal(incidentNow()) {
+	if e := tl[1]; e.Kind != incident.KindMessagePosted || e.Actor != opsbot.ActorBot || !e.At.Equal(incidentNow()) {
 		t.Errorf("message_posted entry: %+v", e)
 	}
 	checkIncidentConsistent(t, s, j.ID)
@@ -499,7 +499,7 @@ func testIncidentUpdates(t *testing.T, o Opener) {
 	if _, _, err := s.Resolve(ctx, i.ID, at(30), "U0BOB", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.AddUpdate(ctx, i.ID, incident.Update{Text: "late", By: "U1", At: at(31)}, ""); !errors.Is(err, incident.ErrConflict) {
+	if _, _, err := s.AddUpdate(ctx, i.ID, incident.Update{Text: "late", By: "U1", At: at(31)}, ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("update of a resolved incident: %v", err)
 	}
 	// The replay still answers after the resolution.
@@ -547,11 +547,11 @@ func testIncidentStatusPage(t *testing.T, o Opener) {
 	// A second status page incident is a conflict.
 	other := created
 	other.StatusPageID = "p2xyz"
-	if _, err := set(other, ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := set(other, ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("a second status page incident: %v", err)
 	}
 	// Resolving on the page while the incident is open is a conflict.
-	if _, err := set(spEvent(incident.KindStatusPageResolved, 6), ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := set(spEvent(incident.KindStatusPageResolved, 6), ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("status page resolved while open: %v", err)
 	}
 	upd := spEvent(incident.KindStatusPageUpdated, 7)
@@ -559,7 +559,7 @@ func testIncidentStatusPage(t *testing.T, o Opener) {
 	if _, err := set(upd, "sp:update:3"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := set(incident.StatusPageEvent{Kind: "statuspage_exploded", At: at(7)}, ""); !errors.Is(err, incident.ErrInvalid) {
+	if _, err := set(incident.StatusPageEvent{Kind: "statuspage_exploded", At: at(7)}, ""); !errors.Is(err, opsbot.ErrInvalid) {
 		t.Errorf("unknown kind: %v", err)
 	}
 	if _, _, err := s.Resolve(ctx, i.ID, at(40), "U0BOB", ""); err != nil {
@@ -591,7 +591,7 @@ func testIncidentStatusPage(t *testing.T, o Opener) {
 	in := newIncident("prod")
 	in.StatusPage.Enabled = false
 	k := mustAnnounce(t, s, in, "")
-	if _, err := s.SetStatusPage(ctx, k.ID, created, ""); !errors.Is(err, incident.ErrConflict) {
+	if _, err := s.SetStatusPage(ctx, k.ID, created, ""); !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("status page event of an incident without one: %v", err)
 	}
 }
@@ -879,7 +879,7 @@ func testClaim(t *testing.T, o Opener) {
 			t.Errorf("Claim(%s) = %v, %v; want %v", c.key, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"", strings.Repeat("k", triage.MaxIDLen+1)} {
+	for _, bad := range []string{"", strings.Repeat("k", opsbot.MaxIDLen+1)} {
 		if _, err := s.Claim(ctx, bad); err == nil {
 			t.Errorf("Claim(%.10q…) succeeded", bad)
 		}

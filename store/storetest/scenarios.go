@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -23,7 +24,7 @@ func testEscalate(t *testing.T, o Opener) {
 	if a.State != triage.Closed {
 		t.Fatalf("state after Intermittent = %s", a.State)
 	}
-	esc := triage.Escalation{At: at(2), Actor: triage.ActorBot, Reason: "seen 3 times in 7d"}
+	esc := triage.Escalation{At: at(2), Actor: opsbot.ActorBot, Reason: "seen 3 times in 7d"}
 	b, err := s.Escalate(ctx, a.ID, esc, "esc:1")
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +41,7 @@ func testEscalate(t *testing.T, o Opener) {
 	}
 	equal(t, "replayed Escalate", c, b)
 	_, tl := checkConsistent(t, s, a.ID)
-	if e := tl[len(tl)-1]; e.Kind != triage.KindEscalated || e.Data.Reason != esc.Reason || e.Actor != triage.ActorBot {
+	if e := tl[len(tl)-1]; e.Kind != triage.KindEscalated || e.Data.Reason != esc.Reason || e.Actor != opsbot.ActorBot {
 		t.Errorf("escalated entry = %+v", e)
 	}
 	// A new decision closes it again and clears EscalatedAt.
@@ -63,9 +64,9 @@ func testReopenConflict(t *testing.T, o Opener) {
 
 	// Reopening the old one would make two open anomalies for the fingerprint.
 	_, err := s.Decide(ctx, old.ID, record(triage.Undetermined, "U1", at(2)), "d-conflict")
-	wantErr(t, "reopening Decide", err, triage.ErrConflict)
+	wantErr(t, "reopening Decide", err, opsbot.ErrConflict)
 	_, err = s.Escalate(ctx, old.ID, triage.Escalation{At: at(2), Actor: "U1", Reason: "r"}, "e-conflict")
-	wantErr(t, "reopening Escalate", err, triage.ErrConflict)
+	wantErr(t, "reopening Escalate", err, opsbot.ErrConflict)
 	equal(t, "after refused reopenings", takeSnapshot(t, s, old.ID, cur.ID), before)
 	// Changing it to another closing decision is fine.
 	mustDecide(t, s, old.ID, record(triage.Noise, "U1", at(3)), "")

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/triage"
@@ -308,9 +309,9 @@ func wantErr(t *testing.T, what string, err, target error) {
 
 func wantInvalid(t *testing.T, what string, err error, field string) {
 	t.Helper()
-	var ve *triage.ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, triage.ErrInvalid) {
-		t.Errorf("%s: error %v, want a *triage.ValidationError", what, err)
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, opsbot.ErrInvalid) {
+		t.Errorf("%s: error %v, want a *opsbot.ValidationError", what, err)
 		return
 	}
 	if ve.Problem(field) == "" {
