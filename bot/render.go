@@ -23,8 +23,6 @@ const (
 	// blocksBudget is what a report's blocks may weigh, as JSON, leaving a
 	// margin under Slack's undocumented ~13.2k limit.
 	blocksBudget = 12000
-	// maxButtonValue is Slack's limit on a button's value.
-	maxButtonValue = 2000
 )
 
 // Per-field lengths (runes, before escaping) in rendered findings.

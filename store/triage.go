@@ -24,13 +24,6 @@ func nanos(t time.Time) int64         { return t.UnixNano() }
 func fromNanos(n int64) time.Time     { return time.Unix(0, n).UTC() }
 func roundTrip(t time.Time) time.Time { return fromNanos(nanos(t)) }
 
-func nullNanos(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: nanos(t), Valid: true}
-}
-
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 type scanner interface{ Scan(dest ...any) error }
