@@ -68,7 +68,7 @@ func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
 	c := env.Checks
 	var list []checks.Check
 
-	podsOn, logsOn := config.On(c.Pods.Enabled, true), config.On(c.Logs.Enabled, true)
+	podsOn, logsOn := c.Pods.On(true), c.Logs.On(true)
 	if podsOn || logsOn {
 		kube := opts.Kube
 		if kube == nil {
@@ -97,7 +97,7 @@ func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
 		}
 	}
 
-	if config.On(c.Alerts.Enabled, env.Alertmanager != nil) {
+	if c.Alerts.On(env.Alertmanager != nil) {
 		client, err := endpointClient(env.Alertmanager, p+".alertmanager")
 		if err != nil {
 			return nil, err
@@ -109,7 +109,7 @@ func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
 		list = append(list, chk)
 	}
 
-	if config.On(c.Metrics.Enabled, env.Prometheus != nil) {
+	if c.Metrics.On(env.Prometheus != nil) {
 		client, err := endpointClient(env.Prometheus, p+".prometheus")
 		if err != nil {
 			return nil, err
@@ -125,7 +125,7 @@ func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
 		list = append(list, chk)
 	}
 
-	if config.On(c.HTTP.Enabled, len(c.HTTP.Targets) > 0) {
+	if c.HTTP.On(len(c.HTTP.Config.Targets) > 0) {
 		// A client of its own: the Prometheus or Alertmanager credentials
 		// must never be sent to a health URL.
 		chk, err := httpcheck.New(c.HTTP.Config, httpx.NewClient(httpx.Options{Version: version.Version}), logger.Named("http"))
@@ -134,15 +134,15 @@ func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
 		}
 		list = append(list, chk)
 	}
-	if config.On(c.AlertsChannel.Enabled, c.AlertsChannel.Channel != "") {
+	if c.AlertsChannel.On(c.AlertsChannel.Config.Channel != "") {
 		if opts.Slack == nil {
-			return nil, fmt.Errorf("%s.checks.alertsChannel: reading the alerts channel needs the Slack bot token: set SLACK_BOT_TOKEN", p)
+			return nil, fmt.Errorf("%s.checks.alertschannel: reading the alerts channel needs the Slack bot token: set SLACK_BOT_TOKEN", p)
 		}
 		chk, err := alertschannel.New(opts.Slack, c.AlertsChannel.Config, alertschannel.Options{
 			Since: opts.LastChecklist, Now: now, Location: opts.Location, Logger: logger.Named("alertschannel"),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%s.checks.alertsChannel: %w", p, err)
+			return nil, fmt.Errorf("%s.checks.alertschannel: %w", p, err)
 		}
 		list = append(list, chk)
 	}

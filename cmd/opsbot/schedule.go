@@ -91,7 +91,7 @@ func scheduleLocation(cfg *config.Config) *time.Location {
 // (checklist.Build then says to set SLACK_BOT_TOKEN).
 func alertsChannelSlack(cfg *config.Config, env *config.Environment, getenv func(string) string) alertschannel.History {
 	ac := env.Checks.AlertsChannel
-	if !config.On(ac.Enabled, ac.Channel != "") {
+	if !ac.On(ac.Config.Channel != "") {
 		return nil
 	}
 	tok := strings.TrimSpace(getenv(envBotToken))

@@ -116,7 +116,7 @@ environments:
     checks:
       pods: {enabled: false}
       logs: {enabled: false}
-      alertsChannel: {channel: `+slacktest.DefaultAlertsChannelID+`}
+      alertschannel: {channel: `+slacktest.DefaultAlertsChannelID+`}
   dev: {namespaces: [shop-dev], checks: {pods: {enabled: false}, logs: {enabled: false}}}
 defaultEnvironment: prod
 bot:

@@ -114,56 +114,36 @@ type Link struct {
 
 // Checks configures each check of an environment. A check is on when its
 // block is present or, for pods and logs, by default; `enabled: false` turns
-// it off.
+// it off. Each key is the check's name (its package and its Name()).
 type Checks struct {
-	Pods    PodsCheck    `yaml:"pods"`
-	Logs    LogsCheck    `yaml:"logs"`
-	Alerts  AlertsCheck  `yaml:"alerts"`
-	Metrics MetricsCheck `yaml:"metrics"`
-	HTTP    HTTPCheck    `yaml:"http"`
-	// AlertsChannel is the look at the alerts channel's history.
-	AlertsChannel AlertsChannelCheck `yaml:"alertsChannel"`
+	// Pods is the `kubectl get pods` look.
+	Pods Check[pods.Config] `yaml:"pods"`
+	// Logs is the "read the logs" look.
+	Logs Check[logs.Config] `yaml:"logs"`
+	// Alerts is the Alertmanager look; on when the environment has an
+	// Alertmanager.
+	Alerts Check[alerts.Config] `yaml:"alerts"`
+	// Metrics is the Grafana look; on when the environment has a
+	// Prometheus.
+	Metrics Check[metrics.Config] `yaml:"metrics"`
+	// HTTP probes health URLs; on when it has targets. (Its package is
+	// checks/httpcheck, as net/http has the name.)
+	HTTP Check[httpcheck.Config] `yaml:"http"`
+	// AlertsChannel reads the alerts channel's history (Alertmanager and
+	// exception posts); on when it names a channel. It needs the Slack bot
+	// token (SLACK_BOT_TOKEN).
+	AlertsChannel Check[alertschannel.Config] `yaml:"alertschannel"`
 }
 
-// PodsCheck is the `kubectl get pods` look.
-type PodsCheck struct {
-	Enabled     *bool `yaml:"enabled"`
-	pods.Config `yaml:",inline"`
+// Check is one check's block: `enabled` beside the check's own keys, which
+// its package defines (Config, with SetDefaults and Validate).
+type Check[C any] struct {
+	Enabled *bool `yaml:"enabled"`
+	Config  C     `yaml:",inline"`
 }
 
-// LogsCheck is the "read the logs" look.
-type LogsCheck struct {
-	Enabled     *bool `yaml:"enabled"`
-	logs.Config `yaml:",inline"`
-}
-
-// AlertsCheck is the Alertmanager look; on when the environment has an
-// Alertmanager.
-type AlertsCheck struct {
-	Enabled       *bool `yaml:"enabled"`
-	alerts.Config `yaml:",inline"`
-}
-
-// MetricsCheck is the Grafana look; on when the environment has a
-// Prometheus.
-type MetricsCheck struct {
-	Enabled        *bool `yaml:"enabled"`
-	metrics.Config `yaml:",inline"`
-}
-
-// HTTPCheck probes health URLs; on when it has targets.
-type HTTPCheck struct {
-	Enabled          *bool `yaml:"enabled"`
-	httpcheck.Config `yaml:",inline"`
-}
-
-// AlertsChannelCheck reads the alerts channel's history (Alertmanager and
-// exception posts); on when it names a channel. It needs the Slack bot
-// token (SLACK_BOT_TOKEN).
-type AlertsChannelCheck struct {
-	Enabled              *bool `yaml:"enabled"`
-	alertschannel.Config `yaml:",inline"`
-}
+// On reports whether the check is enabled: as the file says, else def.
+func (c Check[C]) On(def bool) bool { return On(c.Enabled, def) }
 
 // On reports whether a check is enabled, given its default.
 func On(enabled *bool, def bool) bool {
@@ -188,6 +168,12 @@ func Load(path string) (*Config, error) {
 
 var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
+// renamedKeys are keys of earlier versions, with their new names, so that an
+// old file says what to change rather than "unknown key".
+var renamedKeys = map[string]string{
+	"alertsChannel": "alertschannel", // one name per check: package, Name(), key
+}
+
 // Parse decodes and validates a configuration document. Unknown keys are
 // errors, so a misspelt threshold is not silently ignored.
 func Parse(data []byte) (*Config, error) {
@@ -202,7 +188,13 @@ func Parse(data []byte) (*Config, error) {
 		if errors.As(err, &te) {
 			msgs := make([]string, len(te.Errors))
 			for i, m := range te.Errors {
-				msgs[i] = unknownField.ReplaceAllString(m, `unknown key "$1"`)
+				msgs[i] = unknownField.ReplaceAllStringFunc(m, func(f string) string {
+					key := unknownField.FindStringSubmatch(f)[1]
+					if to, ok := renamedKeys[key]; ok {
+						return fmt.Sprintf("key %q was renamed %q", key, to)
+					}
+					return fmt.Sprintf("unknown key %q", key)
+				})
 			}
 			return nil, errors.New(strings.Join(msgs, "; "))
 		}
@@ -361,12 +353,13 @@ func (e *Environment) setDefaults() {
 	if e.Timeout == 0 {
 		e.Timeout = DefaultTimeout
 	}
-	e.Checks.Pods.SetDefaults()
-	e.Checks.Logs.SetDefaults()
-	e.Checks.Alerts.SetDefaults()
-	e.Checks.Metrics.SetDefaults()
-	e.Checks.HTTP.SetDefaults()
-	e.Checks.AlertsChannel.SetDefaults()
+	c := &e.Checks
+	c.Pods.Config.SetDefaults()
+	c.Logs.Config.SetDefaults()
+	c.Alerts.Config.SetDefaults()
+	c.Metrics.Config.SetDefaults()
+	c.HTTP.Config.SetDefaults()
+	c.AlertsChannel.Config.SetDefaults()
 }
 
 func (e *Environment) validate(p string, fe *fieldErrors) {
@@ -399,20 +392,20 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	}
 
 	c := p + ".checks"
-	if On(e.Checks.Alerts.Enabled, e.Alertmanager != nil) && e.Alertmanager == nil {
+	if e.Checks.Alerts.On(e.Alertmanager != nil) && e.Alertmanager == nil {
 		fe.add(c+".alerts.enabled", "the alerts check needs %s.alertmanager.url", p)
 	}
-	if On(e.Checks.Metrics.Enabled, e.Prometheus != nil) && e.Prometheus == nil {
+	if e.Checks.Metrics.On(e.Prometheus != nil) && e.Prometheus == nil {
 		fe.add(c+".metrics.enabled", "the metrics check needs %s.prometheus.url", p)
 	}
-	fe.addErr(c+".pods", e.Checks.Pods.Validate())
-	fe.addErr(c+".logs", e.Checks.Logs.Validate())
-	fe.addErr(c+".alerts", e.Checks.Alerts.Validate())
-	fe.addErr(c+".metrics", e.Checks.Metrics.Validate())
-	fe.addErr(c+".http", e.Checks.HTTP.Validate())
+	fe.addErr(c+".pods", e.Checks.Pods.Config.Validate())
+	fe.addErr(c+".logs", e.Checks.Logs.Config.Validate())
+	fe.addErr(c+".alerts", e.Checks.Alerts.Config.Validate())
+	fe.addErr(c+".metrics", e.Checks.Metrics.Config.Validate())
+	fe.addErr(c+".http", e.Checks.HTTP.Config.Validate())
 	e.validateStatusPage(p, fe)
-	if On(e.Checks.AlertsChannel.Enabled, e.Checks.AlertsChannel.Channel != "") {
-		fe.addErr(c+".alertsChannel", e.Checks.AlertsChannel.Validate())
+	if ac := e.Checks.AlertsChannel; ac.On(ac.Config.Channel != "") {
+		fe.addErr(c+".alertschannel", ac.Config.Validate())
 	}
 }
 

@@ -29,8 +29,8 @@ func TestParseMinimalAppliesDefaults(t *testing.T) {
 	if env.Name != "prod" || time.Duration(env.Window) != 24*time.Hour || time.Duration(env.Timeout) != 30*time.Second {
 		t.Errorf("env = %+v, want name prod, window 24h, timeout 30s", env)
 	}
-	if env.Checks.Pods.RestartThreshold != 5 {
-		t.Errorf("pods.restartThreshold = %d, want the default 5", env.Checks.Pods.RestartThreshold)
+	if env.Checks.Pods.Config.RestartThreshold != 5 {
+		t.Errorf("pods.restartThreshold = %d, want the default 5", env.Checks.Pods.Config.RestartThreshold)
 	}
 	if !On(env.Checks.Pods.Enabled, true) || On(env.Checks.Alerts.Enabled, env.Alertmanager != nil) {
 		t.Error("pods should be on by default, alerts off without an Alertmanager")
@@ -67,6 +67,13 @@ environments:
     checks:
       pods: {restartTreshold: 3}
 `, `unknown key "restartTreshold"`},
+		{"renamed check key", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      alertsChannel: {channel: C0123ALERT}
+`, `line 6: key "alertsChannel" was renamed "alertschannel"`},
 		{"bad type", `
 environments:
   prod:
