@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsbot/opsbot/internal/wait"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
@@ -152,12 +153,8 @@ func (s *supervisor) run(ctx context.Context) error {
 		d := backoff(attempt, s.b.opts.MaxBackoff)
 		attempt++
 		log.Warn("restarting Socket Mode after a pause", zap.NamedError("cause", cause), zap.Duration("pause", d))
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil
+		if wait.Sleep(ctx, d) != nil {
+			return nil // stopping
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsbot/opsbot/internal/wait"
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 )
@@ -273,18 +274,7 @@ func (s *spacer) wait(ctx context.Context) error {
 	}
 	s.next = at.Add(s.gap)
 	s.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	return wait.Sleep(ctx, time.Until(at))
 }
 
 // delay pushes the next slot back (after a 429's Retry-After).

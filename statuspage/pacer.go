@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/opsbot/opsbot/internal/wait"
 )
 
 // pacer spaces the client's requests at least interval apart (a token
@@ -65,12 +67,5 @@ func (p *pacer) wait(ctx context.Context) error {
 	if err != nil || d <= 0 {
 		return err
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wait.Sleep(ctx, d)
 }

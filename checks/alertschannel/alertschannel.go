@@ -43,6 +43,7 @@ import (
 
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/internal/httpx"
+	"github.com/opsbot/opsbot/internal/wait"
 )
 
 // Name is the check's name.
@@ -137,7 +138,7 @@ func New(api History, cfg Config, opts Options) (*Check, error) {
 		opts:   opts,
 		trust:  trust{alert: trustSet(cfg.AlertBots), exception: trustSet(cfg.ExceptionBots)},
 		logger: logger.With(zap.String("check", Name)),
-		wait:   sleepCtx,
+		wait:   wait.Sleep,
 	}, nil
 }
 
@@ -233,17 +234,6 @@ func (c *Check) page(ctx context.Context, params *slack.GetConversationHistoryPa
 		if werr := c.wait(ctx, rl.RetryAfter); werr != nil {
 			return nil, err
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
 	}
 }
 
