@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -88,19 +87,10 @@ func (s *Incidents) get(ctx context.Context, q querier, id int64, lock bool) (in
 	return i, nil
 }
 
+// appendIncidentEntry adds e to the incident's timeline.
 func appendIncidentEntry(ctx context.Context, tx *sql.Tx, e incident.TimelineEntry) error {
-	data, err := json.Marshal(e.Data)
-	if err != nil {
-		return fmt.Errorf("encode timeline data: %w", err)
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO incident_timeline
-		(incident_id, seq, occurred_at, actor, kind, data, idempotency_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		e.IncidentID, e.Seq, nanos(e.At), e.Actor, string(e.Kind), string(data), nullString(e.IdempotencyKey))
-	if err != nil {
-		return fmt.Errorf("append to the incident timeline: %w", err)
-	}
-	return nil
+	return appendEntryRow(ctx, tx, incidentTimeline, entryRow[incident.TimelineData]{
+		Owner: e.IncidentID, Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: string(e.Kind), Data: e.Data, Key: e.IdempotencyKey})
 }
 
 // Announce implements incident.Store.
@@ -433,49 +423,27 @@ func (s *Incidents) ListOpen(ctx context.Context, env string) ([]incident.Incide
 	return queryAll(ctx, s.db.read, "list open incidents", scanIncident, query, args...)
 }
 
-const incidentEntryColumns = `incident_id, seq, occurred_at, actor, kind, data, idempotency_key`
-
-func scanIncidentEntry(sc scanner) (incident.TimelineEntry, error) {
-	var (
-		e    incident.TimelineEntry
-		at   int64
-		kind string
-		data string
-		key  sql.NullString
-	)
-	if err := sc.Scan(&e.IncidentID, &e.Seq, &at, &e.Actor, &kind, &data, &key); err != nil {
-		return incident.TimelineEntry{}, err
-	}
-	e.At, e.Kind, e.IdempotencyKey = fromNanos(at), incident.Kind(kind), key.String
-	if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
-		return incident.TimelineEntry{}, fmt.Errorf("entry %d: %w", e.Seq, err)
-	}
+// incidentEntry converts a stored row of the incident timeline.
+func incidentEntry(r entryRow[incident.TimelineData]) incident.TimelineEntry {
+	e := incident.TimelineEntry{IncidentID: r.Owner, Seq: r.Seq, At: r.At, Actor: r.Actor,
+		Kind: incident.Kind(r.Kind), Data: r.Data, IdempotencyKey: r.Key}
 	if !e.Data.Until.IsZero() {
 		e.Data.Until = e.Data.Until.UTC()
 	}
-	return e, nil
+	return e
 }
 
 func (s *Incidents) entry(ctx context.Context, q querier, id, seq int64) (incident.TimelineEntry, error) {
-	e, err := scanIncidentEntry(q.QueryRowContext(ctx, `SELECT `+incidentEntryColumns+` FROM incident_timeline
-		WHERE incident_id = $1 AND seq = $2`, id, seq))
+	r, err := scanEntryRow[incident.TimelineData](q.QueryRowContext(ctx, `SELECT `+incidentTimeline.columns()+
+		` FROM incident_timeline WHERE incident_id = $1 AND seq = $2`, id, seq))
 	if err != nil {
 		return incident.TimelineEntry{}, fmt.Errorf("timeline of incident %d, entry %d: %w", id, seq, err)
 	}
-	return e, nil
+	return incidentEntry(r), nil
 }
 
 // Timeline implements incident.Store.
 func (s *Incidents) Timeline(ctx context.Context, id int64) ([]incident.TimelineEntry, error) {
-	out, err := queryAll(ctx, s.db.read, fmt.Sprintf("timeline of incident %d", id), scanIncidentEntry,
-		`SELECT `+incidentEntryColumns+` FROM incident_timeline WHERE incident_id = $1 ORDER BY seq`, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		if _, err := s.Get(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return listTimeline(ctx, s.db.read, incidentTimeline, id, incidentEntry,
+		func(ctx context.Context, id int64) error { _, err := s.Get(ctx, id); return err })
 }

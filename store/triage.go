@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -110,20 +109,10 @@ func (s *DB) checkNoOtherOpen(ctx context.Context, tx *sql.Tx, a triage.Anomaly)
 		opsbot.ErrConflict, a.ID, other.ID)
 }
 
-// appendEntry adds e to the timeline.
+// appendEntry adds e to the anomaly's timeline.
 func appendEntry(ctx context.Context, tx *sql.Tx, e triage.TimelineEntry) error {
-	data, err := json.Marshal(e.Data)
-	if err != nil {
-		return fmt.Errorf("encode timeline data: %w", err)
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO timeline
-		(anomaly_id, seq, occurred_at, actor, kind, data, idempotency_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		e.AnomalyID, e.Seq, nanos(e.At), e.Actor, string(e.Kind), string(data), nullString(e.IdempotencyKey))
-	if err != nil {
-		return fmt.Errorf("append to the timeline: %w", err)
-	}
-	return nil
+	return appendEntryRow(ctx, tx, anomalyTimeline, entryRow[triage.TimelineData]{
+		Owner: e.AnomalyID, Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: string(e.Kind), Data: e.Data, Key: e.IdempotencyKey})
 }
 
 // oneRow turns "the version guard matched no row" into errRetry.
@@ -441,37 +430,12 @@ func (s *DB) ListOpen(ctx context.Context, env string) ([]triage.Anomaly, error)
 	return queryAll(ctx, s.read, "list open anomalies", scanAnomaly, query, args...)
 }
 
-// scanTimelineEntry reads one row of the timeline table.
-func scanTimelineEntry(sc scanner) (triage.TimelineEntry, error) {
-	var (
-		e    triage.TimelineEntry
-		at   int64
-		kind string
-		data string
-		key  sql.NullString
-	)
-	if err := sc.Scan(&e.AnomalyID, &e.Seq, &at, &e.Actor, &kind, &data, &key); err != nil {
-		return triage.TimelineEntry{}, err
-	}
-	e.At, e.Kind, e.IdempotencyKey = fromNanos(at), triage.Kind(kind), key.String
-	if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
-		return triage.TimelineEntry{}, fmt.Errorf("entry %d: %w", e.Seq, err)
-	}
-	return e, nil
-}
-
 // Timeline implements triage.Store.
 func (s *DB) Timeline(ctx context.Context, id int64) ([]triage.TimelineEntry, error) {
-	out, err := queryAll(ctx, s.read, fmt.Sprintf("timeline of anomaly %d", id), scanTimelineEntry,
-		`SELECT anomaly_id, seq, occurred_at, actor, kind, data, idempotency_key
-		FROM timeline WHERE anomaly_id = $1 ORDER BY seq`, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		if _, err := s.Get(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return listTimeline(ctx, s.read, anomalyTimeline, id,
+		func(r entryRow[triage.TimelineData]) triage.TimelineEntry {
+			return triage.TimelineEntry{AnomalyID: r.Owner, Seq: r.Seq, At: r.At, Actor: r.Actor,
+				Kind: triage.Kind(r.Kind), Data: r.Data, IdempotencyKey: r.Key}
+		},
+		func(ctx context.Context, id int64) error { _, err := s.Get(ctx, id); return err })
 }
