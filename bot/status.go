@@ -43,10 +43,19 @@ func statusMessage(open []triage.Anomaly, link func(triage.Anomaly) string) (str
 
 func (b *Bot) threadLink(ctx context.Context, a triage.Anomaly) string {
 	if !a.HasThread() {
+		return threadLinkText(a, "")
+	}
+	return threadLinkText(a, b.permalink(ctx, a.Channel, a.ThreadTS))
+}
+
+// threadLinkText is threadLink given the thread's permalink ("" when Slack
+// gave none).
+func threadLinkText(a triage.Anomaly, permalink string) string {
+	if !a.HasThread() {
 		return "no thread yet"
 	}
-	if l := b.permalink(ctx, a.Channel, a.ThreadTS); l != "" {
-		return Link(l, "thread")
+	if permalink != "" {
+		return Link(permalink, "thread")
 	}
 	return "thread unavailable"
 }
