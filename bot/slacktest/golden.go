@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // update is the -update flag of every test binary that imports slacktest:
@@ -46,10 +49,16 @@ func Golden(t testing.TB, path string, got []byte) {
 }
 
 // JSON is v as Slack reads it, for golden files: indented JSON, two spaces
-// (the layout of json.MarshalIndent), with "<", ">" and "&" written as
-// themselves rather than as \u003c, \u003e, \u0026 (the same JSON values,
-// but the golden files show the escaping the bot does: &lt; vs <), ending
-// with a newline.
+// (the layout of json.MarshalIndent), ending with a newline. The JSON
+// values are the ones Slack receives; only their spelling is chosen for
+// reviewers (readable):
+//
+//   - "<", ">" and "&" are written as themselves, not as \u003c, \u003e,
+//     \u0026 (which json.Marshal and slack-go's own MarshalJSON methods
+//     write), so that a golden file shows the escaping the bot does: "&lt;"
+//     where untrusted text had "<";
+//   - invisible format characters (the word joiner Escape puts in
+//     "@\u2060here") are written as \u escapes, so that they show.
 func JSON(t testing.TB, v any) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -59,8 +68,42 @@ func JSON(t testing.TB, v any) []byte {
 	if err := enc.Encode(v); err != nil {
 		t.Fatalf("golden JSON: %v", err)
 	}
-	return buf.Bytes()
+	return readable(buf.Bytes())
 }
+
+// readable respells the strings of valid JSON b as JSON says.
+func readable(b []byte) []byte {
+	var out bytes.Buffer
+	for i := 0; i < len(b); {
+		if b[i] == '\\' && i+1 < len(b) {
+			if b[i+1] == 'u' && i+6 <= len(b) {
+				if c, ok := htmlEscapes[strings.ToLower(string(b[i+2:i+6]))]; ok {
+					out.WriteByte(c)
+					i += 6
+					continue
+				}
+			}
+			out.Write(b[i : i+2]) // an escape, kept (\\ included)
+			i += 2
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if unicode.Is(unicode.Cf, r) {
+			if r > 0xFFFF {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&out, `\u%04x`, r)
+			}
+		} else {
+			out.Write(b[i : i+n])
+		}
+		i += n
+	}
+	return out.Bytes()
+}
+
+var htmlEscapes = map[string]byte{"0026": '&', "003c": '<', "003e": '>'}
 
 // MessageJSON is the golden form of a message as the fake stored it (a
 // Message's or an Ephemeral's Text and Blocks): JSON of its text and

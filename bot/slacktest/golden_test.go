@@ -1,6 +1,7 @@
 package slacktest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,5 +123,27 @@ func TestMessageJSON(t *testing.T) {
 `
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestJSONIsReadableAndTheSameValue(t *testing.T) {
+	v := map[string]any{"a": "x <y> & z", "b": `back\u0026slash \ "q"`, "c": "@\u2060here", "d": json.RawMessage(`"\u003cb\u003e"`)}
+	got := JSON(t, v)
+	want := `{
+  "a": "x <y> & z",
+  "b": "back\\u0026slash \\ \"q\"",
+  "c": "@\u2060here",
+  "d": "<b>"
+}
+`
+	if string(got) != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(got, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back["a"] != v["a"] || back["b"] != v["b"] || back["c"] != v["c"] || back["d"] != "<b>" {
+		t.Errorf("the values changed: %q", back)
 	}
 }
