@@ -114,15 +114,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	if stopped == "" {
 		observed, obsErr = b.observe(ctx, env, newRunKey(), all)
 	}
-	fallback := fmt.Sprintf("%s Checklist %s: %s", statusEmoji[rep.Status], Escape(env), rep.Status)
-	blocks := reportBlocks(rep, runID, askedBy)
-	if stopped != "" {
-		fallback += " (" + stopped + ")"
-		if len(blocks) >= maxMessageBlocks {
-			blocks = blocks[:maxMessageBlocks-1]
-		}
-		blocks = slices.Insert(blocks, 1, slack.Block(contextText(":warning: "+stopped)))
-	}
+	fallback, blocks := reportMessage(rep, runID, askedBy, stopped)
 	if err := b.updateFinal(ctx, channel, ts, fallback, blocks); err != nil {
 		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, obsErr)
 	}
@@ -133,6 +125,22 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 		}
 	}
 	return true, errors.Join(append(errs, obsErr)...)
+}
+
+// reportMessage is the checklist's final message: its fallback text and
+// reportBlocks, with the reason first when the run was cut short (stopped:
+// tChecklistTimedOut or tChecklistCancelled; "" when it finished).
+func reportMessage(rep checks.Report, runID int64, askedBy, stopped string) (string, []slack.Block) {
+	fallback := fmt.Sprintf("%s Checklist %s: %s", statusEmoji[rep.Status], Escape(rep.Environment), rep.Status)
+	blocks := reportBlocks(rep, runID, askedBy)
+	if stopped != "" {
+		fallback += " (" + stopped + ")"
+		if len(blocks) >= maxMessageBlocks {
+			blocks = blocks[:maxMessageBlocks-1]
+		}
+		blocks = slices.Insert(blocks, 1, slack.Block(contextText(":warning: "+stopped)))
+	}
+	return fallback, blocks
 }
 
 // finalUpdateTimeout bounds the report of a checklist cut short.
@@ -297,18 +305,33 @@ func (b *Bot) observe(ctx context.Context, env, runKey string, findings []checks
 
 func (b *Bot) announceRecurrence(ctx context.Context, obs triage.Observation) error {
 	a := obs.Anomaly
-	msg := text(tSeenAgain, Escape(obs.Recurrence.String()))
+	msg, blocks := seenAgainMessage(obs.Recurrence)
 	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
-		slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(section(msg))); err != nil {
+		slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("posting a recurrence in anomaly %d's thread: %w", a.ID, err)
 	}
 	if !obs.Escalated {
 		return nil
 	}
-	esc := text(tEscalate, Mention(b.opts.OpsGroup), Escape(obs.Recurrence.String()))
+	esc, blocks := escalationMessage(Mention(b.opts.OpsGroup), obs.Recurrence)
 	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
-		slack.MsgOptionText(esc, false), slack.MsgOptionBlocks(section(esc))); err != nil {
+		slack.MsgOptionText(esc, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("posting anomaly %d's escalation: %w", a.ID, err)
 	}
 	return b.updateRoot(ctx, a)
+}
+
+// seenAgainMessage is the thread reply saying an anomaly's finding was seen
+// again: its text and blocks.
+func seenAgainMessage(rec triage.Recurrence) (string, []slack.Block) {
+	msg := text(tSeenAgain, Escape(rec.String()))
+	return msg, []slack.Block{section(msg)}
+}
+
+// escalationMessage is the thread reply escalating an Intermittent anomaly
+// that keeps coming back, mentioning mention (Mention: the ops group's, or
+// ""): its text and blocks.
+func escalationMessage(mention string, rec triage.Recurrence) (string, []slack.Block) {
+	msg := text(tEscalate, mention, Escape(rec.String()))
+	return msg, []slack.Block{section(msg)}
 }

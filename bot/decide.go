@@ -116,9 +116,7 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 // Slack's limits, else (Slack refused them) a plain-text reply.
 func (b *Bot) replyDecision(ctx context.Context, a triage.Anomaly, rec triage.DecisionRecord) error {
 	decider := b.names.display(ctx, rec.DecidedBy)
-	blocks := decisionReplyBlocks(rec, decider, b.followUpText(shownRecord(rec), decider),
-		b.decisionExtraBlocks(a.ID, rec.Decision)...)
-	fallback := text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200))
+	fallback, blocks := b.decisionReply(a.ID, rec, decider)
 	_, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
 		slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
 	if err == nil {
@@ -135,6 +133,17 @@ func (b *Bot) replyDecision(ctx context.Context, a triage.Anomaly, rec triage.De
 		return fmt.Errorf("replying in anomaly %d's thread: %w", a.ID, errors.Join(err, err2))
 	}
 	return nil
+}
+
+// decisionReply is the thread reply to decision rec on anomaly id, decided
+// by decider (escaped): its fallback text and blocks (decisionReplyBlocks
+// with the follow-up from the templates and the incident procedure's
+// extra blocks).
+func (b *Bot) decisionReply(id int64, rec triage.DecisionRecord, decider string) (string, []slack.Block) {
+	blocks := decisionReplyBlocks(rec, decider, b.followUpText(shownRecord(rec), decider),
+		b.decisionExtraBlocks(id, rec.Decision)...)
+	fallback := text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200))
+	return fallback, blocks
 }
 
 // recordFromState reads the modal's inputs.

@@ -2,11 +2,13 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -402,6 +404,41 @@ func values(kv ...string) slacktest.ViewValues {
 		v[kv[i]] = map[string]slacktest.InputValue{kv[i]: {Value: kv[i+1]}}
 	}
 	return v
+}
+
+// goldenPosted compares a message as the fake Slack stored it (a
+// Message's or an Ephemeral's text and blocks) with
+// testdata/e2e-<name>.golden (slacktest.Golden; `go test ./bot -update`
+// rewrites the files). Only what the fake makes up differently on every
+// run is replaced (postedReplacer), nothing else; clocks that show in
+// messages are pinned by the tests (Options.Now).
+func goldenPosted(t *testing.T, name, text string, blocks json.RawMessage) {
+	t.Helper()
+	got := slacktest.ReplaceRandomBlockIDs(slacktest.MessageJSON(t, text, blocks))
+	got = postedReplacer.replace(got)
+	slacktest.Golden(t, filepath.Join("testdata", "e2e-"+name+".golden"), got)
+}
+
+// postedReplacer replaces the message timestamps the fake takes from the
+// real clock where they show: in permalinks (".../archives/C0000DEV1/
+// p1764000000000100" and a reply's "?thread_ts=1764000000.000100") they
+// become "p(ts)" and "thread_ts=(ts)". (Block ids the fake generated are
+// replaced by slacktest.ReplaceRandomBlockIDs.)
+var postedReplacer = regexpReplacer{
+	{regexp.MustCompile(`(https://` + regexp.QuoteMeta(slacktest.DefaultTeamDomain) + `\.slack\.com/archives/[A-Z0-9]+/p)[0-9]{16}`), "${1}(ts)"},
+	{regexp.MustCompile(`thread_ts=[0-9]+\.[0-9]{6}`), "thread_ts=(ts)"},
+}
+
+type regexpReplacer []struct {
+	re   *regexp.Regexp
+	with string
+}
+
+func (r regexpReplacer) replace(b []byte) []byte {
+	for _, x := range r {
+		b = x.re.ReplaceAll(b, []byte(x.with))
+	}
+	return b
 }
 
 func dump(ms []slacktest.Message) string {

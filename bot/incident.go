@@ -254,13 +254,7 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 			return b.answer(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
 		}
 	}
-	p := incidentPrefill{Anomaly: &a, What: truncate(oneLine(a.Title), incident.MaxWhatLen)}
-	if d := a.Decision; d != nil {
-		p.UserImpact = truncate(strings.TrimSpace(d.UsersAffected), incident.MaxUserImpactLen)
-		if c := oneLine(d.Conclusion); c != "" {
-			p.What = truncate(oneLine(a.Title)+": "+c, incident.MaxWhatLen)
-		}
-	}
+	p := anomalyPrefill(a)
 	if a.HasThread() {
 		p.AnomalyLink = b.permalink(ctx, a.Channel, a.ThreadTS)
 	}
@@ -270,6 +264,21 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 	}
 	form := incidentForm{Env: env, AnomalyID: a.ID, Channel: r.channelID}
 	return b.openIncidentModal(ctx, r, form, p)
+}
+
+// anomalyPrefill is what the announcement modal starts with when it is
+// opened from anomaly a (the Announce incident button): What from its title
+// and conclusion, User impact from its decision. The thread's link is the
+// caller's (it needs Slack).
+func anomalyPrefill(a triage.Anomaly) incidentPrefill {
+	p := incidentPrefill{Anomaly: &a, What: truncate(oneLine(a.Title), incident.MaxWhatLen)}
+	if d := a.Decision; d != nil {
+		p.UserImpact = truncate(strings.TrimSpace(d.UsersAffected), incident.MaxUserImpactLen)
+		if c := oneLine(d.Conclusion); c != "" {
+			p.What = truncate(oneLine(a.Title)+": "+c, incident.MaxWhatLen)
+		}
+	}
+	return p
 }
 
 func (b *Bot) openIncidentModal(ctx context.Context, r *request, form incidentForm, p incidentPrefill) error {
@@ -451,6 +460,14 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 // step, the status page's included), the status page (its Retry button).
 // err is the failure, for its reason (Slack's error code).
 func (b *Bot) incidentOutcome(ctx context.Context, r *request, inc incident.Incident, done string, err error) error {
+	msg, blocks := outcomeMessage(inc, done, err)
+	return b.answer(ctx, r, msg, blocks...)
+}
+
+// outcomeMessage is incidentOutcome's answer: its text, and its blocks
+// with a Retry button (retryBlocks) when a step is left to retry, else
+// none.
+func outcomeMessage(inc incident.Incident, done string, err error) (string, []slack.Block) {
 	var lines []string
 	if done != "" {
 		lines = append(lines, done)
@@ -474,9 +491,9 @@ func (b *Bot) incidentOutcome(ctx context.Context, r *request, inc incident.Inci
 	}
 	msg := strings.Join(lines, "\n")
 	if btn == nil {
-		return b.answer(ctx, r, msg)
+		return msg, nil
 	}
-	return b.answer(ctx, r, msg, retryBlocks(msg, inc.ID, btn)...)
+	return msg, retryBlocks(msg, inc.ID, btn)
 }
 
 // slackReason says, for the user, why a Slack call failed: Slack's error
@@ -520,10 +537,19 @@ func (b *Bot) tellAnomalyThread(ctx context.Context, inc incident.Incident, user
 // announcementLink is a mrkdwn link to the incident's announcement.
 func (b *Bot) announcementLink(ctx context.Context, inc incident.Incident) string {
 	if inc.MessageTS == "" {
+		return announcementLinkText(inc, "")
+	}
+	return announcementLinkText(inc, b.permalink(ctx, inc.Channel, inc.MessageTS))
+}
+
+// announcementLinkText is announcementLink given the announcement's
+// permalink ("" when Slack gave none).
+func announcementLinkText(inc incident.Incident, permalink string) string {
+	if inc.MessageTS == "" {
 		return "(not posted yet)"
 	}
-	if l := b.permalink(ctx, inc.Channel, inc.MessageTS); l != "" {
-		return Link(l, "announcement")
+	if permalink != "" {
+		return Link(permalink, "announcement")
 	}
 	return "(announcement in <#" + inc.Channel + ">)"
 }
@@ -848,12 +874,20 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 	case 1:
 		return b.resolve(ctx, r, open[0], ra.until)
 	}
+	head, blocks := resolveList(open, ra.until, func(inc incident.Incident) string { return b.incidentLine(ctx, inc) })
+	return b.answer(ctx, r, head, blocks...)
+}
+
+// resolveList is `/ops resolve`'s answer when several incidents are open:
+// its text and the list with a Resolve button each (resolving at until;
+// zero: when clicked), each incident shown as line(inc).
+func resolveList(open []incident.Incident, until time.Time, line func(incident.Incident) string) (string, []slack.Block) {
 	head := itext(tIncWhichResolve, len(open))
 	var rows []resolveRow
 	for _, inc := range open {
-		rows = append(rows, resolveRow{ID: inc.ID, Line: b.incidentLine(ctx, inc), Value: resolveValue(inc.ID, ra.until)})
+		rows = append(rows, resolveRow{ID: inc.ID, Line: line(inc), Value: resolveValue(inc.ID, until)})
 	}
-	return b.answer(ctx, r, head, resolveListBlocks(head, rows)...)
+	return head, resolveListBlocks(head, rows)
 }
 
 // handleResolveClick is a Resolve button of that list.
@@ -962,8 +996,14 @@ func (b *Bot) resolveProblem(inc incident.Incident, until time.Time, err error) 
 
 // incidentLine is one open incident in a list.
 func (b *Bot) incidentLine(ctx context.Context, inc incident.Incident) string {
-	return itext(tIncLine, inc.ID, Escape(inc.Environment), incident.FormatTime(inc.From, b.inc.loc),
-		escapeLine(inc.UserImpact, 120), b.announcementLink(ctx, inc))
+	return incidentLineText(inc, b.inc.loc, b.announcementLink(ctx, inc))
+}
+
+// incidentLineText is incidentLine with times in loc and link, the
+// announcement's (announcementLink).
+func incidentLineText(inc incident.Incident, loc *time.Location, link string) string {
+	return itext(tIncLine, inc.ID, Escape(inc.Environment), incident.FormatTime(inc.From, loc),
+		escapeLine(inc.UserImpact, 120), link)
 }
 
 // --- decision follow-ups ---------------------------------------------------------

@@ -283,9 +283,7 @@ func TestIncidentAnnounceUpdateResolve(t *testing.T) {
 		t.Fatalf("valid submission: %+v", ack)
 	}
 	ann := e.waitMessage(opsChannel, "📟 Degraded service")
-	if ann.Text != wantAnnouncement {
-		t.Fatalf("announcement:\n got %q\nwant %q", ann.Text, wantAnnouncement)
-	}
+	goldenPosted(t, "incident-announcement", ann.Text, ann.Blocks)
 	e.waitEphemeral(alice, "Announced incident #1")
 	// The submission delivered again (idempotent on the view id): told
 	// again, nothing posted or created again.
@@ -309,8 +307,9 @@ func TestIncidentAnnounceUpdateResolve(t *testing.T) {
 	// /ops update: in the thread, and on the status page.
 	e.slash(alice, "update Rolled back the deploy <b>")
 	upd := e.waitMessage(opsChannel, "Rolled back the deploy")
-	if want := ":memo: *Update* (2026-11-23 14:30 GMT, @alice): Rolled back the deploy &lt;b&gt;"; upd.Text != want || upd.ThreadTS != ann.TS {
-		t.Errorf("update = %q in thread %q, want %q in %s", upd.Text, upd.ThreadTS, want, ann.TS)
+	goldenPosted(t, "incident-update", upd.Text, upd.Blocks)
+	if upd.ThreadTS != ann.TS {
+		t.Errorf("update in thread %q, want %s", upd.ThreadTS, ann.TS)
 	}
 	e.waitEphemeral(alice, "on the status page too")
 	if p := e.page.Incidents()[0]; len(p.IncidentUpdates) != 2 || p.IncidentUpdates[0].Body != "Rolled back the deploy <b>" {
@@ -322,12 +321,14 @@ func TestIncidentAnnounceUpdateResolve(t *testing.T) {
 	// resolved.
 	e.slash(alice, "resolve 14:05")
 	closing := e.waitMessage(opsChannel, "Resolved after")
-	if want := "✅ Resolved after 45m (by @alice)."; closing.Text != want || closing.ThreadTS != ann.TS {
-		t.Errorf("closing line = %q in %q, want %q", closing.Text, closing.ThreadTS, want)
+	goldenPosted(t, "incident-closing", closing.Text, closing.Blocks)
+	if closing.ThreadTS != ann.TS {
+		t.Errorf("closing line in %q, want %s", closing.ThreadTS, ann.TS)
 	}
 	edited, _ := e.fs.Message(opsChannel, ann.TS)
-	if want := wantAnnouncement + "\n✅ Resolved\nUntil: 2026-11-23 14:05 GMT"; edited.Text != want || edited.Updates != 1 {
-		t.Errorf("announcement after resolve (%d updates):\n got %q\nwant %q", edited.Updates, edited.Text, want)
+	goldenPosted(t, "incident-announcement-resolved", edited.Text, edited.Blocks)
+	if edited.Updates != 1 {
+		t.Errorf("announcement after resolve: %d updates, want 1", edited.Updates)
 	}
 	e.waitEphemeral(alice, "Resolved incident #1 after 45m")
 	if p := e.page.Incidents()[0]; p.Status != "resolved" {
@@ -427,8 +428,8 @@ func TestIncidentsSeveralOpen(t *testing.T) {
 
 	// /ops update without an id: the list of open incidents.
 	e.slash(alice, "update still looking")
-	e.waitEphemeral(alice, "2 incidents are open; say which one")
-	e.waitEphemeral(alice, "#2 *dev* since 2026-11-23 14:00 GMT — search is slow")
+	which := e.waitEphemeral(alice, "2 incidents are open; say which one")
+	goldenPosted(t, "incident-update-which", which.Text, which.Blocks)
 	e.slash(alice, "update #2 rebuilt 40%")
 	upd := e.waitMessage(opsChannel, "rebuilt 40%")
 	e.waitEphemeral(alice, "Posted the update of incident #2")
@@ -443,9 +444,7 @@ func TestIncidentsSeveralOpen(t *testing.T) {
 	told := len(e.fs.Ephemerals(alice))
 	e.slash(alice, "resolve 14:25")
 	list := e.ephemeralsTo(alice, told+1)[told]
-	if !strings.Contains(list.Text, "2 incidents are open") {
-		t.Fatalf("resolve list: %+v", list)
-	}
+	goldenPosted(t, "incident-resolve-list", list.Text, list.Blocks)
 	e.clickEphemeral(alice, list, bot.ActionResolveIncident, "resolve/2")
 	e.waitMessage(opsChannel, "Resolved after 25m")
 	if m, _ := e.fs.Message(opsChannel, second.TS); !strings.HasSuffix(m.Text, "\n✅ Resolved\nUntil: 2026-11-23 14:25 GMT") {

@@ -142,14 +142,12 @@ func (b *Bot) scheduledChecklist(ctx context.Context, at time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.ChecklistTimeout)
 	defer cancel()
 	env, channel := sc.cfg.Environment, sc.cfg.Channel
-	intro, err := sc.tmpl.Render(templates.ChecklistScheduledIntro, templates.ChecklistIntro{
-		Environment: Escape(env), Time: incident.FormatTime(at, sc.loc), Mention: sc.mention,
-	})
+	intro, blocks, err := scheduledIntro(sc.tmpl, env, at, sc.loc, sc.mention)
 	if err != nil {
 		return err
 	}
 	if _, _, err := b.api.PostMessageContext(ctx, channel,
-		slack.MsgOptionText(intro, false), slack.MsgOptionBlocks(section(intro))); err != nil {
+		slack.MsgOptionText(intro, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("posting the scheduled checklist's intro in %s: %w", channel, err)
 	}
 	list, err := b.opts.Checklist(ctx, env)
@@ -167,6 +165,19 @@ func (b *Bot) scheduledChecklist(ctx context.Context, at time.Time) error {
 		err = errors.Join(err, fmt.Errorf("recording the run: %w", rerr))
 	}
 	return err
+}
+
+// scheduledIntro is the message that opens the scheduled checklist of env
+// at the occurrence at (shown in loc), mentioning mention (mentionOf; may
+// be ""): its text, from the templates, and blocks.
+func scheduledIntro(tmpl *templates.Set, env string, at time.Time, loc *time.Location, mention string) (string, []slack.Block, error) {
+	intro, err := tmpl.Render(templates.ChecklistScheduledIntro, templates.ChecklistIntro{
+		Environment: Escape(env), Time: incident.FormatTime(at, loc), Mention: mention,
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return intro, []slack.Block{section(intro)}, nil
 }
 
 // doneKey is the claim recording the finished run of env at at:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/slack-go/slack"
+
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -17,8 +19,16 @@ func (b *Bot) handleStatus(ctx context.Context, r *request) error {
 	if err != nil {
 		return fmt.Errorf("listing open anomalies: %w", err)
 	}
+	msg, blocks := statusMessage(open, func(a triage.Anomaly) string { return b.threadLink(ctx, a) })
+	return b.ephemeral(ctx, r, msg, blocks...)
+}
+
+// statusMessage is `/ops status`'s answer listing the open anomalies, each
+// with link(a), its thread's link (called for the anomalies shown only):
+// its text and blocks (none when nothing is open).
+func statusMessage(open []triage.Anomaly, link func(triage.Anomaly) string) (string, []slack.Block) {
 	if len(open) == 0 {
-		return b.ephemeral(ctx, r, text(tStatusNone))
+		return text(tStatusNone), nil
 	}
 	lines := []string{text(tStatusHeader, len(open))}
 	for i, a := range open {
@@ -26,18 +36,26 @@ func (b *Bot) handleStatus(ctx context.Context, r *request) error {
 			lines = append(lines, text(tChecklistMore, len(open)-i))
 			break
 		}
-		lines = append(lines, statusLine(a, b.threadLink(ctx, a)))
+		lines = append(lines, statusLine(a, link(a)))
 	}
-	blocks := packSections(lines, maxMessageBlocks)
-	return b.ephemeral(ctx, r, text(tStatusHeader, len(open)), blocks...)
+	return text(tStatusHeader, len(open)), packSections(lines, maxMessageBlocks)
 }
 
 func (b *Bot) threadLink(ctx context.Context, a triage.Anomaly) string {
 	if !a.HasThread() {
+		return threadLinkText(a, "")
+	}
+	return threadLinkText(a, b.permalink(ctx, a.Channel, a.ThreadTS))
+}
+
+// threadLinkText is threadLink given the thread's permalink ("" when Slack
+// gave none).
+func threadLinkText(a triage.Anomaly, permalink string) string {
+	if !a.HasThread() {
 		return "no thread yet"
 	}
-	if l := b.permalink(ctx, a.Channel, a.ThreadTS); l != "" {
-		return Link(l, "thread")
+	if permalink != "" {
+		return Link(permalink, "thread")
 	}
 	return "thread unavailable"
 }
