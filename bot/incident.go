@@ -52,9 +52,9 @@ type IncidentOptions struct {
 	// Channel is the channel id announcements go to (default OpsChannel,
 	// else DevChannel).
 	Channel string
-	// StatusPages are the status page clients by environment name
-	// (*statuspage.Client); an environment without one announces in Slack
-	// only.
+	// StatusPages are the status pages by environment name
+	// ((*statuspage.Client).ForIncidents()); an environment without one
+	// announces in Slack only.
 	StatusPages map[string]incident.StatusPageClient
 }
 

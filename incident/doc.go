@@ -15,8 +15,10 @@
 // timeline), their validation, the formatting of times and durations, the
 // Store interface (implemented by store/sqlite and store/postgres through
 // the shared store package) and Service, which runs the procedure against
-// three small interfaces: Store, Announcer (Slack: post, edit, reply; the
-// bot implements it) and StatusPage (internal/statuspage's Client).
+// three small interfaces it owns: Store, Announcer (Slack: post, edit,
+// reply; the bot implements it) and StatusPageClient (create, update,
+// resolve, find by key, in this package's types; the statuspage package
+// implements it). It imports none of its adapters.
 //
 // # Failure and retries
 //

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot"
-	"github.com/opsbot/opsbot/statuspage"
 	"github.com/opsbot/opsbot/templates"
 )
 
@@ -28,15 +27,6 @@ type Announcer interface {
 	Reply(ctx context.Context, channel, threadTS, text string) error
 }
 
-// StatusPageClient is the part of the status page client the Service uses;
-// *statuspage.Client implements it.
-type StatusPageClient interface {
-	CreateIncident(ctx context.Context, inc statuspage.Incident) (statuspage.Incident, error)
-	UpdateIncident(ctx context.Context, id string, u statuspage.Update) (statuspage.Incident, error)
-	ResolveIncident(ctx context.Context, id, body string) (statuspage.Incident, error)
-	FindIncident(ctx context.Context, key string) (statuspage.Incident, bool, error)
-}
-
 // Renderer renders message templates; *templates.Set implements it.
 type Renderer interface {
 	Render(name string, data any) (string, error)
@@ -48,9 +38,10 @@ type Options struct {
 	Store Store
 	// Slack posts the messages. Required.
 	Slack Announcer
-	// StatusPage is the status page client; nil when the status page is
-	// not configured (incidents are then announced with
-	// StatusPage.Enabled false).
+	// StatusPage is the status page (the statuspage package's adapter);
+	// nil when the status page is not configured (incidents are then
+	// announced with StatusPage.Enabled false). Its failures are
+	// classified by IsRetryable.
 	StatusPage StatusPageClient
 	// Templates renders the messages (templates.New). Required.
 	Templates Renderer
@@ -64,9 +55,6 @@ type Options struct {
 	Location *time.Location
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// IsRetryable classifies status page errors. Default
-	// statuspage.IsRetryable.
-	IsRetryable func(error) bool
 	// Logger may be nil.
 	Logger *zap.Logger
 }
@@ -94,16 +82,15 @@ type Options struct {
 // making. Across replicas, such an edit may be made twice, with the same
 // text.
 type Service struct {
-	store       Store
-	slack       Announcer
-	sp          StatusPageClient
-	tmpl        Renderer
-	escape      func(string) string
-	mention     func(string) string
-	loc         *time.Location
-	now         func() time.Time
-	isRetryable func(error) bool
-	log         *zap.Logger
+	store   Store
+	slack   Announcer
+	sp      StatusPageClient
+	tmpl    Renderer
+	escape  func(string) string
+	mention func(string) string
+	loc     *time.Location
+	now     func() time.Time
+	log     *zap.Logger
 
 	mu    sync.Mutex
 	locks map[int64]*incidentLock
@@ -159,7 +146,7 @@ func NewService(o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: o.Store, slack: o.Slack, sp: o.StatusPage, tmpl: o.Templates, escape: o.Escape,
-		mention: o.Mention, loc: o.Location, now: o.Now, isRetryable: o.IsRetryable, log: o.Logger}
+		mention: o.Mention, loc: o.Location, now: o.Now, log: o.Logger}
 	if s.mention == nil {
 		s.mention = func(id string) string {
 			if slackUserID.MatchString(id) {
@@ -173,9 +160,6 @@ func NewService(o Options) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.isRetryable == nil {
-		s.isRetryable = statuspage.IsRetryable
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -346,9 +330,8 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string)
 			return inc, upd, nil // posted by the first call
 		}
 	}
-	_, err = s.sp.UpdateIncident(ctx, inc.StatusPage.IncidentID, statuspage.Update{Body: upd.Text})
-	if err != nil {
-		inc, _, err = s.recordFailure(ctx, inc, OpUpdate, "", err)
+	if callErr := s.sp.Update(ctx, inc.StatusPage.IncidentID, upd.Text); callErr != nil {
+		inc, _, err = s.recordFailure(ctx, inc, OpUpdate, "", callErr)
 		return inc, upd, err
 	}
 	inc, _, err = s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageUpdated, UpdateSeq: upd.Seq},
@@ -493,18 +476,17 @@ func (s *Service) statusPageStep(ctx context.Context, inc Incident) (_ Incident,
 	}
 	switch {
 	case inc.State == Open && sp.State == StatusPagePending:
-		created, err := s.sp.CreateIncident(ctx, statuspage.Incident{
-			Key: key, Name: StatusPageName(inc), Body: StatusPageBody(inc, s.loc), Status: statuspage.Investigating})
+		created, err := s.sp.Create(ctx, PublicIncident{Key: key, Name: StatusPageName(inc), Body: StatusPageBody(inc, s.loc)})
 		if err != nil {
 			return s.recordFailure(ctx, inc, OpCreate, key, err)
 		}
 		s.log.Info("status page incident created", zap.Int64("incident", inc.ID),
-			zap.String("statuspage_id", created.ID), zap.String("key", key))
-		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: created.ID, Key: key},
+			zap.String("statuspage_id", created), zap.String("key", key))
+		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: created, Key: key},
 			statusPageKey(inc.ID, "created"))
 
 	case inc.State == Resolved && sp.State == StatusPageOpen:
-		if _, err := s.sp.ResolveIncident(ctx, sp.IncidentID, StatusPageResolution(inc, s.loc)); err != nil {
+		if err := s.sp.Resolve(ctx, sp.IncidentID, StatusPageResolution(inc, s.loc)); err != nil {
 			return s.recordFailure(ctx, inc, OpResolve, "", err)
 		}
 		s.log.Info("status page incident resolved", zap.Int64("incident", inc.ID),
@@ -514,7 +496,7 @@ func (s *Service) statusPageStep(ctx context.Context, inc Incident) (_ Incident,
 	case inc.State == Resolved && sp.State == StatusPagePending:
 		// Resolved before it was created: find what an attempt with a lost
 		// answer (or one still in flight) made, so it is resolved too.
-		found, exists, err := s.sp.FindIncident(ctx, key)
+		found, exists, err := s.sp.Find(ctx, key)
 		if err != nil {
 			return s.recordFailure(ctx, inc, OpResolve, key, err)
 		}
@@ -522,7 +504,7 @@ func (s *Service) statusPageStep(ctx context.Context, inc Incident) (_ Incident,
 			return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageSkipped, Key: key},
 				statusPageKey(inc.ID, "skipped"))
 		}
-		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: found.ID, Key: key},
+		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: found, Key: key},
 			statusPageKey(inc.ID, "created"))
 	}
 	return inc, false, nil
@@ -540,7 +522,7 @@ func (s *Service) record(ctx context.Context, inc Incident, ev StatusPageEvent, 
 // recordFailure records a failed status page call (and the key a create
 // used, if any); ok is false.
 func (s *Service) recordFailure(ctx context.Context, inc Incident, op StatusPageOp, key string, callErr error) (Incident, bool, error) {
-	retryable := s.isRetryable(callErr)
+	retryable := IsRetryable(callErr)
 	s.log.Warn("status page call failed", zap.Int64("incident", inc.ID), zap.String("op", string(op)),
 		zap.Bool("retryable", retryable), zap.Error(callErr))
 	ev := StatusPageEvent{Kind: KindStatusPageFailed, Op: op, Error: CutText(callErr.Error(), MaxErrorLen),

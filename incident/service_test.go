@@ -154,7 +154,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts.StatusPage = client
+		opts.StatusPage = client.ForIncidents()
 	}
 	e.svc, err = incident.NewService(opts)
 	if err != nil {
