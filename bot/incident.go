@@ -704,7 +704,8 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 // the update. With several open and none named, it shows the list and
 // returns nil.
 func (b *Bot) pickForUpdate(ctx context.Context, r *request, open []incident.Incident) (*incident.Incident, string, error) {
-	if id, explicit, ok := incidentRef(r.args[0]); ok {
+	if ref, ok := incident.ParseRef(r.args[0]); ok {
+		id, explicit := ref.ID, ref.Explicit
 		rest := strings.TrimSpace(strings.TrimPrefix(r.rest, r.args[0]))
 		for i := range open {
 			if open[i].ID == id {
@@ -746,72 +747,32 @@ func (b *Bot) notOpen(ctx context.Context, id int64, open []incident.Incident) e
 	return userErr(itext(tIncNotOpen, id))
 }
 
-// incidentRef reads "#12" (explicit) or "12" as an incident id.
-func incidentRef(w string) (id int64, explicit, ok bool) {
-	s, explicit := strings.CutPrefix(w, "#")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, false, false
-	}
-	return id, explicit, true
-}
-
 // --- /ops resolve ---------------------------------------------------------------
-
-// resolveArgs are `/ops resolve [id] [time]`'s words: an optional incident
-// id ("12" or "#12"), then an optional time: "14:05" or "2026-11-24
-// 14:05", in the bot's time zone.
-type resolveArgs struct {
-	id    int64
-	until time.Time // zero: now
-}
-
-func parseResolveArgs(args []string, now time.Time, loc *time.Location) (resolveArgs, string) {
-	var ra resolveArgs
-	if len(args) > 0 && !strings.Contains(args[0], ":") && !strings.Contains(args[0], "-") {
-		id, _, ok := incidentRef(args[0])
-		if !ok {
-			return ra, fmt.Sprintf("`%s` is neither an incident id nor a time (14:05, or 2026-11-24 14:05).", Escape(truncate(args[0], 30)))
-		}
-		ra.id, args = id, args[1:]
-	}
-	if len(args) == 0 {
-		return ra, ""
-	}
-	t, err := parseClock(strings.Join(args, " "), now, loc)
-	if err != nil {
-		return ra, err.Error()
-	}
-	ra.until = t
-	return ra, ""
-}
-
-// parseClock reads "14:05" (the latest 14:05 that is not ahead of now by
-// more than the allowed clock skew: today's, or yesterday's just after
-// midnight) or "2026-11-24 14:05", in loc.
-func parseClock(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.ParseInLocation("2006-01-02 15:04", s, loc); err == nil {
-		return t, nil
-	}
-	c, err := time.Parse("15:04", s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("`%s` is not a time: say 14:05, or 2026-11-24 14:05 (%s).", Escape(truncate(s, 40)), Escape(loc.String()))
-	}
-	n := now.In(loc)
-	t := time.Date(n.Year(), n.Month(), n.Day(), c.Hour(), c.Minute(), 0, 0, loc)
-	if t.After(now.Add(incident.MaxClockSkew)) {
-		t = time.Date(n.Year(), n.Month(), n.Day()-1, c.Hour(), c.Minute(), 0, 0, loc)
-	}
-	return t, nil
-}
 
 func parseResolve(b *Bot, r *request) string {
 	if len(r.args) > 3 {
 		return "`resolve` takes an optional incident id and an optional time: `/ops resolve [id] [14:05]`."
 	}
-	_, problem := parseResolveArgs(r.args, b.opts.Now(), b.opts.Location)
-	return problem
+	_, err := incident.ParseResolveArgs(r.args, b.opts.Now(), b.opts.Location)
+	return inputProblem(err)
+}
+
+// inputProblem says why the words of a command could not be read ("" for
+// no error).
+func inputProblem(err error) string {
+	var (
+		re *incident.RefOrTimeError
+		te *incident.TimeError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &re):
+		return itext(tIncNotIDOrTime, Escape(truncate(re.Word, 30)))
+	case errors.As(err, &te):
+		return itext(tIncNotATime, Escape(truncate(te.Input, 40)), Escape(te.Location.String()))
+	}
+	return itext(tIncInvalid, Escape(err.Error()))
 }
 
 // handleResolve is `/ops resolve [id] [time]`: with one open incident (or
@@ -824,19 +785,19 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 	if err := b.needIncidents(); err != nil {
 		return err
 	}
-	ra, problem := parseResolveArgs(r.args, b.opts.Now(), b.inc.loc)
-	if problem != "" {
-		return userErr(problem)
+	ra, err := incident.ParseResolveArgs(r.args, b.opts.Now(), b.inc.loc)
+	if err != nil {
+		return userErr(inputProblem(err))
 	}
-	if ra.id != 0 {
-		inc, err := b.inc.store.Get(ctx, ra.id)
+	if ra.Ref.ID != 0 {
+		inc, err := b.inc.store.Get(ctx, ra.Ref.ID)
 		if errors.Is(err, incident.ErrNotFound) {
-			return userErr(itext(tIncNotFound, ra.id))
+			return userErr(itext(tIncNotFound, ra.Ref.ID))
 		}
 		if err != nil {
 			return err
 		}
-		return b.resolve(ctx, r, inc, ra.until)
+		return b.resolve(ctx, r, inc, ra.Until)
 	}
 	open, err := b.inc.store.ListOpen(ctx, "")
 	if err != nil {
@@ -846,12 +807,12 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 	case 0:
 		return userErr(itext(tIncNoneOpen))
 	case 1:
-		return b.resolve(ctx, r, open[0], ra.until)
+		return b.resolve(ctx, r, open[0], ra.Until)
 	}
 	head := itext(tIncWhichResolve, len(open))
 	var rows []resolveRow
 	for _, inc := range open {
-		rows = append(rows, resolveRow{ID: inc.ID, Line: b.incidentLine(ctx, inc), Value: resolveValue(inc.ID, ra.until)})
+		rows = append(rows, resolveRow{ID: inc.ID, Line: b.incidentLine(ctx, inc), Value: resolveValue(inc.ID, ra.Until)})
 	}
 	return b.answer(ctx, r, head, resolveListBlocks(head, rows)...)
 }
