@@ -58,20 +58,17 @@ type IncidentOptions struct {
 	StatusPages map[string]incident.StatusPageClient
 }
 
-// incidents is the bot's side of the incident procedure: one
-// incident.Service per environment (each with its status page, if any).
+// incidents is the bot's side of the incident procedure: the incident
+// channel, the time zone and the incident.Desk (nil without an incident
+// store).
 type incidents struct {
-	store    incident.Store
-	channel  string
-	loc      *time.Location
-	tmpl     *templates.Set
-	byEnv    map[string]*incident.Service
-	fallback *incident.Service // no status page
-	pages    map[string]bool   // environments with a status page
+	channel string
+	loc     *time.Location
+	desk    *incident.Desk
 }
 
 // newIncidents fills the defaults of Location, Templates and the incident
-// channel, and builds the services.
+// channel, and builds the desk.
 func newIncidents(b *Bot) (*incidents, error) {
 	o := &b.opts
 	if o.Location == nil {
@@ -88,8 +85,7 @@ func newIncidents(b *Bot) (*incidents, error) {
 		}
 		o.Templates = t
 	}
-	in := &incidents{store: o.Incident.Store, channel: o.Incident.Channel, loc: o.Location, tmpl: o.Templates,
-		byEnv: map[string]*incident.Service{}, pages: map[string]bool{}}
+	in := &incidents{channel: o.Incident.Channel, loc: o.Location}
 	if in.channel == "" {
 		in.channel = o.OpsChannel
 	}
@@ -108,38 +104,22 @@ func newIncidents(b *Bot) (*incidents, error) {
 			errs = append(errs, fmt.Errorf("incident.statusPages.%s: nil client", env))
 		}
 	}
-	if err := errors.Join(errs...); err != nil || in.store == nil {
+	if err := errors.Join(errs...); err != nil || o.Incident.Store == nil {
 		return in, err
 	}
-	mk := func(sp incident.StatusPageClient) (*incident.Service, error) {
-		return incident.NewService(incident.Options{
-			Store: in.store, Slack: slackAnnouncer{b}, StatusPage: sp, Templates: o.Templates,
-			Escape: Escape, Mention: b.names.known, Location: o.Location, Now: o.Now,
-			Logger: b.log.Named("incident"),
-		})
-	}
 	var err error
-	if in.fallback, err = mk(nil); err != nil {
+	in.desk, err = incident.NewDesk(incident.Options{
+		Store: o.Incident.Store, Slack: slackAnnouncer{b}, Templates: o.Templates,
+		Escape: Escape, Mention: b.names.known, Location: o.Location, Now: o.Now,
+		Logger: b.log.Named("incident"),
+	}, o.Incident.StatusPages)
+	if err != nil {
 		return nil, err
-	}
-	for env, sp := range o.Incident.StatusPages {
-		if in.byEnv[env], err = mk(sp); err != nil {
-			return nil, err
-		}
-		in.pages[env] = true
 	}
 	return in, nil
 }
 
-func (in *incidents) enabled() bool { return in != nil && in.store != nil }
-
-// service is the Service of environment env.
-func (in *incidents) service(env string) *incident.Service {
-	if s, ok := in.byEnv[env]; ok {
-		return s
-	}
-	return in.fallback
-}
+func (in *incidents) enabled() bool { return in != nil && in.desk != nil }
 
 // slackAnnouncer is incident.Announcer on the bot's Slack client: the
 // texts are posted as message text (mrkdwn), so the announcement reads
@@ -245,14 +225,10 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
-	open, err := b.inc.store.ListOpen(ctx, a.Environment)
-	if err != nil {
-		return fmt.Errorf("listing open incidents: %w", err)
-	}
-	for _, inc := range open {
-		if inc.AnomalyID == a.ID {
-			return b.answer(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
-		}
+	if inc, ok, err := b.inc.desk.OpenForAnomaly(ctx, a.ID); err != nil {
+		return err
+	} else if ok {
+		return b.answer(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
 	}
 	p := incidentPrefill{Anomaly: &a, What: truncate(oneLine(a.Title), incident.MaxWhatLen)}
 	if d := a.Decision; d != nil {
@@ -273,7 +249,7 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 }
 
 func (b *Bot) openIncidentModal(ctx context.Context, r *request, form incidentForm, p incidentPrefill) error {
-	v := incidentModal(form, p, b.opts.Now().In(b.inc.loc), b.inc.loc, b.inc.channel, b.inc.pages[form.Env])
+	v := incidentModal(form, p, b.opts.Now().In(b.inc.loc), b.inc.loc, b.inc.channel, b.inc.desk.HasStatusPage(form.Env))
 	if _, err := b.api.OpenViewContext(ctx, r.triggerID, v); err != nil {
 		var sr slack.SlackErrorResponse
 		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
@@ -307,7 +283,7 @@ func (b *Bot) handleIncidentSubmit(ctx context.Context, r *request) (any, handle
 	inc := incident.Incident{
 		Environment: form.Env, Channel: b.inc.channel, From: in.from, UserImpact: in.userImpact, What: in.what,
 		AnnouncedBy: r.userID, AnnouncedAt: now, AnomalyID: form.AnomalyID,
-		StatusPage: incident.StatusPage{Enabled: in.statusPage && b.inc.pages[form.Env]},
+		StatusPage: incident.StatusPage{Enabled: in.statusPage && b.inc.desk.HasStatusPage(form.Env)},
 	}
 	if err := inc.Normalized().Validate(now); err != nil {
 		var ve *opsbot.ValidationError
@@ -416,7 +392,7 @@ func incidentFieldErrors(problems map[string]string) map[string]string {
 func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, key string) error {
 	unlock := b.locks.lock(key)
 	defer unlock()
-	inc, created, err := b.inc.service(in.Environment).Announce(ctx, in, key)
+	inc, created, err := b.inc.desk.For(in.Environment).Announce(ctx, in, key)
 	if err != nil && inc.ID == 0 {
 		var ve *opsbot.ValidationError
 		if errors.As(err, &ve) {
@@ -545,7 +521,7 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 	}
 	defer unlock()
 	id := inc.ID
-	inc, err = b.inc.service(inc.Environment).RetryStatusPage(ctx, id)
+	inc, err = b.inc.desk.For(inc.Environment).RetryStatusPage(ctx, id)
 	if errors.Is(err, incident.ErrNoStatusPage) {
 		return userErr(itext(tIncNoStatusPage, Escape(inc.Environment)))
 	}
@@ -585,13 +561,10 @@ func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) 
 		return incident.Incident{}, nil, fmt.Errorf("retry button value %q: %w", r.action.Value, err)
 	}
 	unlock = b.locks.lock("incident:" + strconv.FormatInt(id, 10))
-	inc, err := b.inc.store.Get(ctx, id)
-	if errors.Is(err, incident.ErrNotFound) {
-		err = userErr(itext(tIncNotFound, id))
-	}
+	inc, err := b.inc.desk.Target(ctx, incident.Ref{ID: id, Explicit: true})
 	if err != nil {
 		unlock()
-		return incident.Incident{}, nil, err
+		return incident.Incident{}, nil, b.targetProblem(err)
 	}
 	return inc, unlock, nil
 }
@@ -600,7 +573,7 @@ func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) 
 // are left (Service.Finish) and tells the user what was done after head
 // (mrkdwn; may be empty).
 func (b *Bot) finishIncident(ctx context.Context, r *request, before incident.Incident, head string) error {
-	inc, err := b.inc.service(before.Environment).Finish(ctx, before.ID)
+	inc, err := b.inc.desk.For(before.Environment).Finish(ctx, before.ID)
 	if err != nil && inc.ID == 0 {
 		return fmt.Errorf("finishing incident %d: %w", before.ID, err)
 	}
@@ -663,18 +636,22 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	if err := b.needIncidents(); err != nil {
 		return err
 	}
-	open, err := b.inc.store.ListOpen(ctx, "")
-	if err != nil {
-		return fmt.Errorf("listing open incidents: %w", err)
+	inc, body, err := b.inc.desk.UpdateTarget(ctx, r.rest)
+	var several *incident.SeveralOpenError
+	if errors.As(err, &several) {
+		lines := []string{itext(tIncWhichUpdate, len(several.Open))}
+		for _, inc := range several.Open {
+			lines = append(lines, b.incidentLine(ctx, inc))
+		}
+		return b.answer(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
 	}
-	inc, body, err := b.pickForUpdate(ctx, r, open)
-	if err != nil || inc == nil {
-		return err
+	if err != nil {
+		return b.targetProblem(err)
 	}
 	id := inc.ID
 	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
 	defer unlock()
-	got, upd, err := b.inc.service(inc.Environment).AddUpdate(ctx, id,
+	got, upd, err := b.inc.desk.For(inc.Environment).AddUpdate(ctx, id,
 		incident.Update{Text: body, By: r.userID, Public: true}, "update:"+r.idem)
 	if err != nil {
 		var ve *opsbot.ValidationError
@@ -700,53 +677,6 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	return b.ephemeral(ctx, r, done)
 }
 
-// pickForUpdate finds the incident `/ops update` is about and the text of
-// the update. With several open and none named, it shows the list and
-// returns nil.
-func (b *Bot) pickForUpdate(ctx context.Context, r *request, open []incident.Incident) (*incident.Incident, string, error) {
-	if ref, ok := incident.ParseRef(r.args[0]); ok {
-		id, explicit := ref.ID, ref.Explicit
-		rest := strings.TrimSpace(strings.TrimPrefix(r.rest, r.args[0]))
-		for i := range open {
-			if open[i].ID == id {
-				if rest == "" {
-					return nil, "", userErr("`update` needs the text of the update: `/ops update " + strconv.FormatInt(id, 10) + " <text>`.")
-				}
-				return &open[i], rest, nil
-			}
-		}
-		if explicit {
-			return nil, "", b.notOpen(ctx, id, open)
-		}
-		// A bare number that is no open incident is the start of the text.
-	}
-	switch len(open) {
-	case 0:
-		return nil, "", userErr(itext(tIncNoneOpen))
-	case 1:
-		return &open[0], r.rest, nil
-	}
-	lines := []string{itext(tIncWhichUpdate, len(open))}
-	for _, inc := range open {
-		lines = append(lines, b.incidentLine(ctx, inc))
-	}
-	return nil, "", b.answer(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
-}
-
-// notOpen explains that incident id is not open (resolved, or unknown).
-func (b *Bot) notOpen(ctx context.Context, id int64, open []incident.Incident) error {
-	inc, err := b.inc.store.Get(ctx, id)
-	switch {
-	case errors.Is(err, incident.ErrNotFound):
-		return userErr(itext(tIncNotFound, id))
-	case err != nil:
-		return err
-	case inc.State == incident.Resolved:
-		return userErr(itext(tIncAlreadyResolved, id, incident.FormatTime(inc.Until, b.inc.loc), b.names.known(inc.ResolvedBy)))
-	}
-	return userErr(itext(tIncNotOpen, id))
-}
-
 // --- /ops resolve ---------------------------------------------------------------
 
 func parseResolve(b *Bot, r *request) string {
@@ -755,6 +685,30 @@ func parseResolve(b *Bot, r *request) string {
 	}
 	_, err := incident.ParseResolveArgs(r.args, b.opts.Now(), b.opts.Location)
 	return inputProblem(err)
+}
+
+// targetProblem tells the user why a command has no incident to act on
+// (the errors of incident.Desk's Target and UpdateTarget); other errors
+// are returned as they are.
+func (b *Bot) targetProblem(err error) error {
+	var (
+		nf *incident.NotFoundError
+		no *incident.NotOpenError
+		nt *incident.NoTextError
+	)
+	switch {
+	case errors.As(err, &nf):
+		return userErr(itext(tIncNotFound, nf.ID))
+	case errors.As(err, &no) && no.Incident.State == incident.Resolved:
+		return userErr(b.alreadyResolved(no.Incident))
+	case errors.As(err, &no):
+		return userErr(itext(tIncNotOpen, no.Incident.ID))
+	case errors.Is(err, incident.ErrNoneOpen):
+		return userErr(itext(tIncNoneOpen))
+	case errors.As(err, &nt):
+		return userErr("`update` needs the text of the update: `/ops update " + strconv.FormatInt(nt.ID, 10) + " <text>`.")
+	}
+	return err
 }
 
 // inputProblem says why the words of a command could not be read ("" for
@@ -789,32 +743,20 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 	if err != nil {
 		return userErr(inputProblem(err))
 	}
-	if ra.Ref.ID != 0 {
-		inc, err := b.inc.store.Get(ctx, ra.Ref.ID)
-		if errors.Is(err, incident.ErrNotFound) {
-			return userErr(itext(tIncNotFound, ra.Ref.ID))
+	inc, err := b.inc.desk.Target(ctx, ra.Ref)
+	var several *incident.SeveralOpenError
+	if errors.As(err, &several) {
+		head := itext(tIncWhichResolve, len(several.Open))
+		var rows []resolveRow
+		for _, inc := range several.Open {
+			rows = append(rows, resolveRow{ID: inc.ID, Line: b.incidentLine(ctx, inc), Value: resolveValue(inc.ID, ra.Until)})
 		}
-		if err != nil {
-			return err
-		}
-		return b.resolve(ctx, r, inc, ra.Until)
+		return b.answer(ctx, r, head, resolveListBlocks(head, rows)...)
 	}
-	open, err := b.inc.store.ListOpen(ctx, "")
 	if err != nil {
-		return fmt.Errorf("listing open incidents: %w", err)
+		return b.targetProblem(err)
 	}
-	switch len(open) {
-	case 0:
-		return userErr(itext(tIncNoneOpen))
-	case 1:
-		return b.resolve(ctx, r, open[0], ra.Until)
-	}
-	head := itext(tIncWhichResolve, len(open))
-	var rows []resolveRow
-	for _, inc := range open {
-		rows = append(rows, resolveRow{ID: inc.ID, Line: b.incidentLine(ctx, inc), Value: resolveValue(inc.ID, ra.Until)})
-	}
-	return b.answer(ctx, r, head, resolveListBlocks(head, rows)...)
+	return b.resolve(ctx, r, inc, ra.Until)
 }
 
 // handleResolveClick is a Resolve button of that list.
@@ -838,12 +780,9 @@ func (b *Bot) handleResolveClick(ctx context.Context, r *request) error {
 		}
 		until = time.Unix(sec, 0)
 	}
-	inc, err := b.inc.store.Get(ctx, id)
-	if errors.Is(err, incident.ErrNotFound) {
-		return userErr(itext(tIncNotFound, id))
-	}
+	inc, err := b.inc.desk.Target(ctx, incident.Ref{ID: id, Explicit: true})
 	if err != nil {
-		return err
+		return b.targetProblem(err)
 	}
 	return b.resolve(ctx, r, inc, until)
 }
@@ -879,7 +818,7 @@ func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, un
 	}
 	unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
 	defer unlock()
-	got, changed, err := b.inc.service(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
+	got, changed, err := b.inc.desk.For(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
 	if err != nil && got.ID == 0 {
 		var ve *opsbot.ValidationError
 		if errors.As(err, &ve) {

@@ -114,6 +114,7 @@ func (f *fakeSlack) Calls(method string) []call {
 var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
 type env struct {
+	opts  incident.Options
 	svc   *incident.Service
 	store *store.Incidents
 	slack *fakeSlack
@@ -156,6 +157,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		opts.StatusPage = client.ForIncidents()
 	}
+	e.opts = opts
 	e.svc, err = incident.NewService(opts)
 	if err != nil {
 		t.Fatal(err)
