@@ -442,7 +442,7 @@ func (b *Bot) incidentOutcome(ctx context.Context, r *request, inc incident.Inci
 			btn = slack.NewButtonBlockElement(ActionRetryIncident, id, plain("Retry"))
 		}
 	}
-	if spNeedsRetry(inc) {
+	if inc.StatusPage.NeedsRetry(inc.State) {
 		lines = append(lines, itext(tIncStatusPageFailed, escapeLine(inc.StatusPage.LastError, 300)))
 		if btn == nil {
 			btn = slack.NewButtonBlockElement(ActionRetryStatusPage, strconv.FormatInt(inc.ID, 10), plain("Retry"))
@@ -506,12 +506,6 @@ func (b *Bot) announcementLink(ctx context.Context, inc incident.Incident) strin
 
 // --- status page ---------------------------------------------------------------
 
-// spNeedsRetry reports whether the status page lags behind the incident
-// after a failure: Retry would do something.
-func spNeedsRetry(inc incident.Incident) bool {
-	return inc.StatusPage.LastError != "" && inc.StatusPage.NeedsSync(inc.State)
-}
-
 // handleRetryStatusPage is the Retry button: RetryStatusPage, which
 // creates the status page incident once (by its key) or resolves it.
 func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
@@ -528,7 +522,7 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 	if err != nil {
 		return fmt.Errorf("retrying the status page of incident %d: %w", id, err)
 	}
-	if spNeedsRetry(inc) {
+	if inc.StatusPage.NeedsRetry(inc.State) {
 		return b.incidentOutcome(ctx, r, inc, "", nil)
 	}
 	return b.answer(ctx, r, itext(tIncStatusPageDone, id, statusPageState(inc)))
@@ -538,12 +532,12 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 // not be posted, or not edited to show the resolution: Service.Finish does
 // every step left, the status page's included.
 func (b *Bot) handleRetryIncident(ctx context.Context, r *request) error {
-	before, unlock, err := b.retryButtonIncident(ctx, r, "update incidents")
+	inc, unlock, err := b.retryButtonIncident(ctx, r, "update incidents")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return b.finishIncident(ctx, r, before, "")
+	return b.finishIncident(ctx, r, inc)
 }
 
 // retryButtonIncident is what both Retry buttons do first: check the
@@ -569,24 +563,30 @@ func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) 
 	return inc, unlock, nil
 }
 
-// finishIncident does the steps of before (the incident as last read) that
-// are left (Service.Finish) and tells the user what was done after head
-// (mrkdwn; may be empty).
-func (b *Bot) finishIncident(ctx context.Context, r *request, before incident.Incident, head string) error {
-	inc, err := b.inc.desk.For(before.Environment).Finish(ctx, before.ID)
-	if err != nil && inc.ID == 0 {
-		return fmt.Errorf("finishing incident %d: %w", before.ID, err)
-	}
+// finishIncident does the steps of incident inc that are left
+// (Service.Finish: a Retry button) and tells the user what was done.
+func (b *Bot) finishIncident(ctx context.Context, r *request, inc incident.Incident) error {
+	out, err := b.inc.desk.For(inc.Environment).Finish(ctx, inc.ID)
 	if err != nil {
-		b.log.Warn("a step of an incident failed again", zap.Int64("incident", inc.ID), zap.Error(err))
+		return fmt.Errorf("finishing incident %d: %w", inc.ID, err)
 	}
+	if out.StepErr != nil {
+		b.log.Warn("a step of an incident failed again", zap.Int64("incident", inc.ID), zap.Error(out.StepErr))
+	}
+	return b.tellFinished(ctx, r, out.Incident, out.Finished, "", out.StepErr)
+}
+
+// tellFinished tells the user, after head (mrkdwn; may be empty), which
+// of the steps left undone a call did (f) and what is still left
+// (incidentOutcome); err is the failure of a step.
+func (b *Bot) tellFinished(ctx context.Context, r *request, inc incident.Incident, f incident.Finished, head string, err error) error {
 	var done []string
 	if head != "" {
 		done = append(done, head)
 	}
-	if before.AnnouncementLags() && !inc.AnnouncementLags() {
+	if f.Posted || f.Edited {
 		link := b.announcementLink(ctx, inc)
-		if inc.State == incident.Open {
+		if f.Posted {
 			done = append(done, itext(tIncAnnounced, inc.ID, inc.Channel, link))
 			if inc.AnomalyID != 0 {
 				b.tellAnomalyThread(ctx, inc, r.userID, link)
@@ -595,10 +595,10 @@ func (b *Bot) finishIncident(ctx context.Context, r *request, before incident.In
 			done = append(done, itext(tIncEdited, inc.ID, link))
 		}
 	}
-	if before.StatusPage.NeedsSync(before.State) && !inc.StatusPage.NeedsSync(inc.State) {
+	if f.StatusPage {
 		done = append(done, itext(tIncStatusPageDone, inc.ID, statusPageState(inc)))
 	}
-	if len(done) == 0 && !inc.AnnouncementLags() && !spNeedsRetry(inc) {
+	if len(done) == 0 && !inc.AnnouncementLags() && !inc.StatusPage.NeedsRetry(inc.State) {
 		done = append(done, itext(tIncNothingLeft, inc.ID))
 	}
 	return b.incidentOutcome(ctx, r, inc, strings.Join(done, " "), err)
@@ -667,7 +667,7 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	sp := got.StatusPage
 	switch {
 	case !sp.Enabled || !upd.Public:
-	case spNeedsRetry(got):
+	case got.StatusPage.NeedsRetry(got.State):
 		return b.incidentOutcome(ctx, r, got, done, nil)
 	case sp.State == incident.StatusPageOpen && sp.LastError != "":
 		done += "\n" + itext(tIncUpdateSPFailed, escapeLine(sp.LastError, 300))
@@ -795,69 +795,58 @@ func resolveValue(id int64, until time.Time) string {
 	return v
 }
 
-// resolve resolves inc at until (zero: now). Resolving twice changes
-// nothing: the second is told when it was resolved; but when a failure
-// left a step of the first undone (the edit of the announcement, the
-// status page), it is done now.
+// resolve resolves inc at until (zero: now) and tells the user what
+// incident.Service.Resolve did: resolved it; or nothing, as it was
+// resolved already, but the steps a failure of the first resolve left
+// undone (the edit of the announcement, the status page) were done now;
+// or why it refused.
 func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, until time.Time) error {
-	now := b.opts.Now()
-	if until.IsZero() {
-		until = now
-	}
-	if inc.State == incident.Resolved {
-		if !inc.AnnouncementLags() && !inc.StatusPage.NeedsSync(inc.State) {
-			return b.answer(ctx, r, b.alreadyResolved(inc))
-		}
-		unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
-		defer unlock()
-		return b.finishIncident(ctx, r, inc, itext(tIncWasResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc),
-			b.names.known(inc.ResolvedBy)))
-	}
-	if err := incident.ValidateResolve(inc, until, r.userID, now); err != nil {
-		return userErr(b.resolveProblem(inc, until, err))
-	}
 	unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
 	defer unlock()
-	got, changed, err := b.inc.desk.For(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
-	if err != nil && got.ID == 0 {
-		var ve *opsbot.ValidationError
-		if errors.As(err, &ve) {
-			return userErr(b.resolveProblem(inc, until, err))
-		}
-		return fmt.Errorf("resolving incident %d: %w", inc.ID, err)
-	}
+	out, err := b.inc.desk.For(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
 	if err != nil {
-		// Resolved; a step after it failed: told below, with a Retry.
-		b.log.Warn("a step of a resolution failed", zap.Int64("incident", got.ID), zap.Error(err))
+		return b.resolveRefused(inc.ID, err)
 	}
-	if !changed {
-		head := b.alreadyResolved(got)
-		if got.AnnouncementLags() || spNeedsRetry(got) {
-			head = itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.names.known(got.ResolvedBy))
+	got := out.Incident
+	if out.StepErr != nil {
+		// Resolved; a step after it failed: told below, with a Retry.
+		b.log.Warn("a step of a resolution failed", zap.Int64("incident", got.ID), zap.Error(out.StepErr))
+	}
+	if !out.Changed {
+		if !out.Finished.Lagged {
+			return b.answer(ctx, r, b.alreadyResolved(got))
 		}
-		return b.incidentOutcome(ctx, r, got, head, err)
+		head := itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.names.known(got.ResolvedBy))
+		return b.tellFinished(ctx, r, got, out.Finished, head, out.StepErr)
 	}
 	done := itext(tIncResolved, got.ID, incident.FormatDuration(got.Duration()), b.announcementLink(ctx, got))
 	if got.StatusPage.State == incident.StatusPageResolved {
 		done += " " + itext(tIncResolvedOnSP)
 	}
-	return b.incidentOutcome(ctx, r, got, done, err)
+	return b.incidentOutcome(ctx, r, got, done, out.StepErr)
 }
 
 func (b *Bot) alreadyResolved(inc incident.Incident) string {
 	return itext(tIncAlreadyResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc), b.names.known(inc.ResolvedBy))
 }
 
-// resolveProblem explains a refused resolution time.
-func (b *Bot) resolveProblem(inc incident.Incident, until time.Time, err error) string {
-	var ve *opsbot.ValidationError
-	if errors.As(err, &ve) && ve.Problem("until") != "" {
-		if until.Before(inc.From) {
-			return itext(tIncUntilBeforeFrom, incident.FormatTime(until, b.inc.loc), inc.ID, incident.FormatTime(inc.From, b.inc.loc))
-		}
-		return itext(tIncUntilFuture, incident.FormatTime(until, b.inc.loc))
+// resolveRefused tells the user why Service.Resolve refused to resolve
+// incident id; other errors are returned as they are.
+func (b *Bot) resolveRefused(id int64, err error) error {
+	var (
+		ue *incident.UntilError
+		ve *opsbot.ValidationError
+	)
+	switch {
+	case errors.As(err, &ue) && ue.BeforeStart:
+		return userErr(itext(tIncUntilBeforeFrom, incident.FormatTime(ue.Until, b.inc.loc), ue.IncidentID,
+			incident.FormatTime(ue.From, b.inc.loc)))
+	case errors.As(err, &ue):
+		return userErr(itext(tIncUntilFuture, incident.FormatTime(ue.Until, b.inc.loc)))
+	case errors.As(err, &ve):
+		return userErr(itext(tIncInvalid, Escape(ve.Error())))
 	}
-	return itext(tIncInvalid, Escape(err.Error()))
+	return fmt.Errorf("resolving incident %d: %w", id, err)
 }
 
 // incidentLine is one open incident in a list.

@@ -215,7 +215,7 @@ func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Inc
 	if now, err := s.store.Get(ctx, inc.ID); err == nil {
 		inc = now
 	}
-	inc, err = s.finish(ctx, inc)
+	inc, _, err = s.finish(ctx, inc)
 	return inc, created, err
 }
 
@@ -224,24 +224,54 @@ func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Inc
 // of a resolved one that does not show the resolution yet
 // (AnnouncementLags), and brings the status page in step (NeedsSync). It
 // is what a Retry does after Announce or Resolve failed half-way, and does
-// nothing when nothing lags. As in Announce, a status page failure is
-// recorded, not returned, and a Slack failure does not stop the status
-// page step.
-func (s *Service) Finish(ctx context.Context, id int64) (Incident, error) {
+// nothing when nothing lags. The outcome says what it did
+// (FinishOutcome.Finished) and what failed again (StepErr): as in
+// Announce, a status page failure is recorded on the incident, not
+// returned, and a Slack failure does not stop the status page step. The
+// error is for an incident that could not be read (ErrNotFound).
+func (s *Service) Finish(ctx context.Context, id int64) (FinishOutcome, error) {
 	unlock := s.lock(id)
 	defer unlock()
 	inc, err := s.store.Get(ctx, id)
 	if err != nil {
-		return Incident{}, err
+		return FinishOutcome{}, err
 	}
-	return s.finish(ctx, inc)
+	inc, fin, err := s.finish(ctx, inc)
+	return FinishOutcome{Incident: inc, Finished: fin, StepErr: err}, nil
+}
+
+// FinishOutcome is what Finish did.
+type FinishOutcome struct {
+	// Incident is the incident afterwards.
+	Incident Incident
+	// Finished says which of the steps left undone were done.
+	Finished Finished
+	// StepErr is the failure of a step (Slack's, or the store's recording
+	// it): the step is still to be done (Incident.AnnouncementLags).
+	StepErr error
+}
+
+// Finished says what a call did of the steps an earlier call left undone
+// (a failure, a crash).
+type Finished struct {
+	// Lagged: something was left to do when the call began: the
+	// announcement (AnnouncementLags) or the status page (NeedsSync).
+	Lagged bool
+	// Posted: the announcement of the open incident is posted now.
+	Posted bool
+	// Edited: the announcement now shows the resolution.
+	Edited bool
+	// StatusPage: the status page is in step now (StatusPage.State says
+	// how: open, resolved, or skipped).
+	StatusPage bool
 }
 
 // finish does the Slack step inc lacks, then the status page steps,
 // whether or not the Slack step failed: the status page does not depend on
-// Slack. The errors are returned together.
-func (s *Service) finish(ctx context.Context, inc Incident) (Incident, error) {
+// Slack. The errors are returned together. It says which steps it did.
+func (s *Service) finish(ctx context.Context, before Incident) (Incident, Finished, error) {
 	var slackErr error
+	inc := before
 	switch {
 	case !inc.AnnouncementLags():
 	case inc.State == Open:
@@ -250,7 +280,14 @@ func (s *Service) finish(ctx context.Context, inc Incident) (Incident, error) {
 		inc, slackErr = s.editAnnouncement(ctx, inc)
 	}
 	inc, err := s.syncStatusPage(ctx, inc)
-	return inc, errors.Join(slackErr, err)
+	announced := before.AnnouncementLags() && !inc.AnnouncementLags()
+	fin := Finished{
+		Lagged:     before.AnnouncementLags() || before.StatusPage.NeedsSync(before.State),
+		Posted:     announced && inc.State == Open,
+		Edited:     announced && inc.State == Resolved,
+		StatusPage: before.StatusPage.NeedsSync(before.State) && !inc.StatusPage.NeedsSync(inc.State),
+	}
+	return inc, fin, errors.Join(slackErr, err)
 }
 
 // postAnnouncement posts the announcement of an open incident that has no
@@ -339,44 +376,115 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string)
 	return inc, upd, err
 }
 
-// Resolve resolves the incident (idempotent on key) and, when this call
-// resolved it (changed), edits the announcement (its text as posted, then
-// "\n", then the resolved suffix: "✅ Resolved\nUntil: {time}") and
-// records the edit, posts the closing line in the thread and resolves the
-// status page incident. Resolving an incident resolved already changes
-// nothing (changed false), except that it finishes the steps a failure
-// left undone (Finish): an edit not recorded is done then. A zero until is
-// now.
+// Resolve resolves the incident at until (a zero until is now),
+// idempotent on key, and, when this call resolved it (Changed), edits the
+// announcement (its text as posted, then "\n", then the resolved suffix:
+// "✅ Resolved\nUntil: {time}") and records the edit, posts the closing
+// line in the thread and resolves the status page incident.
+//
+// Resolving an incident resolved already (by another call) changes
+// nothing, whatever until says: Changed is false, and the steps a failure
+// left undone are done (the edit of the announcement, the status page:
+// ResolveOutcome.Finished says which). Of two resolves at once exactly one
+// changes it. Calling Resolve again with the key of the call that resolved
+// it is that call again (Changed): it does the steps left; the edit once
+// recorded is not done again; the closing line may be posted twice.
 //
 // A Slack failure does not stop the status page: every step is tried and
-// the errors returned together, with the resolved incident (whose
-// AnnouncementLags says whether the edit is still to be done); a status
-// page failure is recorded, not returned. Calling Resolve again with the
-// same key does the steps left: the edit once it is recorded is not done
-// again; the closing line may be posted twice.
-func (s *Service) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (_ Incident, changed bool, _ error) {
+// their failures are ResolveOutcome.StepErr, with the resolved incident
+// (whose AnnouncementLags says whether the edit is still to be done); a
+// status page failure is recorded on the incident, not returned.
+//
+// The error is for a resolution that did not happen: an until before the
+// incident's start or in the future (*UntilError), another invalid input
+// (*opsbot.ValidationError), no such incident (ErrNotFound), the store.
+func (s *Service) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (ResolveOutcome, error) {
+	now := s.now()
 	if until.IsZero() {
-		until = s.now()
+		until = now
 	}
 	unlock := s.lock(id)
 	defer unlock()
+	cur, err := s.store.Get(ctx, id)
+	if err != nil {
+		return ResolveOutcome{}, fmt.Errorf("resolve incident %d: %w", id, err)
+	}
+	if cur.State == Resolved {
+		// Nothing changes, so the time given does not matter: the store is
+		// asked with the one recorded, so that a call repeated with the key
+		// that resolved the incident is told so and does its steps.
+		until = cur.Until
+	} else if err := ValidateResolve(cur, until, by, now); err != nil {
+		return ResolveOutcome{}, resolveError(cur, until, err)
+	}
 	inc, changed, err := s.store.Resolve(ctx, id, until, by, key)
 	if err != nil {
-		return Incident{}, false, fmt.Errorf("resolve incident %d: %w", id, err)
+		return ResolveOutcome{}, fmt.Errorf("resolve incident %d: %w", id, resolveError(cur, until, err))
 	}
 	if !changed {
-		inc, err = s.finish(ctx, inc)
-		return inc, false, err
+		inc, fin, err := s.finish(ctx, inc)
+		return ResolveOutcome{Incident: inc, Finished: fin, StepErr: err}, nil
 	}
 	if inc.MessageTS == "" {
 		s.log.Warn("resolved an incident whose announcement was never posted", zap.Int64("incident", id))
 		inc, err = s.syncStatusPage(ctx, inc)
-		return inc, true, err
+		return ResolveOutcome{Incident: inc, Changed: true, StepErr: err}, nil
 	}
 	inc, editErr := s.editAnnouncement(ctx, inc)
 	closingErr := s.postClosing(ctx, inc)
 	inc, err = s.syncStatusPage(ctx, inc)
-	return inc, true, errors.Join(editErr, closingErr, err)
+	return ResolveOutcome{Incident: inc, Changed: true, StepErr: errors.Join(editErr, closingErr, err)}, nil
+}
+
+// ResolveOutcome is what Resolve did.
+type ResolveOutcome struct {
+	// Incident is the incident afterwards: resolved.
+	Incident Incident
+	// Changed: this call resolved the incident. False: it was resolved
+	// already (Incident.Until and ResolvedBy say when and by whom);
+	// nothing changed but the steps left undone (Finished).
+	Changed bool
+	// Finished says, for an incident resolved already, which steps an
+	// earlier call left undone were done now.
+	Finished Finished
+	// StepErr is the failure of a step after the resolution (Slack's, or
+	// the store's recording it): the incident is resolved; what the step
+	// left undone is still to be done (Incident.AnnouncementLags; the
+	// status page's in Incident.StatusPage).
+	StepErr error
+}
+
+// UntilError is a resolution refused for its time: the end of the impact
+// is before the incident's start (BeforeStart), or in the future. It
+// wraps the *opsbot.ValidationError that says so.
+type UntilError struct {
+	IncidentID int64
+	// Until is the end given; From the incident's start.
+	Until, From time.Time
+	// BeforeStart: Until is before From. Otherwise Until is later than
+	// now plus MaxClockSkew.
+	BeforeStart bool
+	Err         error
+}
+
+func (e *UntilError) Error() string {
+	if e.BeforeStart {
+		return fmt.Sprintf("incident #%d: the end (%s) must not be before the start (%s)", e.IncidentID,
+			e.Until.UTC().Format(time.RFC3339), e.From.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("incident #%d: the end (%s) is in the future", e.IncidentID, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap returns the validation error.
+func (e *UntilError) Unwrap() error { return e.Err }
+
+// resolveError makes a problem with the end of the impact an *UntilError.
+func resolveError(inc Incident, until time.Time, err error) error {
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) || ve.Problem("until") == "" {
+		return err
+	}
+	return &UntilError{IncidentID: inc.ID, Until: until, From: inc.From, BeforeStart: until.Before(inc.From), Err: err}
 }
 
 // editAnnouncement edits the announcement of a resolved incident to show
