@@ -390,8 +390,6 @@ func incidentFieldErrors(problems map[string]string) map[string]string {
 // announce runs the announcement and tells the user; a status page
 // failure gets the Retry button.
 func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, key string) error {
-	unlock := b.locks.lock(key)
-	defer unlock()
 	inc, created, err := b.inc.desk.For(in.Environment).Announce(ctx, in, key)
 	if err != nil && inc.ID == 0 {
 		var ve *opsbot.ValidationError
@@ -509,11 +507,10 @@ func (b *Bot) announcementLink(ctx context.Context, inc incident.Incident) strin
 // handleRetryStatusPage is the Retry button: RetryStatusPage, which
 // creates the status page incident once (by its key) or resolves it.
 func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
-	inc, unlock, err := b.retryButtonIncident(ctx, r, "update the status page")
+	inc, err := b.retryButtonIncident(ctx, r, "update the status page")
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	id := inc.ID
 	inc, err = b.inc.desk.For(inc.Environment).RetryStatusPage(ctx, id)
 	if errors.Is(err, incident.ErrNoStatusPage) {
@@ -532,35 +529,32 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 // not be posted, or not edited to show the resolution: Service.Finish does
 // every step left, the status page's included.
 func (b *Bot) handleRetryIncident(ctx context.Context, r *request) error {
-	inc, unlock, err := b.retryButtonIncident(ctx, r, "update incidents")
+	inc, err := b.retryButtonIncident(ctx, r, "update incidents")
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	return b.finishIncident(ctx, r, inc)
 }
 
 // retryButtonIncident is what both Retry buttons do first: check the
-// clicker may (verb), read the incident whose id is the button's value and
-// take its lock, which the caller releases with unlock.
-func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) (_ incident.Incident, unlock func(), _ error) {
+// clicker may (verb), and read the incident whose id is the button's
+// value.
+func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) (incident.Incident, error) {
 	if err := b.authorize(ctx, r, verb); err != nil {
-		return incident.Incident{}, nil, err
+		return incident.Incident{}, err
 	}
 	if err := b.needIncidents(); err != nil {
-		return incident.Incident{}, nil, err
+		return incident.Incident{}, err
 	}
 	id, err := strconv.ParseInt(r.action.Value, 10, 64)
 	if err != nil {
-		return incident.Incident{}, nil, fmt.Errorf("retry button value %q: %w", r.action.Value, err)
+		return incident.Incident{}, fmt.Errorf("retry button value %q: %w", r.action.Value, err)
 	}
-	unlock = b.locks.lock("incident:" + strconv.FormatInt(id, 10))
 	inc, err := b.inc.desk.Target(ctx, incident.Ref{ID: id, Explicit: true})
 	if err != nil {
-		unlock()
-		return incident.Incident{}, nil, b.targetProblem(err)
+		return incident.Incident{}, b.targetProblem(err)
 	}
-	return inc, unlock, nil
+	return inc, nil
 }
 
 // finishIncident does the steps of incident inc that are left
@@ -649,8 +643,6 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 		return b.targetProblem(err)
 	}
 	id := inc.ID
-	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
-	defer unlock()
 	got, upd, err := b.inc.desk.For(inc.Environment).AddUpdate(ctx, id,
 		incident.Update{Text: body, By: r.userID, Public: true}, "update:"+r.idem)
 	if err != nil {
@@ -801,8 +793,6 @@ func resolveValue(id int64, until time.Time) string {
 // undone (the edit of the announcement, the status page) were done now;
 // or why it refused.
 func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, until time.Time) error {
-	unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
-	defer unlock()
 	out, err := b.inc.desk.For(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
 	if err != nil {
 		return b.resolveRefused(inc.ID, err)

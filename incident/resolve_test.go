@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,5 +301,38 @@ func TestIsRetryable(t *testing.T) {
 	}
 	if err := (&incident.RetryableError{Err: base}); err.Error() != "HTTP 503" || !errors.Is(err, base) {
 		t.Errorf("RetryableError: %q", err.Error())
+	}
+}
+
+// The Service's lock is the only one: updates and Retries of an incident
+// whose announcement failed, all at once, post it once.
+func TestStepsOfAnIncidentDoNotInterleave(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{noStatusPage: true})
+	e.slack.failNext("post", 1)
+	inc, _, err := e.svc.Announce(ctx, announcement(), "")
+	if !errors.Is(err, errSlack) || !inc.AnnouncementLags() {
+		t.Fatalf("Announce: %+v, %v", inc, err)
+	}
+	var wg sync.WaitGroup
+	for k := range 8 {
+		wg.Go(func() {
+			if k%2 == 0 {
+				if _, _, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: fmt.Sprint("update ", k), By: "U0BOB"}, ""); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			if out, err := e.svc.Finish(ctx, inc.ID); err != nil || out.StepErr != nil {
+				t.Error(out.StepErr, err)
+			}
+		})
+	}
+	wg.Wait()
+	if posts := e.slack.Calls("post"); len(posts) != 1 {
+		t.Errorf("%d announcements posted, want 1", len(posts))
+	}
+	if replies := e.slack.Calls("reply"); len(replies) != 4 {
+		t.Errorf("%d updates posted, want 4", len(replies))
 	}
 }

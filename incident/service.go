@@ -76,11 +76,20 @@ type Options struct {
 // "incident:" are the Service's own; callers use others ("announce:"+view
 // id).
 //
-// The steps after the first write (Announce's, Resolve's, Finish) are
-// serialized per incident in the Service, so that a resolve that finds the
-// incident resolved already does not repeat the edit another one is
-// making. Across replicas, such an edit may be made twice, with the same
-// text.
+// # One lock
+//
+// The Service's lock of an incident is the only one there is: callers
+// take none. Every method that changes an incident holds it while it
+// works on it (Announce from its first write on, when the incident's id is
+// known; AddUpdate, Resolve, Finish and RetryStatusPage throughout), so
+// that on one Service the steps of an incident never interleave: a
+// resolve that finds the incident resolved already does not repeat the
+// edit another one is making, an update does not post an announcement a
+// Retry is posting, nor a status page update after its resolution. (A
+// Desk runs an incident's steps on the Service of its environment, always
+// the same one.) Across replicas, the store's transactions and idempotency
+// keys keep the records right; a Slack edit may then be made twice, with
+// the same text.
 type Service struct {
 	store   Store
 	slack   Announcer
@@ -334,6 +343,8 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string)
 	if u.At.IsZero() {
 		u.At = s.now()
 	}
+	unlock := s.lock(id)
+	defer unlock()
 	inc, upd, err := s.store.AddUpdate(ctx, id, u, key)
 	if err != nil {
 		return Incident{}, Update{}, fmt.Errorf("update incident %d: %w", id, err)
@@ -533,6 +544,8 @@ var ErrNoStatusPage = errors.New("no status page is configured")
 // a failure of the status page is recorded on the returned incident
 // (StatusPage.LastError), not returned as an error.
 func (s *Service) RetryStatusPage(ctx context.Context, id int64) (Incident, error) {
+	unlock := s.lock(id)
+	defer unlock()
 	inc, err := s.store.Get(ctx, id)
 	if err != nil {
 		return Incident{}, err
