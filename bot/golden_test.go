@@ -322,7 +322,7 @@ func TestGoldenDecisionReply(t *testing.T) {
 	}
 	// Incidents are set up: a Serious decision gets the Announce incident
 	// button.
-	b := &Bot{opts: Options{Templates: tmpl}, log: zap.NewNop(), inc: &incidents{store: &goldenIncidentStore{}}}
+	b := &Bot{opts: Options{Templates: tmpl}, log: zap.NewNop(), inc: &incidents{desk: &incident.Desk{}}}
 	decider := goldenNames().display(context.Background(), goldenAlice)
 	recs := goldenRecords()
 	for _, d := range triage.Decisions {
@@ -476,7 +476,7 @@ func TestGoldenIncidentTexts(t *testing.T) {
 		By: goldenAlice, Public: true}, "update:1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.Resolve(ctx, inc.ID, time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC), goldenCarol, "resolve:1"); err != nil {
+	if _, err := svc.Resolve(ctx, inc.ID, time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC), goldenCarol, "resolve:1"); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"incident-announce", "incident-update", "incident-announce-resolved", "incident-closing"}

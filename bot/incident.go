@@ -52,26 +52,23 @@ type IncidentOptions struct {
 	// Channel is the channel id announcements go to (default OpsChannel,
 	// else DevChannel).
 	Channel string
-	// StatusPages are the status page clients by environment name
-	// (*statuspage.Client); an environment without one announces in Slack
-	// only.
+	// StatusPages are the status pages by environment name
+	// ((*statuspage.Client).ForIncidents()); an environment without one
+	// announces in Slack only.
 	StatusPages map[string]incident.StatusPageClient
 }
 
-// incidents is the bot's side of the incident procedure: one
-// incident.Service per environment (each with its status page, if any).
+// incidents is the bot's side of the incident procedure: the incident
+// channel, the time zone and the incident.Desk (nil without an incident
+// store).
 type incidents struct {
-	store    incident.Store
-	channel  string
-	loc      *time.Location
-	tmpl     *templates.Set
-	byEnv    map[string]*incident.Service
-	fallback *incident.Service // no status page
-	pages    map[string]bool   // environments with a status page
+	channel string
+	loc     *time.Location
+	desk    *incident.Desk
 }
 
 // newIncidents fills the defaults of Location, Templates and the incident
-// channel, and builds the services.
+// channel, and builds the desk.
 func newIncidents(b *Bot) (*incidents, error) {
 	o := &b.opts
 	if o.Location == nil {
@@ -88,8 +85,7 @@ func newIncidents(b *Bot) (*incidents, error) {
 		}
 		o.Templates = t
 	}
-	in := &incidents{store: o.Incident.Store, channel: o.Incident.Channel, loc: o.Location, tmpl: o.Templates,
-		byEnv: map[string]*incident.Service{}, pages: map[string]bool{}}
+	in := &incidents{channel: o.Incident.Channel, loc: o.Location}
 	if in.channel == "" {
 		in.channel = o.OpsChannel
 	}
@@ -108,38 +104,22 @@ func newIncidents(b *Bot) (*incidents, error) {
 			errs = append(errs, fmt.Errorf("incident.statusPages.%s: nil client", env))
 		}
 	}
-	if err := errors.Join(errs...); err != nil || in.store == nil {
+	if err := errors.Join(errs...); err != nil || o.Incident.Store == nil {
 		return in, err
 	}
-	mk := func(sp incident.StatusPageClient) (*incident.Service, error) {
-		return incident.NewService(incident.Options{
-			Store: in.store, Slack: slackAnnouncer{b}, StatusPage: sp, Templates: o.Templates,
-			Escape: Escape, Mention: b.names.known, Location: o.Location, Now: o.Now,
-			Logger: b.log.Named("incident"),
-		})
-	}
 	var err error
-	if in.fallback, err = mk(nil); err != nil {
+	in.desk, err = incident.NewDesk(incident.Options{
+		Store: o.Incident.Store, Slack: slackAnnouncer{b}, Templates: o.Templates,
+		Escape: Escape, Mention: b.names.known, Location: o.Location, Now: o.Now,
+		Logger: b.log.Named("incident"),
+	}, o.Incident.StatusPages)
+	if err != nil {
 		return nil, err
-	}
-	for env, sp := range o.Incident.StatusPages {
-		if in.byEnv[env], err = mk(sp); err != nil {
-			return nil, err
-		}
-		in.pages[env] = true
 	}
 	return in, nil
 }
 
-func (in *incidents) enabled() bool { return in != nil && in.store != nil }
-
-// service is the Service of environment env.
-func (in *incidents) service(env string) *incident.Service {
-	if s, ok := in.byEnv[env]; ok {
-		return s
-	}
-	return in.fallback
-}
+func (in *incidents) enabled() bool { return in != nil && in.desk != nil }
 
 // slackAnnouncer is incident.Announcer on the bot's Slack client: the
 // texts are posted as message text (mrkdwn), so the announcement reads
@@ -245,14 +225,10 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
-	open, err := b.inc.store.ListOpen(ctx, a.Environment)
-	if err != nil {
-		return fmt.Errorf("listing open incidents: %w", err)
-	}
-	for _, inc := range open {
-		if inc.AnomalyID == a.ID {
-			return b.answer(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
-		}
+	if inc, ok, err := b.inc.desk.OpenForAnomaly(ctx, a.ID); err != nil {
+		return err
+	} else if ok {
+		return b.answer(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
 	}
 	p := anomalyPrefill(a)
 	if a.HasThread() {
@@ -282,7 +258,7 @@ func anomalyPrefill(a triage.Anomaly) incidentPrefill {
 }
 
 func (b *Bot) openIncidentModal(ctx context.Context, r *request, form incidentForm, p incidentPrefill) error {
-	v := incidentModal(form, p, b.opts.Now().In(b.inc.loc), b.inc.loc, b.inc.channel, b.inc.pages[form.Env])
+	v := incidentModal(form, p, b.opts.Now().In(b.inc.loc), b.inc.loc, b.inc.channel, b.inc.desk.HasStatusPage(form.Env))
 	if _, err := b.api.OpenViewContext(ctx, r.triggerID, v); err != nil {
 		var sr slack.SlackErrorResponse
 		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
@@ -316,7 +292,7 @@ func (b *Bot) handleIncidentSubmit(ctx context.Context, r *request) (any, handle
 	inc := incident.Incident{
 		Environment: form.Env, Channel: b.inc.channel, From: in.from, UserImpact: in.userImpact, What: in.what,
 		AnnouncedBy: r.userID, AnnouncedAt: now, AnomalyID: form.AnomalyID,
-		StatusPage: incident.StatusPage{Enabled: in.statusPage && b.inc.pages[form.Env]},
+		StatusPage: incident.StatusPage{Enabled: in.statusPage && b.inc.desk.HasStatusPage(form.Env)},
 	}
 	if err := inc.Normalized().Validate(now); err != nil {
 		var ve *opsbot.ValidationError
@@ -423,9 +399,7 @@ func incidentFieldErrors(problems map[string]string) map[string]string {
 // announce runs the announcement and tells the user; a status page
 // failure gets the Retry button.
 func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, key string) error {
-	unlock := b.locks.lock(key)
-	defer unlock()
-	inc, created, err := b.inc.service(in.Environment).Announce(ctx, in, key)
+	inc, created, err := b.inc.desk.For(in.Environment).Announce(ctx, in, key)
 	if err != nil && inc.ID == 0 {
 		var ve *opsbot.ValidationError
 		if errors.As(err, &ve) {
@@ -483,7 +457,7 @@ func outcomeMessage(inc incident.Incident, done string, err error) (string, []sl
 			btn = slack.NewButtonBlockElement(ActionRetryIncident, id, plain("Retry"))
 		}
 	}
-	if spNeedsRetry(inc) {
+	if inc.StatusPage.NeedsRetry(inc.State) {
 		lines = append(lines, itext(tIncStatusPageFailed, escapeLine(inc.StatusPage.LastError, 300)))
 		if btn == nil {
 			btn = slack.NewButtonBlockElement(ActionRetryStatusPage, strconv.FormatInt(inc.ID, 10), plain("Retry"))
@@ -556,29 +530,22 @@ func announcementLinkText(inc incident.Incident, permalink string) string {
 
 // --- status page ---------------------------------------------------------------
 
-// spNeedsRetry reports whether the status page lags behind the incident
-// after a failure: Retry would do something.
-func spNeedsRetry(inc incident.Incident) bool {
-	return inc.StatusPage.LastError != "" && inc.StatusPage.NeedsSync(inc.State)
-}
-
 // handleRetryStatusPage is the Retry button: RetryStatusPage, which
 // creates the status page incident once (by its key) or resolves it.
 func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
-	inc, unlock, err := b.retryButtonIncident(ctx, r, "update the status page")
+	inc, err := b.retryButtonIncident(ctx, r, "update the status page")
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	id := inc.ID
-	inc, err = b.inc.service(inc.Environment).RetryStatusPage(ctx, id)
+	inc, err = b.inc.desk.For(inc.Environment).RetryStatusPage(ctx, id)
 	if errors.Is(err, incident.ErrNoStatusPage) {
 		return userErr(itext(tIncNoStatusPage, Escape(inc.Environment)))
 	}
 	if err != nil {
 		return fmt.Errorf("retrying the status page of incident %d: %w", id, err)
 	}
-	if spNeedsRetry(inc) {
+	if inc.StatusPage.NeedsRetry(inc.State) {
 		return b.incidentOutcome(ctx, r, inc, "", nil)
 	}
 	return b.answer(ctx, r, itext(tIncStatusPageDone, id, statusPageState(inc)))
@@ -588,58 +555,58 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 // not be posted, or not edited to show the resolution: Service.Finish does
 // every step left, the status page's included.
 func (b *Bot) handleRetryIncident(ctx context.Context, r *request) error {
-	before, unlock, err := b.retryButtonIncident(ctx, r, "update incidents")
+	inc, err := b.retryButtonIncident(ctx, r, "update incidents")
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	return b.finishIncident(ctx, r, before, "")
+	return b.finishIncident(ctx, r, inc)
 }
 
 // retryButtonIncident is what both Retry buttons do first: check the
-// clicker may (verb), read the incident whose id is the button's value and
-// take its lock, which the caller releases with unlock.
-func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) (_ incident.Incident, unlock func(), _ error) {
+// clicker may (verb), and read the incident whose id is the button's
+// value.
+func (b *Bot) retryButtonIncident(ctx context.Context, r *request, verb string) (incident.Incident, error) {
 	if err := b.authorize(ctx, r, verb); err != nil {
-		return incident.Incident{}, nil, err
+		return incident.Incident{}, err
 	}
 	if err := b.needIncidents(); err != nil {
-		return incident.Incident{}, nil, err
+		return incident.Incident{}, err
 	}
 	id, err := strconv.ParseInt(r.action.Value, 10, 64)
 	if err != nil {
-		return incident.Incident{}, nil, fmt.Errorf("retry button value %q: %w", r.action.Value, err)
+		return incident.Incident{}, fmt.Errorf("retry button value %q: %w", r.action.Value, err)
 	}
-	unlock = b.locks.lock("incident:" + strconv.FormatInt(id, 10))
-	inc, err := b.inc.store.Get(ctx, id)
-	if errors.Is(err, incident.ErrNotFound) {
-		err = userErr(itext(tIncNotFound, id))
-	}
+	inc, err := b.inc.desk.Target(ctx, incident.Ref{ID: id, Explicit: true})
 	if err != nil {
-		unlock()
-		return incident.Incident{}, nil, err
+		return incident.Incident{}, b.targetProblem(err)
 	}
-	return inc, unlock, nil
+	return inc, nil
 }
 
-// finishIncident does the steps of before (the incident as last read) that
-// are left (Service.Finish) and tells the user what was done after head
-// (mrkdwn; may be empty).
-func (b *Bot) finishIncident(ctx context.Context, r *request, before incident.Incident, head string) error {
-	inc, err := b.inc.service(before.Environment).Finish(ctx, before.ID)
-	if err != nil && inc.ID == 0 {
-		return fmt.Errorf("finishing incident %d: %w", before.ID, err)
-	}
+// finishIncident does the steps of incident inc that are left
+// (Service.Finish: a Retry button) and tells the user what was done.
+func (b *Bot) finishIncident(ctx context.Context, r *request, inc incident.Incident) error {
+	out, err := b.inc.desk.For(inc.Environment).Finish(ctx, inc.ID)
 	if err != nil {
-		b.log.Warn("a step of an incident failed again", zap.Int64("incident", inc.ID), zap.Error(err))
+		return fmt.Errorf("finishing incident %d: %w", inc.ID, err)
 	}
+	if out.StepErr != nil {
+		b.log.Warn("a step of an incident failed again", zap.Int64("incident", inc.ID), zap.Error(out.StepErr))
+	}
+	return b.tellFinished(ctx, r, out.Incident, out.Finished, "", out.StepErr)
+}
+
+// tellFinished tells the user, after head (mrkdwn; may be empty), which
+// of the steps left undone a call did (f) and what is still left
+// (incidentOutcome); err is the failure of a step.
+func (b *Bot) tellFinished(ctx context.Context, r *request, inc incident.Incident, f incident.Finished, head string, err error) error {
 	var done []string
 	if head != "" {
 		done = append(done, head)
 	}
-	if before.AnnouncementLags() && !inc.AnnouncementLags() {
+	if f.Posted || f.Edited {
 		link := b.announcementLink(ctx, inc)
-		if inc.State == incident.Open {
+		if f.Posted {
 			done = append(done, itext(tIncAnnounced, inc.ID, inc.Channel, link))
 			if inc.AnomalyID != 0 {
 				b.tellAnomalyThread(ctx, inc, r.userID, link)
@@ -648,10 +615,10 @@ func (b *Bot) finishIncident(ctx context.Context, r *request, before incident.In
 			done = append(done, itext(tIncEdited, inc.ID, link))
 		}
 	}
-	if before.StatusPage.NeedsSync(before.State) && !inc.StatusPage.NeedsSync(inc.State) {
+	if f.StatusPage {
 		done = append(done, itext(tIncStatusPageDone, inc.ID, statusPageState(inc)))
 	}
-	if len(done) == 0 && !inc.AnnouncementLags() && !spNeedsRetry(inc) {
+	if len(done) == 0 && !inc.AnnouncementLags() && !inc.StatusPage.NeedsRetry(inc.State) {
 		done = append(done, itext(tIncNothingLeft, inc.ID))
 	}
 	return b.incidentOutcome(ctx, r, inc, strings.Join(done, " "), err)
@@ -689,18 +656,20 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	if err := b.needIncidents(); err != nil {
 		return err
 	}
-	open, err := b.inc.store.ListOpen(ctx, "")
-	if err != nil {
-		return fmt.Errorf("listing open incidents: %w", err)
+	inc, body, err := b.inc.desk.UpdateTarget(ctx, r.rest)
+	var several *incident.SeveralOpenError
+	if errors.As(err, &several) {
+		lines := []string{itext(tIncWhichUpdate, len(several.Open))}
+		for _, inc := range several.Open {
+			lines = append(lines, b.incidentLine(ctx, inc))
+		}
+		return b.answer(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
 	}
-	inc, body, err := b.pickForUpdate(ctx, r, open)
-	if err != nil || inc == nil {
-		return err
+	if err != nil {
+		return b.targetProblem(err)
 	}
 	id := inc.ID
-	unlock := b.locks.lock("incident:" + strconv.FormatInt(id, 10))
-	defer unlock()
-	got, upd, err := b.inc.service(inc.Environment).AddUpdate(ctx, id,
+	got, upd, err := b.inc.desk.For(inc.Environment).AddUpdate(ctx, id,
 		incident.Update{Text: body, By: r.userID, Public: true}, "update:"+r.idem)
 	if err != nil {
 		var ve *opsbot.ValidationError
@@ -716,7 +685,7 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	sp := got.StatusPage
 	switch {
 	case !sp.Enabled || !upd.Public:
-	case spNeedsRetry(got):
+	case got.StatusPage.NeedsRetry(got.State):
 		return b.incidentOutcome(ctx, r, got, done, nil)
 	case sp.State == incident.StatusPageOpen && sp.LastError != "":
 		done += "\n" + itext(tIncUpdateSPFailed, escapeLine(sp.LastError, 300))
@@ -726,118 +695,56 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	return b.ephemeral(ctx, r, done)
 }
 
-// pickForUpdate finds the incident `/ops update` is about and the text of
-// the update. With several open and none named, it shows the list and
-// returns nil.
-func (b *Bot) pickForUpdate(ctx context.Context, r *request, open []incident.Incident) (*incident.Incident, string, error) {
-	if id, explicit, ok := incidentRef(r.args[0]); ok {
-		rest := strings.TrimSpace(strings.TrimPrefix(r.rest, r.args[0]))
-		for i := range open {
-			if open[i].ID == id {
-				if rest == "" {
-					return nil, "", userErr("`update` needs the text of the update: `/ops update " + strconv.FormatInt(id, 10) + " <text>`.")
-				}
-				return &open[i], rest, nil
-			}
-		}
-		if explicit {
-			return nil, "", b.notOpen(ctx, id, open)
-		}
-		// A bare number that is no open incident is the start of the text.
-	}
-	switch len(open) {
-	case 0:
-		return nil, "", userErr(itext(tIncNoneOpen))
-	case 1:
-		return &open[0], r.rest, nil
-	}
-	lines := []string{itext(tIncWhichUpdate, len(open))}
-	for _, inc := range open {
-		lines = append(lines, b.incidentLine(ctx, inc))
-	}
-	return nil, "", b.answer(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
-}
-
-// notOpen explains that incident id is not open (resolved, or unknown).
-func (b *Bot) notOpen(ctx context.Context, id int64, open []incident.Incident) error {
-	inc, err := b.inc.store.Get(ctx, id)
-	switch {
-	case errors.Is(err, incident.ErrNotFound):
-		return userErr(itext(tIncNotFound, id))
-	case err != nil:
-		return err
-	case inc.State == incident.Resolved:
-		return userErr(itext(tIncAlreadyResolved, id, incident.FormatTime(inc.Until, b.inc.loc), b.names.known(inc.ResolvedBy)))
-	}
-	return userErr(itext(tIncNotOpen, id))
-}
-
-// incidentRef reads "#12" (explicit) or "12" as an incident id.
-func incidentRef(w string) (id int64, explicit, ok bool) {
-	s, explicit := strings.CutPrefix(w, "#")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, false, false
-	}
-	return id, explicit, true
-}
-
 // --- /ops resolve ---------------------------------------------------------------
-
-// resolveArgs are `/ops resolve [id] [time]`'s words: an optional incident
-// id ("12" or "#12"), then an optional time: "14:05" or "2026-11-24
-// 14:05", in the bot's time zone.
-type resolveArgs struct {
-	id    int64
-	until time.Time // zero: now
-}
-
-func parseResolveArgs(args []string, now time.Time, loc *time.Location) (resolveArgs, string) {
-	var ra resolveArgs
-	if len(args) > 0 && !strings.Contains(args[0], ":") && !strings.Contains(args[0], "-") {
-		id, _, ok := incidentRef(args[0])
-		if !ok {
-			return ra, fmt.Sprintf("`%s` is neither an incident id nor a time (14:05, or 2026-11-24 14:05).", Escape(truncate(args[0], 30)))
-		}
-		ra.id, args = id, args[1:]
-	}
-	if len(args) == 0 {
-		return ra, ""
-	}
-	t, err := parseClock(strings.Join(args, " "), now, loc)
-	if err != nil {
-		return ra, err.Error()
-	}
-	ra.until = t
-	return ra, ""
-}
-
-// parseClock reads "14:05" (the latest 14:05 that is not ahead of now by
-// more than the allowed clock skew: today's, or yesterday's just after
-// midnight) or "2026-11-24 14:05", in loc.
-func parseClock(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.ParseInLocation("2006-01-02 15:04", s, loc); err == nil {
-		return t, nil
-	}
-	c, err := time.Parse("15:04", s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("`%s` is not a time: say 14:05, or 2026-11-24 14:05 (%s).", Escape(truncate(s, 40)), Escape(loc.String()))
-	}
-	n := now.In(loc)
-	t := time.Date(n.Year(), n.Month(), n.Day(), c.Hour(), c.Minute(), 0, 0, loc)
-	if t.After(now.Add(incident.MaxClockSkew)) {
-		t = time.Date(n.Year(), n.Month(), n.Day()-1, c.Hour(), c.Minute(), 0, 0, loc)
-	}
-	return t, nil
-}
 
 func parseResolve(b *Bot, r *request) string {
 	if len(r.args) > 3 {
 		return "`resolve` takes an optional incident id and an optional time: `/ops resolve [id] [14:05]`."
 	}
-	_, problem := parseResolveArgs(r.args, b.opts.Now(), b.opts.Location)
-	return problem
+	_, err := incident.ParseResolveArgs(r.args, b.opts.Now(), b.opts.Location)
+	return inputProblem(err)
+}
+
+// targetProblem tells the user why a command has no incident to act on
+// (the errors of incident.Desk's Target and UpdateTarget); other errors
+// are returned as they are.
+func (b *Bot) targetProblem(err error) error {
+	var (
+		nf *incident.NotFoundError
+		no *incident.NotOpenError
+		nt *incident.NoTextError
+	)
+	switch {
+	case errors.As(err, &nf):
+		return userErr(itext(tIncNotFound, nf.ID))
+	case errors.As(err, &no) && no.Incident.State == incident.Resolved:
+		return userErr(b.alreadyResolved(no.Incident))
+	case errors.As(err, &no):
+		return userErr(itext(tIncNotOpen, no.Incident.ID))
+	case errors.Is(err, incident.ErrNoneOpen):
+		return userErr(itext(tIncNoneOpen))
+	case errors.As(err, &nt):
+		return userErr("`update` needs the text of the update: `/ops update " + strconv.FormatInt(nt.ID, 10) + " <text>`.")
+	}
+	return err
+}
+
+// inputProblem says why the words of a command could not be read ("" for
+// no error).
+func inputProblem(err error) string {
+	var (
+		re *incident.RefOrTimeError
+		te *incident.TimeError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &re):
+		return itext(tIncNotIDOrTime, Escape(truncate(re.Word, 30)))
+	case errors.As(err, &te):
+		return itext(tIncNotATime, Escape(truncate(te.Input, 40)), Escape(te.Location.String()))
+	}
+	return itext(tIncInvalid, Escape(err.Error()))
 }
 
 // handleResolve is `/ops resolve [id] [time]`: with one open incident (or
@@ -850,32 +757,20 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 	if err := b.needIncidents(); err != nil {
 		return err
 	}
-	ra, problem := parseResolveArgs(r.args, b.opts.Now(), b.inc.loc)
-	if problem != "" {
-		return userErr(problem)
-	}
-	if ra.id != 0 {
-		inc, err := b.inc.store.Get(ctx, ra.id)
-		if errors.Is(err, incident.ErrNotFound) {
-			return userErr(itext(tIncNotFound, ra.id))
-		}
-		if err != nil {
-			return err
-		}
-		return b.resolve(ctx, r, inc, ra.until)
-	}
-	open, err := b.inc.store.ListOpen(ctx, "")
+	ra, err := incident.ParseResolveArgs(r.args, b.opts.Now(), b.inc.loc)
 	if err != nil {
-		return fmt.Errorf("listing open incidents: %w", err)
+		return userErr(inputProblem(err))
 	}
-	switch len(open) {
-	case 0:
-		return userErr(itext(tIncNoneOpen))
-	case 1:
-		return b.resolve(ctx, r, open[0], ra.until)
+	inc, err := b.inc.desk.Target(ctx, ra.Ref)
+	var several *incident.SeveralOpenError
+	if errors.As(err, &several) {
+		head, blocks := resolveList(several.Open, ra.Until, func(inc incident.Incident) string { return b.incidentLine(ctx, inc) })
+		return b.answer(ctx, r, head, blocks...)
 	}
-	head, blocks := resolveList(open, ra.until, func(inc incident.Incident) string { return b.incidentLine(ctx, inc) })
-	return b.answer(ctx, r, head, blocks...)
+	if err != nil {
+		return b.targetProblem(err)
+	}
+	return b.resolve(ctx, r, inc, ra.Until)
 }
 
 // resolveList is `/ops resolve`'s answer when several incidents are open:
@@ -911,12 +806,9 @@ func (b *Bot) handleResolveClick(ctx context.Context, r *request) error {
 		}
 		until = time.Unix(sec, 0)
 	}
-	inc, err := b.inc.store.Get(ctx, id)
-	if errors.Is(err, incident.ErrNotFound) {
-		return userErr(itext(tIncNotFound, id))
-	}
+	inc, err := b.inc.desk.Target(ctx, incident.Ref{ID: id, Explicit: true})
 	if err != nil {
-		return err
+		return b.targetProblem(err)
 	}
 	return b.resolve(ctx, r, inc, until)
 }
@@ -929,69 +821,56 @@ func resolveValue(id int64, until time.Time) string {
 	return v
 }
 
-// resolve resolves inc at until (zero: now). Resolving twice changes
-// nothing: the second is told when it was resolved; but when a failure
-// left a step of the first undone (the edit of the announcement, the
-// status page), it is done now.
+// resolve resolves inc at until (zero: now) and tells the user what
+// incident.Service.Resolve did: resolved it; or nothing, as it was
+// resolved already, but the steps a failure of the first resolve left
+// undone (the edit of the announcement, the status page) were done now;
+// or why it refused.
 func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, until time.Time) error {
-	now := b.opts.Now()
-	if until.IsZero() {
-		until = now
-	}
-	if inc.State == incident.Resolved {
-		if !inc.AnnouncementLags() && !inc.StatusPage.NeedsSync(inc.State) {
-			return b.answer(ctx, r, b.alreadyResolved(inc))
-		}
-		unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
-		defer unlock()
-		return b.finishIncident(ctx, r, inc, itext(tIncWasResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc),
-			b.names.known(inc.ResolvedBy)))
-	}
-	if err := incident.ValidateResolve(inc, until, r.userID, now); err != nil {
-		return userErr(b.resolveProblem(inc, until, err))
-	}
-	unlock := b.locks.lock("incident:" + strconv.FormatInt(inc.ID, 10))
-	defer unlock()
-	got, changed, err := b.inc.service(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
-	if err != nil && got.ID == 0 {
-		var ve *opsbot.ValidationError
-		if errors.As(err, &ve) {
-			return userErr(b.resolveProblem(inc, until, err))
-		}
-		return fmt.Errorf("resolving incident %d: %w", inc.ID, err)
-	}
+	out, err := b.inc.desk.For(inc.Environment).Resolve(ctx, inc.ID, until, r.userID, "resolve:"+r.idem)
 	if err != nil {
-		// Resolved; a step after it failed: told below, with a Retry.
-		b.log.Warn("a step of a resolution failed", zap.Int64("incident", got.ID), zap.Error(err))
+		return b.resolveRefused(inc.ID, err)
 	}
-	if !changed {
-		head := b.alreadyResolved(got)
-		if got.AnnouncementLags() || spNeedsRetry(got) {
-			head = itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.names.known(got.ResolvedBy))
+	got := out.Incident
+	if out.StepErr != nil {
+		// Resolved; a step after it failed: told below, with a Retry.
+		b.log.Warn("a step of a resolution failed", zap.Int64("incident", got.ID), zap.Error(out.StepErr))
+	}
+	if !out.Changed {
+		if !out.Finished.Lagged {
+			return b.answer(ctx, r, b.alreadyResolved(got))
 		}
-		return b.incidentOutcome(ctx, r, got, head, err)
+		head := itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.names.known(got.ResolvedBy))
+		return b.tellFinished(ctx, r, got, out.Finished, head, out.StepErr)
 	}
 	done := itext(tIncResolved, got.ID, incident.FormatDuration(got.Duration()), b.announcementLink(ctx, got))
 	if got.StatusPage.State == incident.StatusPageResolved {
 		done += " " + itext(tIncResolvedOnSP)
 	}
-	return b.incidentOutcome(ctx, r, got, done, err)
+	return b.incidentOutcome(ctx, r, got, done, out.StepErr)
 }
 
 func (b *Bot) alreadyResolved(inc incident.Incident) string {
 	return itext(tIncAlreadyResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc), b.names.known(inc.ResolvedBy))
 }
 
-// resolveProblem explains a refused resolution time.
-func (b *Bot) resolveProblem(inc incident.Incident, until time.Time, err error) string {
-	var ve *opsbot.ValidationError
-	if errors.As(err, &ve) && ve.Problem("until") != "" {
-		if until.Before(inc.From) {
-			return itext(tIncUntilBeforeFrom, incident.FormatTime(until, b.inc.loc), inc.ID, incident.FormatTime(inc.From, b.inc.loc))
-		}
-		return itext(tIncUntilFuture, incident.FormatTime(until, b.inc.loc))
+// resolveRefused tells the user why Service.Resolve refused to resolve
+// incident id; other errors are returned as they are.
+func (b *Bot) resolveRefused(id int64, err error) error {
+	var (
+		ue *incident.UntilError
+		ve *opsbot.ValidationError
+	)
+	switch {
+	case errors.As(err, &ue) && ue.BeforeStart:
+		return userErr(itext(tIncUntilBeforeFrom, incident.FormatTime(ue.Until, b.inc.loc), ue.IncidentID,
+			incident.FormatTime(ue.From, b.inc.loc)))
+	case errors.As(err, &ue):
+		return userErr(itext(tIncUntilFuture, incident.FormatTime(ue.Until, b.inc.loc)))
+	case errors.As(err, &ve):
+		return userErr(itext(tIncInvalid, Escape(ve.Error())))
 	}
-	return itext(tIncInvalid, Escape(err.Error()))
+	return fmt.Errorf("resolving incident %d: %w", id, err)
 }
 
 // incidentLine is one open incident in a list.

@@ -65,7 +65,7 @@ func newIncidentEnv(t *testing.T, fs *slacktest.Server, page *statuspagetest.Ser
 		o.Now = func() time.Time { return incidentNow }
 		o.Incident = bot.IncidentOptions{
 			Store:       e.incidents,
-			StatusPages: map[string]incident.StatusPageClient{"prod": client},
+			StatusPages: map[string]incident.StatusPageClient{"prod": client.ForIncidents()},
 		}
 		for _, m := range mod {
 			m(o)

@@ -46,6 +46,8 @@ const (
 	tIncEdited            = "incident.edited"
 	tIncWasResolved       = "incident.wasResolved"
 	tIncNothingLeft       = "incident.nothingLeft"
+	tIncNotIDOrTime       = "incident.notIdOrTime"
+	tIncNotATime          = "incident.notATime"
 )
 
 var incidentTexts = map[string]string{
@@ -79,6 +81,8 @@ var incidentTexts = map[string]string{
 	tIncEdited:      ":white_check_mark: The announcement of incident #%d now shows it resolved (%s).",
 	tIncWasResolved: "Incident #%d was already resolved at %s (by %s).",
 	tIncNothingLeft: "Incident #%d: nothing left to do.",
+	tIncNotIDOrTime: "`%s` is neither an incident id nor a time (14:05, or 2026-11-24 14:05).",
+	tIncNotATime:    "`%s` is not a time: say 14:05, or 2026-11-24 14:05 (%s).",
 }
 
 // itext formats the incident text named name with args.

@@ -15,8 +15,20 @@
 // timeline), their validation, the formatting of times and durations, the
 // Store interface (implemented by store/sqlite and store/postgres through
 // the shared store package) and Service, which runs the procedure against
-// three small interfaces: Store, Announcer (Slack: post, edit, reply; the
-// bot implements it) and StatusPage (internal/statuspage's Client).
+// three small interfaces it owns: Store, Announcer (Slack: post, edit,
+// reply; the bot implements it) and StatusPageClient (create, update,
+// resolve, find by key, in this package's types; the statuspage package
+// implements it). It imports none of its adapters.
+//
+// Desk is what a front end (the Slack bot) uses: a Service per environment
+// with that environment's status page, and the rules that pick the
+// incident a command is about (Target, UpdateTarget: the one open
+// incident, the one named, or why there is none) and keep one open
+// incident per anomaly (OpenForAnomaly). What people type is read here
+// too: ParseRef ("#12"), ParseResolveArgs and ParseClock ("14:05" is the
+// latest 14:05 not ahead of now). Results and refusals are typed
+// (ResolveOutcome, FinishOutcome, UntilError, NotFoundError...): the
+// front end renders them and decides nothing.
 //
 // # Failure and retries
 //
@@ -32,7 +44,8 @@
 //
 // # Times
 //
-// Times are shown in the configured location with FormatTime's layout,
+// Times are read and shown in the configured location (the bot's time
+// zone). They are shown with FormatTime's layout,
 // "2006-01-02 15:04 MST": "2026-11-24 09:30 GMT" (or "BST" in the British
 // summer). Durations are shown by FormatDuration: "1h 25m".
 //

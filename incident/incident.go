@@ -146,6 +146,10 @@ func (sp StatusPage) NeedsSync(st State) bool {
 	return false
 }
 
+// NeedsRetry reports whether the status page lags behind an incident in
+// state st after a failure (LastError): what a Retry is for.
+func (sp StatusPage) NeedsRetry(st State) bool { return sp.LastError != "" && sp.NeedsSync(st) }
+
 // StatusPageKey is the stable key of incident id's status page incident:
 // "opsbot-incident-42".
 func StatusPageKey(id int64) string { return "opsbot-incident-" + strconv.FormatInt(id, 10) }

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot"
-	"github.com/opsbot/opsbot/statuspage"
 	"github.com/opsbot/opsbot/templates"
 )
 
@@ -28,15 +27,6 @@ type Announcer interface {
 	Reply(ctx context.Context, channel, threadTS, text string) error
 }
 
-// StatusPageClient is the part of the status page client the Service uses;
-// *statuspage.Client implements it.
-type StatusPageClient interface {
-	CreateIncident(ctx context.Context, inc statuspage.Incident) (statuspage.Incident, error)
-	UpdateIncident(ctx context.Context, id string, u statuspage.Update) (statuspage.Incident, error)
-	ResolveIncident(ctx context.Context, id, body string) (statuspage.Incident, error)
-	FindIncident(ctx context.Context, key string) (statuspage.Incident, bool, error)
-}
-
 // Renderer renders message templates; *templates.Set implements it.
 type Renderer interface {
 	Render(name string, data any) (string, error)
@@ -48,9 +38,10 @@ type Options struct {
 	Store Store
 	// Slack posts the messages. Required.
 	Slack Announcer
-	// StatusPage is the status page client; nil when the status page is
-	// not configured (incidents are then announced with
-	// StatusPage.Enabled false).
+	// StatusPage is the status page (the statuspage package's adapter);
+	// nil when the status page is not configured (incidents are then
+	// announced with StatusPage.Enabled false). Its failures are
+	// classified by IsRetryable.
 	StatusPage StatusPageClient
 	// Templates renders the messages (templates.New). Required.
 	Templates Renderer
@@ -64,9 +55,6 @@ type Options struct {
 	Location *time.Location
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// IsRetryable classifies status page errors. Default
-	// statuspage.IsRetryable.
-	IsRetryable func(error) bool
 	// Logger may be nil.
 	Logger *zap.Logger
 }
@@ -88,22 +76,30 @@ type Options struct {
 // "incident:" are the Service's own; callers use others ("announce:"+view
 // id).
 //
-// The steps after the first write (Announce's, Resolve's, Finish) are
-// serialized per incident in the Service, so that a resolve that finds the
-// incident resolved already does not repeat the edit another one is
-// making. Across replicas, such an edit may be made twice, with the same
-// text.
+// # One lock
+//
+// The Service's lock of an incident is the only one there is: callers
+// take none. Every method that changes an incident holds it while it
+// works on it (Announce from its first write on, when the incident's id is
+// known; AddUpdate, Resolve, Finish and RetryStatusPage throughout), so
+// that on one Service the steps of an incident never interleave: a
+// resolve that finds the incident resolved already does not repeat the
+// edit another one is making, an update does not post an announcement a
+// Retry is posting, nor a status page update after its resolution. (A
+// Desk runs an incident's steps on the Service of its environment, always
+// the same one.) Across replicas, the store's transactions and idempotency
+// keys keep the records right; a Slack edit may then be made twice, with
+// the same text.
 type Service struct {
-	store       Store
-	slack       Announcer
-	sp          StatusPageClient
-	tmpl        Renderer
-	escape      func(string) string
-	mention     func(string) string
-	loc         *time.Location
-	now         func() time.Time
-	isRetryable func(error) bool
-	log         *zap.Logger
+	store   Store
+	slack   Announcer
+	sp      StatusPageClient
+	tmpl    Renderer
+	escape  func(string) string
+	mention func(string) string
+	loc     *time.Location
+	now     func() time.Time
+	log     *zap.Logger
 
 	mu    sync.Mutex
 	locks map[int64]*incidentLock
@@ -159,7 +155,7 @@ func NewService(o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: o.Store, slack: o.Slack, sp: o.StatusPage, tmpl: o.Templates, escape: o.Escape,
-		mention: o.Mention, loc: o.Location, now: o.Now, isRetryable: o.IsRetryable, log: o.Logger}
+		mention: o.Mention, loc: o.Location, now: o.Now, log: o.Logger}
 	if s.mention == nil {
 		s.mention = func(id string) string {
 			if slackUserID.MatchString(id) {
@@ -173,9 +169,6 @@ func NewService(o Options) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.isRetryable == nil {
-		s.isRetryable = statuspage.IsRetryable
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -231,7 +224,7 @@ func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Inc
 	if now, err := s.store.Get(ctx, inc.ID); err == nil {
 		inc = now
 	}
-	inc, err = s.finish(ctx, inc)
+	inc, _, err = s.finish(ctx, inc)
 	return inc, created, err
 }
 
@@ -240,24 +233,54 @@ func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Inc
 // of a resolved one that does not show the resolution yet
 // (AnnouncementLags), and brings the status page in step (NeedsSync). It
 // is what a Retry does after Announce or Resolve failed half-way, and does
-// nothing when nothing lags. As in Announce, a status page failure is
-// recorded, not returned, and a Slack failure does not stop the status
-// page step.
-func (s *Service) Finish(ctx context.Context, id int64) (Incident, error) {
+// nothing when nothing lags. The outcome says what it did
+// (FinishOutcome.Finished) and what failed again (StepErr): as in
+// Announce, a status page failure is recorded on the incident, not
+// returned, and a Slack failure does not stop the status page step. The
+// error is for an incident that could not be read (ErrNotFound).
+func (s *Service) Finish(ctx context.Context, id int64) (FinishOutcome, error) {
 	unlock := s.lock(id)
 	defer unlock()
 	inc, err := s.store.Get(ctx, id)
 	if err != nil {
-		return Incident{}, err
+		return FinishOutcome{}, err
 	}
-	return s.finish(ctx, inc)
+	inc, fin, err := s.finish(ctx, inc)
+	return FinishOutcome{Incident: inc, Finished: fin, StepErr: err}, nil
+}
+
+// FinishOutcome is what Finish did.
+type FinishOutcome struct {
+	// Incident is the incident afterwards.
+	Incident Incident
+	// Finished says which of the steps left undone were done.
+	Finished Finished
+	// StepErr is the failure of a step (Slack's, or the store's recording
+	// it): the step is still to be done (Incident.AnnouncementLags).
+	StepErr error
+}
+
+// Finished says what a call did of the steps an earlier call left undone
+// (a failure, a crash).
+type Finished struct {
+	// Lagged: something was left to do when the call began: the
+	// announcement (AnnouncementLags) or the status page (NeedsSync).
+	Lagged bool
+	// Posted: the announcement of the open incident is posted now.
+	Posted bool
+	// Edited: the announcement now shows the resolution.
+	Edited bool
+	// StatusPage: the status page is in step now (StatusPage.State says
+	// how: open, resolved, or skipped).
+	StatusPage bool
 }
 
 // finish does the Slack step inc lacks, then the status page steps,
 // whether or not the Slack step failed: the status page does not depend on
-// Slack. The errors are returned together.
-func (s *Service) finish(ctx context.Context, inc Incident) (Incident, error) {
+// Slack. The errors are returned together. It says which steps it did.
+func (s *Service) finish(ctx context.Context, before Incident) (Incident, Finished, error) {
 	var slackErr error
+	inc := before
 	switch {
 	case !inc.AnnouncementLags():
 	case inc.State == Open:
@@ -266,7 +289,14 @@ func (s *Service) finish(ctx context.Context, inc Incident) (Incident, error) {
 		inc, slackErr = s.editAnnouncement(ctx, inc)
 	}
 	inc, err := s.syncStatusPage(ctx, inc)
-	return inc, errors.Join(slackErr, err)
+	announced := before.AnnouncementLags() && !inc.AnnouncementLags()
+	fin := Finished{
+		Lagged:     before.AnnouncementLags() || before.StatusPage.NeedsSync(before.State),
+		Posted:     announced && inc.State == Open,
+		Edited:     announced && inc.State == Resolved,
+		StatusPage: before.StatusPage.NeedsSync(before.State) && !inc.StatusPage.NeedsSync(inc.State),
+	}
+	return inc, fin, errors.Join(slackErr, err)
 }
 
 // postAnnouncement posts the announcement of an open incident that has no
@@ -313,6 +343,8 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string)
 	if u.At.IsZero() {
 		u.At = s.now()
 	}
+	unlock := s.lock(id)
+	defer unlock()
 	inc, upd, err := s.store.AddUpdate(ctx, id, u, key)
 	if err != nil {
 		return Incident{}, Update{}, fmt.Errorf("update incident %d: %w", id, err)
@@ -346,9 +378,8 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string)
 			return inc, upd, nil // posted by the first call
 		}
 	}
-	_, err = s.sp.UpdateIncident(ctx, inc.StatusPage.IncidentID, statuspage.Update{Body: upd.Text})
-	if err != nil {
-		inc, _, err = s.recordFailure(ctx, inc, OpUpdate, "", err)
+	if callErr := s.sp.Update(ctx, inc.StatusPage.IncidentID, upd.Text); callErr != nil {
+		inc, _, err = s.recordFailure(ctx, inc, OpUpdate, "", callErr)
 		return inc, upd, err
 	}
 	inc, _, err = s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageUpdated, UpdateSeq: upd.Seq},
@@ -356,44 +387,115 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string)
 	return inc, upd, err
 }
 
-// Resolve resolves the incident (idempotent on key) and, when this call
-// resolved it (changed), edits the announcement (its text as posted, then
-// "\n", then the resolved suffix: "✅ Resolved\nUntil: {time}") and
-// records the edit, posts the closing line in the thread and resolves the
-// status page incident. Resolving an incident resolved already changes
-// nothing (changed false), except that it finishes the steps a failure
-// left undone (Finish): an edit not recorded is done then. A zero until is
-// now.
+// Resolve resolves the incident at until (a zero until is now),
+// idempotent on key, and, when this call resolved it (Changed), edits the
+// announcement (its text as posted, then "\n", then the resolved suffix:
+// "✅ Resolved\nUntil: {time}") and records the edit, posts the closing
+// line in the thread and resolves the status page incident.
+//
+// Resolving an incident resolved already (by another call) changes
+// nothing, whatever until says: Changed is false, and the steps a failure
+// left undone are done (the edit of the announcement, the status page:
+// ResolveOutcome.Finished says which). Of two resolves at once exactly one
+// changes it. Calling Resolve again with the key of the call that resolved
+// it is that call again (Changed): it does the steps left; the edit once
+// recorded is not done again; the closing line may be posted twice.
 //
 // A Slack failure does not stop the status page: every step is tried and
-// the errors returned together, with the resolved incident (whose
-// AnnouncementLags says whether the edit is still to be done); a status
-// page failure is recorded, not returned. Calling Resolve again with the
-// same key does the steps left: the edit once it is recorded is not done
-// again; the closing line may be posted twice.
-func (s *Service) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (_ Incident, changed bool, _ error) {
+// their failures are ResolveOutcome.StepErr, with the resolved incident
+// (whose AnnouncementLags says whether the edit is still to be done); a
+// status page failure is recorded on the incident, not returned.
+//
+// The error is for a resolution that did not happen: an until before the
+// incident's start or in the future (*UntilError), another invalid input
+// (*opsbot.ValidationError), no such incident (ErrNotFound), the store.
+func (s *Service) Resolve(ctx context.Context, id int64, until time.Time, by, key string) (ResolveOutcome, error) {
+	now := s.now()
 	if until.IsZero() {
-		until = s.now()
+		until = now
 	}
 	unlock := s.lock(id)
 	defer unlock()
+	cur, err := s.store.Get(ctx, id)
+	if err != nil {
+		return ResolveOutcome{}, fmt.Errorf("resolve incident %d: %w", id, err)
+	}
+	if cur.State == Resolved {
+		// Nothing changes, so the time given does not matter: the store is
+		// asked with the one recorded, so that a call repeated with the key
+		// that resolved the incident is told so and does its steps.
+		until = cur.Until
+	} else if err := ValidateResolve(cur, until, by, now); err != nil {
+		return ResolveOutcome{}, resolveError(cur, until, err)
+	}
 	inc, changed, err := s.store.Resolve(ctx, id, until, by, key)
 	if err != nil {
-		return Incident{}, false, fmt.Errorf("resolve incident %d: %w", id, err)
+		return ResolveOutcome{}, fmt.Errorf("resolve incident %d: %w", id, resolveError(cur, until, err))
 	}
 	if !changed {
-		inc, err = s.finish(ctx, inc)
-		return inc, false, err
+		inc, fin, err := s.finish(ctx, inc)
+		return ResolveOutcome{Incident: inc, Finished: fin, StepErr: err}, nil
 	}
 	if inc.MessageTS == "" {
 		s.log.Warn("resolved an incident whose announcement was never posted", zap.Int64("incident", id))
 		inc, err = s.syncStatusPage(ctx, inc)
-		return inc, true, err
+		return ResolveOutcome{Incident: inc, Changed: true, StepErr: err}, nil
 	}
 	inc, editErr := s.editAnnouncement(ctx, inc)
 	closingErr := s.postClosing(ctx, inc)
 	inc, err = s.syncStatusPage(ctx, inc)
-	return inc, true, errors.Join(editErr, closingErr, err)
+	return ResolveOutcome{Incident: inc, Changed: true, StepErr: errors.Join(editErr, closingErr, err)}, nil
+}
+
+// ResolveOutcome is what Resolve did.
+type ResolveOutcome struct {
+	// Incident is the incident afterwards: resolved.
+	Incident Incident
+	// Changed: this call resolved the incident. False: it was resolved
+	// already (Incident.Until and ResolvedBy say when and by whom);
+	// nothing changed but the steps left undone (Finished).
+	Changed bool
+	// Finished says, for an incident resolved already, which steps an
+	// earlier call left undone were done now.
+	Finished Finished
+	// StepErr is the failure of a step after the resolution (Slack's, or
+	// the store's recording it): the incident is resolved; what the step
+	// left undone is still to be done (Incident.AnnouncementLags; the
+	// status page's in Incident.StatusPage).
+	StepErr error
+}
+
+// UntilError is a resolution refused for its time: the end of the impact
+// is before the incident's start (BeforeStart), or in the future. It
+// wraps the *opsbot.ValidationError that says so.
+type UntilError struct {
+	IncidentID int64
+	// Until is the end given; From the incident's start.
+	Until, From time.Time
+	// BeforeStart: Until is before From. Otherwise Until is later than
+	// now plus MaxClockSkew.
+	BeforeStart bool
+	Err         error
+}
+
+func (e *UntilError) Error() string {
+	if e.BeforeStart {
+		return fmt.Sprintf("incident #%d: the end (%s) must not be before the start (%s)", e.IncidentID,
+			e.Until.UTC().Format(time.RFC3339), e.From.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("incident #%d: the end (%s) is in the future", e.IncidentID, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap returns the validation error.
+func (e *UntilError) Unwrap() error { return e.Err }
+
+// resolveError makes a problem with the end of the impact an *UntilError.
+func resolveError(inc Incident, until time.Time, err error) error {
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) || ve.Problem("until") == "" {
+		return err
+	}
+	return &UntilError{IncidentID: inc.ID, Until: until, From: inc.From, BeforeStart: until.Before(inc.From), Err: err}
 }
 
 // editAnnouncement edits the announcement of a resolved incident to show
@@ -442,6 +544,8 @@ var ErrNoStatusPage = errors.New("no status page is configured")
 // a failure of the status page is recorded on the returned incident
 // (StatusPage.LastError), not returned as an error.
 func (s *Service) RetryStatusPage(ctx context.Context, id int64) (Incident, error) {
+	unlock := s.lock(id)
+	defer unlock()
 	inc, err := s.store.Get(ctx, id)
 	if err != nil {
 		return Incident{}, err
@@ -493,18 +597,17 @@ func (s *Service) statusPageStep(ctx context.Context, inc Incident) (_ Incident,
 	}
 	switch {
 	case inc.State == Open && sp.State == StatusPagePending:
-		created, err := s.sp.CreateIncident(ctx, statuspage.Incident{
-			Key: key, Name: StatusPageName(inc), Body: StatusPageBody(inc, s.loc), Status: statuspage.Investigating})
+		created, err := s.sp.Create(ctx, PublicIncident{Key: key, Name: StatusPageName(inc), Body: StatusPageBody(inc, s.loc)})
 		if err != nil {
 			return s.recordFailure(ctx, inc, OpCreate, key, err)
 		}
 		s.log.Info("status page incident created", zap.Int64("incident", inc.ID),
-			zap.String("statuspage_id", created.ID), zap.String("key", key))
-		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: created.ID, Key: key},
+			zap.String("statuspage_id", created), zap.String("key", key))
+		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: created, Key: key},
 			statusPageKey(inc.ID, "created"))
 
 	case inc.State == Resolved && sp.State == StatusPageOpen:
-		if _, err := s.sp.ResolveIncident(ctx, sp.IncidentID, StatusPageResolution(inc, s.loc)); err != nil {
+		if err := s.sp.Resolve(ctx, sp.IncidentID, StatusPageResolution(inc, s.loc)); err != nil {
 			return s.recordFailure(ctx, inc, OpResolve, "", err)
 		}
 		s.log.Info("status page incident resolved", zap.Int64("incident", inc.ID),
@@ -514,7 +617,7 @@ func (s *Service) statusPageStep(ctx context.Context, inc Incident) (_ Incident,
 	case inc.State == Resolved && sp.State == StatusPagePending:
 		// Resolved before it was created: find what an attempt with a lost
 		// answer (or one still in flight) made, so it is resolved too.
-		found, exists, err := s.sp.FindIncident(ctx, key)
+		found, exists, err := s.sp.Find(ctx, key)
 		if err != nil {
 			return s.recordFailure(ctx, inc, OpResolve, key, err)
 		}
@@ -522,7 +625,7 @@ func (s *Service) statusPageStep(ctx context.Context, inc Incident) (_ Incident,
 			return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageSkipped, Key: key},
 				statusPageKey(inc.ID, "skipped"))
 		}
-		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: found.ID, Key: key},
+		return s.record(ctx, inc, StatusPageEvent{Kind: KindStatusPageCreated, StatusPageID: found, Key: key},
 			statusPageKey(inc.ID, "created"))
 	}
 	return inc, false, nil
@@ -540,7 +643,7 @@ func (s *Service) record(ctx context.Context, inc Incident, ev StatusPageEvent, 
 // recordFailure records a failed status page call (and the key a create
 // used, if any); ok is false.
 func (s *Service) recordFailure(ctx context.Context, inc Incident, op StatusPageOp, key string, callErr error) (Incident, bool, error) {
-	retryable := s.isRetryable(callErr)
+	retryable := IsRetryable(callErr)
 	s.log.Warn("status page call failed", zap.Int64("incident", inc.ID), zap.String("op", string(op)),
 		zap.Bool("retryable", retryable), zap.Error(callErr))
 	ev := StatusPageEvent{Kind: KindStatusPageFailed, Op: op, Error: CutText(callErr.Error(), MaxErrorLen),

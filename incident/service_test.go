@@ -114,6 +114,7 @@ func (f *fakeSlack) Calls(method string) []call {
 var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
 type env struct {
+	opts  incident.Options
 	svc   *incident.Service
 	store *store.Incidents
 	slack *fakeSlack
@@ -154,8 +155,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts.StatusPage = client
+		opts.StatusPage = client.ForIncidents()
 	}
+	e.opts = opts
 	e.svc, err = incident.NewService(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +244,7 @@ func TestAnnounceUpdateResolve(t *testing.T) {
 	}
 
 	e.clock.Set(t0.Add(90 * time.Minute))
-	res, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(85*time.Minute), "U0BOB", "resolve:V3")
+	res, changed, err := resolve(ctx, e.svc, inc.ID, t0.Add(85*time.Minute), "U0BOB", "resolve:V3")
 	if err != nil || !changed {
 		t.Fatalf("Resolve: %v, %v", changed, err)
 	}
@@ -266,7 +268,7 @@ func TestAnnounceUpdateResolve(t *testing.T) {
 
 	// Resolving twice changes nothing: no message, no status page call.
 	before := len(e.page.Requests())
-	again, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(95*time.Minute), "U0CAROL", "resolve:V4")
+	again, changed, err := resolve(ctx, e.svc, inc.ID, t0.Add(95*time.Minute), "U0CAROL", "resolve:V4")
 	if err != nil || changed || !again.Until.Equal(t0.Add(85*time.Minute)) {
 		t.Errorf("second Resolve: %+v %v, %v", again, changed, err)
 	}
@@ -283,6 +285,27 @@ func TestAnnounceUpdateResolve(t *testing.T) {
 }
 
 func (c call) withTS(ts string) call { c.TS = ts; return c }
+
+// resolve is Service.Resolve as these tests read it: the incident, whether
+// this call resolved it, and the error of the resolution or of a step
+// after it.
+func resolve(ctx context.Context, s *incident.Service, id int64, until time.Time, by, key string) (incident.Incident, bool, error) {
+	out, err := s.Resolve(ctx, id, until, by, key)
+	if err != nil {
+		return out.Incident, false, err
+	}
+	return out.Incident, out.Changed, out.StepErr
+}
+
+// finish is Service.Finish as these tests read it: the incident, and the
+// error of the call or of a step.
+func finish(ctx context.Context, s *incident.Service, id int64) (incident.Incident, error) {
+	out, err := s.Finish(ctx, id)
+	if err != nil {
+		return out.Incident, err
+	}
+	return out.Incident, out.StepErr
+}
 
 func TestStatusPageFailureDoesNotBlockTheAnnouncement(t *testing.T) {
 	ctx := context.Background()
@@ -386,7 +409,7 @@ func TestResolveBeforeTheStatusPageIncidentExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(3*time.Minute), "U0BOB", "")
+	inc, changed, err := resolve(ctx, e.svc, inc.ID, t0.Add(3*time.Minute), "U0BOB", "")
 	if err != nil || !changed || inc.StatusPage.State != incident.StatusPagePending || inc.StatusPage.LastError == "" {
 		t.Fatalf("Resolve with the status page down: %+v %v, %v", inc.StatusPage, changed, err)
 	}
@@ -448,18 +471,18 @@ func TestFinishPostsTheAnnouncement(t *testing.T) {
 		t.Fatalf("Announce with Slack and the status page failing: %+v, %v", inc, err)
 	}
 	e.page.Up()
-	inc, err = e.svc.Finish(ctx, inc.ID)
+	inc, err = finish(ctx, e.svc, inc.ID)
 	if err != nil || inc.MessageTS == "" || inc.StatusPage.State != incident.StatusPageOpen {
 		t.Fatalf("Finish: %+v, %v", inc, err)
 	}
 	// Nothing left: Finish calls nothing.
 	calls, requests := len(e.slack.Calls("")), len(e.page.Requests())
-	if _, err := e.svc.Finish(ctx, inc.ID); err != nil || len(e.slack.Calls("")) != calls || len(e.page.Requests()) != requests {
+	if _, err := finish(ctx, e.svc, inc.ID); err != nil || len(e.slack.Calls("")) != calls || len(e.page.Requests()) != requests {
 		t.Errorf("Finish with nothing to do: %v, %d Slack calls, %d status page requests", err,
 			len(e.slack.Calls(""))-calls, len(e.page.Requests())-requests)
 	}
 	wantCalls(t, e.slack, call{"post", "C0MAIN", "1764000000.000002", wantAnnouncement})
-	if _, err := e.svc.Finish(ctx, 99); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := finish(ctx, e.svc, 99); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("Finish of no incident: %v", err)
 	}
 }
@@ -476,19 +499,19 @@ func TestFailedEditIsDoneByTheNextResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.slack.failNext("edit", 1)
-	res, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	res, changed, err := resolve(ctx, e.svc, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
 	if !errors.Is(err, errSlack) || !changed {
 		t.Fatalf("Resolve with the edit failing: %v, %v", changed, err)
 	}
 	if res.State != incident.Resolved || !res.AnnouncementLags() || res.StatusPage.State != incident.StatusPageResolved {
 		t.Errorf("after the failed edit: %+v", res)
 	}
-	res, changed, err = e.svc.Resolve(ctx, inc.ID, t0.Add(9*time.Minute), "U0CAROL", "resolve:V2")
+	res, changed, err = resolve(ctx, e.svc, inc.ID, t0.Add(9*time.Minute), "U0CAROL", "resolve:V2")
 	if err != nil || changed || res.AnnouncementLags() || !res.Until.Equal(t0.Add(4*time.Minute)) {
 		t.Fatalf("second Resolve: %+v %v, %v", res, changed, err)
 	}
 	calls := len(e.slack.Calls(""))
-	if _, _, err := e.svc.Resolve(ctx, inc.ID, t0.Add(9*time.Minute), "U0CAROL", "resolve:V3"); err != nil ||
+	if _, _, err := resolve(ctx, e.svc, inc.ID, t0.Add(9*time.Minute), "U0CAROL", "resolve:V3"); err != nil ||
 		len(e.slack.Calls("")) != calls {
 		t.Errorf("third Resolve: %v, %d Slack calls", err, len(e.slack.Calls(""))-calls)
 	}
@@ -514,12 +537,12 @@ func TestFinishEditsTheAnnouncement(t *testing.T) {
 	}
 	e.slack.failNext("edit", 1)
 	e.page.Down()
-	res, _, err := e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	res, _, err := resolve(ctx, e.svc, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
 	if !errors.Is(err, errSlack) || !res.AnnouncementLags() || res.StatusPage.LastError == "" {
 		t.Fatalf("Resolve with Slack and the status page failing: %+v, %v", res, err)
 	}
 	e.page.Up()
-	res, err = e.svc.Finish(ctx, inc.ID)
+	res, err = finish(ctx, e.svc, inc.ID)
 	if err != nil || res.AnnouncementLags() || res.StatusPage.State != incident.StatusPageResolved {
 		t.Fatalf("Finish: %+v, %v", res, err)
 	}
@@ -551,7 +574,7 @@ func TestResolveKeepsThePostedText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := other.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", ""); err != nil {
+	if _, _, err := resolve(ctx, other, inc.ID, t0.Add(4*time.Minute), "U0BOB", ""); err != nil {
 		t.Fatal(err)
 	}
 	edits := e.slack.Calls("edit")
@@ -570,14 +593,14 @@ func TestResolveRetriedAfterASlackFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.slack.failNext("edit", 1)
-	res, changed, err := e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	res, changed, err := resolve(ctx, e.svc, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
 	if !errors.Is(err, errSlack) || !changed {
 		t.Fatalf("Resolve with the edit failing: %v, %v", changed, err)
 	}
 	if res.StatusPage.State != incident.StatusPageResolved {
 		t.Errorf("the status page was not resolved: %+v", res.StatusPage)
 	}
-	res, changed, err = e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
+	res, changed, err = resolve(ctx, e.svc, inc.ID, t0.Add(4*time.Minute), "U0BOB", "resolve:V1")
 	if err != nil || !changed {
 		t.Fatalf("retried Resolve: %v, %v", changed, err)
 	}
@@ -606,7 +629,7 @@ func TestConcurrentResolve(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, changed[k], errs[k] = e.svc.Resolve(ctx, inc.ID, t0.Add(4*time.Minute), fmt.Sprintf("U%d", k), fmt.Sprintf("resolve:%d", k))
+			_, changed[k], errs[k] = resolve(ctx, e.svc, inc.ID, t0.Add(4*time.Minute), fmt.Sprintf("U%d", k), fmt.Sprintf("resolve:%d", k))
 		}()
 	}
 	wg.Wait()
@@ -675,7 +698,7 @@ func TestWithoutStatusPage(t *testing.T) {
 	if err != nil || inc.StatusPage != (incident.StatusPage{}) {
 		t.Fatalf("Announce: %+v, %v", inc.StatusPage, err)
 	}
-	if _, _, err := e.svc.Resolve(ctx, inc.ID, time.Time{}, "U0BOB", ""); err != nil {
+	if _, _, err := resolve(ctx, e.svc, inc.ID, time.Time{}, "U0BOB", ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.store.Get(ctx, inc.ID)

@@ -1,7 +1,10 @@
 // Package statuspage is the status page part of the incident runbook: for a
 // user-impacting incident opsbot opens an incident on the team's Atlassian
 // Statuspage page, posts its updates and resolves it, through Statuspage's
-// REST API v1 (https://api.statuspage.io/v1, "Authorization: OAuth <key>"):
+// REST API v1 (https://api.statuspage.io/v1, "Authorization: OAuth <key>").
+// Client.ForIncidents adapts a Client to the port the incident package
+// owns (incident.StatusPageClient); statuspagetest is the API's fake.
+// The calls:
 //
 //	POST  /pages/{page_id}/incidents                create
 //	PATCH /pages/{page_id}/incidents/{incident_id}  update, resolve

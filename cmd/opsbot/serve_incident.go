@@ -55,7 +55,7 @@ func buildIncidentParts(cfg *config.Config, st triage.Store, getenv func(string)
 		if p.incident.StatusPages == nil {
 			p.incident.StatusPages = map[string]incident.StatusPageClient{}
 		}
-		p.incident.StatusPages[name] = client
+		p.incident.StatusPages[name] = client.ForIncidents()
 	}
 	return p, nil
 }
