@@ -34,6 +34,16 @@
 // when an Intermittent anomaly has come back often enough to be escalated;
 // Observe does the three steps (record, evaluate, escalate) idempotently.
 //
+// # The service
+//
+// Service runs the use-cases on top of the Store: Open (an anomaly and its
+// one thread, however many replicas post one at once), Decide (record, then
+// reply in the thread and update its root message), ObserveFindings (the
+// sightings of a checklist run's findings, and which to announce) and
+// Announce. It tells the threads through Threads, a port the Slack adapter
+// implements; FindingAnomaly and ManualAnomaly make the anomaly to open
+// from a checklist finding or a title typed by hand.
+//
 // This package is pure Go: it knows neither Slack nor SQL. Persistence is the
 // Store interface, implemented by store/sqlite and store/postgres.
 package triage

@@ -2,10 +2,14 @@ package triage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/checks"
 )
 
 // Observation is the outcome of Observe.
@@ -50,4 +54,64 @@ func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerp
 	}
 	obs.Anomaly, obs.Escalated = a, true
 	return obs, nil
+}
+
+// ObserveFindings records the sightings of a checklist run's findings in
+// env (Observe), one per fingerprint: findings without one are skipped,
+// and each sighting is idempotent on the run's key (runKey, one per run)
+// and its fingerprint. An anomaly decided Intermittent that came back past
+// the policy's threshold is escalated, before anything is posted.
+//
+// It returns the observations to announce in their threads (Announce):
+// the anomalies decided Intermittent and the escalated ones, when they
+// have a thread. A fingerprint whose sighting fails does not stop the
+// others; the errors are joined.
+func (s *Service) ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) ([]Observation, error) {
+	var out []Observation
+	seen := map[string]bool{}
+	now := s.now()
+	var errs []error
+	for _, f := range findings {
+		if f.Fingerprint == "" || seen[f.Fingerprint] {
+			continue
+		}
+		seen[f.Fingerprint] = true
+		obs, err := Observe(ctx, s.store, s.policy, env, f.Fingerprint, now, sightingKey(runKey, f.Fingerprint))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recurrence of %q: %w", f.Fingerprint, err))
+			continue
+		}
+		if !obs.Found || !obs.Anomaly.HasThread() {
+			continue
+		}
+		if obs.Recurrence.Decision != Intermittent && !obs.Escalated {
+			continue
+		}
+		out = append(out, obs)
+	}
+	return out, errors.Join(errs...)
+}
+
+// sightingKey is the idempotency key of the sighting of fingerprint by
+// run runKey: "seen:<run key>:<24 hex digits of the fingerprint's hash>".
+func sightingKey(runKey, fingerprint string) string {
+	sum := sha256.Sum256([]byte(fingerprint))
+	return "seen:" + runKey + ":" + hex.EncodeToString(sum[:12])
+}
+
+// Announce tells obs's thread what ObserveFindings saw: the sighting, and
+// when it escalated the anomaly, the escalation (the ops rotation is told)
+// and the root message showing the anomaly reopened.
+func (s *Service) Announce(ctx context.Context, obs Observation) error {
+	a := obs.Anomaly
+	if err := s.threads.ReplySeenAgain(ctx, a, obs.Recurrence); err != nil {
+		return fmt.Errorf("posting a recurrence in anomaly %d's thread: %w", a.ID, err)
+	}
+	if !obs.Escalated {
+		return nil
+	}
+	if err := s.threads.ReplyEscalated(ctx, a, obs.Recurrence); err != nil {
+		return fmt.Errorf("posting anomaly %d's escalation: %w", a.ID, err)
+	}
+	return s.updateRoot(ctx, a)
 }

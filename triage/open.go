@@ -1,0 +1,145 @@
+package triage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/checks"
+)
+
+// FindingAnomaly is the anomaly to open for finding f of a checklist run
+// in env, investigated by openedBy (a Slack user id) at at. Any finding
+// can be investigated: its title is made one line, title and detail are
+// cut to this package's limits, and its link is kept only when it is one
+// the anomaly accepts (an http(s) URL of reasonable length).
+func FindingAnomaly(env string, f checks.Finding, openedBy string, at time.Time) Anomaly {
+	return Anomaly{
+		Environment: env, Fingerprint: f.Fingerprint,
+		Title:  truncate(oneLine(f.Title), MaxTitleLen),
+		Detail: truncate(f.Detail, MaxTextLen),
+		Link:   httpLink(f.Link),
+		Source: SourceChecklist, OpenedBy: openedBy, OpenedAt: at,
+	}
+}
+
+// ManualAnomaly is the anomaly a person reports by hand (`/ops anomaly
+// <title>`) in env. Its fingerprint is the title's, case and spacing
+// aside, so that the same report made twice leads to the same thread.
+// The title is kept as typed: Store.OpenAnomaly rejects one too long.
+func ManualAnomaly(env, title, openedBy string, at time.Time) Anomaly {
+	return Anomaly{
+		Environment: env,
+		Fingerprint: checks.Fingerprint("manual", strings.ToLower(oneLine(title))),
+		Title:       title, Source: SourceManual, OpenedBy: openedBy, OpenedAt: at,
+	}
+}
+
+// oneLine joins a text's lines.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// truncate cuts s to n runes, the last one an ellipsis.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 1 {
+		return "…"
+	}
+	r := []rune(s)
+	return strings.TrimRightFunc(string(r[:n-1]), func(r rune) bool { return r == ' ' || r == '\n' }) + "…"
+}
+
+// httpLink is s when an anomaly accepts it as its link, else "".
+func httpLink(s string) string {
+	if len(s) > opsbot.MaxURLLen || !opsbot.IsHTTPURL(s) {
+		return ""
+	}
+	return s
+}
+
+// Opened is the outcome of Service.Open.
+type Opened struct {
+	// Anomaly is the anomaly opened, or the open one with the same
+	// fingerprint, with its thread.
+	Anomaly Anomaly
+	// Created: the anomaly was opened by this call (or by the first call
+	// with its key), not found open already.
+	Created bool
+	// Posted: this call posted the thread's root message. It is false when
+	// the anomaly had a thread already, or when another replica linked its
+	// own first (ours was then deleted).
+	Posted bool
+}
+
+// Open opens an investigation of in and makes sure it has one thread:
+// Store.OpenAnomaly (idempotent on key; an open anomaly with the same
+// fingerprint is returned as it is), then, when the anomaly has no thread
+// yet, its root message is posted (Threads.PostRoot) and linked
+// (Store.LinkThread). A retry after a failed post finds the same anomaly
+// without a thread and posts it then.
+//
+// Within the Service, one Open at a time posts an anomaly's thread; across
+// replicas, LinkThread links only the first thread, and a replica whose
+// root message lost deletes it (Threads.DeleteRoot) and returns the
+// winner's thread.
+//
+// Invalid input is a *opsbot.ValidationError (wrapped), for the caller to
+// show.
+func (s *Service) Open(ctx context.Context, in Anomaly, key string) (Opened, error) {
+	a, created, err := s.store.OpenAnomaly(ctx, in, opKey("open", key))
+	if err != nil {
+		return Opened{}, fmt.Errorf("opening an anomaly: %w", err)
+	}
+	unlock := s.lock(a.ID)
+	defer unlock()
+	if !a.HasThread() {
+		// Another call may have posted it while we waited for the lock.
+		if a, err = s.store.Get(ctx, a.ID); err != nil {
+			return Opened{}, fmt.Errorf("reading anomaly: %w", err)
+		}
+	}
+	if a.HasThread() {
+		return Opened{Anomaly: a, Created: created}, nil
+	}
+
+	channel, ts, err := s.threads.PostRoot(ctx, a)
+	if err != nil {
+		return Opened{}, fmt.Errorf("posting anomaly %d's thread: %w", a.ID, err)
+	}
+	id := a.ID
+	if a, err = s.store.LinkThread(ctx, id, channel, ts, opKey("link", key)); err != nil {
+		return Opened{}, fmt.Errorf("recording anomaly %d's thread: %w", id, err)
+	}
+	if a.Channel != channel || a.ThreadTS != ts {
+		// Another replica posted and linked its root message first (the
+		// lock above is per process; LinkThread is a compare-and-set):
+		// ours goes, theirs is the thread.
+		s.deleteLosingRoot(ctx, id, channel, ts)
+		return Opened{Anomaly: a, Created: created}, nil
+	}
+	s.log.Info("anomaly thread opened", zap.Int64("anomaly", a.ID), zap.String("channel", channel), zap.String("ts", ts))
+	return Opened{Anomaly: a, Created: created, Posted: true}, nil
+}
+
+// deleteLosingRoot deletes a root message that lost the race to be an
+// anomaly's thread. Its failure is logged only: the anomaly's thread is
+// the recorded one either way.
+func (s *Service) deleteLosingRoot(ctx context.Context, id int64, channel, ts string) {
+	log := s.log.With(zap.Int64("anomaly", id), zap.String("channel", channel), zap.String("ts", ts))
+	err := s.threads.DeleteRoot(ctx, channel, ts)
+	switch {
+	case err == nil:
+		log.Info("another replica opened the anomaly's thread first; deleted our root message")
+	case errors.Is(err, opsbot.ErrNotFound):
+		log.Info("another replica opened the anomaly's thread first; our root message is already gone")
+	default:
+		log.Warn("another replica opened the anomaly's thread first; could not delete our root message", zap.Error(err))
+	}
+}

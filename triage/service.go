@@ -1,0 +1,172 @@
+package triage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Threads is where anomalies are investigated: one chat thread per
+// anomaly, whose root message shows the anomaly as it is now. The Slack
+// adapter implements it (bot), rendering the domain values it is given;
+// its errors are its own (the Service says which anomaly they concern).
+type Threads interface {
+	// PostRoot posts the root message of a's thread (a has none yet) and
+	// returns where it is.
+	PostRoot(ctx context.Context, a Anomaly) (channel, ts string, err error)
+	// DeleteRoot deletes a root message PostRoot posted that lost the race
+	// to be its anomaly's thread. A message already gone is an error
+	// matching opsbot.ErrNotFound.
+	DeleteRoot(ctx context.Context, channel, ts string) error
+	// UpdateRoot shows a, as it is now, in its root message.
+	UpdateRoot(ctx context.Context, a Anomaly) error
+	// ReplyDecision posts rec, just recorded, in a's thread.
+	ReplyDecision(ctx context.Context, a Anomaly, rec DecisionRecord) error
+	// ReplySeenAgain posts a sighting of a (r) in its thread.
+	ReplySeenAgain(ctx context.Context, a Anomaly, r Recurrence) error
+	// ReplyEscalated posts in a's thread that it came back too often after
+	// its decision (r) and was reopened: the ops rotation is told.
+	ReplyEscalated(ctx context.Context, a Anomaly, r Recurrence) error
+}
+
+// ServiceOptions are a Service's dependencies and settings.
+type ServiceOptions struct {
+	// Store keeps the anomalies. Required.
+	Store Store
+	// Threads posts the anomalies' threads. Required.
+	Threads Threads
+	// Recurrence says when a sighting escalates (zero fields: the
+	// defaults).
+	Recurrence RecurrencePolicy
+	// Now is the clock of sightings (default time.Now).
+	Now func() time.Time
+	// Logger may be nil.
+	Logger *zap.Logger
+}
+
+// Service runs the triage of anomalies: opening an anomaly with its one
+// thread, recording decisions, and the sightings of the checklist's
+// findings. It records each step in the Store, then tells the anomaly's
+// thread through Threads. It is safe for concurrent use.
+//
+// The steps on one anomaly (opening its thread, deciding) are serialized
+// within the Service; across replicas, the Store's compare-and-set
+// (LinkThread) and version rules keep one thread and every decision.
+//
+// The Service prefixes the idempotency keys it is given with the
+// operation ("open:", "link:", "decide:"), so callers pass Slack's ids as
+// they are.
+type Service struct {
+	store   Store
+	threads Threads
+	policy  RecurrencePolicy
+	now     func() time.Time
+	log     *zap.Logger
+
+	mu    sync.Mutex
+	locks map[int64]*anomalyLock
+}
+
+// anomalyLock serializes the steps on one anomaly; n counts its holders
+// and waiters.
+type anomalyLock struct {
+	sync.Mutex
+	n int
+}
+
+// NewService checks o and returns a Service.
+func NewService(o ServiceOptions) (*Service, error) {
+	var errs []error
+	if o.Store == nil {
+		errs = append(errs, errors.New("triage service: Store is required"))
+	}
+	if o.Threads == nil {
+		errs = append(errs, errors.New("triage service: Threads is required"))
+	}
+	o.Recurrence.SetDefaults()
+	if err := o.Recurrence.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("triage service: recurrence.%w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, log: o.Logger,
+		locks: map[int64]*anomalyLock{}}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	return s, nil
+}
+
+// lock locks anomaly id's steps and returns the unlock.
+func (s *Service) lock(id int64) (unlock func()) {
+	s.mu.Lock()
+	l := s.locks[id]
+	if l == nil {
+		l = &anomalyLock{}
+		s.locks[id] = l
+	}
+	l.n++
+	s.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		s.mu.Lock()
+		if l.n--; l.n == 0 {
+			delete(s.locks, id)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// opKey is the idempotency key of operation op for the caller's key; the
+// empty key stays empty ("not idempotent").
+func opKey(op, key string) string {
+	if key == "" {
+		return ""
+	}
+	return op + ":" + key
+}
+
+// Decide records rec on anomaly id (Store.Decide, idempotent on key),
+// then posts it in the anomaly's thread and shows it on the root message;
+// the root is updated even when the reply could not be posted.
+//
+// The Store's errors are returned wrapped: ErrNotFound (no such anomaly),
+// opsbot.ErrConflict (the decision would reopen it while another anomaly
+// with its fingerprint is open), a *opsbot.ValidationError. When the
+// decision is recorded, the anomaly is returned with the errors of
+// telling the thread, if any.
+func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error) {
+	unlock := s.lock(id)
+	defer unlock()
+	a, err := s.store.Decide(ctx, id, rec, opKey("decide", key))
+	if err != nil {
+		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
+	}
+	var replyErr error
+	if a.HasThread() {
+		if err := s.threads.ReplyDecision(ctx, a, rec); err != nil {
+			replyErr = fmt.Errorf("replying in anomaly %d's thread: %w", a.ID, err)
+		}
+	}
+	return a, errors.Join(replyErr, s.updateRoot(ctx, a))
+}
+
+// updateRoot shows a in its root message, when it has a thread.
+func (s *Service) updateRoot(ctx context.Context, a Anomaly) error {
+	if !a.HasThread() {
+		return nil
+	}
+	if err := s.threads.UpdateRoot(ctx, a); err != nil {
+		return fmt.Errorf("updating anomaly %d's root message: %w", a.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,540 @@
+package triage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/store/sqlite"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// The Service's tests run against the SQLite store (a real one: the race
+// and the idempotency are the store's as much as the Service's) and a fake
+// thread port.
+
+// call is one call of the fake port.
+type call struct {
+	Method  string
+	Anomaly int64
+	Channel string
+	TS      string
+	Detail  string // the decision, the recurrence
+}
+
+// fakeThreads is triage.Threads in memory.
+type fakeThreads struct {
+	mu    sync.Mutex
+	calls []call
+	n     int
+	// posting, if set, runs inside PostRoot before it returns.
+	posting func(ctx context.Context, a triage.Anomaly)
+	// fail makes the named method fail.
+	fail map[string]error
+}
+
+func (f *fakeThreads) record(c call) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, c)
+	return f.fail[c.Method]
+}
+
+func (f *fakeThreads) PostRoot(ctx context.Context, a triage.Anomaly) (string, string, error) {
+	f.mu.Lock()
+	f.n++
+	ts := fmt.Sprintf("1700000000.%06d", f.n)
+	posting := f.posting
+	f.mu.Unlock()
+	if posting != nil {
+		posting(ctx, a)
+	}
+	if err := f.record(call{Method: "PostRoot", Anomaly: a.ID, Channel: "C0DEV", TS: ts}); err != nil {
+		return "", "", err
+	}
+	return "C0DEV", ts, nil
+}
+
+func (f *fakeThreads) DeleteRoot(_ context.Context, channel, ts string) error {
+	return f.record(call{Method: "DeleteRoot", Channel: channel, TS: ts})
+}
+
+func (f *fakeThreads) UpdateRoot(_ context.Context, a triage.Anomaly) error {
+	return f.record(call{Method: "UpdateRoot", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: string(a.State)})
+}
+
+func (f *fakeThreads) ReplyDecision(_ context.Context, a triage.Anomaly, rec triage.DecisionRecord) error {
+	return f.record(call{Method: "ReplyDecision", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: rec.Decision.String()})
+}
+
+func (f *fakeThreads) ReplySeenAgain(_ context.Context, a triage.Anomaly, r triage.Recurrence) error {
+	return f.record(call{Method: "ReplySeenAgain", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: r.String()})
+}
+
+func (f *fakeThreads) ReplyEscalated(_ context.Context, a triage.Anomaly, r triage.Recurrence) error {
+	return f.record(call{Method: "ReplyEscalated", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: r.String()})
+}
+
+// methods lists the methods called, in order, and forgets them.
+func (f *fakeThreads) methods() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		out = append(out, c.Method)
+	}
+	f.calls = nil
+	return out
+}
+
+func (f *fakeThreads) callsOf(method string) []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []call
+	for _, c := range f.calls {
+		if c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type rig struct {
+	ctx     context.Context
+	store   *sqlite.DB
+	threads *fakeThreads
+	clock   *clock
+	svc     *triage.Service
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "opsbot.db"), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &rig{ctx: ctx, store: db, threads: &fakeThreads{},
+		clock: &clock{t: time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)}}
+	r.svc = r.newService(t, r.threads)
+	return r
+}
+
+// newService is another Service on the rig's store: another replica.
+func (r *rig) newService(t *testing.T, th triage.Threads) *triage.Service {
+	t.Helper()
+	svc, err := triage.NewService(triage.ServiceOptions{Store: r.store, Threads: th, Now: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func (r *rig) open(t *testing.T, title, key string) triage.Opened {
+	t.Helper()
+	o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", title, "U0ALICE", r.clock.Now()), key)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", title, err)
+	}
+	return o
+}
+
+func (r *rig) decide(t *testing.T, id int64, d triage.Decision, key string) triage.Anomaly {
+	t.Helper()
+	a, err := r.svc.Decide(r.ctx, id, record(d, r.clock.Now()), key)
+	if err != nil {
+		t.Fatalf("Decide(%d, %s): %v", id, d, err)
+	}
+	return a
+}
+
+func record(d triage.Decision, at time.Time) triage.DecisionRecord {
+	rec := triage.DecisionRecord{Decision: d, Conclusion: "a load test", DecidedBy: "U0ALICE", DecidedAt: at}
+	switch d {
+	case triage.Noise:
+		rec.Ticket, rec.Dashboard = "https://t.example.com/1", "https://grafana.example.com/d/x"
+	case triage.NotEnoughInformation:
+		rec.ToCollect = "heap dumps"
+	case triage.Serious:
+		rec.UsersAffected = "all of them"
+	}
+	return rec
+}
+
+func TestNewServiceNeedsItsDependencies(t *testing.T) {
+	_, err := triage.NewService(triage.ServiceOptions{Recurrence: triage.RecurrencePolicy{Threshold: -1}})
+	for _, want := range []string{"Store is required", "Threads is required", "recurrence.threshold"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("NewService error %v does not say %q", err, want)
+		}
+	}
+}
+
+func TestOpenPostsOneThread(t *testing.T) {
+	r := newRig(t)
+	o := r.open(t, "Checkout  latency\ndoubled", "cmd:1")
+	if !o.Created || !o.Posted || !o.Anomaly.HasThread() || o.Anomaly.ID != 1 {
+		t.Fatalf("first Open = %+v", o)
+	}
+	if got := r.threads.callsOf("PostRoot"); len(got) != 1 || got[0].TS != o.Anomaly.ThreadTS {
+		t.Fatalf("PostRoot calls = %+v, anomaly thread %s", got, o.Anomaly.ThreadTS)
+	}
+	stored, err := r.store.Get(r.ctx, o.Anomaly.ID)
+	if err != nil || stored.ThreadTS != o.Anomaly.ThreadTS || stored.Channel != "C0DEV" {
+		t.Fatalf("stored = %+v, %v", stored, err)
+	}
+	r.threads.methods()
+
+	// The same request delivered again: the same anomaly, nothing posted.
+	again := r.open(t, "Checkout  latency\ndoubled", "cmd:1")
+	if again.Anomaly.ID != 1 || !again.Created || again.Posted {
+		t.Errorf("repeated Open = %+v", again)
+	}
+	// Someone else reports it (case and spacing aside): the open anomaly.
+	other := r.open(t, "checkout latency DOUBLED", "cmd:2")
+	if other.Anomaly.ID != 1 || other.Created || other.Posted || other.Anomaly.ThreadTS != o.Anomaly.ThreadTS {
+		t.Errorf("second report = %+v", other)
+	}
+	if m := r.threads.methods(); len(m) != 0 {
+		t.Errorf("port calls for an anomaly with a thread: %v", m)
+	}
+}
+
+func TestOpenInvalidIsAValidationError(t *testing.T) {
+	r := newRig(t)
+	_, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "  ", "U0ALICE", r.clock.Now()), "cmd:1")
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) || ve.Problem("title") == "" {
+		t.Fatalf("err = %v, want a ValidationError about the title", err)
+	}
+	if m := r.threads.methods(); len(m) != 0 {
+		t.Errorf("port calls: %v", m)
+	}
+}
+
+// A failed post leaves the anomaly without a thread; the retry posts it.
+func TestOpenRetriesAFailedPost(t *testing.T) {
+	r := newRig(t)
+	r.threads.fail = map[string]error{"PostRoot": errors.New("not_in_channel")}
+	if _, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:1"); err == nil ||
+		!strings.Contains(err.Error(), "posting anomaly 1's thread") {
+		t.Fatalf("err = %v", err)
+	}
+	r.threads.fail = nil
+	o := r.open(t, "disk full", "cmd:1")
+	if !o.Posted || !o.Anomaly.HasThread() {
+		t.Fatalf("retry = %+v", o)
+	}
+}
+
+// Two Opens of one anomaly in one process: one root message.
+func TestConcurrentOpensPostOnce(t *testing.T) {
+	r := newRig(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r.threads.posting = func(context.Context, triage.Anomaly) {
+		once.Do(func() { close(entered); <-release })
+	}
+	results := make(chan triage.Opened, 2)
+	errs := make(chan error, 2)
+	run := func(key string) {
+		o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), key)
+		results <- o
+		errs <- err
+	}
+	go run("cmd:1")
+	<-entered
+	go run("cmd:2")
+	// The second waits for the first, which holds the anomaly's lock.
+	waitFor(t, func() bool { return triage.LockHolders(r.svc, 1) == 2 })
+	close(release)
+	var posted int
+	var threads []string
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		o := <-results
+		if o.Posted {
+			posted++
+		}
+		threads = append(threads, o.Anomaly.ThreadTS)
+	}
+	if got := r.threads.callsOf("PostRoot"); len(got) != 1 || posted != 1 || threads[0] != threads[1] {
+		t.Fatalf("PostRoot calls %+v, posted %d, threads %v", got, posted, threads)
+	}
+}
+
+// waitFor waits until cond holds, for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("condition not met within 10 s")
+		}
+	}
+}
+
+// Two replicas open one anomaly at once: both post a root message, the
+// second to link it sees the first's thread and deletes its own.
+func TestOpenRaceLoserDeletesItsRoot(t *testing.T) {
+	for _, deleteErr := range []error{nil, fmt.Errorf("%w: message_not_found", opsbot.ErrNotFound), errors.New("ratelimited")} {
+		t.Run(fmt.Sprint(deleteErr), func(t *testing.T) {
+			r := newRig(t)
+			other := &fakeThreads{n: 100}
+			replica := r.newService(t, other)
+			var winner triage.Opened
+			// While this replica posts its root, the other one opens
+			// the same anomaly, posts and links its own.
+			r.threads.posting = func(ctx context.Context, a triage.Anomaly) {
+				var err error
+				winner, err = replica.Open(ctx, triage.ManualAnomaly("prod", "disk full", "U0BOB", r.clock.Now()), "cmd:bob")
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			r.threads.fail = map[string]error{"DeleteRoot": deleteErr}
+			loser, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:alice")
+			if err != nil {
+				t.Fatalf("the losing Open failed: %v", err)
+			}
+			if !winner.Posted || winner.Created {
+				t.Errorf("winner = %+v", winner)
+			}
+			if loser.Posted || !loser.Created || loser.Anomaly.ThreadTS != winner.Anomaly.ThreadTS {
+				t.Errorf("loser = %+v, winner's thread %s", loser, winner.Anomaly.ThreadTS)
+			}
+			posted := r.threads.callsOf("PostRoot")
+			deleted := r.threads.callsOf("DeleteRoot")
+			if len(posted) != 1 || len(deleted) != 1 || deleted[0].TS != posted[0].TS || deleted[0].Channel != posted[0].Channel {
+				t.Fatalf("the loser posted %+v and deleted %+v", posted, deleted)
+			}
+			if d := other.callsOf("DeleteRoot"); len(d) != 0 {
+				t.Errorf("the winner deleted %+v", d)
+			}
+			a, err := r.store.Get(r.ctx, loser.Anomaly.ID)
+			if err != nil || a.ThreadTS != winner.Anomaly.ThreadTS {
+				t.Errorf("stored = %+v, %v", a, err)
+			}
+		})
+	}
+}
+
+func TestFindingAnomaly(t *testing.T) {
+	at := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	f := checks.Finding{Fingerprint: "pods/shop/api/CrashLoopBackOff", Title: "api\n  is  crash\tlooping",
+		Detail: strings.Repeat("é", triage.MaxTextLen+10), Link: "https://grafana.example.com/d/x"}
+	a := triage.FindingAnomaly("prod", f, "U0ALICE", at)
+	if a.Title != "api is crash looping" || a.Fingerprint != f.Fingerprint || a.Environment != "prod" ||
+		a.Source != triage.SourceChecklist || a.OpenedBy != "U0ALICE" || !a.OpenedAt.Equal(at) || a.Link != f.Link {
+		t.Errorf("anomaly = %+v", a)
+	}
+	if n := len([]rune(a.Detail)); n != triage.MaxTextLen || !strings.HasSuffix(a.Detail, "…") {
+		t.Errorf("detail has %d runes, ends %q", n, a.Detail[len(a.Detail)-6:])
+	}
+	if err := a.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	long := triage.FindingAnomaly("prod", checks.Finding{Fingerprint: "x", Title: strings.Repeat("word ", 200)}, "U0ALICE", at)
+	if n := len([]rune(long.Title)); n != triage.MaxTitleLen || strings.Contains(long.Title, "  ") {
+		t.Errorf("long title: %d runes", n)
+	}
+	for _, link := range []string{"ftp://x/y", "/relative", "https://x.example.com/a b", "https://x.example.com/" + strings.Repeat("a", opsbot.MaxURLLen), "javascript:alert(1)"} {
+		if got := triage.FindingAnomaly("prod", checks.Finding{Fingerprint: "x", Title: "t", Link: link}, "U0ALICE", at).Link; got != "" {
+			t.Errorf("link %.40q kept", got)
+		}
+	}
+}
+
+func TestManualAnomaly(t *testing.T) {
+	at := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	a := triage.ManualAnomaly("prod", "Checkout  latency\nDOUBLED", "U0ALICE", at)
+	if a.Fingerprint != "manual/checkout latency doubled" || a.Title != "Checkout  latency\nDOUBLED" ||
+		a.Source != triage.SourceManual || a.Environment != "prod" {
+		t.Errorf("anomaly = %+v", a)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	r := newRig(t)
+	o := r.open(t, "disk full", "cmd:1")
+	r.threads.methods()
+	a := r.decide(t, o.Anomaly.ID, triage.Noise, "V1")
+	if a.CurrentDecision() != triage.Noise || a.State != triage.Closed {
+		t.Fatalf("decided = %+v", a)
+	}
+	if m := r.threads.methods(); !slices.Equal(m, []string{"ReplyDecision", "UpdateRoot"}) {
+		t.Errorf("port calls = %v", m)
+	}
+	// The same submission again changes nothing more.
+	a2 := r.decide(t, o.Anomaly.ID, triage.Noise, "V1")
+	if a2.Version != a.Version {
+		t.Errorf("version %d after a repeated decision, want %d", a2.Version, a.Version)
+	}
+	r.threads.methods()
+
+	// A failed reply still updates the root, and says so.
+	r.threads.fail = map[string]error{"ReplyDecision": errors.New("invalid_blocks")}
+	a3, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Intermittent, r.clock.Now()), "V2")
+	if err == nil || !strings.Contains(err.Error(), "replying in anomaly 1's thread: invalid_blocks") ||
+		a3.CurrentDecision() != triage.Intermittent {
+		t.Errorf("Decide with a failing reply = %+v, %v", a3, err)
+	}
+	if m := r.threads.methods(); !slices.Equal(m, []string{"ReplyDecision", "UpdateRoot"}) {
+		t.Errorf("port calls = %v", m)
+	}
+}
+
+func TestDecideNotFoundAndConflict(t *testing.T) {
+	r := newRig(t)
+	if _, err := r.svc.Decide(r.ctx, 42, record(triage.Noise, r.clock.Now()), "V1"); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("deciding an unknown anomaly: %v, want ErrNotFound", err)
+	}
+	first := r.open(t, "disk full", "cmd:1")
+	r.decide(t, first.Anomaly.ID, triage.Noise, "V2") // closes it
+	second := r.open(t, "disk full", "cmd:2")         // the same fingerprint, open again
+	if second.Anomaly.ID == first.Anomaly.ID || !second.Created {
+		t.Fatalf("second = %+v", second)
+	}
+	r.threads.methods()
+	// Reopening the first while the second is open is a conflict.
+	_, err := r.svc.Decide(r.ctx, first.Anomaly.ID, record(triage.Undetermined, r.clock.Now()), "V3")
+	if !errors.Is(err, opsbot.ErrConflict) {
+		t.Errorf("reopening decision: %v, want ErrConflict", err)
+	}
+	if m := r.threads.methods(); len(m) != 0 {
+		t.Errorf("port calls after a refused decision: %v", m)
+	}
+}
+
+func TestObserveFindingsAndAnnounce(t *testing.T) {
+	r := newRig(t)
+	flaky := r.open(t, "flaky", "cmd:1").Anomaly
+	noise := r.open(t, "noise", "cmd:2").Anomaly
+	r.clock.Advance(time.Hour)
+	r.decide(t, flaky.ID, triage.Intermittent, "V1")
+	r.decide(t, noise.ID, triage.Noise, "V2")
+	r.threads.methods()
+
+	findings := []checks.Finding{
+		{Fingerprint: flaky.Fingerprint}, {Fingerprint: flaky.Fingerprint}, // the same, twice
+		{Fingerprint: ""},                // no fingerprint
+		{Fingerprint: noise.Fingerprint}, // decided Noise: recorded, not announced
+		{Fingerprint: "pods/unknown"},    // no anomaly
+	}
+	sightings := func(id int64) int {
+		tl, err := r.store.Timeline(r.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range tl {
+			if e.Kind == triage.KindSeenAgain {
+				n++
+			}
+		}
+		return n
+	}
+	for run := 1; run <= 3; run++ {
+		r.clock.Advance(time.Hour)
+		key := fmt.Sprintf("run%d", run)
+		obs, err := r.svc.ObserveFindings(r.ctx, "prod", key, findings)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if len(obs) != 1 || obs[0].Anomaly.ID != flaky.ID || obs[0].Escalated != (run == 3) {
+			t.Fatalf("run %d: observations %+v", run, obs)
+		}
+		if got := sightings(flaky.ID); got != run {
+			t.Fatalf("run %d: %d sightings of the flaky anomaly", run, got)
+		}
+		if got := sightings(noise.ID); got != run {
+			t.Fatalf("run %d: %d sightings of the noise anomaly", run, got)
+		}
+		// The same run observed again (a retry) records nothing more.
+		if _, err := r.svc.ObserveFindings(r.ctx, "prod", key, findings); err != nil || sightings(flaky.ID) != run {
+			t.Fatalf("run %d replayed: %v, %d sightings", run, err, sightings(flaky.ID))
+		}
+		// Escalation is recorded before anything is posted.
+		if m := r.threads.methods(); len(m) != 0 {
+			t.Fatalf("run %d: port calls while observing: %v", run, m)
+		}
+		if err := r.svc.Announce(r.ctx, obs[0]); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"ReplySeenAgain"}
+		if run == 3 {
+			want = append(want, "ReplyEscalated", "UpdateRoot")
+			if obs[0].Anomaly.State != triage.Open {
+				t.Errorf("escalated anomaly state = %s", obs[0].Anomaly.State)
+			}
+		}
+		if m := r.threads.methods(); !slices.Equal(m, want) {
+			t.Errorf("run %d: announcing called %v, want %v", run, m, want)
+		}
+	}
+	a, err := r.store.Get(r.ctx, flaky.ID)
+	if err != nil || a.EscalatedAt.IsZero() || a.State != triage.Open {
+		t.Errorf("flaky after three sightings = %+v, %v", a, err)
+	}
+}
+
+// An anomaly without a thread is observed but not announced; an error
+// with one fingerprint does not stop the others.
+func TestObserveFindingsWithoutThreadAndErrors(t *testing.T) {
+	r := newRig(t)
+	r.threads.fail = map[string]error{"PostRoot": errors.New("not_in_channel")}
+	_, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "no thread", "U0ALICE", r.clock.Now()), "cmd:1")
+	if err == nil {
+		t.Fatal("Open did not fail")
+	}
+	r.threads.fail = nil
+	withThread := r.open(t, "with thread", "cmd:2").Anomaly
+	r.decide(t, withThread.ID, triage.Intermittent, "V1")
+	r.clock.Advance(time.Hour)
+	obs, err := r.svc.ObserveFindings(r.ctx, "prod", "run1", []checks.Finding{
+		{Fingerprint: "manual/no thread"},
+		{Fingerprint: strings.Repeat("x", triage.MaxFingerprintLen+1)}, // invalid
+		{Fingerprint: withThread.Fingerprint},
+	})
+	if err == nil || !strings.Contains(err.Error(), "recurrence of") {
+		t.Errorf("err = %v, want the invalid fingerprint's", err)
+	}
+	if len(obs) != 1 || obs[0].Anomaly.ID != withThread.ID {
+		t.Errorf("observations = %+v", obs)
+	}
+}
