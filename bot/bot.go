@@ -95,6 +95,7 @@ type Options struct {
 	DefaultEnvironment string
 	Checklist          ChecklistFactory
 
+	// Store keeps the anomalies; the bot's triage.Service is built on it.
 	Store triage.Store
 	// Runs keeps the findings behind the checklist reports' Investigate
 	// buttons (default: Store, when it implements RunStore, as store.DB
@@ -237,8 +238,8 @@ type Bot struct {
 
 	auth    *authorizer
 	names   *names
+	triage  *triage.Service // anomalies: open, decide, observe
 	seen    *dedupe
-	locks   *keyedMutex
 	spacer  *spacer
 	pool    *pool
 	long    *pool // checklist runs
@@ -268,7 +269,6 @@ func New(opts Options) (*Bot, error) {
 		store:   opts.Store,
 		runs:    opts.Runs,
 		seen:    newDedupe(4096),
-		locks:   newKeyedMutex(),
 		spacer:  &spacer{gap: opts.UpdateInterval},
 		pool:    newPool(opts.Workers, opts.QueueSize),
 		long:    newPool(opts.ChecklistWorkers, opts.QueueSize),
@@ -298,6 +298,11 @@ func New(opts Options) (*Bot, error) {
 	b.smc = socketmode.New(b.api, smOpts...)
 	b.auth = newAuthorizer(opts.Deciders, b.api, opts.GroupCacheTTL, opts.Now, b.log)
 	b.names = newNames(b.api)
+	if b.triage, err = triage.NewService(triage.ServiceOptions{
+		Store: opts.Store, Threads: threads{b}, Recurrence: opts.Recurrence, Now: opts.Now, Logger: b.log,
+	}); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	if b.sched, err = b.newScheduler(); err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}

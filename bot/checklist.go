@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -112,7 +111,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	var observed []triage.Observation
 	var obsErr error
 	if stopped == "" {
-		observed, obsErr = b.observe(ctx, env, newRunKey(), all)
+		observed, obsErr = b.triage.ObserveFindings(ctx, env, newRunKey(), all)
 	}
 	fallback, blocks := reportMessage(rep, runID, askedBy, stopped)
 	if err := b.updateFinal(ctx, channel, ts, fallback, blocks); err != nil {
@@ -120,7 +119,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	}
 	errs := []error{saveErr}
 	for _, obs := range observed {
-		if err := b.announceRecurrence(ctx, obs); err != nil {
+		if err := b.triage.Announce(ctx, obs); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -268,57 +267,6 @@ func newRunKey() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// observe records a sighting of every finding whose fingerprint has an
-// anomaly and escalates those decided Intermittent that came back past the
-// policy's threshold (triage.Observe). It returns the observations to
-// announce in their threads: the anomalies decided Intermittent, and the
-// escalated ones.
-func (b *Bot) observe(ctx context.Context, env, runKey string, findings []checks.Finding) ([]triage.Observation, error) {
-	var out []triage.Observation
-	seen := map[string]bool{}
-	now := b.opts.Now()
-	var errs []error
-	for _, f := range findings {
-		if f.Fingerprint == "" || seen[f.Fingerprint] {
-			continue
-		}
-		seen[f.Fingerprint] = true
-		sum := sha256.Sum256([]byte(f.Fingerprint))
-		key := "seen:" + runKey + ":" + hex.EncodeToString(sum[:12])
-		obs, err := triage.Observe(ctx, b.store, b.opts.Recurrence, env, f.Fingerprint, now, key)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("recurrence of %q: %w", f.Fingerprint, err))
-			continue
-		}
-		if !obs.Found || !obs.Anomaly.HasThread() {
-			continue
-		}
-		if obs.Recurrence.Decision != triage.Intermittent && !obs.Escalated {
-			continue
-		}
-		out = append(out, obs)
-	}
-	return out, errors.Join(errs...)
-}
-
-func (b *Bot) announceRecurrence(ctx context.Context, obs triage.Observation) error {
-	a := obs.Anomaly
-	msg, blocks := seenAgainMessage(obs.Recurrence)
-	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
-		slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-		return fmt.Errorf("posting a recurrence in anomaly %d's thread: %w", a.ID, err)
-	}
-	if !obs.Escalated {
-		return nil
-	}
-	esc, blocks := escalationMessage(Mention(b.opts.OpsGroup), obs.Recurrence)
-	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
-		slack.MsgOptionText(esc, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-		return fmt.Errorf("posting anomaly %d's escalation: %w", a.ID, err)
-	}
-	return b.updateRoot(ctx, a)
 }
 
 // seenAgainMessage is the thread reply saying an anomaly's finding was seen

@@ -82,57 +82,25 @@ func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handle
 		}
 		return slack.NewErrorsViewSubmissionResponse(fieldErrors(ve, inputBlocks(d))), nil, nil
 	}
-	key := "decide:" + view.ID
 	return nil, func(ctx context.Context, r *request) error {
-		if b.seen.check(key) {
+		if b.seen.check("decide:" + view.ID) {
 			return nil // the same submission, delivered again
 		}
-		return b.decide(ctx, id, rec, key)
+		return b.decide(ctx, id, rec, view.ID)
 	}, nil
 }
 
-// decide records rec on anomaly id and tells the thread.
+// decide records rec on anomaly id and tells the thread
+// (triage.Service.Decide); key is the modal's view id.
 func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, key string) error {
-	unlock := b.locks.lock("anomaly:" + strconv.FormatInt(id, 10))
-	defer unlock()
-	a, err := b.store.Decide(ctx, id, rec, key)
+	_, err := b.triage.Decide(ctx, id, rec, key)
 	switch {
 	case errors.Is(err, triage.ErrNotFound):
 		return userErr(text(tStaleAnomaly, id))
 	case errors.Is(err, opsbot.ErrConflict):
 		return userErr(fmt.Sprintf("I could not record that decision on anomaly #%d: another anomaly with the same fingerprint is open. Decide that one instead.", id))
-	case err != nil:
-		return fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
 	}
-	var replyErr error
-	if a.HasThread() {
-		replyErr = b.replyDecision(ctx, a, rec)
-	}
-	// The root shows the outcome even when the reply could not be posted.
-	return errors.Join(replyErr, b.updateRoot(ctx, a))
-}
-
-// replyDecision posts the decision in the anomaly's thread: blocks within
-// Slack's limits, else (Slack refused them) a plain-text reply.
-func (b *Bot) replyDecision(ctx context.Context, a triage.Anomaly, rec triage.DecisionRecord) error {
-	decider := b.names.display(ctx, rec.DecidedBy)
-	fallback, blocks := b.decisionReply(a.ID, rec, decider)
-	_, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
-		slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
-	if err == nil {
-		return nil
-	}
-	var sr slack.SlackErrorResponse
-	if !errors.As(err, &sr) || isChannelProblem(err) {
-		return fmt.Errorf("replying in anomaly %d's thread: %w", a.ID, err)
-	}
-	b.log.Warn("Slack refused a decision reply; posting it as plain text", zap.Int64("anomaly", a.ID), zap.Error(err))
-	plainText := fallback + "\n" + clip(b.followUpText(shownRecord(rec), decider), 2000)
-	if _, _, err2 := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
-		slack.MsgOptionText(plainText, false)); err2 != nil {
-		return fmt.Errorf("replying in anomaly %d's thread: %w", a.ID, errors.Join(err, err2))
-	}
-	return nil
+	return err
 }
 
 // decisionReply is the thread reply to decision rec on anomaly id, decided

@@ -223,40 +223,6 @@ func (d *dedupe) check(key string) bool {
 	return false
 }
 
-// keyedMutex serializes work on one key (an anomaly) within this process.
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu   sync.Mutex
-	refs int
-}
-
-func newKeyedMutex() *keyedMutex { return &keyedMutex{m: map[string]*keyedEntry{}} }
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	e, ok := k.m[key]
-	if !ok {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.refs++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		e.refs--
-		if e.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
 // spacer spaces calls to a rate-limited method across the whole bot: each
 // caller waits for its slot, at least gap after the previous one.
 type spacer struct {
