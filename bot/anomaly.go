@@ -12,8 +12,8 @@ import (
 
 // handleInvestigate opens (or links to) the anomaly thread of a finding
 // from a checklist report; the finding is read from the stored run the
-// button's value names (RunStore), so any replica, restarted or not,
-// handles the click.
+// button's value names (checklist.RunStore), so any replica, restarted or
+// not, handles the click.
 func (b *Bot) handleInvestigate(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "investigate anomalies"); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
@@ -98,9 +99,9 @@ type Options struct {
 	// Store keeps the anomalies; the bot's triage.Service is built on it.
 	Store triage.Store
 	// Runs keeps the findings behind the checklist reports' Investigate
-	// buttons (default: Store, when it implements RunStore, as store.DB
-	// does).
-	Runs RunStore
+	// buttons (default: Store, when it implements checklist.RunStore, as
+	// store.DB does).
+	Runs checklist.RunStore
 	// Incident configures the incident procedure: `/ops incident`,
 	// `/ops update`, `/ops resolve` (incident.go).
 	Incident IncidentOptions
@@ -173,7 +174,7 @@ func (o *Options) setDefaults() {
 		o.ChecklistWorkers = DefaultChecklistWorkers
 	}
 	if o.Runs == nil {
-		o.Runs, _ = o.Store.(RunStore)
+		o.Runs, _ = o.Store.(checklist.RunStore)
 	}
 	def(&o.HandlerTimeout, DefaultHandlerTimeout)
 	def(&o.ChecklistTimeout, DefaultChecklistTimeout)
@@ -230,7 +231,7 @@ type Bot struct {
 	api   *slack.Client
 	smc   *socketmode.Client
 	store triage.Store
-	runs  RunStore
+	runs  checklist.RunStore
 
 	actions  map[string]actionRoute
 	views    map[string]viewRoute

@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -46,16 +45,15 @@ func (e *runningPostError) Error() string { return "posting the running message:
 func (e *runningPostError) Unwrap() error { return e.err }
 
 // runChecklist runs list in channel, for `/ops checklist` and the
-// scheduled run alike: the "running…" message updated in place, the report
-// with Investigate buttons, the recurrence treatment. askedBy is mrkdwn
-// (escaped). reported tells whether the report was posted; err may still
-// tell of a recurrence that could not be recorded or announced.
+// scheduled run alike (checklist.Run): the "running…" message updated in
+// place, the report with Investigate buttons, the sightings announced in
+// their threads. askedBy is mrkdwn (escaped). reported tells whether the
+// report was posted; err may still tell of a recurrence that could not be
+// recorded or announced.
 func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, list Checklist) (reported bool, err error) {
 	names := make([]string, len(list.Checks))
-	pos := map[string]int{}
 	for i, c := range list.Checks {
 		names[i] = c.Name()
-		pos[c.Name()] = i
 	}
 	_, ts, err := b.api.PostMessageContext(ctx, channel,
 		slack.MsgOptionText(text(tChecklistRunning, Escape(env), len(names), askedBy), false),
@@ -68,62 +66,43 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 		return progressBlocks(env, askedBy, names, done)
 	})
 	go up.loop(ctx)
-	timeout := list.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	runner := checks.NewRunner(timeout, b.log.Named("checks"))
-	started := b.opts.Now()
-	results := runner.Run(ctx, list.Checks, func(res checks.Result) { up.set(pos[res.Check], res) })
-	up.stop()
-	rep := checks.NewReport(env, started, b.opts.Now(), results)
+	out := checklist.Run(ctx, checklist.RunOptions{
+		Environment: env, Checks: list.Checks, Timeout: list.Timeout,
+		Channel: channel, MessageTS: ts, Progress: up,
+		Runs: b.runs, Triage: b.triage, SaveTimeout: finalUpdateTimeout,
+		Logger: b.log.Named("checks"), Now: b.opts.Now,
+	})
+	rep := out.Report
 
 	// Cut short (ChecklistTimeout, or shutting down): the report is still
 	// posted, saying so, under a short deadline of its own; otherwise the
 	// message would say "running…" forever.
 	stopped := ""
-	if ctx.Err() != nil {
+	if out.CutShort != nil {
 		stopped = text(tChecklistCancelled)
-		if c := context.Cause(ctx); errors.Is(c, errHandlerTimeout) || errors.Is(c, context.DeadlineExceeded) {
+		if out.TimedOut {
 			stopped = text(tChecklistTimedOut)
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalUpdateTimeout)
 		defer cancel()
 	}
-
-	var all []checks.Finding
-	for _, res := range rep.Results {
-		all = append(all, res.Findings...)
-	}
-	// The findings are stored before the report shows its Investigate
-	// buttons, whose values point at them: a click works at once, after a
-	// restart, and on any replica. A report whose run could not be stored
-	// is posted without buttons.
-	runID, saveErr := b.runs.SaveRun(ctx, rep, channel, ts)
+	// A report whose run could not be stored is posted without buttons.
+	saveErr := out.SaveErr
 	if saveErr != nil {
-		runID = 0
 		saveErr = fmt.Errorf("storing the %s checklist's findings (the report has no Investigate buttons): %w", env, saveErr)
 	}
-	// Sightings are recorded before the report shows its Investigate
-	// buttons, so that an anomaly opened from this report is not "seen
-	// again" by the run that found it. A run cut short records none.
-	var observed []triage.Observation
-	var obsErr error
-	if stopped == "" {
-		observed, obsErr = b.triage.ObserveFindings(ctx, env, newRunKey(), all)
-	}
-	fallback, blocks := reportMessage(rep, runID, askedBy, stopped)
+	fallback, blocks := reportMessage(rep, out.RunID, askedBy, stopped)
 	if err := b.updateFinal(ctx, channel, ts, fallback, blocks); err != nil {
-		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, obsErr)
+		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, out.ObserveErr)
 	}
 	errs := []error{saveErr}
-	for _, obs := range observed {
+	for _, obs := range out.Announce {
 		if err := b.triage.Announce(ctx, obs); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return true, errors.Join(append(errs, obsErr)...)
+	return true, errors.Join(append(errs, out.ObserveErr)...)
 }
 
 // reportMessage is the checklist's final message: its fallback text and
@@ -188,9 +167,9 @@ func (b *Bot) update(ctx context.Context, channel, ts string, opts ...slack.MsgO
 	return err
 }
 
-// progressUpdater coalesces check results into chat.update calls: at most
-// one in flight, each in its slot of the bot-wide spacer, always showing
-// the latest state.
+// progressUpdater is a run's checklist.Progress in Slack: it coalesces
+// check results into chat.update calls, at most one in flight, each in its
+// slot of the bot-wide spacer, always showing the latest state.
 type progressUpdater struct {
 	b       *Bot
 	channel string
@@ -209,8 +188,8 @@ func newProgressUpdater(b *Bot, channel, ts string, render func(map[int]checks.R
 		dirty: make(chan struct{}, 1), quit: make(chan struct{}), ended: make(chan struct{})}
 }
 
-// set records a result; it never blocks (the Runner calls it).
-func (u *progressUpdater) set(i int, r checks.Result) {
+// Checked records a result; it never blocks (the Runner calls it).
+func (u *progressUpdater) Checked(i int, r checks.Result) {
 	u.mu.Lock()
 	u.done[i] = r
 	u.mu.Unlock()
@@ -220,9 +199,9 @@ func (u *progressUpdater) set(i int, r checks.Result) {
 	}
 }
 
-// stop ends the loop and waits for it; pending progress is dropped (the
+// Done ends the loop and waits for it; pending progress is dropped (the
 // final report replaces it).
-func (u *progressUpdater) stop() {
+func (u *progressUpdater) Done() {
 	close(u.quit)
 	<-u.ended
 }
@@ -259,14 +238,6 @@ func (u *progressUpdater) loop(ctx context.Context) {
 			u.b.log.Warn("could not update checklist progress", zap.Error(err))
 		}
 	}
-}
-
-// newRunKey is a random key of one run, in the idempotency keys of its
-// sightings.
-func newRunKey() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // seenAgainMessage is the thread reply saying an anomaly's finding was seen

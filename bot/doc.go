@@ -6,8 +6,9 @@
 // It knows Slack and nothing of SQL: persistence is a triage.Store, the
 // checklist is a ChecklistFactory, both passed in Options. The use-cases
 // are the domain's: triage.Service (open, decide, observe; the bot
-// implements its Threads port in threads.go); the bot maps payloads to
-// their calls and renders their outcomes.
+// implements its Threads port in threads.go) and checklist.Run (the
+// morning run); the bot maps payloads to their calls and renders their
+// outcomes.
 //
 // # How an envelope is handled
 //

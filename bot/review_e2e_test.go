@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -97,7 +98,7 @@ func TestDecideClickOpensTheModalBeforeReadingTheStore(t *testing.T) {
 	fs := newFake(t)
 	inner := openStore(t, onSQLite, "")
 	gs := &gatedStore{Store: inner}
-	h := newHarness(t, fs, gs, func(o *bot.Options) { o.Runs = inner.(bot.RunStore) })
+	h := newHarness(t, fs, gs, func(o *bot.Options) { o.Runs = inner.(checklist.RunStore) })
 	h.start()
 	h.slash(alice, "anomaly checkout latency doubled")
 	root := h.waitMessage(devChannel, "is looking at")
@@ -165,7 +166,7 @@ func TestLosingReplicaDeletesItsRootMessage(t *testing.T) {
 	fs := newFake(t)
 	inner := openStore(t, onSQLite, "")
 	rs := &racingStore{Store: inner, fs: fs}
-	h := newHarness(t, fs, rs, func(o *bot.Options) { o.Runs = inner.(bot.RunStore) })
+	h := newHarness(t, fs, rs, func(o *bot.Options) { o.Runs = inner.(checklist.RunStore) })
 	h.start()
 	h.slash(alice, "anomaly checkout latency doubled")
 	h.waitEphemeral(alice, "nomaly #1")

@@ -1,27 +1,9 @@
 package bot
 
 import (
-	"context"
 	"strconv"
 	"strings"
-
-	"github.com/opsbot/opsbot/checks"
 )
-
-// RunStore keeps the findings of checklist runs, so that a report's
-// Investigate buttons work after a restart and whichever replica Slack
-// hands the click to. store.DB implements it (store/runs.go), keeping runs
-// 30 days.
-type RunStore interface {
-	// SaveRun records a run whose report is (about to be) message
-	// messageTS in channel, and returns its id (> 0).
-	SaveRun(ctx context.Context, rep checks.Report, channel, messageTS string) (int64, error)
-	// RunFinding returns finding idx of run runID, the findings counted
-	// from 0 in report order (rep.Results[0]'s, then Results[1]'s...), and
-	// the run's environment. ok is false when the run or the finding is
-	// unknown or no longer kept.
-	RunFinding(ctx context.Context, runID int64, idx int) (f checks.Finding, env string, ok bool, err error)
-}
 
 // investigateValue is an Investigate button's value: "<run id>/<finding
 // index>", a few bytes.

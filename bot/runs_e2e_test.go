@@ -13,6 +13,7 @@ import (
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/postgres"
@@ -217,7 +218,7 @@ func TestInvestigateOnAnotherReplicaPostgres(t *testing.T) {
 }
 
 // runsDown is a RunStore that cannot save.
-type runsDown struct{ bot.RunStore }
+type runsDown struct{ checklist.RunStore }
 
 func (runsDown) SaveRun(context.Context, checks.Report, string, string) (int64, error) {
 	return 0, errors.New("database is locked")
@@ -228,7 +229,7 @@ func (runsDown) SaveRun(context.Context, checks.Report, string, string) (int64, 
 func TestReportWithoutStoredRunHasNoButtons(t *testing.T) {
 	fs := newFake(t)
 	st := openStore(t, onSQLite, "")
-	h := newHarness(t, fs, st, func(o *bot.Options) { o.Runs = runsDown{st.(bot.RunStore)} })
+	h := newHarness(t, fs, st, func(o *bot.Options) { o.Runs = runsDown{st.(checklist.RunStore)} })
 	setRunChecks(h)
 	h.start()
 	rep := h.report(alice)

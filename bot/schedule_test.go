@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/triage"
@@ -27,10 +28,11 @@ func (c *memClaims) LastClaim(_ context.Context, prefix string) (string, time.Ti
 	return c.key, c.at, c.err
 }
 
-// schedNopStore satisfies triage.Store and RunStore; New never calls it.
+// schedNopStore satisfies triage.Store and checklist.RunStore; New never
+// calls it.
 type schedNopStore struct {
 	triage.Store
-	RunStore
+	checklist.RunStore
 }
 
 func schedTestOptions(s *Schedule) Options {

@@ -1,6 +1,10 @@
-// Package checklist builds an environment's checks from the configuration:
-// the one place where each kind of check is registered, with the clients it
-// needs (Kubernetes, Prometheus, Alertmanager, plain HTTP).
+// Package checklist is the runbook's morning run. Build makes an
+// environment's checks from the configuration: the one place where each
+// kind of check is registered, with the clients it needs (Kubernetes,
+// Prometheus, Alertmanager, plain HTTP). Run runs them and does what
+// follows, the same for `opsbot checklist` in a terminal and for the bot:
+// the report, the run saved (RunStore) and the sightings of its findings
+// recorded (triage).
 package checklist
 
 import (

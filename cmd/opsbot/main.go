@@ -129,9 +129,11 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitUsage
 	}
 
-	started := time.Now()
-	results := checks.NewRunner(time.Duration(env.Timeout), logger).Run(ctx, list, nil)
-	rep := checks.NewReport(env.Name, started, time.Now(), results)
+	// In a terminal the run is neither saved nor observed: that is the
+	// bot's, whose reports have Investigate buttons.
+	rep := checklist.Run(ctx, checklist.RunOptions{
+		Environment: env.Name, Checks: list, Timeout: time.Duration(env.Timeout), Logger: logger,
+	}).Report
 	if *output == "json" {
 		err = report.WriteJSON(stdout, rep)
 	} else {

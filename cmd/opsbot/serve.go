@@ -103,7 +103,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 	runs, _ := store.(bot.ScheduleStore)
 	// The findings behind the reports' Investigate buttons are stored with
 	// the rest, so that any replica, restarted or not, handles a click.
-	reports, _ := store.(bot.RunStore)
+	reports, _ := store.(checklist.RunStore)
 	sched, err := scheduleOptions(cfg, runs, deps.getenv, logger)
 	if err != nil {
 		logger.Error("cannot set up the scheduled checklist", zap.Error(err))

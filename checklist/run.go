@@ -1,0 +1,177 @@
+package checklist
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// Defaults of RunOptions.
+const (
+	// DefaultTimeout is the deadline of a check that sets none of its own.
+	DefaultTimeout = 30 * time.Second
+	// DefaultSaveTimeout bounds saving a run that was cut short.
+	DefaultSaveTimeout = 10 * time.Second
+)
+
+// RunSaver saves a run's report, so that its findings can be found again.
+type RunSaver interface {
+	// SaveRun records a run whose report is (about to be) message
+	// messageTS in channel, and returns its id (> 0).
+	SaveRun(ctx context.Context, rep checks.Report, channel, messageTS string) (int64, error)
+}
+
+// RunStore keeps the findings of checklist runs, so that a report's
+// Investigate buttons work after a restart and whichever replica Slack
+// hands the click to. store.DB implements it (store/runs.go), keeping runs
+// 30 days.
+type RunStore interface {
+	RunSaver
+	// RunFinding returns finding idx of run runID, the findings counted
+	// from 0 in report order (rep.Results[0]'s, then Results[1]'s...), and
+	// the run's environment. ok is false when the run or the finding is
+	// unknown or no longer kept.
+	RunFinding(ctx context.Context, runID int64, idx int) (f checks.Finding, env string, ok bool, err error)
+}
+
+// Observer records the sightings of a run's findings and says which to
+// announce in their anomalies' threads; *triage.Service implements it.
+type Observer interface {
+	ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) ([]triage.Observation, error)
+}
+
+// Progress is told of a run as it goes, to show it (the bot updates its
+// "running…" message in place).
+type Progress interface {
+	// Checked: check i (its index in RunOptions.Checks) reported r. Calls
+	// come one at a time, from Run's goroutine, never after Done.
+	Checked(i int, r checks.Result)
+	// Done: every check has reported; the run is saved and observed next.
+	Done()
+}
+
+// RunOptions are one run of an environment's checklist and where its
+// outcome goes.
+type RunOptions struct {
+	// Environment is the environment checked ("prod").
+	Environment string
+	// Checks are its checks, in the report's order (Build).
+	Checks []checks.Check
+	// Timeout is the deadline of a check that sets none of its own
+	// (default DefaultTimeout).
+	Timeout time.Duration
+	// Channel and MessageTS say where the report is shown; they are saved
+	// with the run (Slack ids; empty in a terminal).
+	Channel   string
+	MessageTS string
+	// Progress, if not nil, is told of each check's result as it comes.
+	Progress Progress
+	// Runs, if not nil, saves the run.
+	Runs RunSaver
+	// Triage, if not nil, records the sightings of the run's findings
+	// (a run cut short records none).
+	Triage Observer
+	// SaveTimeout bounds saving a run cut short, whose context is done by
+	// then (default DefaultSaveTimeout).
+	SaveTimeout time.Duration
+	// Logger receives a line per check; nil: no logging.
+	Logger *zap.Logger
+	// Now is the clock of the report (default time.Now).
+	Now func() time.Time
+}
+
+// Outcome is what a run found and what became of it.
+type Outcome struct {
+	// Report is the run's report, every check in it.
+	Report checks.Report
+	// RunID is the saved run's id, which the report's Investigate buttons
+	// name; 0 when it was not saved: SaveErr says why (nil without
+	// RunOptions.Runs).
+	RunID   int64
+	SaveErr error
+	// Announce are the sightings to announce in their anomalies' threads
+	// (triage.Service.Announce); ObserveErr tells of the findings whose
+	// sighting could not be recorded.
+	Announce   []triage.Observation
+	ObserveErr error
+	// CutShort is why the checks were stopped before they finished (the
+	// context's cause), nil when they ran to their end; TimedOut says it
+	// was a deadline rather than a cancellation (shutting down).
+	CutShort error
+	TimedOut bool
+}
+
+// Run is the morning run of one environment's checklist, the same from a
+// terminal (`opsbot checklist`) and from Slack: the checks run
+// concurrently, each under its own deadline (checks.Runner), telling
+// Progress as they finish; their results make the report; the run is
+// saved (before its report shows Investigate buttons that point at it);
+// then the sightings of its findings are recorded (Triage), unless the
+// run was cut short. The report is always made, even of a run cut short:
+// the checks still running report Unknown.
+func Run(ctx context.Context, o RunOptions) Outcome {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.SaveTimeout <= 0 {
+		o.SaveTimeout = DefaultSaveTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	pos := make(map[string]int, len(o.Checks))
+	for i, c := range o.Checks {
+		pos[c.Name()] = i
+	}
+	var progress func(checks.Result)
+	if o.Progress != nil {
+		progress = func(r checks.Result) { o.Progress.Checked(pos[r.Check], r) }
+	}
+	started := o.Now()
+	results := checks.NewRunner(o.Timeout, o.Logger).Run(ctx, o.Checks, progress)
+	if o.Progress != nil {
+		o.Progress.Done()
+	}
+	out := Outcome{Report: checks.NewReport(o.Environment, started, o.Now(), results)}
+
+	if ctx.Err() != nil {
+		out.CutShort = context.Cause(ctx)
+		out.TimedOut = errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(out.CutShort, context.DeadlineExceeded)
+		// The run is still saved, under a short deadline of its own, so
+		// that the report of a run cut short has its buttons too.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), o.SaveTimeout)
+		defer cancel()
+	}
+	if o.Runs != nil {
+		if out.RunID, out.SaveErr = o.Runs.SaveRun(ctx, out.Report, o.Channel, o.MessageTS); out.SaveErr != nil {
+			out.RunID = 0
+		}
+	}
+	// Sightings are recorded before the report shows its Investigate
+	// buttons, so that an anomaly opened from this report is not "seen
+	// again" by the run that found it.
+	if o.Triage != nil && out.CutShort == nil {
+		var all []checks.Finding
+		for _, res := range out.Report.Results {
+			all = append(all, res.Findings...)
+		}
+		out.Announce, out.ObserveErr = o.Triage.ObserveFindings(ctx, o.Environment, newRunKey(), all)
+	}
+	return out
+}
+
+// newRunKey is a random key of one run, in the idempotency keys of its
+// sightings.
+func newRunKey() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

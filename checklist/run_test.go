@@ -1,0 +1,250 @@
+package checklist_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/checklist"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// fakeCheck reports its result at once, or, when wait is set, when its
+// context is done or wait is closed.
+type fakeCheck struct {
+	name string
+	res  checks.Result
+	wait chan struct{}
+}
+
+func (c fakeCheck) Name() string { return c.name }
+
+func (c fakeCheck) Run(ctx context.Context) checks.Result {
+	if c.wait != nil {
+		select {
+		case <-ctx.Done():
+			return checks.UnknownResult("stopped")
+		case <-c.wait:
+		}
+	}
+	return c.res
+}
+
+func finding(fp string) checks.Finding {
+	return checks.Finding{Fingerprint: fp, Severity: checks.Fail, Title: fp}
+}
+
+// journal records what the run told whom, in order.
+type journal struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (j *journal) add(format string, args ...any) {
+	j.mu.Lock()
+	j.events = append(j.events, fmt.Sprintf(format, args...))
+	j.mu.Unlock()
+}
+
+func (j *journal) list() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.events)
+}
+
+type progress struct{ j *journal }
+
+func (p progress) Checked(i int, r checks.Result) { p.j.add("checked %d %s %s", i, r.Check, r.Status) }
+func (p progress) Done()                          { p.j.add("done") }
+
+type saver struct {
+	j   *journal
+	err error
+	rep checks.Report
+	// ctxErr is the context's error when SaveRun was called.
+	ctxErr error
+}
+
+func (s *saver) SaveRun(ctx context.Context, rep checks.Report, channel, ts string) (int64, error) {
+	s.j.add("save %s %s %s", rep.Environment, channel, ts)
+	s.rep, s.ctxErr = rep, ctx.Err()
+	if s.err != nil {
+		return 42, s.err // the id must not be used
+	}
+	return 7, nil
+}
+
+type observer struct {
+	j        *journal
+	runKey   string
+	findings []checks.Finding
+	obs      []triage.Observation
+	err      error
+}
+
+func (o *observer) ObserveFindings(_ context.Context, env, runKey string, findings []checks.Finding) ([]triage.Observation, error) {
+	o.j.add("observe %s %d", env, len(findings))
+	o.runKey, o.findings = runKey, findings
+	return o.obs, o.err
+}
+
+var t0 = time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+
+// clock returns t0, then a second later at each call.
+func clock() func() time.Time {
+	var mu sync.Mutex
+	n := 0
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return t0.Add(time.Duration(n-1) * time.Second)
+	}
+}
+
+func TestRun(t *testing.T) {
+	j := &journal{}
+	release := make(chan struct{})
+	list := []checks.Check{
+		// The first check reports last: progress names it by its index.
+		fakeCheck{name: "pods", wait: release, res: checks.Result{Status: checks.Fail,
+			Findings: []checks.Finding{finding("pods/a"), finding("pods/b")}}},
+		fakeCheck{name: "alerts", res: checks.Result{Status: checks.Warn, Findings: []checks.Finding{finding("alerts/x")}}},
+	}
+	s := &saver{j: j}
+	want := []triage.Observation{{Found: true, Anomaly: triage.Anomaly{ID: 3}}}
+	o := &observer{j: j, obs: want, err: errors.New("one sighting failed")}
+	out := checklist.Run(context.Background(), checklist.RunOptions{
+		Environment: "prod", Checks: list, Channel: "C0OPS", MessageTS: "1.2",
+		Progress: releaseAfterFirst{progress{j}, release}, Runs: s, Triage: o, Now: clock(),
+	})
+
+	wantEvents := []string{"checked 1 alerts warn", "checked 0 pods fail", "done", "save prod C0OPS 1.2", "observe prod 3"}
+	if got := j.list(); !slices.Equal(got, wantEvents) {
+		t.Errorf("events:\n got %q\nwant %q", got, wantEvents)
+	}
+	rep := out.Report
+	if rep.Environment != "prod" || rep.Status != checks.Fail || len(rep.Results) != 2 || rep.Results[0].Check != "pods" ||
+		!rep.StartedAt.Equal(t0) || !rep.FinishedAt.Equal(t0.Add(time.Second)) {
+		t.Errorf("report = %+v", rep)
+	}
+	if s.rep.Environment != "prod" || len(s.rep.Results) != 2 {
+		t.Errorf("saved report = %+v", s.rep)
+	}
+	if out.RunID != 7 || out.SaveErr != nil || out.CutShort != nil || out.TimedOut {
+		t.Errorf("outcome = %+v", out)
+	}
+	if len(out.Announce) != 1 || out.Announce[0].Anomaly.ID != 3 || out.ObserveErr == nil {
+		t.Errorf("announce %+v, observe error %v", out.Announce, out.ObserveErr)
+	}
+	var fps []string
+	for _, f := range o.findings {
+		fps = append(fps, f.Fingerprint)
+	}
+	if !slices.Equal(fps, []string{"pods/a", "pods/b", "alerts/x"}) || o.runKey == "" {
+		t.Errorf("observed %q with run key %q", fps, o.runKey)
+	}
+
+	// Each run has its own key.
+	o2 := &observer{j: j}
+	checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list[1:], Triage: o2})
+	if o2.runKey == "" || o2.runKey == o.runKey {
+		t.Errorf("run keys %q then %q", o.runKey, o2.runKey)
+	}
+}
+
+// releaseAfterFirst releases the waiting check once another one reported.
+type releaseAfterFirst struct {
+	progress
+	release chan struct{}
+}
+
+func (p releaseAfterFirst) Checked(i int, r checks.Result) {
+	p.progress.Checked(i, r)
+	if i == 1 {
+		close(p.release)
+	}
+}
+
+func TestRunSaveError(t *testing.T) {
+	j := &journal{}
+	s := &saver{j: j, err: errors.New("database is locked")}
+	o := &observer{j: j}
+	out := checklist.Run(context.Background(), checklist.RunOptions{
+		Environment: "prod", Checks: []checks.Check{fakeCheck{name: "pods", res: checks.Result{Status: checks.Fail,
+			Findings: []checks.Finding{finding("pods/a")}}}},
+		Runs: s, Triage: o,
+	})
+	if out.RunID != 0 || out.SaveErr == nil || out.SaveErr.Error() != "database is locked" {
+		t.Errorf("outcome = %+v", out)
+	}
+	if got := j.list(); !slices.Equal(got, []string{"save prod  ", "observe prod 1"}) {
+		t.Errorf("events = %q: the findings are observed even when the run is not saved", got)
+	}
+}
+
+// A run cut short is reported and saved (under a context of its own), not
+// observed.
+func TestRunCutShort(t *testing.T) {
+	cause := errors.New("handler deadline exceeded")
+	for _, c := range []struct {
+		name     string
+		ctx      func() (context.Context, context.CancelFunc)
+		timedOut bool
+		cause    error
+	}{
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, false, context.Canceled},
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), t0)
+		}, true, context.DeadlineExceeded},
+		{"deadline with a cause", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadlineCause(context.Background(), t0, cause)
+		}, true, cause},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := c.ctx()
+			defer cancel()
+			j := &journal{}
+			s, o := &saver{j: j}, &observer{j: j}
+			out := checklist.Run(ctx, checklist.RunOptions{
+				Environment: "prod", Checks: []checks.Check{fakeCheck{name: "pods", wait: make(chan struct{})}},
+				Progress: progress{j}, Runs: s, Triage: o,
+			})
+			if !errors.Is(out.CutShort, c.cause) || out.TimedOut != c.timedOut {
+				t.Errorf("cut short by %v (timed out %v), want %v (%v)", out.CutShort, out.TimedOut, c.cause, c.timedOut)
+			}
+			if out.Report.Status != checks.Unknown || len(out.Report.Results) != 1 {
+				t.Errorf("report = %+v", out.Report)
+			}
+			if got := j.list(); !slices.Equal(got, []string{"checked 0 pods unknown", "done", "save prod  "}) {
+				t.Errorf("events = %q", got)
+			}
+			if s.ctxErr != nil || out.RunID != 7 {
+				t.Errorf("saved under a done context (%v), run %d", s.ctxErr, out.RunID)
+			}
+		})
+	}
+}
+
+// In a terminal: no progress, no store, no triage; the report only.
+func TestRunAlone(t *testing.T) {
+	out := checklist.Run(context.Background(), checklist.RunOptions{Environment: "dev",
+		Checks: []checks.Check{fakeCheck{name: "http", res: checks.Result{Status: checks.OK, Summary: "fine"}}}})
+	if out.Report.Status != checks.OK || out.Report.Results[0].Summary != "fine" || out.RunID != 0 ||
+		out.SaveErr != nil || out.Announce != nil || out.ObserveErr != nil || out.CutShort != nil {
+		t.Errorf("outcome = %+v", out)
+	}
+	empty := checklist.Run(context.Background(), checklist.RunOptions{Environment: "dev", Progress: progress{&journal{}}})
+	if empty.Report.Status != checks.OK || len(empty.Report.Results) != 0 {
+		t.Errorf("empty run = %+v", empty)
+	}
+}
