@@ -46,20 +46,19 @@ func (b *Bot) handleManualAnomaly(ctx context.Context, r *request) error {
 
 // openAnomaly opens the anomaly (triage.Service.Open: idempotent on the
 // request's key, one thread however many replicas post one) and tells the
-// user where its thread is.
+// user where its thread is, before anyone can decide on it.
 func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) error {
-	o, err := b.triage.Open(ctx, in, r.idem)
-	if err != nil {
-		var ve *opsbot.ValidationError
-		if errors.As(err, &ve) {
-			return userErr("I can't open that anomaly: " + Escape(ve.Error()))
+	_, err := b.triage.Open(ctx, in, r.idem, func(ctx context.Context, o triage.Opened) error {
+		a := o.Anomaly
+		link := b.permalink(ctx, a.Channel, a.ThreadTS)
+		if o.Created || o.Posted {
+			return b.ephemeral(ctx, r, text(tAnomalyOpened, a.ID, Link(link, "thread")))
 		}
-		return err
+		return b.ephemeral(ctx, r, text(tAnomalyExisting, a.ID, Link(link, "the thread")))
+	})
+	var ve *opsbot.ValidationError
+	if errors.As(err, &ve) {
+		return userErr("I can't open that anomaly: " + Escape(ve.Error()))
 	}
-	a := o.Anomaly
-	link := b.permalink(ctx, a.Channel, a.ThreadTS)
-	if o.Created || o.Posted {
-		return b.ephemeral(ctx, r, text(tAnomalyOpened, a.ID, Link(link, "thread")))
-	}
-	return b.ephemeral(ctx, r, text(tAnomalyExisting, a.ID, Link(link, "the thread")))
+	return err
 }

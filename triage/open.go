@@ -90,15 +90,32 @@ type Opened struct {
 // root message lost deletes it (Threads.DeleteRoot) and returns the
 // winner's thread.
 //
+// then, if not nil, is given the outcome while the anomaly is still
+// locked, and its error is returned: what the caller says about the
+// opening (the bot's "Opened anomaly #N" to whoever asked) comes before
+// the next step on the anomaly in this process, such as a decision's
+// reply in its thread.
+//
 // Invalid input is a *opsbot.ValidationError (wrapped), for the caller to
 // show.
-func (s *Service) Open(ctx context.Context, in Anomaly, key string) (Opened, error) {
+func (s *Service) Open(ctx context.Context, in Anomaly, key string, then func(context.Context, Opened) error) (Opened, error) {
 	a, created, err := s.store.OpenAnomaly(ctx, in, opKey("open", key))
 	if err != nil {
 		return Opened{}, fmt.Errorf("opening an anomaly: %w", err)
 	}
 	unlock := s.lock(a.ID)
 	defer unlock()
+	o, err := s.thread(ctx, a, created, key)
+	if err != nil || then == nil {
+		return o, err
+	}
+	return o, then(ctx, o)
+}
+
+// thread makes sure anomaly a, just opened, has a thread; the caller holds
+// its lock.
+func (s *Service) thread(ctx context.Context, a Anomaly, created bool, key string) (Opened, error) {
+	var err error
 	if !a.HasThread() {
 		// Another call may have posted it while we waited for the lock.
 		if a, err = s.store.Get(ctx, a.ID); err != nil {
@@ -119,8 +136,8 @@ func (s *Service) Open(ctx context.Context, in Anomaly, key string) (Opened, err
 	}
 	if a.Channel != channel || a.ThreadTS != ts {
 		// Another replica posted and linked its root message first (the
-		// lock above is per process; LinkThread is a compare-and-set):
-		// ours goes, theirs is the thread.
+		// lock is per process; LinkThread is a compare-and-set): ours
+		// goes, theirs is the thread.
 		s.deleteLosingRoot(ctx, id, channel, ts)
 		return Opened{Anomaly: a, Created: created}, nil
 	}

@@ -161,7 +161,7 @@ func (r *rig) newService(t *testing.T, th triage.Threads) *triage.Service {
 
 func (r *rig) open(t *testing.T, title, key string) triage.Opened {
 	t.Helper()
-	o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", title, "U0ALICE", r.clock.Now()), key)
+	o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", title, "U0ALICE", r.clock.Now()), key, nil)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", title, err)
 	}
@@ -231,7 +231,7 @@ func TestOpenPostsOneThread(t *testing.T) {
 
 func TestOpenInvalidIsAValidationError(t *testing.T) {
 	r := newRig(t)
-	_, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "  ", "U0ALICE", r.clock.Now()), "cmd:1")
+	_, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "  ", "U0ALICE", r.clock.Now()), "cmd:1", nil)
 	var ve *opsbot.ValidationError
 	if !errors.As(err, &ve) || ve.Problem("title") == "" {
 		t.Fatalf("err = %v, want a ValidationError about the title", err)
@@ -245,7 +245,7 @@ func TestOpenInvalidIsAValidationError(t *testing.T) {
 func TestOpenRetriesAFailedPost(t *testing.T) {
 	r := newRig(t)
 	r.threads.fail = map[string]error{"PostRoot": errors.New("not_in_channel")}
-	if _, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:1"); err == nil ||
+	if _, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:1", nil); err == nil ||
 		!strings.Contains(err.Error(), "posting anomaly 1's thread") {
 		t.Fatalf("err = %v", err)
 	}
@@ -253,6 +253,44 @@ func TestOpenRetriesAFailedPost(t *testing.T) {
 	o := r.open(t, "disk full", "cmd:1")
 	if !o.Posted || !o.Anomaly.HasThread() {
 		t.Fatalf("retry = %+v", o)
+	}
+}
+
+// What the caller says about an opening (then) comes before a decision
+// made meanwhile; then's error is Open's.
+func TestOpenThenComesBeforeTheNextStep(t *testing.T) {
+	r := newRig(t)
+	decided := make(chan error, 1)
+	var told []string
+	o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:1",
+		func(ctx context.Context, o triage.Opened) error {
+			go func() {
+				_, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Noise, r.clock.Now()), "V1")
+				decided <- err
+			}()
+			// The decision waits for the lock this call holds.
+			waitFor(t, func() bool { return triage.LockHolders(r.svc, o.Anomaly.ID) == 2 })
+			told = append(told, fmt.Sprintf("opened #%d posted=%v", o.Anomaly.ID, o.Posted))
+			if m := r.threads.callsOf("ReplyDecision"); len(m) != 0 {
+				t.Errorf("a decision was replied before the opening was told: %+v", m)
+			}
+			return nil
+		})
+	if err != nil || !o.Posted {
+		t.Fatalf("Open = %+v, %v", o, err)
+	}
+	if err := <-decided; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(told, []string{"opened #1 posted=true"}) || len(r.threads.callsOf("ReplyDecision")) != 1 {
+		t.Errorf("told %q; decision replies %+v", told, r.threads.callsOf("ReplyDecision"))
+	}
+
+	refused := errors.New("response_url expired")
+	_, err = r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:2",
+		func(context.Context, triage.Opened) error { return refused })
+	if !errors.Is(err, refused) {
+		t.Errorf("Open returned %v, want then's error", err)
 	}
 }
 
@@ -267,7 +305,7 @@ func TestConcurrentOpensPostOnce(t *testing.T) {
 	results := make(chan triage.Opened, 2)
 	errs := make(chan error, 2)
 	run := func(key string) {
-		o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), key)
+		o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), key, nil)
 		results <- o
 		errs <- err
 	}
@@ -322,13 +360,13 @@ func TestOpenRaceLoserDeletesItsRoot(t *testing.T) {
 			// the same anomaly, posts and links its own.
 			r.threads.posting = func(ctx context.Context, a triage.Anomaly) {
 				var err error
-				winner, err = replica.Open(ctx, triage.ManualAnomaly("prod", "disk full", "U0BOB", r.clock.Now()), "cmd:bob")
+				winner, err = replica.Open(ctx, triage.ManualAnomaly("prod", "disk full", "U0BOB", r.clock.Now()), "cmd:bob", nil)
 				if err != nil {
 					t.Error(err)
 				}
 			}
 			r.threads.fail = map[string]error{"DeleteRoot": deleteErr}
-			loser, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:alice")
+			loser, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:alice", nil)
 			if err != nil {
 				t.Fatalf("the losing Open failed: %v", err)
 			}
@@ -518,7 +556,7 @@ func TestObserveFindingsAndAnnounce(t *testing.T) {
 func TestObserveFindingsWithoutThreadAndErrors(t *testing.T) {
 	r := newRig(t)
 	r.threads.fail = map[string]error{"PostRoot": errors.New("not_in_channel")}
-	_, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "no thread", "U0ALICE", r.clock.Now()), "cmd:1")
+	_, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "no thread", "U0ALICE", r.clock.Now()), "cmd:1", nil)
 	if err == nil {
 		t.Fatal("Open did not fail")
 	}
