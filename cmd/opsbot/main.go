@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,12 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/version"
 	"github.com/opsbot/opsbot/report"
 
@@ -74,47 +69,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("opsbot checklist", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", envOr("OPSBOT_CONFIG", "opsbot.yaml"), "configuration file (env OPSBOT_CONFIG)")
-	output := fs.String("output", "text", "output format: text or json")
-	colorMode := fs.String("color", "auto", "colour the text output: auto (only on a terminal), always or never")
-	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: opsbot checklist [flags] [ENVIRONMENT]\n\n"+
-			"Runs every check of ENVIRONMENT (default: the config's defaultEnvironment) and reports.\n"+
-			"Exit status: 0 all OK, 1 something is Warn, Fail or Unknown, 2 usage or config error.\n\nFlags:\n")
-		fs.PrintDefaults()
+	p := newPrologue("opsbot checklist", "Usage: opsbot checklist [flags] [ENVIRONMENT]\n\n"+
+		"Runs every check of ENVIRONMENT (default: the config's defaultEnvironment) and reports.\n"+
+		"Exit status: 0 all OK, 1 something is Warn, Fail or Unknown, 2 usage or config error.\n", "warn", false, stderr)
+	output := p.fs.String("output", "text", "output format: text or json")
+	colorMode := p.fs.String("color", "auto", "colour the text output: auto (only on a terminal), always or never")
+	if code, done := p.parse(interleaved(p.fs, args)); done {
+		return code
 	}
-	if err := fs.Parse(interleaved(fs, args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
+	fs := p.fs
 	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "opsbot checklist: at most one environment, got %q\n", fs.Args())
-		return exitUsage
+		return p.usageError("at most one environment, got %q", fs.Args())
 	}
 	if *output != "text" && *output != "json" {
-		fmt.Fprintf(stderr, "opsbot checklist: --output must be text or json, got %q\n", *output)
-		return exitUsage
+		return p.usageError("--output must be text or json, got %q", *output)
 	}
 	color, err := useColor(*colorMode, stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
-		return exitUsage
+		return p.usageError("%v", err)
 	}
-	logger, err := newLogger(*logLevel, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
-		return exitUsage
+	logger, cfg, ok := p.start()
+	if logger != nil {
+		defer func() { _ = logger.Sync() }()
 	}
-	defer func() { _ = logger.Sync() }()
-
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
+	if !ok {
 		return exitUsage
 	}
 	env, err := cfg.Environment(fs.Arg(0))
@@ -197,22 +175,4 @@ func useColor(mode string, w io.Writer) (bool, error) {
 	default:
 		return false, fmt.Errorf("--color must be auto, always or never, got %q", mode)
 	}
-}
-
-func newLogger(level string, w io.Writer) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), lvl)
-	return zap.New(core), nil
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

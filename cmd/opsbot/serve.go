@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/checklist"
@@ -52,40 +50,24 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 // disabling the app's Socket Mode link), 1 when the bot fails (tokens
 // refused, store unreachable), 2 for usage and configuration errors.
 func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps) int {
-	fs := flag.NewFlagSet("opsbot serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", envOr("OPSBOT_CONFIG", "opsbot.yaml"), "configuration file (env OPSBOT_CONFIG)")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: opsbot serve [flags]\n\n"+
-			"Runs the Slack bot (Socket Mode). The tokens come from %s (xapp-...) and %s (xoxb-...);\n"+
-			"the config file's bot block says the rest. Logs are JSON on stderr.\n\nFlags:\n", envAppToken, envBotToken)
-		fs.PrintDefaults()
+	p := newPrologue("opsbot serve", fmt.Sprintf("Usage: opsbot serve [flags]\n\n"+
+		"Runs the Slack bot (Socket Mode). The tokens come from %s (xapp-...) and %s (xoxb-...);\n"+
+		"the config file's bot block says the rest. Logs are JSON on stderr.\n", envAppToken, envBotToken), "info", true, stderr)
+	if code, done := p.parse(args); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if p.fs.NArg() > 0 {
+		return p.usageError("unexpected arguments %q", p.fs.Args())
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "opsbot serve: unexpected arguments %q\n", fs.Args())
-		return exitUsage
+	logger, cfg, ok := p.start()
+	if logger != nil {
+		defer func() { _ = logger.Sync() }()
 	}
-	logger, err := newJSONLogger(*logLevel, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "opsbot serve: %v\n", err)
-		return exitUsage
-	}
-	defer func() { _ = logger.Sync() }()
-
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		logger.Error("invalid config", zap.Error(err))
+	if !ok {
 		return exitUsage
 	}
 	if cfg.Bot == nil {
-		logger.Error("invalid config: `opsbot serve` needs a bot block (see opsbot.example.yaml)", zap.String("config", *configPath))
+		logger.Error("invalid config: `opsbot serve` needs a bot block (see opsbot.example.yaml)", zap.String("config", *p.config))
 		return exitUsage
 	}
 	appToken, botToken, err := tokens(deps.getenv)
@@ -225,16 +207,4 @@ func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.
 		built[name] = c
 		return c, nil
 	}
-}
-
-// newJSONLogger logs JSON lines to w.
-func newJSONLogger(level string, w io.Writer) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), lvl)
-	return zap.New(core), nil
 }
