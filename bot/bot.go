@@ -4,23 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/incident"
+	"github.com/opsbot/opsbot/internal/run"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
-
-// DefaultAPIURL is Slack's Web API base URL.
-const DefaultAPIURL = "https://slack.com/api/"
 
 // Defaults of the Options tuning fields.
 const (
@@ -33,10 +29,7 @@ const (
 	DefaultHandlerTimeout   = 30 * time.Second
 	DefaultChecklistTimeout = 5 * time.Minute
 	DefaultShutdownTimeout  = 20 * time.Second
-	// DefaultUpdateInterval spaces the chat.update calls of checklist
-	// progress: chat.update is Tier 3 (about 50 a minute per workspace).
-	DefaultUpdateInterval = 1200 * time.Millisecond
-	DefaultGroupCacheTTL  = time.Minute
+	DefaultGroupCacheTTL    = time.Minute
 	// DefaultStableAfter is how long a Socket Mode connection must last to
 	// count as stable; three shorter ones in a row trigger a backoff.
 	DefaultStableAfter = 10 * time.Second
@@ -66,29 +59,25 @@ type Deciders struct {
 	Groups []string
 }
 
-// Options are the bot's configuration and dependencies.
+// Options are the bot's configuration and the parts it is given: cmd/opsbot
+// builds the domain services and the Slack client, and hands them over.
 type Options struct {
-	// AppToken (xapp-) opens Socket Mode connections; BotToken (xoxb-)
-	// calls the Web API. Neither is ever logged.
-	AppToken string
-	BotToken string
-	// APIURL is the Web API base URL (default DefaultAPIURL).
-	APIURL string
+	// Slack is the Web API client, shared with the anomalies' threads and
+	// the incidents' announcements (NewSlack). Required.
+	Slack *Slack
 	// TeamID and AppID, when set, are the only workspace and app whose
 	// payloads are accepted; by default the workspace is auth.test's and
 	// the app is the one named in Socket Mode's hello.
 	TeamID string
 	AppID  string
 
-	// DevChannel is where anomaly threads are opened (a channel id).
+	// DevChannel is where anomaly threads are opened (a channel id): the
+	// channel of a modal's answers.
 	DevChannel string
-	// OpsChannel is the ops rotation's channel (scheduled checklists and
-	// announcements; kept for the next issues).
+	// OpsChannel is the ops rotation's channel (announcements by
+	// default).
 	OpsChannel string
-	// OpsGroup is the user group mentioned when an anomaly is escalated;
-	// empty: no mention.
-	OpsGroup string
-	Deciders Deciders
+	Deciders   Deciders
 
 	// Environments are the names `/ops checklist` accepts;
 	// DefaultEnvironment is used when none is given.
@@ -96,33 +85,28 @@ type Options struct {
 	DefaultEnvironment string
 	Checklist          ChecklistFactory
 
-	// Store keeps the anomalies; the bot's triage.Service is built on it.
-	Store triage.Store
+	// Triage opens, decides and observes anomalies
+	// (triage.NewService, posting through NewThreads). Required.
+	Triage *triage.Service
 	// Runs keeps the findings behind the checklist reports' Investigate
-	// buttons (default: Store, when it implements checklist.RunStore, as
-	// store.DB does).
+	// buttons (store.DB). Required.
 	Runs checklist.RunStore
-	// Incident configures the incident procedure: `/ops incident`,
-	// `/ops update`, `/ops resolve` (incident.go).
-	Incident IncidentOptions
+	// Incidents runs the incident procedure (`/ops incident`, `/ops
+	// update`, `/ops resolve`; incident.NewDesk, posting through
+	// NewAnnouncer); nil: the incident commands answer that incidents are
+	// not set up, and Serious decisions get no Announce button (see
+	// ThreadsOptions.AnnounceButton).
+	Incidents *incident.Desk
+	// IncidentChannel is the channel id announcements go to (default
+	// OpsChannel, else DevChannel).
+	IncidentChannel string
 	// Location is the time zone times are shown and entered in (default
 	// Europe/London).
 	Location *time.Location
 	// Templates are the message texts (default: templates.New("")).
 	Templates *templates.Set
-	// StorePing, if set, tells /readyz whether the store is reachable;
-	// otherwise a read of anomaly 0 does.
-	StorePing  func(ctx context.Context) error
-	Recurrence triage.RecurrencePolicy
-	// Schedule, if set, runs the checklist on a schedule (schedule.go).
-	Schedule *Schedule
 
-	// HealthListen is the health server's address ("127.0.0.1:8080"; ":0"
-	// for any port); empty: no health server.
-	HealthListen string
-
-	Logger     *zap.Logger
-	HTTPClient *http.Client
+	Logger *zap.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
@@ -137,7 +121,6 @@ type Options struct {
 	HandlerTimeout   time.Duration
 	ChecklistTimeout time.Duration
 	ShutdownTimeout  time.Duration
-	UpdateInterval   time.Duration
 	GroupCacheTTL    time.Duration
 	// PingInterval is how long without a ping from Slack before the
 	// connection is considered dead (slack-go's default, 30 s, when zero).
@@ -146,20 +129,14 @@ type Options struct {
 	MaxBackoff   time.Duration
 }
 
-func (o *Options) setDefaults() {
+func (o *Options) setDefaults() error {
 	def := func(p *time.Duration, v time.Duration) {
 		if *p <= 0 {
 			*p = v
 		}
 	}
-	if o.APIURL == "" {
-		o.APIURL = DefaultAPIURL
-	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -173,41 +150,54 @@ func (o *Options) setDefaults() {
 	if o.ChecklistWorkers <= 0 {
 		o.ChecklistWorkers = DefaultChecklistWorkers
 	}
-	if o.Runs == nil {
-		o.Runs, _ = o.Store.(checklist.RunStore)
-	}
 	def(&o.HandlerTimeout, DefaultHandlerTimeout)
 	def(&o.ChecklistTimeout, DefaultChecklistTimeout)
 	def(&o.ShutdownTimeout, DefaultShutdownTimeout)
-	def(&o.UpdateInterval, DefaultUpdateInterval)
 	def(&o.GroupCacheTTL, DefaultGroupCacheTTL)
 	def(&o.StableAfter, DefaultStableAfter)
 	def(&o.MaxBackoff, DefaultMaxBackoff)
-	o.Recurrence.SetDefaults()
 	if o.DefaultEnvironment == "" && len(o.Environments) == 1 {
 		o.DefaultEnvironment = o.Environments[0]
 	}
+	if o.Location == nil {
+		loc, err := time.LoadLocation(DefaultTimezone)
+		if err != nil {
+			return fmt.Errorf("time zone %s: %w", DefaultTimezone, err)
+		}
+		o.Location = loc
+	}
+	if o.Templates == nil {
+		t, err := templates.New("")
+		if err != nil {
+			return err
+		}
+		o.Templates = t
+	}
+	if o.IncidentChannel == "" {
+		o.IncidentChannel = o.OpsChannel
+	}
+	if o.IncidentChannel == "" {
+		o.IncidentChannel = o.DevChannel
+	}
+	return nil
 }
 
 func (o *Options) validate() error {
 	var errs []error
-	if o.AppToken == "" {
-		errs = append(errs, errors.New("the app-level token (SLACK_APP_TOKEN, xapp-...) is required"))
-	}
-	if o.BotToken == "" {
-		errs = append(errs, errors.New("the bot token (SLACK_BOT_TOKEN, xoxb-...) is required"))
+	if o.Slack == nil {
+		errs = append(errs, errors.New("a Slack client is required (NewSlack)"))
 	}
 	if !validSlackID(o.DevChannel, "C", "G") {
 		errs = append(errs, fmt.Errorf("devChannel: want a channel id (C...), got %q", o.DevChannel))
 	}
-	if o.OpsGroup != "" && !validSlackID(o.OpsGroup, "S") {
-		errs = append(errs, fmt.Errorf("opsGroup: want a user group id (S...), got %q", o.OpsGroup))
+	if !validSlackID(o.IncidentChannel, "C", "G") {
+		errs = append(errs, fmt.Errorf("incident.channel: want a channel id (C...), got %q", o.IncidentChannel))
 	}
 	if len(o.Deciders.Users)+len(o.Deciders.Groups) == 0 {
 		errs = append(errs, errors.New("deciders: at least one user or group is required"))
 	}
-	if o.Store == nil {
-		errs = append(errs, errors.New("a store is required"))
+	if o.Triage == nil {
+		errs = append(errs, errors.New("the triage service is required (triage.NewService)"))
 	}
 	if o.Runs == nil {
 		errs = append(errs, errors.New("a run store (the findings behind Investigate buttons) is required"))
@@ -218,76 +208,64 @@ func (o *Options) validate() error {
 	if len(o.Environments) == 0 {
 		errs = append(errs, errors.New("at least one environment is required"))
 	}
-	if err := o.Recurrence.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("recurrence.%w", err))
-	}
 	return errors.Join(errs...)
 }
 
-// Bot is the Slack bot. Create it with New and run it with Run.
+// Bot is the Slack bot: Socket Mode, the `/ops` router, the buttons and
+// modals, translated to and from the domain services it is given. Create it
+// with New and run it with Run.
 type Bot struct {
-	opts  Options
-	log   *zap.Logger
-	api   *slack.Client
-	smc   *socketmode.Client
-	store triage.Store
-	runs  checklist.RunStore
+	*Slack // the Web API: api, spacer, names, links
+	opts   Options
+	log    *zap.Logger
+	smc    *socketmode.Client
+	runs   checklist.RunStore
+	triage *triage.Service // anomalies: open, decide, observe, read
+	inc    *incidents
 
 	actions  map[string]actionRoute
 	views    map[string]viewRoute
 	commands map[string]commandRoute
 
-	auth    *authorizer
-	names   *names
-	triage  *triage.Service // anomalies: open, decide, observe
-	seen    *dedupe
-	spacer  *spacer
-	pool    *pool
-	long    *pool // checklist runs
-	state   *connState
-	sup     *supervisor
-	links   *permalinks
-	sched   *scheduler // nil: no schedule
-	inc     *incidents
-	started chan struct{}
+	auth  *authorizer
+	seen  *dedupe
+	pool  *pool
+	long  *pool // checklist runs
+	state *connState
+	sup   *supervisor
 
-	mu         sync.Mutex
-	teamID     string // accepted team_id
-	appID      string // accepted api_app_id
-	healthAddr string
+	mu     sync.Mutex
+	teamID string // accepted team_id
+	appID  string // accepted api_app_id
 }
 
 // New checks the options, registers the routes (a duplicate action_id is
 // an error) and returns the bot. Nothing is contacted before Run.
 func New(opts Options) (*Bot, error) {
-	opts.setDefaults()
+	if err := opts.setDefaults(); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b := &Bot{
-		opts:    opts,
-		log:     opts.Logger,
-		store:   opts.Store,
-		runs:    opts.Runs,
-		seen:    newDedupe(4096),
-		spacer:  &spacer{gap: opts.UpdateInterval},
-		pool:    newPool(opts.Workers, opts.QueueSize),
-		long:    newPool(opts.ChecklistWorkers, opts.QueueSize),
-		state:   &connState{},
-		links:   newPermalinks(),
-		started: make(chan struct{}),
-		teamID:  opts.TeamID,
-		appID:   opts.AppID,
+		Slack:  opts.Slack,
+		opts:   opts,
+		log:    opts.Logger,
+		runs:   opts.Runs,
+		triage: opts.Triage,
+		inc:    &incidents{channel: opts.IncidentChannel, loc: opts.Location, desk: opts.Incidents},
+		seen:   newDedupe(4096),
+		pool:   newPool(opts.Workers, opts.QueueSize),
+		long:   newPool(opts.ChecklistWorkers, opts.QueueSize),
+		state:  &connState{},
+		teamID: opts.TeamID,
+		appID:  opts.AppID,
 	}
 	var err error
 	if b.actions, b.views, b.commands, err = b.routes(); err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	b.api = slack.New(opts.BotToken,
-		slack.OptionAppLevelToken(opts.AppToken),
-		slack.OptionAPIURL(opts.APIURL),
-		slack.OptionHTTPClient(opts.HTTPClient),
-	)
 	b.sup = newSupervisor(b)
 	smOpts := []socketmode.Option{
 		socketmode.OptionDialer(tappedDialer(b.sup.onDisconnectFrame)),
@@ -298,30 +276,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	b.smc = socketmode.New(b.api, smOpts...)
 	b.auth = newAuthorizer(opts.Deciders, b.api, opts.GroupCacheTTL, opts.Now, b.log)
-	b.names = newNames(b.api)
-	if b.triage, err = triage.NewService(triage.ServiceOptions{
-		Store: opts.Store, Threads: threads{b}, Recurrence: opts.Recurrence, Now: opts.Now, Logger: b.log,
-	}); err != nil {
-		return nil, fmt.Errorf("bot: %w", err)
-	}
-	if b.sched, err = b.newScheduler(); err != nil {
-		return nil, fmt.Errorf("bot: %w", err)
-	}
-	if b.inc, err = newIncidents(b); err != nil {
-		return nil, fmt.Errorf("bot: %w", err)
-	}
 	return b, nil
-}
-
-// Started is closed once Run has checked the tokens and started listening
-// (HealthAddr is then known).
-func (b *Bot) Started() <-chan struct{} { return b.started }
-
-// HealthAddr is the health server's address once Started is closed.
-func (b *Bot) HealthAddr() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.healthAddr
 }
 
 // Connected reports whether a Socket Mode connection is open.
@@ -331,14 +286,12 @@ func (b *Bot) Connected() bool { return b.state.connected() }
 // hello received), or ctx is done.
 func (b *Bot) WaitConnected(ctx context.Context) error { return b.state.wait(ctx, true) }
 
-// Run checks the bot token (auth.test), then runs the actors until ctx is
-// done or one of them stops: the Socket Mode loop, the worker pool, the
-// health server and, when configured, the scheduler and its elector. On
-// the way out it stops taking work and waits, up to ShutdownTimeout, for
-// the handlers in flight (a scheduled run in progress is cancelled). It
-// returns nil after ctx is done, ErrLinkDisabled when Slack disabled the
-// app's link, and an error when the tokens are refused or another actor
-// failed.
+// Run checks the bot token (auth.test), then runs the Socket Mode loop and
+// the workers until ctx is done or Slack stops the bot. On the way out it
+// stops taking work and waits, up to ShutdownTimeout, for the handlers in
+// flight. It returns nil after ctx is done, ErrLinkDisabled when Slack
+// disabled the app's link, and an error when the tokens are refused.
+// cmd/opsbot runs it beside the scheduler and the health server.
 func (b *Bot) Run(ctx context.Context) error {
 	authCtx, cancel := context.WithTimeout(ctx, b.opts.HandlerTimeout)
 	at, err := b.api.AuthTestContext(authCtx)
@@ -356,27 +309,20 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	b.log.Info("slack bot token accepted", zap.String("team", at.TeamID), zap.String("botUser", at.UserID))
 
-	var ln net.Listener
-	if b.opts.HealthListen != "" {
-		if ln, err = net.Listen("tcp", b.opts.HealthListen); err != nil {
-			return fmt.Errorf("bot: health server: %w", err)
-		}
-		b.mu.Lock()
-		b.healthAddr = ln.Addr().String()
-		b.mu.Unlock()
-	}
-	close(b.started)
+	var g run.Group
+	g.Add("socket", b.socket)
+	g.Add("workers", func(ctx context.Context) error { return b.pool.run(ctx, b.opts.ShutdownTimeout, b.log) })
+	g.Add("checklist workers", func(ctx context.Context) error { return b.long.run(ctx, b.opts.ShutdownTimeout, b.log) })
+	return g.Run(ctx, b.log)
+}
 
-	longActor := b.long.actor(ctx, b.opts.ShutdownTimeout, b.log)
-	longActor.name = "checklist workers"
-	actors := []actor{contextActor(ctx), b.socketActor(ctx), b.pool.actor(ctx, b.opts.ShutdownTimeout, b.log), longActor}
-	if ln != nil {
-		actors = append(actors, healthActor(ln, b.healthHandler(), b.log))
+// Ready says whether the bot can take work: a Socket Mode connection is
+// open. For the readiness probe.
+func (b *Bot) Ready(context.Context) error {
+	if !b.state.connected() {
+		return errors.New("slack: not connected")
 	}
-	if b.sched != nil {
-		actors = append(actors, b.sched.actors(ctx)...)
-	}
-	return runActors(b.log, actors...)
+	return nil
 }
 
 // trusted reports whether a payload comes from our workspace and app.

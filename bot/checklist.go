@@ -32,7 +32,7 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 	askedBy := b.names.display(ctx, r.userID)
 	_, err = b.runChecklist(ctx, r.channelID, env, askedBy, list)
 	var rp *runningPostError
-	if errors.As(err, &rp) && isChannelProblem(rp.err) {
+	if errors.As(err, &rp) && channelUnusable(rp.err) {
 		return userErr(text(tChecklistNotInChan))
 	}
 	return err
@@ -124,18 +124,6 @@ func reportMessage(rep checks.Report, runID int64, askedBy, stopped string) (str
 // finalUpdateTimeout bounds the report of a checklist cut short.
 const finalUpdateTimeout = 10 * time.Second
 
-// isChannelProblem: the bot cannot post in the channel.
-func isChannelProblem(err error) bool {
-	var sr slack.SlackErrorResponse
-	if errors.As(err, &sr) {
-		switch sr.Err {
-		case "not_in_channel", "channel_not_found", "is_archived", "restricted_action":
-			return true
-		}
-	}
-	return false
-}
-
 // updateFinal replaces a checklist message with its report, in its slot
 // of the bot-wide spacer.
 func (b *Bot) updateFinal(ctx context.Context, channel, ts, fallback string, blocks []slack.Block) error {
@@ -143,28 +131,6 @@ func (b *Bot) updateFinal(ctx context.Context, channel, ts, fallback string, blo
 		return err
 	}
 	return b.update(ctx, channel, ts, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
-}
-
-// update is chat.update that waits out rate limits (Retry-After) a few
-// times: a report or an outcome must not be lost to a 429.
-func (b *Bot) update(ctx context.Context, channel, ts string, opts ...slack.MsgOption) error {
-	var err error
-	for attempt := 0; attempt < 4; attempt++ {
-		_, _, _, err = b.api.UpdateMessageContext(ctx, channel, ts, opts...)
-		var rl *slack.RateLimitedError
-		if !errors.As(err, &rl) {
-			return err
-		}
-		b.spacer.delay(rl.RetryAfter)
-		t := time.NewTimer(rl.RetryAfter)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, context.Cause(ctx))
-		}
-	}
-	return err
 }
 
 // progressUpdater is a run's checklist.Progress in Slack: it coalesces

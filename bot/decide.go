@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -39,7 +40,7 @@ func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 		}
 		return fmt.Errorf("views.open: %w", err)
 	}
-	a, err := b.store.Get(ctx, id)
+	a, err := b.triage.Get(ctx, id)
 	if errors.Is(err, triage.ErrNotFound) {
 		if _, uerr := b.api.UpdateViewContext(ctx, staleModal(id), "", v.Hash, v.ID); uerr != nil {
 			b.log.Info("could not mark a decision modal stale", zap.Int64("anomaly", id), zap.Error(uerr))
@@ -108,8 +109,21 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 // with the follow-up from the templates and the incident procedure's
 // extra blocks).
 func (b *Bot) decisionReply(id int64, rec triage.DecisionRecord, decider string) (string, []slack.Block) {
-	blocks := decisionReplyBlocks(rec, decider, b.followUpText(shownRecord(rec), decider),
-		b.decisionExtraBlocks(id, rec.Decision)...)
+	return decisionTexts{tmpl: b.opts.Templates, log: b.log, announce: b.inc.enabled()}.decisionReply(id, rec, decider)
+}
+
+// decisionTexts renders a decision's reply in its thread: the templates,
+// and whether a Serious decision gets the Announce incident button (the
+// incident procedure is set up).
+type decisionTexts struct {
+	tmpl     *templates.Set
+	log      *zap.Logger
+	announce bool
+}
+
+func (d decisionTexts) decisionReply(id int64, rec triage.DecisionRecord, decider string) (string, []slack.Block) {
+	blocks := decisionReplyBlocks(rec, decider, d.followUpText(shownRecord(rec), decider),
+		d.decisionExtraBlocks(id, rec.Decision)...)
 	fallback := text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200))
 	return fallback, blocks
 }

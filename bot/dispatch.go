@@ -113,7 +113,7 @@ func (b *Bot) ephemeral(ctx context.Context, r *request, msg string, blocks ...s
 		if len(blocks) > 0 {
 			wm.Blocks = &slack.Blocks{BlockSet: blocks}
 		}
-		return slack.PostWebhookCustomHTTPContext(ctx, r.responseURL, b.opts.HTTPClient, wm)
+		return slack.PostWebhookCustomHTTPContext(ctx, r.responseURL, b.httpClient, wm)
 	}
 	if r.channelID == "" || r.userID == "" {
 		return errors.New("no channel or response_url to answer in")

@@ -1,28 +1,36 @@
 // Package bot is opsbot's Slack adapter: the Socket Mode loop and its
 // supervision, the `/ops` command router, the interaction handlers (buttons
-// and modals) and the Block Kit rendering of checklist reports and anomaly
-// threads.
+// and modals), and the Block Kit rendering of what the domain services
+// answer. It translates Slack payloads into calls of triage.Service,
+// incident.Desk and checklist.Run, and their results into messages; the
+// rules themselves live in those packages.
 //
-// It knows Slack and nothing of SQL: persistence is a triage.Store, the
-// checklist is a ChecklistFactory, both passed in Options. The use-cases
-// are the domain's: triage.Service (open, decide, observe; the bot
-// implements its Threads port in threads.go) and checklist.Run (the
-// morning run); the bot maps payloads to their calls and renders their
-// outcomes.
+// # Parts
+//
+// cmd/opsbot assembles the bot from parts it builds first:
+//
+//   - Slack (NewSlack) is the Web API client, shared by everything that
+//     posts: the chat.update spacing, the names and permalinks learnt.
+//   - NewThreads is triage.Threads on Slack: the anomalies' root messages
+//     and thread replies; NewAnnouncer is incident.Announcer: the
+//     runbook's announcement, its updates and its resolution.
+//   - New takes the Slack client and the domain services; Run runs the
+//     Socket Mode loop and the workers; ScheduledChecklist is the
+//     scheduler's job.
 //
 // # How an envelope is handled
 //
-// The socket actor reads slack-go's Events channel and never blocks on
-// work: slash commands and button clicks are acknowledged at once (Slack
-// wants an ack within 3 seconds) and handed to the worker pool (checklist
-// runs to a pool of their own, so that they never hold the workers of
-// clicks and submissions); a modal submission is handed over first,
-// because its ack carries the validation errors, and acked by the worker
-// before anything is written, within 2 seconds of its arrival (else it is
-// answered "busy, try again"). Every handler
-// runs through one adapter (Bot.adapt) that bounds it with a timeout, logs
-// it, recovers panics and turns errors into an ephemeral "something went
-// wrong" for the user, with the detail in the logs.
+// The socket reads slack-go's Events channel and never blocks on work:
+// slash commands and button clicks are acknowledged at once (Slack wants
+// an ack within 3 seconds) and handed to the worker pool (checklist runs to
+// a pool of their own, so that they never hold the workers of clicks and
+// submissions); a modal submission is handed over first, because its ack
+// carries the validation errors, and acked by the worker before anything is
+// written, within 2 seconds of its arrival (else it is answered "busy, try
+// again"). Every handler runs through one adapter (Bot.adapt) that bounds
+// it with a timeout, logs it, recovers panics and turns errors into an
+// ephemeral "something went wrong" for the user, with the detail in the
+// logs.
 //
 // # Supervision
 //
@@ -42,6 +50,5 @@
 // Untrusted text (finding titles and details from logs and alerts, pod
 // names, what people type) reaches Slack only through Escape. The one
 // mention opsbot emits is the ops group's, built by Mention from
-// configuration. Message texts live in texts.go under template names
-// (`triage.followup.noise`), ready for the templates package.
+// configuration. Message texts come from the templates package.
 package bot

@@ -3,7 +3,6 @@ package bot_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -53,7 +52,7 @@ func TestUsageAndMalformedInput(t *testing.T) {
 // time (a report's title: its time and duration) with a golden file.
 var e2eNow = time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
 
-func pinClock(o *bot.Options) { o.Now = func() time.Time { return e2eNow } }
+func pinClock(o *setup) { o.Now = func() time.Time { return e2eNow } }
 
 func TestChecklistProgressReportAndInvestigate(t *testing.T) {
 	fs := newFake(t)
@@ -369,7 +368,7 @@ func TestReportStaysWithinSlackLimits(t *testing.T) {
 func TestReconnectsAndKeepsServing(t *testing.T) {
 	fs := newFake(t, func(o *slacktest.Options) { o.PingInterval = 50 * time.Millisecond })
 	store := openStore(t, onSQLite, "")
-	h := newHarness(t, fs, store, func(o *bot.Options) { o.PingInterval = 500 * time.Millisecond })
+	h := newHarness(t, fs, store, func(o *setup) { o.PingInterval = 500 * time.Millisecond })
 	h.start()
 
 	h.slash(alice, "anomaly before the refresh")
@@ -426,12 +425,9 @@ func TestLinkDisabledStopsCleanly(t *testing.T) {
 
 func TestInvalidAppTokenStops(t *testing.T) {
 	fs := newFake(t)
-	h := newHarness(t, fs, openStore(t, onSQLite, ""), func(o *bot.Options) { o.AppToken = "xapp-1-A00000001-1-revoked" })
-	b, err := bot.New(h.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Run(h.ctx)
+	h := newHarness(t, fs, openStore(t, onSQLite, ""), func(o *setup) { o.Slack.AppToken = "xapp-1-A00000001-1-revoked" })
+	b := h.assemble()
+	err := b.Run(h.ctx)
 	var pe *bot.PermanentError
 	if !errors.As(err, &pe) || pe.Code != "invalid_auth" {
 		t.Fatalf("Run = %v, want a PermanentError invalid_auth", err)
@@ -455,24 +451,6 @@ func TestRateLimitedConnectionsOpenIsHonoured(t *testing.T) {
 	}
 	h.slash(alice, "status")
 	h.waitEphemeral(alice, "No open anomalies")
-}
-
-func TestHealthEndpoints(t *testing.T) {
-	fs := newFake(t)
-	h := newHarness(t, fs, openStore(t, onSQLite, ""))
-	h.start()
-	base := "http://" + h.bot.HealthAddr()
-	for _, p := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(base + p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("%s = %d %s", p, resp.StatusCode, body)
-		}
-	}
 }
 
 func TestShutdownFinishesWorkInFlight(t *testing.T) {

@@ -446,7 +446,7 @@ func (a *goldenAnnouncer) Reply(_ context.Context, _, _, text string) error {
 }
 
 // TestGoldenIncidentTexts runs the incident Service as the bot sets it up
-// (newIncidents: the embedded templates, Escape, names.known, London) and
+// (cmd/opsbot: the embedded templates, Escape, Slack.KnownName, London) and
 // pins what it posts: the announcement, an update in its thread, the
 // announcement edited with the resolved suffix, the closing line.
 func TestGoldenIncidentTexts(t *testing.T) {
@@ -458,7 +458,7 @@ func TestGoldenIncidentTexts(t *testing.T) {
 	now := time.Date(2026, 11, 23, 14, 30, 0, 0, time.UTC)
 	ann := &goldenAnnouncer{}
 	svc, err := incident.NewService(incident.Options{
-		Store: &goldenIncidentStore{}, Slack: ann, Templates: tmpl, Escape: Escape, Mention: goldenNames().known,
+		Store: &goldenIncidentStore{}, Slack: ann, Templates: tmpl, Escape: Escape, Mention: (&Slack{names: goldenNames()}).KnownName,
 		Location: goldenLondon, Now: func() time.Time { return now },
 	})
 	if err != nil {

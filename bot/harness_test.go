@@ -20,10 +20,15 @@ import (
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/incident"
+	"github.com/opsbot/opsbot/internal/run"
+	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/postgres/pgtest"
 	"github.com/opsbot/opsbot/store/sqlite"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -104,15 +109,118 @@ type harness struct {
 	ctx   context.Context
 	fs    *slacktest.Server
 	store triage.Store
-	opts  bot.Options
+	opts  setup
 	log   *zap.Logger
 
 	mu     sync.Mutex
 	checks []checks.Check
 
 	bot    *bot.Bot
+	sched  *schedule.Scheduler // with opts.Schedule
 	cancel context.CancelFunc
 	done   chan error
+}
+
+// setup is what a test configures; the harness assembles the bot from it
+// as cmd/opsbot does (assemble).
+type setup struct {
+	bot.Options
+	// Slack is the Slack client's; the tokens and URL are the fake's.
+	Slack bot.SlackOptions
+	// Incident, if set, sets up the incident procedure.
+	Incident *testIncidents
+	// Schedule, if set, runs the checklist on a schedule.
+	Schedule *testSchedule
+}
+
+// testIncidents are the incident procedure's parts.
+type testIncidents struct {
+	Store       incident.Store
+	StatusPages map[string]incident.StatusPageClient
+}
+
+// scheduleStore keeps the schedule's claims and runs (store.DB).
+type scheduleStore interface {
+	schedule.Claimer
+	checklist.RunLog
+}
+
+// testSchedule is the scheduled checklist: bot.Scheduled's settings, and
+// the scheduler's.
+type testSchedule struct {
+	Config                        schedule.Config
+	Environment, Channel, Mention string
+	Store                         scheduleStore
+	Elector                       schedule.Elector // default AlwaysLeader
+	Clock                         schedule.Clock
+}
+
+// assemble builds the bot from h.opts as cmd/opsbot does: the Slack
+// client, the incident desk, the anomalies' threads and the triage
+// service, the bot and, with a schedule, its scheduler (h.sched).
+func (h *harness) assemble() *bot.Bot {
+	h.t.Helper()
+	o := h.opts
+	sl, err := bot.NewSlack(o.Slack)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if o.Location == nil {
+		if o.Location, err = time.LoadLocation(bot.DefaultTimezone); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	if o.Templates == nil {
+		if o.Templates, err = templates.New(""); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	if o.Incident != nil {
+		if o.Incidents, err = incident.NewDesk(incident.Options{
+			Store: o.Incident.Store, Slack: bot.NewAnnouncer(sl), Templates: o.Templates,
+			Escape: bot.Escape, Mention: sl.KnownName, Location: o.Location, Now: o.Now, Logger: h.log,
+		}, o.Incident.StatusPages); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	threads, err := bot.NewThreads(sl, bot.ThreadsOptions{DevChannel: o.DevChannel, OpsGroup: opsGroup,
+		Templates: o.Templates, AnnounceButton: o.Incidents != nil, Logger: h.log})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if o.Triage, err = triage.NewService(triage.ServiceOptions{Store: h.store, Threads: threads,
+		Now: o.Now, Logger: h.log}); err != nil {
+		h.t.Fatal(err)
+	}
+	o.Options.Slack = sl
+	if o.Runs == nil {
+		o.Runs = h.store.(checklist.RunStore)
+	}
+	b, err := bot.New(o.Options)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if s := o.Schedule; s != nil {
+		c := s.Config
+		c.SetDefaults()
+		loc, err := c.Location()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		job, err := b.ScheduledChecklist(bot.Scheduled{Environment: s.Environment, Channel: s.Channel,
+			Mention: s.Mention, Location: loc, Runs: s.Store})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if s.Elector == nil {
+			s.Elector = schedule.AlwaysLeader{}
+		}
+		if h.sched, err = schedule.New(s.Config, job, schedule.Options{Name: schedule.DefaultName,
+			Elector: s.Elector, Claimer: s.Store, Clock: s.Clock, Logger: h.log}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return b
 }
 
 type storeKind string
@@ -187,7 +295,7 @@ func openStore(t testing.TB, kind storeKind, path string) triage.Store {
 	}
 }
 
-func newHarness(t testing.TB, fs *slacktest.Server, store triage.Store, mod ...func(*bot.Options)) *harness {
+func newHarness(t testing.TB, fs *slacktest.Server, store triage.Store, mod ...func(*setup)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -197,9 +305,10 @@ func newHarness(t testing.TB, fs *slacktest.Server, store triage.Store, mod ...f
 	}
 	h := &harness{t: t, ctx: ctx, fs: fs, store: store, log: log}
 	fo := fs.Options()
-	h.opts = bot.Options{
-		AppToken: fo.AppToken, BotToken: fo.BotToken, APIURL: fs.APIURL(),
-		DevChannel: devChannel, OpsChannel: opsChannel, OpsGroup: opsGroup,
+	h.opts.Slack = bot.SlackOptions{AppToken: fo.AppToken, BotToken: fo.BotToken, APIURL: fs.APIURL(),
+		UpdateInterval: time.Millisecond, Logger: log}
+	h.opts.Options = bot.Options{
+		DevChannel: devChannel, OpsChannel: opsChannel,
 		Deciders:     bot.Deciders{Users: []string{alice}, Groups: []string{decidersG}},
 		Environments: []string{"prod", "dev"}, DefaultEnvironment: "prod",
 		Checklist: func(context.Context, string) (bot.Checklist, error) {
@@ -207,10 +316,7 @@ func newHarness(t testing.TB, fs *slacktest.Server, store triage.Store, mod ...f
 			defer h.mu.Unlock()
 			return bot.Checklist{Checks: append([]checks.Check(nil), h.checks...), Timeout: 20 * time.Second}, nil
 		},
-		Store:          store,
-		HealthListen:   "127.0.0.1:0",
-		Logger:         log,
-		UpdateInterval: time.Millisecond,
+		Logger: log,
 	}
 	for _, m := range mod {
 		m(&h.opts)
@@ -224,16 +330,20 @@ func (h *harness) setChecks(cs ...checks.Check) {
 	h.checks = cs
 }
 
-// start runs the bot and waits until it is connected.
+// start runs the bot (and its scheduler) as cmd/opsbot does, and waits
+// until it is connected.
 func (h *harness) start() {
 	h.t.Helper()
-	b, err := bot.New(h.opts)
-	if err != nil {
-		h.t.Fatal(err)
+	b := h.assemble()
+	var g run.Group
+	g.Add("slack", b.Run)
+	if h.sched != nil {
+		g.Add("scheduler", h.sched.Start)
+		g.Add("leader-election", h.opts.Schedule.Elector.Run)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.bot, h.cancel, h.done = b, cancel, make(chan error, 1)
-	go func() { h.done <- b.Run(ctx) }()
+	go func() { h.done <- g.Run(ctx, h.log) }()
 	h.t.Cleanup(func() { h.stop() })
 	h.waitConnected()
 }
@@ -500,7 +610,7 @@ func count(ks []triage.Kind, k triage.Kind) int {
 // newBenchHarness is a harness for benchmarks: no rate limits, a quiet
 // logger.
 func newBenchHarness(b *testing.B, fs *slacktest.Server, kind storeKind) *harness {
-	return newHarness(b, fs, openStore(b, kind, ""), func(o *bot.Options) {
+	return newHarness(b, fs, openStore(b, kind, ""), func(o *setup) {
 		o.QueueSize = 4096
 		o.Deciders.Users = append(o.Deciders.Users, benchUsers...)
 	})

@@ -43,21 +43,6 @@ const (
 	CallbackIncident = "incident.announce"
 )
 
-// IncidentOptions configure the incident procedure.
-type IncidentOptions struct {
-	// Store keeps the incidents ((*store.DB).Incidents()); nil: the
-	// incident commands answer that incidents are not set up, and Serious
-	// decisions get no Announce button.
-	Store incident.Store
-	// Channel is the channel id announcements go to (default OpsChannel,
-	// else DevChannel).
-	Channel string
-	// StatusPages are the status pages by environment name
-	// ((*statuspage.Client).ForIncidents()); an environment without one
-	// announces in Slack only.
-	StatusPages map[string]incident.StatusPageClient
-}
-
 // incidents is the bot's side of the incident procedure: the incident
 // channel, the time zone and the incident.Desk (nil without an incident
 // store).
@@ -67,90 +52,27 @@ type incidents struct {
 	desk    *incident.Desk
 }
 
-// newIncidents fills the defaults of Location, Templates and the incident
-// channel, and builds the desk.
-func newIncidents(b *Bot) (*incidents, error) {
-	o := &b.opts
-	if o.Location == nil {
-		loc, err := time.LoadLocation(DefaultTimezone)
-		if err != nil {
-			return nil, fmt.Errorf("time zone %s: %w", DefaultTimezone, err)
-		}
-		o.Location = loc
-	}
-	if o.Templates == nil {
-		t, err := templates.New("")
-		if err != nil {
-			return nil, err
-		}
-		o.Templates = t
-	}
-	in := &incidents{channel: o.Incident.Channel, loc: o.Location}
-	if in.channel == "" {
-		in.channel = o.OpsChannel
-	}
-	if in.channel == "" {
-		in.channel = o.DevChannel
-	}
-	if !validSlackID(in.channel, "C", "G") {
-		return nil, fmt.Errorf("incident.channel: want a channel id (C...), got %q", in.channel)
-	}
-	var errs []error
-	for env, sp := range o.Incident.StatusPages {
-		if !slices.Contains(o.Environments, env) {
-			errs = append(errs, fmt.Errorf("incident.statusPages: no environment %q", env))
-		}
-		if sp == nil {
-			errs = append(errs, fmt.Errorf("incident.statusPages.%s: nil client", env))
-		}
-	}
-	if err := errors.Join(errs...); err != nil || o.Incident.Store == nil {
-		return in, err
-	}
-	var err error
-	in.desk, err = incident.NewDesk(incident.Options{
-		Store: o.Incident.Store, Slack: slackAnnouncer{b}, Templates: o.Templates,
-		Escape: Escape, Mention: b.names.known, Location: o.Location, Now: o.Now,
-		Logger: b.log.Named("incident"),
-	}, o.Incident.StatusPages)
-	if err != nil {
-		return nil, err
-	}
-	return in, nil
-}
-
 func (in *incidents) enabled() bool { return in != nil && in.desk != nil }
 
-// slackAnnouncer is incident.Announcer on the bot's Slack client: the
-// texts are posted as message text (mrkdwn), so the announcement reads
-// exactly as the template renders it.
-type slackAnnouncer struct{ b *Bot }
+// NewAnnouncer is incident.Announcer on sl: the texts are posted as
+// message text (mrkdwn), so the announcement reads exactly as the template
+// renders it.
+func NewAnnouncer(sl *Slack) incident.Announcer { return announcer{sl} }
 
-func (a slackAnnouncer) Post(ctx context.Context, channel, text string) (string, error) {
-	_, ts, err := a.b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false))
+type announcer struct{ *Slack }
+
+func (a announcer) Post(ctx context.Context, channel, text string) (string, error) {
+	_, ts, err := a.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false))
 	return ts, err
 }
 
-func (a slackAnnouncer) Edit(ctx context.Context, channel, ts, text string) error {
-	return a.b.update(ctx, channel, ts, slack.MsgOptionText(text, false))
+func (a announcer) Edit(ctx context.Context, channel, ts, text string) error {
+	return a.update(ctx, channel, ts, slack.MsgOptionText(text, false))
 }
 
-func (a slackAnnouncer) Reply(ctx context.Context, channel, threadTS, text string) error {
-	_, _, err := a.b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(threadTS))
+func (a announcer) Reply(ctx context.Context, channel, threadTS, text string) error {
+	_, _, err := a.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(threadTS))
 	return err
-}
-
-// known shows a user as "@name" from the names seen in payloads, without
-// calling Slack (the incident Service's Mention has no context); opsbot
-// never mentions users.
-func (n *names) known(id string) string {
-	n.mu.Lock()
-	name := n.m[id]
-	n.mu.Unlock()
-	if name == "" {
-		name = id
-	}
-	return Escape("@" + name)
 }
 
 // incidentRoutes registers the incident commands, buttons and modal.
@@ -218,7 +140,7 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 	if err != nil {
 		return fmt.Errorf("announce button value %q: %w", r.action.Value, err)
 	}
-	a, err := b.store.Get(ctx, id)
+	a, err := b.triage.Get(ctx, id)
 	if errors.Is(err, triage.ErrNotFound) {
 		return userErr(text(tStaleAnomaly, id))
 	}
@@ -330,20 +252,6 @@ func (b *Bot) answer(ctx context.Context, r *request, msg string, blocks ...slac
 		append(r.fields(), zap.String("incident_channel", b.inc.channel), zap.Error(err))...)
 	r.channelID = b.inc.channel
 	return b.ephemeral(ctx, r, msg, blocks...)
-}
-
-// channelUnusable reports whether Slack refused a post because of the
-// channel (not the message, the rate or the network).
-func channelUnusable(err error) bool {
-	var se slack.SlackErrorResponse
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Err {
-	case "not_in_channel", "channel_not_found", "is_archived", "user_not_in_channel", "restricted_action":
-		return true
-	}
-	return false
 }
 
 // afterSubmission wraps h, the work after a modal submission was acked, so
@@ -496,7 +404,7 @@ func slackReason(err error) string {
 
 // tellAnomalyThread links the announcement from the anomaly's thread.
 func (b *Bot) tellAnomalyThread(ctx context.Context, inc incident.Incident, user, link string) {
-	a, err := b.store.Get(ctx, inc.AnomalyID)
+	a, err := b.triage.Get(ctx, inc.AnomalyID)
 	if err != nil || !a.HasThread() {
 		return
 	}
@@ -840,7 +748,7 @@ func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, un
 		if !out.Finished.Lagged {
 			return b.answer(ctx, r, b.alreadyResolved(got))
 		}
-		head := itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.names.known(got.ResolvedBy))
+		head := itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.KnownName(got.ResolvedBy))
 		return b.tellFinished(ctx, r, got, out.Finished, head, out.StepErr)
 	}
 	done := itext(tIncResolved, got.ID, incident.FormatDuration(got.Duration()), b.announcementLink(ctx, got))
@@ -851,7 +759,7 @@ func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, un
 }
 
 func (b *Bot) alreadyResolved(inc incident.Incident) string {
-	return itext(tIncAlreadyResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc), b.names.known(inc.ResolvedBy))
+	return itext(tIncAlreadyResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc), b.KnownName(inc.ResolvedBy))
 }
 
 // resolveRefused tells the user why Service.Resolve refused to resolve
@@ -889,7 +797,7 @@ func incidentLineText(inc incident.Incident, loc *time.Location, link string) st
 
 // followUpText renders the runbook's follow-up of a decision from the
 // templates (triage.followup.<decision>); the decider is escaped already.
-func (b *Bot) followUpText(rec triage.DecisionRecord, decider string) string {
+func (d decisionTexts) followUpText(rec triage.DecisionRecord, decider string) string {
 	data := templates.FollowUp{
 		Decision: Escape(rec.Decision.Label()), DecidedBy: decider, Conclusion: Escape(rec.Conclusion),
 		ToCollect: Escape(rec.ToCollect), UsersAffected: Escape(oneLine(rec.UsersAffected)), Outage: rec.Outage,
@@ -900,9 +808,9 @@ func (b *Bot) followUpText(rec triage.DecisionRecord, decider string) string {
 	if rec.Dashboard != "" {
 		data.Dashboard = Link(rec.Dashboard, "")
 	}
-	s, err := b.opts.Templates.Render(rec.Decision.FollowUpTemplate(), data)
+	s, err := d.tmpl.Render(rec.Decision.FollowUpTemplate(), data)
 	if err != nil || strings.TrimSpace(s) == "" {
-		b.log.Warn("could not render a follow-up; using the runbook's sentence",
+		d.log.Warn("could not render a follow-up; using the runbook's sentence",
 			zap.String("template", rec.Decision.FollowUpTemplate()), zap.Error(err))
 		return "*Follow-up:* " + Escape(rec.Decision.Runbook())
 	}
@@ -911,8 +819,8 @@ func (b *Bot) followUpText(rec triage.DecisionRecord, decider string) string {
 
 // decisionExtraBlocks are what the incident procedure adds to the thread
 // reply of a decision: the Announce incident button after a Serious one.
-func (b *Bot) decisionExtraBlocks(anomalyID int64, d triage.Decision) []slack.Block {
-	if d != triage.Serious || !b.inc.enabled() {
+func (d decisionTexts) decisionExtraBlocks(anomalyID int64, decision triage.Decision) []slack.Block {
+	if decision != triage.Serious || !d.announce {
 		return nil
 	}
 	return []slack.Block{announceButtonBlock(anomalyID)}

@@ -51,7 +51,7 @@ func withScratch(o *slacktest.Options) {
 		Members: []string{alice, bob, carol, slacktest.DefaultBotUserID}})
 }
 
-func newIncidentEnv(t *testing.T, fs *slacktest.Server, page *statuspagetest.Server, st triage.Store, mod ...func(*bot.Options)) *incidentEnv {
+func newIncidentEnv(t *testing.T, fs *slacktest.Server, page *statuspagetest.Server, st triage.Store, mod ...func(*setup)) *incidentEnv {
 	t.Helper()
 	client, err := statuspage.New(statuspage.Config{
 		BaseURL: page.URL(), PageID: page.PageID, APIKey: httpx.Secret(page.APIKey),
@@ -61,9 +61,9 @@ func newIncidentEnv(t *testing.T, fs *slacktest.Server, page *statuspagetest.Ser
 		t.Fatal(err)
 	}
 	e := &incidentEnv{page: page, incidents: incidentStore(t, st)}
-	e.harness = newHarness(t, fs, st, func(o *bot.Options) {
+	e.harness = newHarness(t, fs, st, func(o *setup) {
 		o.Now = func() time.Time { return incidentNow }
-		o.Incident = bot.IncidentOptions{
+		o.Incident = &testIncidents{
 			Store:       e.incidents,
 			StatusPages: map[string]incident.StatusPageClient{"prod": client.ForIncidents()},
 		}
@@ -885,7 +885,7 @@ func TestIncidentResolveKeepsThePostedText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e2 := newIncidentEnv(t, fs, page, openStore(t, onSQLite, path), func(o *bot.Options) { o.Location = newYork })
+	e2 := newIncidentEnv(t, fs, page, openStore(t, onSQLite, path), func(o *setup) { o.Location = newYork })
 	e2.start()
 	e2.slash(alice, "resolve 1")
 	e2.waitEphemeral(alice, "Resolved incident #1 after 1h 10m")

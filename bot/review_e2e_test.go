@@ -22,7 +22,7 @@ import (
 func TestSubmissionIsNotQueuedBehindChecklists(t *testing.T) {
 	fs := newFake(t)
 	store := openStore(t, onSQLite, "")
-	h := newHarness(t, fs, store, func(o *bot.Options) {
+	h := newHarness(t, fs, store, func(o *setup) {
 		o.Workers = 2
 		o.ChecklistWorkers = 2
 	})
@@ -98,7 +98,7 @@ func TestDecideClickOpensTheModalBeforeReadingTheStore(t *testing.T) {
 	fs := newFake(t)
 	inner := openStore(t, onSQLite, "")
 	gs := &gatedStore{Store: inner}
-	h := newHarness(t, fs, gs, func(o *bot.Options) { o.Runs = inner.(checklist.RunStore) })
+	h := newHarness(t, fs, gs, func(o *setup) { o.Runs = inner.(checklist.RunStore) })
 	h.start()
 	h.slash(alice, "anomaly checkout latency doubled")
 	root := h.waitMessage(devChannel, "is looking at")
@@ -166,7 +166,7 @@ func TestLosingReplicaDeletesItsRootMessage(t *testing.T) {
 	fs := newFake(t)
 	inner := openStore(t, onSQLite, "")
 	rs := &racingStore{Store: inner, fs: fs}
-	h := newHarness(t, fs, rs, func(o *bot.Options) { o.Runs = inner.(checklist.RunStore) })
+	h := newHarness(t, fs, rs, func(o *setup) { o.Runs = inner.(checklist.RunStore) })
 	h.start()
 	h.slash(alice, "anomaly checkout latency doubled")
 	h.waitEphemeral(alice, "nomaly #1")
@@ -248,11 +248,8 @@ func TestMissingScopeStopsWithItsCode(t *testing.T) {
 	fs := newFake(t)
 	fs.FailNext("apps.connections.open", "missing_scope", 1000)
 	h := newHarness(t, fs, openStore(t, onSQLite, ""))
-	b, err := bot.New(h.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Run(h.ctx)
+	b := h.assemble()
+	err := b.Run(h.ctx)
 	var pe *bot.PermanentError
 	if !errors.As(err, &pe) || pe.Code != "missing_scope" {
 		t.Fatalf("Run = %v, want a PermanentError missing_scope", err)
@@ -263,7 +260,7 @@ func TestMissingScopeStopsWithItsCode(t *testing.T) {
 // so, instead of "running…" forever.
 func TestTimedOutChecklistPostsItsReport(t *testing.T) {
 	fs := newFake(t)
-	h := newHarness(t, fs, openStore(t, onSQLite, ""), func(o *bot.Options) { o.ChecklistTimeout = 2 * time.Second })
+	h := newHarness(t, fs, openStore(t, onSQLite, ""), func(o *setup) { o.ChecklistTimeout = 2 * time.Second })
 	gate := make(chan struct{})
 	defer close(gate)
 	h.setChecks(
@@ -287,7 +284,7 @@ func TestTimedOutChecklistPostsItsReport(t *testing.T) {
 // checklist: its report is still posted, saying it was cancelled.
 func TestCancelledChecklistPostsItsReport(t *testing.T) {
 	fs := newFake(t)
-	h := newHarness(t, fs, openStore(t, onSQLite, ""), func(o *bot.Options) { o.ShutdownTimeout = time.Millisecond })
+	h := newHarness(t, fs, openStore(t, onSQLite, ""), func(o *setup) { o.ShutdownTimeout = time.Millisecond })
 	gate := make(chan struct{})
 	defer close(gate)
 	h.setChecks(&fakeCheck{name: "alerts", result: result(), gate: gate})

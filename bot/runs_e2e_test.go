@@ -229,7 +229,7 @@ func (runsDown) SaveRun(context.Context, checks.Report, string, string) (int64, 
 func TestReportWithoutStoredRunHasNoButtons(t *testing.T) {
 	fs := newFake(t)
 	st := openStore(t, onSQLite, "")
-	h := newHarness(t, fs, st, func(o *bot.Options) { o.Runs = runsDown{st.(checklist.RunStore)} })
+	h := newHarness(t, fs, st, func(o *setup) { o.Runs = runsDown{st.(checklist.RunStore)} })
 	setRunChecks(h)
 	h.start()
 	rep := h.report(alice)

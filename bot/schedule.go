@@ -5,45 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/templates"
 )
 
-// ScheduleName names the scheduled checklist's occurrences in claim keys:
-// "checklist/2026-11-24T09:30Z" (schedule.ClaimKey).
-const ScheduleName = schedule.DefaultName
-
-// scheduledBy is who the report says asked for a scheduled run.
-const scheduledBy = "the schedule"
-
-// LastClaimer reads back the latest claim of a prefix (store.DB.LastClaim).
-type LastClaimer interface {
-	LastClaim(ctx context.Context, prefix string) (key string, claimedAt time.Time, err error)
-}
-
-// ScheduleStore is what the scheduled checklist keeps in the store, shared
-// by the replicas: a claim per occurrence, so that it runs once even with
-// two replicas or a leader change at the scheduled time, and a claim per
-// finished run (doneKey), read back by LastChecklist.
-type ScheduleStore interface {
-	schedule.Claimer
-	LastClaimer
-}
-
-// Schedule runs the checklist of one environment on a schedule: at each
-// occurrence, on the leader only and once across the replicas, the bot
-// posts an intro mentioning who is on rotation, then the same report as
-// `/ops checklist` (updated in place, Investigate buttons, recurrence).
-type Schedule struct {
-	// Config is the cron schedule, its time zone and catch-up time
-	// (Config.LeaderElection is the caller's business: see Elector).
-	Config schedule.Config
+// Scheduled is the scheduled checklist as the bot posts it: at each
+// occurrence (the scheduler in cmd/opsbot calls the job once across the
+// replicas), an intro mentioning who is on rotation, then the same report
+// as `/ops checklist` (updated in place, Investigate buttons, recurrence).
+type Scheduled struct {
 	// Environment is the environment checked (default
 	// Options.DefaultEnvironment).
 	Environment string
@@ -53,40 +29,26 @@ type Schedule struct {
 	// Mention, optional, is who is on rotation: a user group id (S...) or
 	// a user id (U...). The bot builds the mention from it.
 	Mention string
-	// Store claims the occurrences and records the runs; required.
-	Store ScheduleStore
-	// Elector says whether this replica is the leader; the bot runs it
-	// as an actor. Default schedule.AlwaysLeader (the store's claims
-	// still make each occurrence run once).
-	Elector schedule.Elector
-	// Clock is the scheduler's time (default schedule.RealClock).
-	Clock schedule.Clock
+	// Location is the time zone of the occurrence's time in the intro
+	// (the schedule's).
+	Location *time.Location
+	// Runs records the runs whose report was posted
+	// (checklist.RecordScheduledRun). Required.
+	Runs checklist.RunLog
 }
 
-// scheduler is a running Schedule.
-type scheduler struct {
-	cfg     Schedule
-	sched   *schedule.Scheduler
-	mention string
-	loc     *time.Location
-	tmpl    *templates.Set
-}
-
-// newScheduler checks the options' Schedule and builds its scheduler; nil
-// when there is none.
-func (b *Bot) newScheduler() (*scheduler, error) {
-	if b.opts.Schedule == nil {
-		return nil, nil
-	}
-	s := *b.opts.Schedule
+// ScheduledChecklist checks s and returns the scheduler's job: the intro,
+// then the checklist report in place, then the run recorded for the next
+// run's "since the last checklist".
+func (b *Bot) ScheduledChecklist(s Scheduled) (schedule.Job, error) {
 	if s.Environment == "" {
 		s.Environment = b.opts.DefaultEnvironment
 	}
 	if s.Channel == "" {
 		s.Channel = b.opts.OpsChannel
 	}
-	if s.Elector == nil {
-		s.Elector = schedule.AlwaysLeader{}
+	if s.Location == nil {
+		s.Location = b.opts.Location
 	}
 	var errs []error
 	if !slices.Contains(b.opts.Environments, s.Environment) {
@@ -99,50 +61,25 @@ func (b *Bot) newScheduler() (*scheduler, error) {
 	if s.Mention != "" && mention == "" {
 		errs = append(errs, fmt.Errorf("schedule.mention: want a user group id (S...) or a user id (U...), got %q", s.Mention))
 	}
-	if s.Store == nil {
-		errs = append(errs, errors.New("schedule: a store is required (claims and run records)"))
+	if s.Runs == nil {
+		errs = append(errs, errors.New("schedule: a run log is required (the store)"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	tmpl := b.opts.Templates
-	if tmpl == nil {
-		var err error
-		if tmpl, err = templates.New(""); err != nil {
-			return nil, err
-		}
-	}
-	sc := &scheduler{cfg: s, mention: mention, tmpl: tmpl}
-	var err error
-	sc.sched, err = schedule.New(s.Config, b.scheduledChecklist, schedule.Options{
-		Name: ScheduleName, Elector: s.Elector, Claimer: s.Store, Clock: s.Clock, Logger: b.log.Named("schedule"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("schedule.%w", err)
-	}
-	sc.loc = sc.sched.Schedule().Location()
-	return sc, nil
+	return func(ctx context.Context, at time.Time) error { return b.scheduledChecklist(ctx, s, mention, at) }, nil
 }
 
-// actors are the scheduler and its elector, each stopped by cancelling its
-// own context.
-func (sc *scheduler) actors(ctx context.Context) []actor {
-	run := func(name string, fn func(context.Context) error) actor {
-		ctx, cancel := context.WithCancel(ctx)
-		return actor{name: name, run: func() error { return fn(ctx) }, stop: cancel}
-	}
-	return []actor{run("scheduler", sc.sched.Start), run("leader-election", sc.cfg.Elector.Run)}
-}
+// scheduledBy is who the report says asked for a scheduled run.
+const scheduledBy = "the schedule"
 
-// scheduledChecklist is the scheduler's job at the occurrence at, once the
-// occurrence is claimed: the intro, then the checklist report in place,
-// then the run is recorded for the next run's "since the last checklist".
-func (b *Bot) scheduledChecklist(ctx context.Context, at time.Time) error {
-	sc := b.sched
+// scheduledChecklist is the job at the occurrence at, once the occurrence
+// is claimed.
+func (b *Bot) scheduledChecklist(ctx context.Context, s Scheduled, mention string, at time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.ChecklistTimeout)
 	defer cancel()
-	env, channel := sc.cfg.Environment, sc.cfg.Channel
-	intro, blocks, err := scheduledIntro(sc.tmpl, env, at, sc.loc, sc.mention)
+	env, channel := s.Environment, s.Channel
+	intro, blocks, err := scheduledIntro(b.opts.Templates, env, at, s.Location, mention)
 	if err != nil {
 		return err
 	}
@@ -161,7 +98,7 @@ func (b *Bot) scheduledChecklist(ctx context.Context, at time.Time) error {
 		return err
 	}
 	// The report is out: the next run reads the alerts channel from here.
-	if _, rerr := sc.cfg.Store.Claim(ctx, doneKey(env, at)); rerr != nil {
+	if rerr := checklist.RecordScheduledRun(ctx, s.Runs, env, at); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("recording the run: %w", rerr))
 	}
 	return err
@@ -180,34 +117,6 @@ func scheduledIntro(tmpl *templates.Set, env string, at time.Time, loc *time.Loc
 	return intro, []slack.Block{section(intro)}, nil
 }
 
-// doneKey is the claim recording the finished run of env at at:
-// "checklist-done/prod/2026-11-24T09:30Z".
-func doneKey(env string, at time.Time) string { return schedule.ClaimKey(donePrefix(env), at) }
-
-func donePrefix(env string) string { return "checklist-done/" + env }
-
-// claimKeyLayout is schedule.ClaimKey's time format.
-const claimKeyLayout = "2006-01-02T15:04Z"
-
-// LastChecklist returns a function telling when the scheduled checklist of
-// env last ran (the time of its occurrence), zero if it never did: the
-// alerts-channel check's "since the last checklist". Only scheduled runs
-// whose report was posted count; `/ops checklist` and `opsbot checklist`
-// read from there without moving it.
-func LastChecklist(s LastClaimer, env string) func(ctx context.Context) (time.Time, error) {
-	prefix := donePrefix(env) + "/"
-	return func(ctx context.Context) (time.Time, error) {
-		key, claimedAt, err := s.LastClaim(ctx, prefix)
-		if err != nil || key == "" {
-			return time.Time{}, err
-		}
-		if at, err := time.Parse(claimKeyLayout, strings.TrimPrefix(key, prefix)); err == nil {
-			return at, nil
-		}
-		return claimedAt, nil
-	}
-}
-
 // mentionOf is the mention of a user group (S...) or user (U..., W...)
 // id, "" for anything else: mentions are built from configuration only.
 func mentionOf(id string) string {
@@ -218,13 +127,4 @@ func mentionOf(id string) string {
 		return "<@" + id + ">"
 	}
 	return ""
-}
-
-// NextScheduledChecklist is when the scheduled checklist next runs after
-// t; zero without a schedule.
-func (b *Bot) NextScheduledChecklist(t time.Time) time.Time {
-	if b.sched == nil {
-		return time.Time{}
-	}
-	return b.sched.sched.Schedule().Next(t)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/schedule/clocktest"
@@ -40,10 +41,10 @@ const alertsChannelID = slacktest.DefaultAlertsChannelID
 
 // scheduled gives the harness a schedule driven by clock; the bot's own
 // clock (report times) is clock too.
-func scheduled(clock *clocktest.Clock, s triage.Store, mod ...func(*bot.Schedule)) func(*bot.Options) {
-	return func(o *bot.Options) {
+func scheduled(clock *clocktest.Clock, s triage.Store, mod ...func(*testSchedule)) func(*setup) {
+	return func(o *setup) {
 		o.Now = clock.Now
-		o.Schedule = &bot.Schedule{Mention: opsGroup, Store: s.(bot.ScheduleStore), Clock: clock}
+		o.Schedule = &testSchedule{Mention: opsGroup, Store: s.(scheduleStore), Clock: clock}
 		for _, m := range mod {
 			m(o.Schedule)
 		}
@@ -80,7 +81,7 @@ func TestScheduledChecklist(t *testing.T) {
 		&fakeCheck{name: "alerts", result: result(finding("alerts", "shop", "HighErrorRate")), gate: gate},
 	)
 	h.start()
-	if got := h.bot.NextScheduledChecklist(clock.Now()); !got.Equal(tue0930) {
+	if got := h.sched.Schedule().Next(clock.Now()); !got.Equal(tue0930) {
 		t.Errorf("NextScheduledChecklist = %v, want %v", got, tue0930)
 	}
 
@@ -116,14 +117,14 @@ func TestScheduledChecklist(t *testing.T) {
 
 	// The occurrence is claimed, and the run recorded for "since the
 	// last checklist".
-	st := store.(bot.ScheduleStore)
+	st := store.(scheduleStore)
 	if ok, err := st.Claim(h.ctx, schedule.ClaimKey("checklist", tue0930)); err != nil || ok {
 		t.Errorf("the occurrence was not claimed: %v, %v", ok, err)
 	}
-	if last, err := bot.LastChecklist(st, "prod")(h.ctx); err != nil || !last.Equal(tue0930) {
+	if last, err := checklist.LastScheduledRun(st, "prod")(h.ctx); err != nil || !last.Equal(tue0930) {
 		t.Errorf("LastChecklist(prod) = %v, %v; want %v", last, err, tue0930)
 	}
-	if last, err := bot.LastChecklist(st, "dev")(h.ctx); err != nil || !last.IsZero() {
+	if last, err := checklist.LastScheduledRun(st, "dev")(h.ctx); err != nil || !last.IsZero() {
 		t.Errorf("LastChecklist(dev) = %v, %v; want zero", last, err)
 	}
 
@@ -140,8 +141,8 @@ func TestScheduledChecklistBuildFails(t *testing.T) {
 	fs := newFake(t)
 	store := openStore(t, onSQLite, "")
 	clock := clocktest.New(tue0930.Add(-time.Minute))
-	h := newHarness(t, fs, store, scheduled(clock, store, func(s *bot.Schedule) { s.Mention = alice }),
-		func(o *bot.Options) {
+	h := newHarness(t, fs, store, scheduled(clock, store, func(s *testSchedule) { s.Mention = alice }),
+		func(o *setup) {
 			o.Checklist = func(context.Context, string) (bot.Checklist, error) {
 				return bot.Checklist{}, fmt.Errorf("no kubeconfig")
 			}
@@ -154,7 +155,7 @@ func TestScheduledChecklistBuildFails(t *testing.T) {
 	}
 	h.waitMessage(opsChannel, "Something went wrong")
 	waitNextOccurrence(t, h.ctx, clock, wed0930, 1)
-	if last, err := bot.LastChecklist(store.(bot.ScheduleStore), "prod")(h.ctx); err != nil || !last.IsZero() {
+	if last, err := checklist.LastScheduledRun(store.(scheduleStore), "prod")(h.ctx); err != nil || !last.IsZero() {
 		t.Errorf("LastChecklist = %v, %v; want zero (the run failed)", last, err)
 	}
 }
@@ -175,7 +176,7 @@ func testOnceAcrossReplicas(t *testing.T, kind storeKind) {
 	clock := clocktest.New(tue0930.Add(-time.Minute))
 	var hs []*harness
 	for _, s := range []triage.Store{s1, s2} {
-		h := newHarness(t, fs, s, scheduled(clock, s, func(s *bot.Schedule) { s.Elector = schedule.AlwaysLeader{} }))
+		h := newHarness(t, fs, s, scheduled(clock, s, func(s *testSchedule) { s.Elector = schedule.AlwaysLeader{} }))
 		h.setChecks(&fakeCheck{name: "pods", result: result(finding("pods", "Deployment shop/api", "CrashLoopBackOff"))})
 		h.start()
 		hs = append(hs, h)
@@ -242,7 +243,7 @@ func TestScheduledChecklistAlertsChannelSinceLastRun(t *testing.T) {
 	})
 	store := openStore(t, onSQLite, "")
 	clock := clocktest.New(tue0930.Add(-time.Minute))
-	last := bot.LastChecklist(store.(bot.ScheduleStore), "prod")
+	last := checklist.LastScheduledRun(store.(scheduleStore), "prod")
 	chk, err := alertschannel.New(fs.NewClient(), alertschannel.Config{Channel: alertsChannelID},
 		alertschannel.Options{Since: last, Now: clock.Now, Location: schedLondon, Logger: zap.NewNop()})
 	if err != nil {
@@ -330,7 +331,7 @@ func TestScheduledChecklistNotLeader(t *testing.T) {
 	store := openStore(t, onSQLite, "")
 	clock := clocktest.New(tue0930.Add(-time.Minute))
 	f := &follower{ran: make(chan struct{}), stopped: make(chan struct{})}
-	h := newHarness(t, fs, store, scheduled(clock, store, func(s *bot.Schedule) {
+	h := newHarness(t, fs, store, scheduled(clock, store, func(s *testSchedule) {
 		s.Elector = f
 		off := model.Duration(0)
 		s.Config.CatchUp = &off
@@ -343,7 +344,7 @@ func TestScheduledChecklistNotLeader(t *testing.T) {
 	if n := len(fs.Messages(opsChannel)); n != 0 {
 		t.Errorf("a follower posted %d messages:\n%s", n, dump(fs.Messages(opsChannel)))
 	}
-	if ok, err := store.(bot.ScheduleStore).Claim(h.ctx, schedule.ClaimKey("checklist", tue0930)); err != nil || !ok {
+	if ok, err := store.(scheduleStore).Claim(h.ctx, schedule.ClaimKey("checklist", tue0930)); err != nil || !ok {
 		t.Errorf("a follower claimed the occurrence: %v, %v", ok, err)
 	}
 	if err := h.stop(); err != nil {

@@ -169,32 +169,27 @@ func backoff(attempt int, max time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// socketActor runs the supervised Socket Mode loop and the reader of its
-// Events. The reader never blocks on work.
-func (b *Bot) socketActor(parent context.Context) actor {
+// socket runs the supervised Socket Mode loop and the reader of its
+// Events, until ctx is done or Slack stops the bot. The reader never blocks
+// on work: it hands it to the workers.
+func (b *Bot) socket(parent context.Context) error {
 	ctx, cancel := context.WithCancel(parent)
-	return actor{
-		name: "slack",
-		run: func() error {
-			defer cancel()
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				for {
-					select {
-					case evt := <-b.smc.Events:
-						b.onEvent(ctx, evt)
-					case <-ctx.Done():
-						return
-					}
-				}
-			})
-			err := b.sup.run(ctx)
-			cancel()
-			wg.Wait()
-			return err
-		},
-		stop: cancel,
-	}
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case evt := <-b.smc.Events:
+				b.onEvent(ctx, evt)
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	err := b.sup.run(ctx)
+	cancel()
+	wg.Wait()
+	return err
 }
 
 // onEvent handles one event of slack-go's Events channel, quickly.

@@ -15,7 +15,7 @@ const maxStatusLines = 40
 // handleStatus lists the open anomalies with links to their threads, to
 // the user only.
 func (b *Bot) handleStatus(ctx context.Context, r *request) error {
-	open, err := b.store.ListOpen(ctx, "")
+	open, err := b.triage.ListOpen(ctx, "")
 	if err != nil {
 		return fmt.Errorf("listing open anomalies: %w", err)
 	}

@@ -259,28 +259,3 @@ type permalinks struct {
 }
 
 func newPermalinks() *permalinks { return &permalinks{m: map[string]string{}} }
-
-// permalink returns a link to the message (channel, ts), or "" when Slack
-// cannot give one.
-func (b *Bot) permalink(ctx context.Context, channel, ts string) string {
-	key := channel + "/" + ts
-	p := b.links
-	p.mu.Lock()
-	link, ok := p.m[key]
-	p.mu.Unlock()
-	if ok {
-		return link
-	}
-	link, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
-	if err != nil {
-		b.log.Warn("chat.getPermalink failed", zap.String("channel", channel), zap.String("ts", ts), zap.Error(err))
-		return ""
-	}
-	p.mu.Lock()
-	if len(p.m) > 4096 {
-		clear(p.m)
-	}
-	p.m[key] = link
-	p.mu.Unlock()
-	return link
-}

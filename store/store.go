@@ -103,6 +103,19 @@ func New(write, read *sql.DB, d Dialect, logger *zap.Logger, opts ...Option) *DB
 	return &DB{write: write, read: read, d: d, log: logger, opts: o}
 }
 
+// Ping checks that the database answers, for the readiness probe.
+func (s *DB) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("%s: %w", s.d.Name, err)
+	}
+	if s.read != s.write {
+		if err := s.read.PingContext(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.d.Name, err)
+		}
+	}
+	return nil
+}
+
 // maxAttempts bounds how many times a transaction that raced another is run.
 const maxAttempts = 5
 

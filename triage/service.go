@@ -144,6 +144,15 @@ func opKey(op, key string) string {
 // with its fingerprint is open), a *opsbot.ValidationError. When the
 // decision is recorded, the anomaly is returned with the errors of
 // telling the thread, if any.
+// Get returns one anomaly, or ErrNotFound.
+func (s *Service) Get(ctx context.Context, id int64) (Anomaly, error) { return s.store.Get(ctx, id) }
+
+// ListOpen returns the open anomalies of env (of every environment when
+// env is ""), as Store.ListOpen.
+func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
+	return s.store.ListOpen(ctx, env)
+}
+
 func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error) {
 	unlock := s.lock(id)
 	defer unlock()

@@ -169,7 +169,7 @@ environments:
 func runChecklistJSON(t *testing.T, configPath string) (checks.Report, int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"checklist", "--config", configPath, "--output", "json"}, &stdout, &stderr)
+	code := opsbot(context.Background(), []string{"checklist", "--config", configPath, "--output", "json"}, &stdout, &stderr)
 	var rep checks.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("exit %d, output is not a JSON report: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())

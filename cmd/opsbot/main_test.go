@@ -39,7 +39,7 @@ func TestUsageErrorsExitTwoAndSayWhat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, &stdout, &stderr)
+			code := opsbot(context.Background(), tt.args, &stdout, &stderr)
 			if code != exitUsage {
 				t.Errorf("exit code %d, want %d", code, exitUsage)
 			}
@@ -55,7 +55,7 @@ func TestUsageErrorsExitTwoAndSayWhat(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"version"}, &stdout, &stderr); code != exitOK {
+	if code := opsbot(context.Background(), []string{"version"}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if !strings.HasPrefix(stdout.String(), "opsbot dev") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,35 +14,69 @@ import (
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/internal/config"
+	"github.com/opsbot/opsbot/internal/run"
 	"github.com/opsbot/opsbot/schedule"
+	"github.com/opsbot/opsbot/store"
 )
 
 // envKubernetesHost is set by Kubernetes in every pod: opsbot runs in a
 // cluster, and leader election is on unless the config says otherwise.
 const envKubernetesHost = "KUBERNETES_SERVICE_HOST"
 
-// scheduleOptions is the bot's scheduled checklist from the config's
-// bot.schedule block: nil when there is none or it is disabled. runs is the
-// store's claims (nil if the store has none). With leader election on, it
-// connects to the cluster (in-cluster config in a pod, else the kubeconfig)
-// for the Lease.
-func scheduleOptions(cfg *config.Config, runs bot.ScheduleStore, getenv func(string) string, logger *zap.Logger) (*bot.Schedule, error) {
+// addSchedule adds the scheduled checklist of the config's bot.schedule
+// block to g: the scheduler, which claims each occurrence in the store
+// (once across the replicas) and calls the bot's job, and its leader
+// election. Nothing without the block, or with it disabled.
+func addSchedule(g *run.Group, cfg *config.Config, b *bot.Bot, db *store.DB, getenv func(string) string, logger *zap.Logger) error {
 	s := cfg.Bot.Schedule
 	if !s.On() {
-		return nil, nil
+		return nil
 	}
-	if runs == nil {
-		return nil, errors.New("bot.schedule: the store keeps no claims")
+	scheduled, err := scheduledChecklist(cfg, db)
+	if err != nil {
+		return err
 	}
-	out := &bot.Schedule{
-		Config: s.Config(), Environment: s.Environment, Channel: s.Channel, Mention: s.Mention,
-		Store: runs, Elector: schedule.AlwaysLeader{},
+	job, err := b.ScheduledChecklist(scheduled)
+	if err != nil {
+		return fmt.Errorf("bot.%w", err)
 	}
+	elector, err := scheduleElector(cfg, getenv, logger)
+	if err != nil {
+		return err
+	}
+	sched, err := schedule.New(s.Config(), job, schedule.Options{Name: schedule.DefaultName, Elector: elector,
+		Claimer: db, Logger: logger.Named("schedule")})
+	if err != nil {
+		return fmt.Errorf("bot.schedule.%w", err)
+	}
+	g.Add("scheduler", sched.Start)
+	g.Add("leader-election", elector.Run)
+	return nil
+}
+
+// scheduledChecklist is what the bot posts at each occurrence of the
+// config's schedule; runs records the runs.
+func scheduledChecklist(cfg *config.Config, runs checklist.RunLog) (bot.Scheduled, error) {
+	s := cfg.Bot.Schedule
+	loc, err := s.Config().Location()
+	if err != nil {
+		return bot.Scheduled{}, fmt.Errorf("bot.schedule.%w", err)
+	}
+	return bot.Scheduled{Environment: s.Environment, Channel: s.Channel, Mention: s.Mention, Location: loc, Runs: runs}, nil
+}
+
+// scheduleElector says which replica runs the schedule: with leader
+// election on (by default in a pod, KUBERNETES_SERVICE_HOST), a Lease,
+// reached with the in-cluster config in a pod, else the kubeconfig;
+// otherwise every replica is leader and the store's claims keep each
+// occurrence to one run.
+func scheduleElector(cfg *config.Config, getenv func(string) string, logger *zap.Logger) (schedule.Elector, error) {
+	s := cfg.Bot.Schedule
 	inCluster := getenv(envKubernetesHost) != ""
 	if !s.LeaderElection.On(inCluster) {
 		logger.Info("scheduled checklist without leader election: the store's claims keep each occurrence to one run",
 			zap.Stringer("schedule", s))
-		return out, nil
+		return schedule.AlwaysLeader{}, nil
 	}
 	rc, err := checklist.RESTConfig(config.Kubernetes{InCluster: inCluster})
 	if err != nil {
@@ -57,19 +90,18 @@ func scheduleOptions(cfg *config.Config, runs bot.ScheduleStore, getenv func(str
 	if err != nil {
 		return nil, fmt.Errorf("bot.schedule.%w", err)
 	}
-	out.Elector = el
 	logger.Info("scheduled checklist with leader election", zap.Stringer("schedule", s),
 		zap.String("lease", s.LeaderElection.LeaseName), zap.String("identity", el.Identity()))
-	return out, nil
+	return el, nil
 }
 
 // lastChecklist is the alerts-channel check's "since the last checklist"
 // for env: the last scheduled run recorded in the store (nil without one).
-func lastChecklist(runs bot.ScheduleStore, env string) func(ctx context.Context) (time.Time, error) {
+func lastChecklist(runs checklist.RunLog, env string) func(ctx context.Context) (time.Time, error) {
 	if runs == nil {
 		return nil
 	}
-	return bot.LastChecklist(runs, env)
+	return checklist.LastScheduledRun(runs, env)
 }
 
 // scheduleLocation is the time zone of the alerts-channel check's

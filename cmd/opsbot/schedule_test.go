@@ -11,18 +11,18 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/schedule"
 )
 
-// memRuns is a ScheduleStore in memory whose last recorded run is
+// memRuns is a checklist.RunLog in memory whose last recorded run is
 // Monday 5 January 2026 at 09:30 UTC.
 type memRuns struct{ *schedule.MemoryClaimer }
 
-var _ bot.ScheduleStore = memRuns{}
+var _ checklist.RunLog = memRuns{}
 
 func (memRuns) LastClaim(context.Context, string) (string, time.Time, error) {
 	return "checklist-done/prod/2026-01-05T09:30Z", time.Time{}, nil
@@ -44,37 +44,41 @@ bot:
   slack: {devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U0ALICE]}}
 `
 
-func TestScheduleOptions(t *testing.T) {
+func TestScheduleFromConfig(t *testing.T) {
 	runs := memRuns{schedule.NewMemoryClaimer()}
 	noEnv := func(string) string { return "" }
 	log := zap.NewNop()
 
 	for _, doc := range []string{scheduleBase, scheduleBase + "  schedule: {enabled: false}\n"} {
-		if s, err := scheduleOptions(parseConfig(t, doc), runs, noEnv, log); s != nil || err != nil {
-			t.Errorf("no schedule: %+v, %v", s, err)
+		if parseConfig(t, doc).Bot.Schedule.On() {
+			t.Errorf("no schedule, yet it is on:\n%s", doc)
 		}
 	}
 
-	cfg := parseConfig(t, scheduleBase+"  schedule: {mention: S0ROTA, cron: \"0 8 * * *\"}\n")
-	s, err := scheduleOptions(cfg, runs, noEnv, log)
+	cfg := parseConfig(t, scheduleBase+"  schedule: {mention: S0ROTA, cron: \"0 8 * * *\", timezone: Europe/Paris}\n")
+	s, err := scheduledChecklist(cfg, runs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Environment != "prod" || s.Channel != "C0OPS" || s.Mention != "S0ROTA" || s.Config.Schedule != "0 8 * * *" || s.Store == nil {
-		t.Errorf("schedule = %+v", s)
+	if s.Environment != "prod" || s.Channel != "C0OPS" || s.Mention != "S0ROTA" || s.Location.String() != "Europe/Paris" || s.Runs == nil {
+		t.Errorf("scheduled = %+v", s)
 	}
-	if _, ok := s.Elector.(schedule.AlwaysLeader); !ok {
-		t.Errorf("outside a cluster: elector %T, want AlwaysLeader", s.Elector)
+	if c := cfg.Bot.Schedule.Config(); c.Schedule != "0 8 * * *" {
+		t.Errorf("cron = %q", c.Schedule)
 	}
-	if _, err := scheduleOptions(cfg, nil, noEnv, log); err == nil {
-		t.Error("a store without claims should be refused")
+	el, err := scheduleElector(cfg, noEnv, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := el.(schedule.AlwaysLeader); !ok {
+		t.Errorf("outside a cluster: elector %T, want AlwaysLeader", el)
 	}
 
 	// In a pod (KUBERNETES_SERVICE_HOST), leader election is on by
 	// default; this process is not in a pod, so the in-cluster config
 	// fails and says so.
 	inPod := func(k string) string { return map[string]string{envKubernetesHost: "10.0.0.1"}[k] }
-	if _, err := scheduleOptions(cfg, runs, inPod, log); err == nil || !strings.Contains(err.Error(), "bot.schedule.leaderElection") {
+	if _, err := scheduleElector(cfg, inPod, log); err == nil || !strings.Contains(err.Error(), "bot.schedule.leaderElection") {
 		t.Errorf("in a pod without its service account: %v", err)
 	}
 
@@ -93,16 +97,15 @@ current-context: x
 	t.Setenv("KUBECONFIG", kubeconfig)
 	t.Setenv("POD_NAMESPACE", "")
 	cfg = parseConfig(t, scheduleBase+"  schedule: {leaderElection: {enabled: true}}\n")
-	if _, err := scheduleOptions(cfg, runs, noEnv, log); err == nil || !strings.Contains(err.Error(), "bot.schedule.leaderElection.namespace") {
+	if _, err := scheduleElector(cfg, noEnv, log); err == nil || !strings.Contains(err.Error(), "bot.schedule.leaderElection.namespace") {
 		t.Errorf("no namespace outside a cluster: %v", err)
 	}
 	cfg = parseConfig(t, scheduleBase+"  schedule: {leaderElection: {enabled: true, namespace: opsbot}}\n")
-	s, err = scheduleOptions(cfg, runs, noEnv, log)
-	if err != nil {
+	if el, err = scheduleElector(cfg, noEnv, log); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.Elector.(*schedule.LeaseElector); !ok {
-		t.Errorf("elector %T, want a LeaseElector", s.Elector)
+	if _, ok := el.(*schedule.LeaseElector); !ok {
+		t.Errorf("elector %T, want a LeaseElector", el)
 	}
 }
 

@@ -10,16 +10,20 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/checks/alertschannel"
+	"github.com/opsbot/opsbot/health"
+	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/config"
+	"github.com/opsbot/opsbot/internal/run"
+	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/sqlite"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -37,8 +41,9 @@ type serveDeps struct {
 	// checklist, if set, replaces the checks built from the config (so
 	// tests need no Kubernetes).
 	checklist bot.ChecklistFactory
-	// started, if set, is called with the bot once it runs.
-	started func(*bot.Bot)
+	// started, if set, is called with the bot and the health server once
+	// they are built, as they start.
+	started func(*bot.Bot, *health.Server)
 }
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) int {
@@ -76,57 +81,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 		return exitUsage
 	}
 
-	store, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
+	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
 	if err != nil {
 		logger.Error("cannot open the store", zap.Error(err))
 		return exitProblems
 	}
 	defer closeStore()
-	runs, _ := store.(bot.ScheduleStore)
-	// The findings behind the reports' Investigate buttons are stored with
-	// the rest, so that any replica, restarted or not, handles a click.
-	reports, _ := store.(checklist.RunStore)
-	sched, err := scheduleOptions(cfg, runs, deps.getenv, logger)
-	if err != nil {
-		logger.Error("cannot set up the scheduled checklist", zap.Error(err))
-		return exitUsage
-	}
 
-	inc, err := buildIncidentParts(cfg, store, deps.getenv, logger)
-	if err != nil {
-		logger.Error("cannot set up incidents", zap.Error(err))
-		return exitUsage
-	}
-
-	factory := deps.checklist
-	if factory == nil {
-		factory = checklistFactory(cfg, logger, slack.New(botToken, slack.OptionAPIURL(cfg.Bot.Slack.APIURL)), runs)
-	}
-	s := cfg.Bot.Slack
-	b, err := bot.New(bot.Options{
-		AppToken: appToken, BotToken: botToken, APIURL: s.APIURL, TeamID: s.TeamID, AppID: s.AppID,
-		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel, OpsGroup: s.OpsGroup,
-		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
-		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
-		Checklist: factory, Store: store, Runs: reports, Recurrence: cfg.Bot.Recurrence,
-		HealthListen: cfg.Bot.Health.Listen, Logger: logger,
-		Schedule: sched,
-		Incident: inc.incident, Location: inc.location, Templates: inc.templates,
-	})
+	parts, err := assemble(cfg, db, appToken, botToken, deps, logger)
 	if err != nil {
 		logger.Error("invalid config", zap.Error(err))
 		return exitUsage
 	}
 	if deps.started != nil {
-		go func() {
-			select {
-			case <-b.Started():
-				deps.started(b)
-			case <-ctx.Done():
-			}
-		}()
+		deps.started(parts.bot, parts.health)
 	}
-	err = b.Run(ctx)
+	err = parts.group.Run(ctx, logger)
 	switch {
 	case err == nil:
 		logger.Info("stopped")
@@ -138,6 +108,94 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 		logger.Error("stopped", zap.Error(err))
 		return exitProblems
 	}
+}
+
+// served are the parts of a running `opsbot serve`.
+type served struct {
+	bot    *bot.Bot
+	health *health.Server // nil without bot.health.listen
+	// group runs them as peers: the bot (Socket Mode and its workers),
+	// the scheduler and its leader election, the health server. The first
+	// to stop stops the others.
+	group run.Group
+}
+
+// assemble builds every part of `opsbot serve` from the configuration: the
+// one place where the store, the Slack client, the domain services and the
+// adapters meet. A missing capability is a compile error here, never a
+// feature silently off.
+func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps serveDeps, logger *zap.Logger) (*served, error) {
+	bc := cfg.Bot
+	s := bc.Slack
+	loc, err := bc.Location()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := templates.New(bc.TemplatesDir)
+	if err != nil {
+		return nil, fmt.Errorf("bot.templatesDir: %w", err)
+	}
+	sl, err := bot.NewSlack(bot.SlackOptions{AppToken: appToken, BotToken: botToken, APIURL: s.APIURL,
+		Logger: logger.Named("slack")})
+	if err != nil {
+		return nil, err
+	}
+
+	// Incidents: announced through Slack, raised on each environment's
+	// status page.
+	pages, err := statusPages(cfg, deps.getenv, logger)
+	if err != nil {
+		return nil, err
+	}
+	desk, err := incident.NewDesk(incident.Options{
+		Store: db.Incidents(), Slack: bot.NewAnnouncer(sl), Templates: tmpl,
+		Escape: bot.Escape, Mention: sl.KnownName, Location: loc, Logger: logger.Named("incident"),
+	}, pages)
+	if err != nil {
+		return nil, err
+	}
+
+	// Anomalies: opened, decided and observed in threads of the dev
+	// channel.
+	threads, err := bot.NewThreads(sl, bot.ThreadsOptions{DevChannel: s.DevChannel, OpsGroup: s.OpsGroup,
+		Templates: tmpl, AnnounceButton: true, Logger: logger.Named("threads")})
+	if err != nil {
+		return nil, err
+	}
+	tri, err := triage.NewService(triage.ServiceOptions{Store: db, Threads: threads,
+		Recurrence: bc.Recurrence, Logger: logger.Named("triage")})
+	if err != nil {
+		return nil, err
+	}
+
+	factory := deps.checklist
+	if factory == nil {
+		factory = checklistFactory(cfg, logger, sl.Client(), db)
+	}
+	b, err := bot.New(bot.Options{
+		Slack: sl, TeamID: s.TeamID, AppID: s.AppID,
+		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel,
+		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
+		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
+		Checklist: factory, Triage: tri, Runs: db,
+		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
+		Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &served{bot: b}
+	out.group.Add("slack", b.Run)
+
+	if err := addSchedule(&out.group, cfg, b, db, deps.getenv, logger); err != nil {
+		return nil, err
+	}
+	if bc.Health.Listen != "" {
+		out.health = health.New(bc.Health.Listen, map[string]health.Check{"slack": b.Ready, "store": db.Ping},
+			logger.Named("health"))
+		out.group.Add("health", out.health.Run)
+	}
+	return out, nil
 }
 
 // tokens reads the Slack tokens. Errors name the variable, never a value.
@@ -160,7 +218,7 @@ func tokens(getenv func(string) string) (app, bot string, err error) {
 }
 
 // openStore opens the configured store and returns how to close it.
-func openStore(ctx context.Context, cfg config.Store, getenv func(string) string, logger *zap.Logger) (triage.Store, func(), error) {
+func openStore(ctx context.Context, cfg config.Store, getenv func(string) string, logger *zap.Logger) (*store.DB, func(), error) {
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if cfg.Postgres != nil {
@@ -172,20 +230,20 @@ func openStore(ctx context.Context, cfg config.Store, getenv func(string) string
 		if err != nil {
 			return nil, nil, err
 		}
-		return db, func() { _ = db.Close() }, nil
+		return db.DB, func() { _ = db.Close() }, nil
 	}
 	db, err := sqlite.Open(openCtx, cfg.SQLite.Path, logger.Named("store"))
 	if err != nil {
 		return nil, nil, err
 	}
-	return db, func() { _ = db.Close() }, nil
+	return db.DB, func() { _ = db.Close() }, nil
 }
 
 // checklistFactory builds an environment's checks from the config, once,
 // and reuses them. api reads the alerts channel; runs, if not nil, says
 // when the scheduled checklist last ran (the alerts channel is read from
 // there).
-func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.History, runs bot.ScheduleStore) bot.ChecklistFactory {
+func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.History, runs checklist.RunLog) bot.ChecklistFactory {
 	var mu sync.Mutex
 	built := map[string]bot.Checklist{}
 	return func(_ context.Context, name string) (bot.Checklist, error) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/health"
 )
 
 // The end-to-end tests of `opsbot serve`: the real program, in-process,
@@ -114,6 +117,8 @@ type servedBot struct {
 	code   chan int
 	bot    chan *bot.Bot
 	stderr *syncBuffer
+	// health is the health server, set before the bot is sent on bot.
+	health *health.Server
 }
 
 func startServe(t *testing.T, fs *slacktest.Server, configPath, appToken string) *servedBot {
@@ -130,7 +135,7 @@ func startServe(t *testing.T, fs *slacktest.Server, configPath, appToken string)
 		checklist: func(context.Context, string) (bot.Checklist, error) {
 			return bot.Checklist{Checks: []checks.Check{serveCheck{}}, Timeout: 10 * time.Second}, nil
 		},
-		started: func(b *bot.Bot) { s.bot <- b },
+		started: func(b *bot.Bot, h *health.Server) { s.health = h; s.bot <- b },
 	}
 	go func() { s.code <- serve(ctx, []string{"--config", configPath, "--log-level", "debug"}, s.stderr, deps) }()
 	t.Cleanup(cancel)
@@ -171,6 +176,16 @@ func TestServeEndToEndAndRestart(t *testing.T) {
 
 	s := startServe(t, fs, cfg, "")
 	s.waitConnected(t, ctx)
+	// Connected to Slack, the store reachable: ready.
+	addr, err := s.health.Addr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if code, body := httpGet(t, "http://"+addr+p); code != http.StatusOK {
+			t.Errorf("%s = %d %s", p, code, body)
+		}
+	}
 	if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "checklist", ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
 		t.Fatal(err)
 	}
@@ -286,4 +301,15 @@ func TestServeConfigErrors(t *testing.T) {
 		!strings.Contains(stderr.String(), "SLACK_BOT_TOKEN is not set") || strings.Contains(stderr.String(), "xoxb-wrong-kind") {
 		t.Errorf("bad tokens: exit %d\n%s", code, stderr.String())
 	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/health"
 	"github.com/opsbot/opsbot/statuspage/statuspagetest"
 )
 
@@ -63,7 +64,7 @@ func TestServeAnnouncesAnIncident(t *testing.T) {
 		checklist: func(context.Context, string) (bot.Checklist, error) {
 			return bot.Checklist{Checks: []checks.Check{serveCheck{}}}, nil
 		},
-		started: func(b *bot.Bot) { s.bot <- b },
+		started: func(b *bot.Bot, h *health.Server) { s.health = h; s.bot <- b },
 	}
 	go func() { s.code <- serve(runCtx, []string{"--config", cfg, "--log-level", "debug"}, s.stderr, deps) }()
 	s.waitConnected(t, ctx)
