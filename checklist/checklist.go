@@ -9,6 +9,7 @@ package checklist
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -56,101 +57,172 @@ type Options struct {
 	Location *time.Location
 }
 
-// Build returns the enabled checks of env, in the runbook's order: pods,
-// logs, alerts, metrics, http, the alerts channel. Errors are configuration problems (a missing
-// secret, an unreadable kubeconfig) and name the field at fault.
-func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
-	logger := opts.Logger
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	p := "environments." + env.Name
-	c := env.Checks
-	var list []checks.Check
+// kind is one kind of check: its name (the check's package, Name() and
+// config key) and how to build it for an environment. build returns a nil
+// Check when the check is off there.
+type kind struct {
+	name  string
+	build func(b *build) (checks.Check, error)
+}
 
-	podsOn, logsOn := c.Pods.On(true), c.Logs.On(true)
-	if podsOn || logsOn {
-		kube := opts.Kube
-		if kube == nil {
-			var err error
-			if kube, err = KubeClient(env.Kubernetes); err != nil {
-				return nil, fmt.Errorf("%s.kubernetes: %w", p, err)
+// kinds is every kind of check, in the runbook's order. A new check is one
+// line here, a builder below, a block in config.Checks and a rule in
+// deploy/role.yaml if it reads the cluster (ARCHITECTURE.md).
+var kinds = []kind{
+	{"pods", buildPods},
+	{"logs", buildLogs},
+	{"alerts", buildAlerts},
+	{"metrics", buildMetrics},
+	{"http", buildHTTP},
+	{"alertschannel", buildAlertsChannel},
+}
+
+// build is what the builders share: the environment, the options and the
+// clients they have in common, made once.
+type build struct {
+	env    *config.Environment
+	opts   Options
+	logger *zap.Logger
+	now    func() time.Time
+	field  string // "environments.prod"
+
+	kubeClient kubernetes.Interface
+	kubeErr    error
+}
+
+// kube is the environment's Kubernetes client, connected on first use.
+func (b *build) kube() (kubernetes.Interface, error) {
+	if b.kubeClient == nil && b.kubeErr == nil {
+		if b.kubeClient = b.opts.Kube; b.kubeClient == nil {
+			if b.kubeClient, b.kubeErr = KubeClient(b.env.Kubernetes); b.kubeErr != nil {
+				b.kubeErr = fmt.Errorf("%s.kubernetes: %w", b.field, b.kubeErr)
 			}
 		}
-		if podsOn {
-			cfg := c.Pods.Config
-			if cfg.Window == 0 {
-				cfg.Window = env.Window
-			}
-			chk, err := pods.New(kube, env.Namespaces, cfg, now, logger.Named("pods"))
-			if err != nil {
-				return nil, fmt.Errorf("%s.checks.pods: %w", p, err)
-			}
+	}
+	return b.kubeClient, b.kubeErr
+}
+
+// Build returns the enabled checks of env, in the runbook's order (kinds).
+// Errors are configuration problems (a missing secret, an unreadable
+// kubeconfig) and name the field at fault.
+func Build(env *config.Environment, opts Options) ([]checks.Check, error) {
+	b := &build{env: env, opts: opts, logger: opts.Logger, now: opts.Now, field: "environments." + env.Name}
+	if b.logger == nil {
+		b.logger = zap.NewNop()
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	var list []checks.Check
+	for _, k := range kinds {
+		chk, err := k.build(b)
+		var located *locatedError
+		switch {
+		case errors.As(err, &located):
+			return nil, located.err
+		case err != nil:
+			return nil, fmt.Errorf("%s.checks.%s: %w", b.field, k.name, err)
+		case chk != nil:
 			list = append(list, chk)
 		}
-		if logsOn {
-			cfg := c.Logs.Config
-			if cfg.Window == 0 {
-				cfg.Window = env.Window
-			}
-			list = append(list, logs.New(kube, env.Namespaces, cfg, now, logger.Named("logs")))
-		}
-	}
-
-	if c.Alerts.On(env.Alertmanager != nil) {
-		client, err := endpointClient(env.Alertmanager, p+".alertmanager")
-		if err != nil {
-			return nil, err
-		}
-		chk, err := alerts.New(c.Alerts.Config, env.Alertmanager.URL, client, logger.Named("alerts"))
-		if err != nil {
-			return nil, fmt.Errorf("%s.checks.alerts: %w", p, err)
-		}
-		list = append(list, chk)
-	}
-
-	if c.Metrics.On(env.Prometheus != nil) {
-		client, err := endpointClient(env.Prometheus, p+".prometheus")
-		if err != nil {
-			return nil, err
-		}
-		menv := metrics.Env{PrometheusURL: env.Prometheus.URL, Namespaces: env.Namespaces}
-		if env.Grafana != nil {
-			menv.GrafanaURL = env.Grafana.URL
-		}
-		chk, err := metrics.New(c.Metrics.Config, menv, client, logger.Named("metrics"))
-		if err != nil {
-			return nil, fmt.Errorf("%s.checks.metrics: %w", p, err)
-		}
-		list = append(list, chk)
-	}
-
-	if c.HTTP.On(len(c.HTTP.Config.Targets) > 0) {
-		// A client of its own: the Prometheus or Alertmanager credentials
-		// must never be sent to a health URL.
-		chk, err := httpcheck.New(c.HTTP.Config, httpx.NewClient(httpx.Options{Version: version.Version}), logger.Named("http"))
-		if err != nil {
-			return nil, fmt.Errorf("%s.checks.http: %w", p, err)
-		}
-		list = append(list, chk)
-	}
-	if c.AlertsChannel.On(c.AlertsChannel.Config.Channel != "") {
-		if opts.Slack == nil {
-			return nil, fmt.Errorf("%s.checks.alertschannel: reading the alerts channel needs the Slack bot token: set SLACK_BOT_TOKEN", p)
-		}
-		chk, err := alertschannel.New(opts.Slack, c.AlertsChannel.Config, alertschannel.Options{
-			Since: opts.LastChecklist, Now: now, Location: opts.Location, Logger: logger.Named("alertschannel"),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s.checks.alertschannel: %w", p, err)
-		}
-		list = append(list, chk)
 	}
 	return list, nil
+}
+
+// locatedError is a builder's error that names its field already (the
+// kubeconfig, an endpoint's secret), not the check's block.
+type locatedError struct{ err error }
+
+func (e *locatedError) Error() string { return e.err.Error() }
+
+func located(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &locatedError{err}
+}
+
+func buildPods(b *build) (checks.Check, error) {
+	c := b.env.Checks.Pods
+	if !c.On(true) {
+		return nil, nil
+	}
+	kube, err := b.kube()
+	if err != nil {
+		return nil, located(err)
+	}
+	cfg := c.Config
+	if cfg.Window == 0 {
+		cfg.Window = b.env.Window
+	}
+	return pods.New(kube, b.env.Namespaces, cfg, b.now, b.logger.Named("pods"))
+}
+
+func buildLogs(b *build) (checks.Check, error) {
+	c := b.env.Checks.Logs
+	if !c.On(true) {
+		return nil, nil
+	}
+	kube, err := b.kube()
+	if err != nil {
+		return nil, located(err)
+	}
+	cfg := c.Config
+	if cfg.Window == 0 {
+		cfg.Window = b.env.Window
+	}
+	return logs.New(kube, b.env.Namespaces, cfg, b.now, b.logger.Named("logs")), nil
+}
+
+func buildAlerts(b *build) (checks.Check, error) {
+	c, am := b.env.Checks.Alerts, b.env.Alertmanager
+	if !c.On(am != nil) {
+		return nil, nil
+	}
+	client, err := endpointClient(am, b.field+".alertmanager")
+	if err != nil {
+		return nil, located(err)
+	}
+	return alerts.New(c.Config, am.URL, client, b.logger.Named("alerts"))
+}
+
+func buildMetrics(b *build) (checks.Check, error) {
+	c, prom := b.env.Checks.Metrics, b.env.Prometheus
+	if !c.On(prom != nil) {
+		return nil, nil
+	}
+	client, err := endpointClient(prom, b.field+".prometheus")
+	if err != nil {
+		return nil, located(err)
+	}
+	menv := metrics.Env{PrometheusURL: prom.URL, Namespaces: b.env.Namespaces}
+	if b.env.Grafana != nil {
+		menv.GrafanaURL = b.env.Grafana.URL
+	}
+	return metrics.New(c.Config, menv, client, b.logger.Named("metrics"))
+}
+
+func buildHTTP(b *build) (checks.Check, error) {
+	c := b.env.Checks.HTTP
+	if !c.On(len(c.Config.Targets) > 0) {
+		return nil, nil
+	}
+	// A client of its own: the Prometheus or Alertmanager credentials
+	// must never be sent to a health URL.
+	return httpcheck.New(c.Config, httpx.NewClient(httpx.Options{Version: version.Version}), b.logger.Named("http"))
+}
+
+func buildAlertsChannel(b *build) (checks.Check, error) {
+	c := b.env.Checks.AlertsChannel
+	if !c.On(c.Config.Channel != "") {
+		return nil, nil
+	}
+	if b.opts.Slack == nil {
+		return nil, errors.New("reading the alerts channel needs the Slack bot token: set SLACK_BOT_TOKEN")
+	}
+	return alertschannel.New(b.opts.Slack, c.Config, alertschannel.Options{
+		Since: b.opts.LastChecklist, Now: b.now, Location: b.opts.Location, Logger: b.logger.Named("alertschannel"),
+	})
 }
 
 // KubeClient connects to the cluster the config names: in-cluster, or a

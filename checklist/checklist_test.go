@@ -1,0 +1,99 @@
+package checklist
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/opsbot/opsbot/internal/config"
+)
+
+func environment(t *testing.T, doc string) *config.Environment {
+	t.Helper()
+	cfg, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := cfg.Environment("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func names(t *testing.T, doc string) []string {
+	t.Helper()
+	list, err := Build(environment(t, doc), Options{Kube: fake.NewClientset()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range list {
+		out = append(out, c.Name())
+	}
+	return out
+}
+
+func TestBuildEnablesChecksInTheRunbooksOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name, doc, want string
+	}{
+		{"by default: the cluster's looks", `
+environments:
+  prod: {namespaces: [shop]}
+`, "pods logs"},
+		{"every backend", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: http://prometheus:9090}
+    alertmanager: {url: http://alertmanager:9093}
+    checks:
+      http: {targets: [{name: api, url: http://api/health}]}
+`, "pods logs alerts metrics http"},
+		{"turned off", `
+environments:
+  prod:
+    namespaces: [shop]
+    alertmanager: {url: http://alertmanager:9093}
+    checks:
+      logs: {enabled: false}
+      alerts: {enabled: false}
+`, "pods"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Join(names(t, tt.doc), " "); got != tt.want {
+				t.Errorf("checks = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuildErrorsNameTheField(t *testing.T) {
+	t.Setenv("OPSBOT_TEST_NO_SUCH_TOKEN", "")
+	for _, tt := range []struct {
+		name, doc, want string
+	}{
+		{"a missing secret names its key", `
+environments:
+  prod:
+    namespaces: [shop]
+    alertmanager: {url: http://alertmanager:9093, bearerTokenEnv: OPSBOT_TEST_NO_SUCH_TOKEN}
+`, "environments.prod.alertmanager.bearerTokenEnv: environment variable OPSBOT_TEST_NO_SUCH_TOKEN is not set"},
+		{"the alerts channel without a Slack token names the check", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      alertschannel: {channel: C0123ALERT}
+`, "environments.prod.checks.alertschannel: reading the alerts channel needs the Slack bot token"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Build(environment(t, tt.doc), Options{Kube: fake.NewClientset()})
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("Build = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
