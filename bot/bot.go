@@ -191,7 +191,7 @@ func (o *Options) validate() error {
 		errs = append(errs, fmt.Errorf("devChannel: want a channel id (C...), got %q", o.DevChannel))
 	}
 	if !validSlackID(o.IncidentChannel, "C", "G") {
-		errs = append(errs, fmt.Errorf("incident.channel: want a channel id (C...), got %q", o.IncidentChannel))
+		errs = append(errs, fmt.Errorf("incidentChannel: want a channel id (C...), got %q", o.IncidentChannel))
 	}
 	if len(o.Deciders.Users)+len(o.Deciders.Groups) == 0 {
 		errs = append(errs, errors.New("deciders: at least one user or group is required"))
@@ -234,9 +234,10 @@ type Bot struct {
 	state *connState
 	sup   *supervisor
 
-	mu     sync.Mutex
-	teamID string // accepted team_id
-	appID  string // accepted api_app_id
+	mu      sync.Mutex
+	teamID  string // accepted team_id
+	appID   string // accepted api_app_id
+	tokenOK bool   // CheckToken passed
 }
 
 // New checks the options, registers the routes (a duplicate action_id is
@@ -293,6 +294,28 @@ func (b *Bot) WaitConnected(ctx context.Context) error { return b.state.wait(ctx
 // disabled the app's link, and an error when the tokens are refused.
 // cmd/opsbot runs it beside the scheduler and the health server.
 func (b *Bot) Run(ctx context.Context) error {
+	if err := b.CheckToken(ctx); err != nil {
+		return err
+	}
+	var g run.Group
+	g.Add("socket", b.socket)
+	g.Add("workers", func(ctx context.Context) error { return b.pool.run(ctx, b.opts.ShutdownTimeout, b.log) })
+	g.Add("checklist workers", func(ctx context.Context) error { return b.long.run(ctx, b.opts.ShutdownTimeout, b.log) })
+	return g.Run(ctx, b.log)
+}
+
+// CheckToken checks the bot token with auth.test, once: it must belong to
+// the configured workspace (and that workspace is the one whose payloads
+// are accepted). cmd/opsbot calls it before it starts the scheduler, so
+// that a replica Slack refuses never claims an occurrence; Run calls it
+// if nobody did.
+func (b *Bot) CheckToken(ctx context.Context) error {
+	b.mu.Lock()
+	checked := b.tokenOK
+	b.mu.Unlock()
+	if checked {
+		return nil
+	}
 	authCtx, cancel := context.WithTimeout(ctx, b.opts.HandlerTimeout)
 	at, err := b.api.AuthTestContext(authCtx)
 	cancel()
@@ -300,20 +323,15 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("bot: auth.test with the bot token: %w", err)
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.teamID == "" {
 		b.teamID = at.TeamID
 	} else if b.teamID != at.TeamID {
-		b.mu.Unlock()
 		return fmt.Errorf("bot: the bot token belongs to workspace %s, the configuration expects %s", at.TeamID, b.teamID)
 	}
-	b.mu.Unlock()
+	b.tokenOK = true
 	b.log.Info("slack bot token accepted", zap.String("team", at.TeamID), zap.String("botUser", at.UserID))
-
-	var g run.Group
-	g.Add("socket", b.socket)
-	g.Add("workers", func(ctx context.Context) error { return b.pool.run(ctx, b.opts.ShutdownTimeout, b.log) })
-	g.Add("checklist workers", func(ctx context.Context) error { return b.long.run(ctx, b.opts.ShutdownTimeout, b.log) })
-	return g.Run(ctx, b.log)
+	return nil
 }
 
 // Ready says whether the bot can take work: a Socket Mode connection is

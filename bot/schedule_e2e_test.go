@@ -122,10 +122,10 @@ func TestScheduledChecklist(t *testing.T) {
 		t.Errorf("the occurrence was not claimed: %v, %v", ok, err)
 	}
 	if last, err := checklist.LastScheduledRun(st, "prod")(h.ctx); err != nil || !last.Equal(tue0930) {
-		t.Errorf("LastChecklist(prod) = %v, %v; want %v", last, err, tue0930)
+		t.Errorf("LastScheduledRun(prod) = %v, %v; want %v", last, err, tue0930)
 	}
 	if last, err := checklist.LastScheduledRun(st, "dev")(h.ctx); err != nil || !last.IsZero() {
-		t.Errorf("LastChecklist(dev) = %v, %v; want zero", last, err)
+		t.Errorf("LastScheduledRun(dev) = %v, %v; want zero", last, err)
 	}
 
 	// Investigate works as from /ops checklist.
@@ -156,7 +156,7 @@ func TestScheduledChecklistBuildFails(t *testing.T) {
 	h.waitMessage(opsChannel, "Something went wrong")
 	waitNextOccurrence(t, h.ctx, clock, wed0930, 1)
 	if last, err := checklist.LastScheduledRun(store.(scheduleStore), "prod")(h.ctx); err != nil || !last.IsZero() {
-		t.Errorf("LastChecklist = %v, %v; want zero (the run failed)", last, err)
+		t.Errorf("LastScheduledRun = %v, %v; want zero (the run failed)", last, err)
 	}
 }
 
@@ -233,7 +233,7 @@ func sharedStores(t *testing.T, kind storeKind) (triage.Store, triage.Store) {
 	return out[0], out[1]
 }
 
-// TestScheduledChecklistAlertsChannelSinceLastRun: the alerts-channel check
+// TestScheduledChecklistAlertsChannelSinceLastRun: the alertschannel check
 // reads the channel's window on the first run, and from the first run on
 // the second.
 func TestScheduledChecklistAlertsChannelSinceLastRun(t *testing.T) {

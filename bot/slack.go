@@ -84,7 +84,7 @@ func NewSlack(o SlackOptions) (*Slack, error) {
 		names: newNames(api), links: newPermalinks()}, nil
 }
 
-// Client is the Web API client (the alerts-channel check reads the
+// Client is the Web API client (the alertschannel check reads the
 // channel's history with it).
 func (s *Slack) Client() *slack.Client { return s.api }
 

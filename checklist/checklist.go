@@ -48,7 +48,7 @@ type Options struct {
 	// Now is the clock of the checks; time.Now when nil.
 	Now func() time.Time
 	// Slack reads the alerts channel's history (a *slack.Client with the
-	// bot token); needed only when the alertsChannel check is on.
+	// bot token); needed only when the alertschannel check is on.
 	Slack alertschannel.History
 	// LastChecklist says when the checklist last ran, so the alerts
 	// channel is read from there; nil means the check's window.

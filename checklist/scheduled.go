@@ -27,7 +27,7 @@ func RecordScheduledRun(ctx context.Context, log RunLog, env string, at time.Tim
 
 // LastScheduledRun returns a function telling when the scheduled checklist
 // of env last ran (the time of its occurrence), zero if it never did: the
-// alerts-channel check's "since the last checklist". Only scheduled runs
+// alertschannel check's "since the last checklist". Only scheduled runs
 // whose report was posted count; `/ops checklist` and `opsbot checklist`
 // read from there without moving it.
 func LastScheduledRun(log RunLog, env string) func(ctx context.Context) (time.Time, error) {

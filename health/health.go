@@ -83,20 +83,23 @@ func (s *Server) Run(ctx context.Context) error {
 	close(s.up)
 	s.mu.Unlock()
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
+		sctx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancelShutdown()
 		_ = srv.Shutdown(sctx)
 	}()
 	s.log.Info("health server listening", zap.String("addr", ln.Addr().String()))
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	err = srv.Serve(ln)
+	cancel()
 	<-stopped
-	return nil
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }
 
 // Addr waits until the server listens (or ctx is done) and returns its

@@ -105,7 +105,7 @@ func TestLeaseElectorRealAPIServer(t *testing.T) {
 // deploy/role-leader.yaml.
 func applyRoleLeader(t *testing.T, ctx context.Context, cs kubernetes.Interface) {
 	t.Helper()
-	data, err := os.ReadFile("../../deploy/role-leader.yaml")
+	data, err := os.ReadFile("../deploy/role-leader.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 // Claim records key as claimed and reports whether this call was the first
 // to claim it: of any number of calls with one key, on any replica at any
-// time, exactly one gets true. It implements internal/schedule's Claimer,
+// time, exactly one gets true. It implements schedule.Claimer,
 // which guards each occurrence of a schedule ("checklist/2026-11-24T09:30Z")
 // so that it runs once. Claims are never released.
 func (s *DB) Claim(ctx context.Context, key string) (bool, error) {

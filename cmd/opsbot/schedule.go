@@ -95,7 +95,7 @@ func scheduleElector(cfg *config.Config, getenv func(string) string, logger *zap
 	return el, nil
 }
 
-// lastChecklist is the alerts-channel check's "since the last checklist"
+// lastChecklist is the alertschannel check's "since the last checklist"
 // for env: the last scheduled run recorded in the store (nil without one).
 func lastChecklist(runs checklist.RunLog, env string) func(ctx context.Context) (time.Time, error) {
 	if runs == nil {
@@ -104,7 +104,7 @@ func lastChecklist(runs checklist.RunLog, env string) func(ctx context.Context) 
 	return checklist.LastScheduledRun(runs, env)
 }
 
-// scheduleLocation is the time zone of the alerts-channel check's
+// scheduleLocation is the time zone of the alertschannel check's
 // summaries ("since 09:30 yesterday"): the schedule's, else time.Local.
 func scheduleLocation(cfg *config.Config) *time.Location {
 	if cfg.Bot == nil || cfg.Bot.Schedule == nil {
@@ -117,7 +117,7 @@ func scheduleLocation(cfg *config.Config) *time.Location {
 	return loc
 }
 
-// alertsChannelSlack is the Slack client the alerts-channel check of env
+// alertsChannelSlack is the Slack client the alertschannel check of env
 // reads the channel with, from the bot token in the environment and the
 // config's bot.slack.apiURL; nil when the check is off or there is no token
 // (checklist.Build then says to set SLACK_BOT_TOKEN).

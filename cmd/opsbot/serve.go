@@ -96,7 +96,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 	if deps.started != nil {
 		deps.started(parts.bot, parts.health)
 	}
-	err = parts.group.Run(ctx, logger)
+	// The token first: a replica Slack refuses must not claim an
+	// occurrence of the schedule it cannot post.
+	if err = parts.bot.CheckToken(ctx); err == nil {
+		err = parts.group.Run(ctx, logger)
+	}
 	switch {
 	case err == nil:
 		logger.Info("stopped")
@@ -113,7 +117,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 // served are the parts of a running `opsbot serve`.
 type served struct {
 	bot    *bot.Bot
-	health *health.Server // nil without bot.health.listen
+	health *health.Server // nil when bot.health.listen is empty
 	// group runs them as peers: the bot (Socket Mode and its workers),
 	// the scheduler and its leader election, the health server. The first
 	// to stop stops the others.

@@ -32,7 +32,7 @@ type Schedule struct {
 	// Timezone is the IANA zone Cron is read in. Default Europe/London.
 	Timezone string `yaml:"timezone"`
 	// CatchUp is how late an occurrence may still run after a failover or
-	// a restart (see internal/schedule). Default 5m; 0 turns it off.
+	// a restart (see package schedule). Default 5m; 0 turns it off.
 	CatchUp *model.Duration `yaml:"catchUp"`
 	// Environment is the environment checked. Default: defaultEnvironment.
 	Environment string `yaml:"environment"`
@@ -65,7 +65,7 @@ func (s *Schedule) On() bool { return s != nil && On(s.Enabled, true) }
 // in a cluster.
 func (l LeaderElection) On(inCluster bool) bool { return On(l.Enabled, inCluster) }
 
-// Config is the schedule as internal/schedule takes it.
+// Config is the schedule as package schedule takes it.
 func (s Schedule) Config() schedule.Config {
 	return schedule.Config{Schedule: s.Cron, Timezone: s.Timezone, CatchUp: s.CatchUp, LeaderElection: s.LeaderElection.LeaderElectionConfig}
 }

@@ -6,6 +6,7 @@ package run
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"go.uber.org/zap"
 )
@@ -28,8 +29,9 @@ func (g *Group) Add(name string, run func(ctx context.Context) error) {
 
 // Run runs every actor until ctx is done or one of them returns; then it
 // cancels the others' context, waits for them all and returns the first
-// one's error (nil when ctx ended it: a signal is a clean stop). The
-// others' errors are logged, but context.Canceled.
+// one's error: nil when ctx ended it (a signal is a clean stop), an error
+// saying so when an actor returned nil by itself. The others' errors are
+// logged, but context.Canceled.
 func (g *Group) Run(ctx context.Context, log *zap.Logger) error {
 	if log == nil {
 		log = zap.NewNop()
@@ -50,11 +52,16 @@ func (g *Group) Run(ctx context.Context, log *zap.Logger) error {
 	}
 	first := <-done
 	cause := first.name
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		cause = "signal"
 		if errors.Is(first.err, context.Canceled) {
 			first.err = nil
 		}
+	case first.err == nil:
+		// An actor runs until it is stopped: one that returns by itself
+		// stopped the process for no reason it could say.
+		first.err = fmt.Errorf("%s stopped unexpectedly", first.name)
 	}
 	if first.err != nil {
 		log.Info("stopping", zap.String("cause", cause), zap.Error(first.err))

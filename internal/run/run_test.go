@@ -45,3 +45,17 @@ func TestCancelledContextIsACleanStop(t *testing.T) {
 		t.Fatalf("%d actors stopped, want 2", n)
 	}
 }
+
+func TestAnActorReturningByItselfIsAnError(t *testing.T) {
+	var stopped atomic.Int32
+	var g Group
+	g.Add("a", blocker(&stopped))
+	g.Add("quitter", func(context.Context) error { return nil })
+	err := g.Run(context.Background(), nil)
+	if err == nil || err.Error() != "quitter stopped unexpectedly" {
+		t.Fatalf("Run = %v, want the quitter named", err)
+	}
+	if n := stopped.Load(); n != 1 {
+		t.Fatalf("%d actors stopped, want 1", n)
+	}
+}

@@ -1,5 +1,5 @@
 // Package scenario plants workloads, alerts, metrics and logs in the real
-// test environment (internal/testenv) for the checklist's integration tests
+// test environment (testenv) for the checklist's integration tests
 // and its benchmark: Deployments with their ReplicaSets' pods, StatefulSets,
 // Jobs and CronJobs, in whatever states a kubelet and the controllers would
 // report, since neither runs here.

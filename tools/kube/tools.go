@@ -4,7 +4,7 @@
 // kube-apiserver (the real API server, in front of etcd) and kubectl (the
 // by-hand baseline in the checklist benchmark). Nothing here is imported by
 // opsbot itself; this module exists so the main go.mod stays free of
-// k8s.io/kubernetes. internal/testenv builds these with `go build` and caches
+// k8s.io/kubernetes. testenv builds these with `go build` and caches
 // the binaries by version.
 package kube
 
