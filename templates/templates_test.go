@@ -53,7 +53,8 @@ func TestDefaultResolvedSuffixIsTheRunbooks(t *testing.T) {
 	}
 }
 
-// Every default renders its zero data and a filled one, without "<no value>".
+// Every default renders realistic data, without "<no value>" or a final
+// new line (registry_test.go renders every template with its type).
 func TestEveryDefaultRenders(t *testing.T) {
 	s := newSet(t, "")
 	data := map[string]any{
@@ -67,17 +68,10 @@ func TestEveryDefaultRenders(t *testing.T) {
 		templates.FollowUpNoise:           templates.FollowUp{Dashboard: "<https://grafana/d/x|x>"},
 		templates.ChecklistScheduledIntro: templates.ChecklistIntro{Environment: "prod", Time: "09:30", Mention: "<!subteam^S1>"},
 	}
-	for _, name := range templates.Names() {
-		d, ok := data[name]
-		if !ok {
-			d = templates.FollowUp{}
-		}
+	for name, d := range data {
 		out := render(t, s, name, d)
 		if strings.TrimSpace(out) == "" || strings.Contains(out, "<no value>") || strings.HasSuffix(out, "\n") {
 			t.Errorf("%s: %q", name, out)
-		}
-		if !strings.HasPrefix(s.Source(name), "(default) ") {
-			t.Errorf("%s: source %q", name, s.Source(name))
 		}
 	}
 	if got := render(t, s, templates.IncidentClosing, data[templates.IncidentClosing]); got != "✅ Resolved after 1h 25m (by <@U1>)." {
@@ -85,6 +79,42 @@ func TestEveryDefaultRenders(t *testing.T) {
 	}
 	if got := render(t, s, templates.FollowUpSerious, data[templates.FollowUpSerious]); !strings.Contains(got, "It is an outage: announce an incident") {
 		t.Errorf("serious follow-up with an outage: %q", got)
+	}
+}
+
+// The typed API renders a declared template with its own data type.
+func TestTypedRender(t *testing.T) {
+	s := newSet(t, "")
+	got, err := templates.Render(s, templates.ChecklistRunning, templates.Running{Environment: "prod", Checks: 4, AskedBy: "@alice"})
+	if want := ":hourglass_flowing_sand: Running the *prod* checklist… (4 checks, asked by @alice)"; err != nil || got != want {
+		t.Errorf("checklist.running: %q, %v; want %q", got, err, want)
+	}
+	if templates.ChecklistRunning.Name() != "checklist.running" {
+		t.Errorf("name %q", templates.ChecklistRunning.Name())
+	}
+	// A text that starts with a space keeps it.
+	if got, err := templates.Render(s, templates.TriageCut, templates.NoData{}); err != nil || got != " … full text in the timeline" {
+		t.Errorf("triage.cut: %q, %v", got, err)
+	}
+	// Only declared Texts render; the zero Text and a nil Set do not.
+	if _, err := templates.Render(s, templates.Text[templates.NoData]{}, templates.NoData{}); err == nil {
+		t.Error("the zero Text rendered")
+	}
+	if _, err := templates.Render(nil, templates.OpsBusy, templates.NoData{}); err == nil {
+		t.Error("a nil Set rendered")
+	}
+}
+
+func TestLookup(t *testing.T) {
+	f, ok := templates.Lookup[templates.FollowUp]("triage.followup.noise")
+	if !ok || f != templates.FollowUpNoiseText {
+		t.Errorf("Lookup[FollowUp](triage.followup.noise) = %v, %v", f, ok)
+	}
+	if _, ok := templates.Lookup[templates.Announce]("triage.followup.noise"); ok {
+		t.Error("Lookup with the wrong data type succeeded")
+	}
+	if _, ok := templates.Lookup[templates.FollowUp]("triage.followup.nope"); ok {
+		t.Error("Lookup of an undeclared name succeeded")
 	}
 }
 
@@ -166,6 +196,20 @@ func TestBadOverrides(t *testing.T) {
 			[]string{"incident.announce.tmpl:2:", "Impact"}},
 		{"two problems", map[string]string{"x.tmpl": "", "incident.closing.tmpl": "{{end}}"},
 			[]string{"x.tmpl", "incident.closing.tmpl:1:"}},
+		// Every template is checked, the bot's answers as the runbook's.
+		{"unknown field in a bot text", map[string]string{"checklist.running.tmpl": "Running {{.Environment}} for {{.Usr}}"},
+			[]string{"checklist.running.tmpl:1:", "Usr", "templates.Running"}},
+		// A field in a branch the zero value does not take.
+		{"unknown field in a branch", map[string]string{"incident.slackReason.tmpl": "{{if .None}}none{{else if .Code}}\n\nSlack said {{.Cod}}{{end}}"},
+			[]string{"incident.slackReason.tmpl:3:", "Cod"}},
+		{"unknown field in with", map[string]string{"status.line.tmpl": "{{with .Thread}}{{.Link}}{{end}}"},
+			[]string{"status.line.tmpl:1:", "Link", "string"}},
+		{"unknown field through $", map[string]string{"status.line.tmpl": "{{range $i, $e := .Title}}{{$.Titel}}{{end}}"},
+			[]string{"status.line.tmpl:1:", "Titel"}},
+		{"fails with data", map[string]string{"checklist.more.tmpl": "{{if .Count}}{{index .Count 1}}{{end}}"},
+			[]string{"checklist.more.tmpl:1:", "index"}},
+		{"unknown name in a namespace", map[string]string{"triage.opend.tmpl": "x"},
+			[]string{"triage.opend.tmpl", `unknown template "triage.opend"`, "triage.opened"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeFiles(t, tt.files)
@@ -193,13 +237,12 @@ func TestRenderErrors(t *testing.T) {
 	if _, err := s.Render("incident.nope", nil); err == nil {
 		t.Error("unknown template rendered")
 	}
-	// missingkey=zero: a map with a missing key renders the zero value.
-	got, err := s.Render(templates.IncidentResolvedSuffix, map[string]string{})
-	if err != nil || got != "✅ Resolved\nUntil: " {
-		t.Errorf("map without the key: %q, %v", got, err)
-	}
-	// The wrong data type is an error, not a half-rendered message.
+	// The wrong data type is an error, not a half-rendered message: the
+	// template was checked against its own type only.
 	if _, err := s.Render(templates.IncidentAnnounce, templates.Closing{}); err == nil {
 		t.Error("rendered with the wrong data type")
+	}
+	if _, err := s.Render(templates.IncidentResolvedSuffix, map[string]string{"Until": "u"}); err == nil {
+		t.Error("rendered with a map")
 	}
 }

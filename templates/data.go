@@ -1,0 +1,382 @@
+package templates
+
+// The data types of the templates. Every string field is mrkdwn, safe to
+// show as it is: "escaped" means the bot passed untrusted text (what people
+// typed, names, titles, error texts) through its escaping function;
+// "opsbot's" means the text is the bot's own (a label, a number, a
+// formatted time) or built by the bot from configuration. Times are
+// formatted like "2026-11-24 09:30 GMT" (incident.FormatTime) unless a
+// field says otherwise.
+
+// NoData is the data of the templates that show no data: fixed sentences
+// ("ops.busy", "checklist.stale", the modals' hints...).
+type NoData struct{}
+
+// --- /ops -------------------------------------------------------------------
+
+// Usage is the data of "ops.usage", the help of /ops.
+type Usage struct {
+	// Environments are the environments /ops checklist accepts,
+	// comma-separated, escaped.
+	Environments string
+}
+
+// Command is the data of the texts about a subcommand of /ops
+// ("ops.unknown", "ops.atMostOneEnvironment").
+type Command struct {
+	// Command is the subcommand: as the user typed it (cut to 50
+	// characters), escaped ("ops.unknown"), or opsbot's ("checklist").
+	Command string
+}
+
+// Refused is the data of "ops.refused": someone who is not a decider tried
+// something only deciders may do.
+type Refused struct {
+	// Action is what they tried, opsbot's words: "record decisions", "run
+	// the checklist".
+	Action string
+}
+
+// --- the checklist --------------------------------------------------------------
+
+// Running is the data of "checklist.running", the message a checklist run
+// posts first and updates as its checks finish.
+type Running struct {
+	// Environment is the environment checked, escaped.
+	Environment string
+	// Checks is how many checks run.
+	Checks int
+	// AskedBy is who asked: "@alice", escaped, or the rendered
+	// "checklist.scheduledBy".
+	AskedBy string
+}
+
+// Check is the data of "checklist.check.waiting": a check still running.
+type Check struct {
+	// Check is the check's name, escaped.
+	Check string
+}
+
+// Report is the data of the texts of a finished checklist: its title
+// ("checklist.title") and its one-line summary, the message's notification
+// text ("checklist.summary").
+type Report struct {
+	// Emoji is the report's status as an emoji (":red_circle:"), opsbot's.
+	Emoji string
+	// Environment is the environment checked, escaped.
+	Environment string
+	// Status is the report's status ("fail", "warn", "unknown", "ok").
+	Status string
+	// Finished is when the run finished, in UTC ("2026-11-24 09:30 UTC"),
+	// and Took how long it took ("2s").
+	Finished string
+	Took     string
+	// AskedBy is who asked, like Running.AskedBy.
+	AskedBy string
+	// Stopped is why the run was cut short (the rendered
+	// "checklist.timedOut" or "checklist.cancelled"), "" when it finished.
+	Stopped string
+}
+
+// Env is the data of the texts about an environment
+// ("checklist.truncated", "incident.noStatusPage").
+type Env struct {
+	// Environment is the environment's name, escaped.
+	Environment string
+}
+
+// UnknownEnvironment is the data of "checklist.unknownEnvironment": a
+// command named an environment that is not configured.
+type UnknownEnvironment struct {
+	// Environment is what the user typed (cut to 50 characters), escaped.
+	Environment string
+	// Environments are the configured environments, comma-separated,
+	// escaped.
+	Environments string
+}
+
+// Count is the data of the texts that count something ("checklist.more":
+// "…and 3 more", "status.header", "incident.whichUpdate").
+type Count struct {
+	Count int
+}
+
+// --- anomalies and decisions ------------------------------------------------------
+
+// Anomaly is the data of the texts about one anomaly. ID is always set;
+// the other fields by the texts that show them.
+type Anomaly struct {
+	// ID is the anomaly's number.
+	ID int64
+	// Title is its title on one line, cut and escaped ("triage.looking").
+	Title string
+	// Environment is its environment, escaped ("triage.looking").
+	Environment string
+	// OpenedBy is who opened it, "@alice", escaped ("triage.looking").
+	OpenedBy string
+	// Thread is a link to its thread in Slack, mrkdwn built by opsbot
+	// ("triage.opened", "triage.existing").
+	Thread string
+}
+
+// Outcome is the data of "triage.outcome", the decision shown on an
+// anomaly's root message.
+type Outcome struct {
+	// Decision is the decision's label ("Intermittent"), opsbot's.
+	Decision string
+	// DecidedBy is who decided, "@alice", escaped.
+	DecidedBy string
+	// At is when, in UTC ("2026-11-24 10:30 UTC").
+	At string
+}
+
+// Escalated is the data of "triage.escalatedNote", on the root message of
+// an anomaly that was escalated.
+type Escalated struct {
+	// At is when it was escalated, like Outcome.At.
+	At string
+}
+
+// Decided is the data of "triage.decided", the first lines of a decision's
+// reply in the anomaly's thread (and its notification text).
+type Decided struct {
+	// Decision is the decision's label, opsbot's.
+	Decision string
+	// DecidedBy is who decided, "@alice", escaped.
+	DecidedBy string
+	// Conclusion is the decider's conclusion, escaped (cut, with the
+	// rendered "triage.cut", when long).
+	Conclusion string
+}
+
+// Recurrence is the data of "triage.seenAgain" and "triage.escalate": an
+// anomaly's finding was seen again by a checklist.
+type Recurrence struct {
+	// Recurrence says how often and since when ("seen again, 3rd time
+	// since it was decided Intermittent on ..."), escaped.
+	Recurrence string
+	// Mention is the ops group's mention ("<!subteam^S0123>"), built by
+	// opsbot from configuration, or "" ("triage.escalate").
+	Mention string
+}
+
+// Problem is the data of the texts that tell why something was refused or
+// failed: a validation error's or the status page's error text, escaped.
+type Problem struct {
+	Problem string
+}
+
+// TooLong is the data of "triage.titleTooLong".
+type TooLong struct {
+	// Length is how many characters were given, Max how many are allowed.
+	Length int
+	Max    int
+}
+
+// OpenAnomaly is the data of "status.line", one open anomaly in the list of
+// /ops status.
+type OpenAnomaly struct {
+	ID int64
+	// Title is its title on one line, cut and escaped.
+	Title string
+	// Environment is its environment, escaped.
+	Environment string
+	// Decision is the label of its decision, opsbot's; "" when undecided.
+	Decision string
+	// Escalated: it was escalated.
+	Escalated bool
+	// HasThread: its thread was posted; Thread is a link to it, mrkdwn
+	// built by opsbot, or "" when Slack gave no link.
+	HasThread bool
+	Thread    string
+}
+
+// FollowUp is the data of the triage.followup.* templates: what the
+// runbook asks after a decision, with what the decider wrote down. Every
+// string is escaped; the empty string means "not given".
+type FollowUp struct {
+	// Decision is the decision's label ("Not enough information").
+	Decision string
+	// DecidedBy is who decided, as mrkdwn like Update.By.
+	DecidedBy string
+	// Conclusion is the decider's conclusion.
+	Conclusion string
+	// Ticket is a ticket URL, as mrkdwn (a link built by the bot).
+	Ticket string
+	// ToCollect (Not enough information): what extra information to collect.
+	ToCollect string
+	// UsersAffected (Serious): how many users are affected and how.
+	UsersAffected string
+	// Outage (Serious): it is an outage; an incident should be announced.
+	Outage bool
+	// Dashboard (Noise): the dashboard that shows it, as mrkdwn (a link).
+	Dashboard string
+	// Runbook is the runbook's follow-up for the decision in one sentence
+	// ("Collaborate with others to decide."), opsbot's: what
+	// "triage.followup.runbook" shows when a follow-up renders empty.
+	Runbook string
+}
+
+// --- incidents --------------------------------------------------------------------
+
+// Announce is the data of IncidentAnnounce, the runbook's announcement in
+// the main channel.
+type Announce struct {
+	// From is when the impact started, formatted (incident.FormatTime:
+	// "2026-11-24 09:30 GMT").
+	From string
+	// UserImpact and What are what the announcer typed, on one line each
+	// (new lines folded into spaces) and escaped.
+	UserImpact string
+	What       string
+	// Environment is the environment's name ("prod"), escaped. The default
+	// template does not show it.
+	Environment string
+}
+
+// ResolvedSuffix is the data of IncidentResolvedSuffix: the lines appended,
+// after a new line, to the announcement when the incident is resolved
+// (the announcement's own text stays as it was).
+type ResolvedSuffix struct {
+	// Until is when the impact ended, formatted like Announce.From.
+	Until string
+}
+
+// Update is the data of IncidentUpdate, an update posted in the
+// incident's thread.
+type Update struct {
+	// Text is the update, escaped (new lines kept).
+	Text string
+	// By is who gave it, as mrkdwn: a user mention ("<@U0123>") or an
+	// escaped name.
+	By string
+	// At is when, formatted like Announce.From.
+	At string
+}
+
+// Closing is the data of IncidentClosing, the last line in the incident's
+// thread.
+type Closing struct {
+	// Duration is how long the impact lasted, formatted
+	// (incident.FormatDuration: "1h 25m").
+	Duration string
+	// From and Until are formatted like Announce.From.
+	From  string
+	Until string
+	// ResolvedBy is who resolved it, as mrkdwn like Update.By.
+	ResolvedBy string
+}
+
+// Incident is the data of the bot's answers about one incident
+// ("incident.announced", "incident.resolved", "incident.line",
+// "incident.postFailed"...). ID is always set; the other fields by the
+// texts that show them.
+type Incident struct {
+	// ID is the incident's number.
+	ID int64
+	// AnomalyID is the anomaly it was announced from ("incident.alreadyForAnomaly").
+	AnomalyID int64
+	// Environment is its environment, escaped ("incident.line").
+	Environment string
+	// Channel is the id of the channel of its announcement (C0123),
+	// opsbot's, shown as "<#{{.Channel}}>".
+	Channel string
+	// Link is the rendered "incident.announcementLink": a link to the
+	// announcement, or why there is none.
+	Link string
+	// From is when the impact started; Until when it ended, or the end
+	// asked for ("incident.untilBeforeFrom", "incident.untilFuture").
+	From  string
+	Until string
+	// Duration is how long the impact lasted ("1h 25m").
+	Duration string
+	// UserImpact is its user impact on one line, cut and escaped
+	// ("incident.line").
+	UserImpact string
+	// By is who announced it ("incident.linkedInThread") or resolved it
+	// ("incident.alreadyResolved", "incident.wasResolved"): "@alice",
+	// escaped.
+	By string
+	// Reason is why a Slack step failed: the rendered
+	// "incident.slackReason" ("incident.postFailed", "incident.editFailed").
+	Reason string
+	// StatusPage is the state of its status page incident
+	// ("incident.statusPageDone"): "open", "resolved", "skipped" (it was
+	// resolved before it reached the status page) or "pending".
+	StatusPage string
+}
+
+// AnnouncementLink is the data of "incident.announcementLink": where an
+// incident's announcement is.
+type AnnouncementLink struct {
+	// Posted: the announcement was posted.
+	Posted bool
+	// Link is a link to it, mrkdwn built by opsbot, or "" when Slack gave
+	// none.
+	Link string
+	// Channel is the id of its channel, opsbot's.
+	Channel string
+}
+
+// SlackReason is the data of "incident.slackReason": why a Slack call
+// failed, for the user. At most one field is set; none: a failure that is
+// not Slack's (the details are in the logs).
+type SlackReason struct {
+	// None: there was no error to explain.
+	None bool
+	// Code is Slack's error code ("not_in_channel"), cut and escaped.
+	Code string
+	// RateLimited: Slack is rate limiting opsbot.
+	RateLimited bool
+	// HTTPStatus is the HTTP status Slack answered with.
+	HTTPStatus int
+	// TimedOut: Slack did not answer in time.
+	TimedOut bool
+}
+
+// BadInput is the data of the texts about words of a command that could not
+// be read ("incident.notIdOrTime", "incident.notATime").
+type BadInput struct {
+	// Input is the word or words (cut), escaped.
+	Input string
+	// Location is the time zone times are read in ("Europe/London"),
+	// escaped ("incident.notATime").
+	Location string
+}
+
+// AnnounceForm is the data of "incident.modal.intro", the first lines of
+// the announcement modal.
+type AnnounceForm struct {
+	// Environment is the environment of the incident, escaped.
+	Environment string
+	// Channel is the id of the channel the announcement goes to, opsbot's.
+	Channel string
+	// AnomalyID is the anomaly the modal was opened from (its Announce
+	// incident button), 0 for none; AnomalyTitle its title, cut and
+	// escaped; Thread a link to its thread, mrkdwn built by opsbot, or "".
+	AnomalyID    int64
+	AnomalyTitle string
+	Thread       string
+}
+
+// DateTime is the data of "incident.form.notATime": the announcement
+// modal's date and time pickers gave values that are not a time. Modal
+// errors are plain text: Date and Time are as Slack sent them.
+type DateTime struct {
+	Date string
+	Time string
+}
+
+// --- the scheduled checklist --------------------------------------------------
+
+// ChecklistIntro is the data of ChecklistScheduledIntro, the message that
+// opens a scheduled run of the checklist.
+type ChecklistIntro struct {
+	// Environment is the environment checked ("prod"), escaped.
+	Environment string
+	// Time is the occurrence's time, formatted like Announce.From.
+	Time string
+	// Mention is the ops group's mention ("<!subteam^S0123>"), built by the
+	// bot from configuration, or "".
+	Mention string
+}

@@ -1,0 +1,167 @@
+package templates
+
+// Every template, declared once: its name (its file is
+// defaults/<name>.tmpl) and its data type. A new text is one line here, one
+// file in defaults/ and, when no type here carries its data, one type in
+// data.go; New checks it from then on.
+
+// The names of the templates the incident Service renders through
+// Set.Render, by name.
+const (
+	IncidentAnnounce       = "incident.announce"
+	IncidentResolvedSuffix = "incident.resolved_suffix"
+	IncidentUpdate         = "incident.update"
+	IncidentClosing        = "incident.closing"
+
+	FollowUpNotEnoughInformation = "triage.followup.not_enough_information"
+	FollowUpIntermittent         = "triage.followup.intermittent"
+	FollowUpSerious              = "triage.followup.serious"
+	FollowUpNoise                = "triage.followup.noise"
+	FollowUpUndetermined         = "triage.followup.undetermined"
+
+	ChecklistScheduledIntro = "checklist.scheduled_intro"
+)
+
+// The runbook's incident messages, posted in the incident channel and the
+// incident's thread by the incident Service.
+var (
+	IncidentAnnounceText       = declare[Announce](IncidentAnnounce)
+	IncidentResolvedSuffixText = declare[ResolvedSuffix](IncidentResolvedSuffix)
+	IncidentUpdateText         = declare[Update](IncidentUpdate)
+	IncidentClosingText        = declare[Closing](IncidentClosing)
+)
+
+// The follow-ups of the decisions, in the anomaly's thread. The bot finds
+// a decision's with Lookup[FollowUp]("triage.followup." + its key).
+var (
+	FollowUpNotEnoughInformationText = declare[FollowUp](FollowUpNotEnoughInformation)
+	FollowUpIntermittentText         = declare[FollowUp](FollowUpIntermittent)
+	FollowUpSeriousText              = declare[FollowUp](FollowUpSerious)
+	FollowUpNoiseText                = declare[FollowUp](FollowUpNoise)
+	FollowUpUndeterminedText         = declare[FollowUp](FollowUpUndetermined)
+	// TriageFollowUpRunbook is shown instead of a follow-up that renders
+	// empty.
+	TriageFollowUpRunbook = declare[FollowUp]("triage.followup.runbook")
+)
+
+// /ops itself.
+var (
+	OpsUsage   = declare[Usage]("ops.usage")
+	OpsUnknown = declare[Command]("ops.unknown")
+	// OpsError is what a user reads when something failed (the details
+	// are in the logs).
+	OpsError                = declare[NoData]("ops.error")
+	OpsRefused              = declare[Refused]("ops.refused")
+	OpsBusy                 = declare[NoData]("ops.busy")
+	OpsNoArguments          = declare[NoData]("ops.noArguments")
+	OpsAtMostOneEnvironment = declare[Command]("ops.atMostOneEnvironment")
+)
+
+// The checklist: /ops checklist and the scheduled run.
+var (
+	ChecklistScheduledIntroText = declare[ChecklistIntro](ChecklistScheduledIntro)
+	ChecklistScheduledBy        = declare[NoData]("checklist.scheduledBy")
+	ChecklistRunning            = declare[Running]("checklist.running")
+	ChecklistCheckWaiting       = declare[Check]("checklist.check.waiting")
+	ChecklistTitle              = declare[Report]("checklist.title")
+	ChecklistSummary            = declare[Report]("checklist.summary")
+	ChecklistMore               = declare[Count]("checklist.more")
+	ChecklistTruncated          = declare[Env]("checklist.truncated")
+	ChecklistUnsaved            = declare[NoData]("checklist.unsaved")
+	ChecklistTimedOut           = declare[NoData]("checklist.timedOut")
+	ChecklistCancelled          = declare[NoData]("checklist.cancelled")
+	ChecklistStale              = declare[NoData]("checklist.stale")
+	ChecklistNotInChannel       = declare[NoData]("checklist.notInChannel")
+	ChecklistUnknownEnvironment = declare[UnknownEnvironment]("checklist.unknownEnvironment")
+	ChecklistWhichEnvironment   = declare[NoData]("checklist.whichEnvironment")
+)
+
+// Anomalies and decisions: the root message, the decision modal, the
+// thread's replies, the answers.
+var (
+	TriageLooking          = declare[Anomaly]("triage.looking")
+	TriageOutcome          = declare[Outcome]("triage.outcome")
+	TriageOutcomeNone      = declare[NoData]("triage.outcome.none")
+	TriageEscalatedNote    = declare[Escalated]("triage.escalatedNote")
+	TriageDecidePrompt     = declare[NoData]("triage.decidePrompt")
+	TriageOpened           = declare[Anomaly]("triage.opened")
+	TriageExisting         = declare[Anomaly]("triage.existing")
+	TriageInvalid          = declare[Problem]("triage.invalid")
+	TriageNeedsTitle       = declare[NoData]("triage.needsTitle")
+	TriageTitleTooLong     = declare[TooLong]("triage.titleTooLong")
+	TriageStale            = declare[Anomaly]("triage.stale")
+	TriageModalExpired     = declare[NoData]("triage.modalExpired")
+	TriageDecisionConflict = declare[Anomaly]("triage.decisionConflict")
+	TriageDecided          = declare[Decided]("triage.decided")
+	// TriageCut ends a field cut in a thread reply.
+	TriageCut       = declare[NoData]("triage.cut")
+	TriageSeenAgain = declare[Recurrence]("triage.seenAgain")
+	TriageEscalate  = declare[Recurrence]("triage.escalate")
+
+	// The decision modal's hints and its outage checkbox.
+	TriageHintConclusion    = declare[NoData]("triage.hint.conclusion")
+	TriageHintFiveWhys      = declare[NoData]("triage.hint.fiveWhys")
+	TriageHintUsersAffected = declare[NoData]("triage.hint.usersAffected")
+	TriageHintToCollect     = declare[NoData]("triage.hint.toCollect")
+	TriageHintDashboard     = declare[NoData]("triage.hint.dashboard")
+	TriageOptionOutage      = declare[NoData]("triage.option.outage")
+)
+
+// /ops status.
+var (
+	StatusNone   = declare[NoData]("status.none")
+	StatusHeader = declare[Count]("status.header")
+	StatusLine   = declare[OpenAnomaly]("status.line")
+)
+
+// Incidents: /ops incident, update and resolve, the announcement modal,
+// the Announce incident and Retry buttons.
+var (
+	IncidentNotSetUp          = declare[NoData]("incident.notSetUp")
+	IncidentWhichEnvironment  = declare[NoData]("incident.whichEnvironment")
+	IncidentModalExpired      = declare[NoData]("incident.modalExpired")
+	IncidentModalIntro        = declare[AnnounceForm]("incident.modal.intro")
+	IncidentHintFrom          = declare[NoData]("incident.hint.from")
+	IncidentHintUserImpact    = declare[NoData]("incident.hint.userImpact")
+	IncidentHintWhat          = declare[NoData]("incident.hint.what")
+	IncidentFormRequired      = declare[NoData]("incident.form.required")
+	IncidentFormNotATime      = declare[DateTime]("incident.form.notATime")
+	IncidentAnnounced         = declare[Incident]("incident.announced")
+	IncidentOnStatusPage      = declare[NoData]("incident.onStatusPage")
+	IncidentAlreadyForAnomaly = declare[Incident]("incident.alreadyForAnomaly")
+	IncidentLinkedInThread    = declare[Incident]("incident.linkedInThread")
+	IncidentAnnouncementLink  = declare[AnnouncementLink]("incident.announcementLink")
+	IncidentInvalid           = declare[Problem]("incident.invalid")
+	IncidentPostFailed        = declare[Incident]("incident.postFailed")
+	IncidentEditFailed        = declare[Incident]("incident.editFailed")
+	IncidentEdited            = declare[Incident]("incident.edited")
+	IncidentSlackReason       = declare[SlackReason]("incident.slackReason")
+	IncidentNothingLeft       = declare[Incident]("incident.nothingLeft")
+
+	IncidentStatusPageFailed = declare[Problem]("incident.statusPageFailed")
+	IncidentStatusPageDone   = declare[Incident]("incident.statusPageDone")
+	IncidentNoStatusPage     = declare[Env]("incident.noStatusPage")
+
+	IncidentNotFound    = declare[Incident]("incident.notFound")
+	IncidentNotOpen     = declare[Incident]("incident.notOpen")
+	IncidentNoneOpen    = declare[NoData]("incident.noneOpen")
+	IncidentLine        = declare[Incident]("incident.line")
+	IncidentNotIDOrTime = declare[BadInput]("incident.notIdOrTime")
+	IncidentNotATime    = declare[BadInput]("incident.notATime")
+
+	IncidentUpdateNeedsText        = declare[Incident]("incident.updateNeedsText")
+	IncidentWhichUpdate            = declare[Count]("incident.whichUpdate")
+	IncidentUpdated                = declare[Incident]("incident.updated")
+	IncidentUpdateOnStatusPage     = declare[NoData]("incident.updateOnStatusPage")
+	IncidentUpdateStatusPageFailed = declare[Problem]("incident.updateStatusPageFailed")
+	IncidentUpdateInvalid          = declare[Problem]("incident.updateInvalid")
+
+	IncidentResolveTooManyArgs   = declare[NoData]("incident.resolveTooManyArgs")
+	IncidentWhichResolve         = declare[Count]("incident.whichResolve")
+	IncidentResolved             = declare[Incident]("incident.resolved")
+	IncidentResolvedOnStatusPage = declare[NoData]("incident.resolvedOnStatusPage")
+	IncidentAlreadyResolved      = declare[Incident]("incident.alreadyResolved")
+	IncidentWasResolved          = declare[Incident]("incident.wasResolved")
+	IncidentUntilBeforeFrom      = declare[Incident]("incident.untilBeforeFrom")
+	IncidentUntilFuture          = declare[Incident]("incident.untilFuture")
+)
