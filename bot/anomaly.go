@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -20,14 +21,14 @@ func (b *Bot) handleInvestigate(ctx context.Context, r *request) error {
 	}
 	runID, idx, ok := parseInvestigateValue(r.action.Value)
 	if !ok {
-		return userErr(text(tChecklistStale))
+		return userErr(say(b.texts(), templates.ChecklistStale, templates.NoData{}))
 	}
 	f, env, found, err := b.runs.RunFinding(ctx, runID, idx)
 	if err != nil {
 		return fmt.Errorf("reading finding %d of checklist run %d: %w", idx, runID, err)
 	}
 	if !found {
-		return userErr(text(tChecklistStale))
+		return userErr(say(b.texts(), templates.ChecklistStale, templates.NoData{}))
 	}
 	return b.openAnomaly(ctx, r, triage.FindingAnomaly(env, f, r.userID, b.opts.Now()))
 }
@@ -52,13 +53,13 @@ func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) er
 		a := o.Anomaly
 		link := b.permalink(ctx, a.Channel, a.ThreadTS)
 		if o.Created || o.Posted {
-			return b.ephemeral(ctx, r, text(tAnomalyOpened, a.ID, Link(link, "thread")))
+			return b.ephemeral(ctx, r, say(b.texts(), templates.TriageOpened, templates.Anomaly{ID: a.ID, Thread: Link(link, "thread")}))
 		}
-		return b.ephemeral(ctx, r, text(tAnomalyExisting, a.ID, Link(link, "the thread")))
+		return b.ephemeral(ctx, r, say(b.texts(), templates.TriageExisting, templates.Anomaly{ID: a.ID, Thread: Link(link, "the thread")}))
 	})
 	var ve *opsbot.ValidationError
 	if errors.As(err, &ve) {
-		return userErr("I can't open that anomaly: " + Escape(ve.Error()))
+		return userErr(say(b.texts(), templates.TriageInvalid, templates.Problem{Problem: Escape(ve.Error())}))
 	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -33,7 +34,7 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 	_, err = b.runChecklist(ctx, r.channelID, env, askedBy, list)
 	var rp *runningPostError
 	if errors.As(err, &rp) && channelUnusable(rp.err) {
-		return userErr(text(tChecklistNotInChan))
+		return userErr(say(b.texts(), templates.ChecklistNotInChannel, templates.NoData{}))
 	}
 	return err
 }
@@ -55,15 +56,17 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	for i, c := range list.Checks {
 		names[i] = c.Name()
 	}
+	tx := b.texts()
+	running := say(tx, templates.ChecklistRunning, templates.Running{Environment: Escape(env), Checks: len(names), AskedBy: askedBy})
 	_, ts, err := b.api.PostMessageContext(ctx, channel,
-		slack.MsgOptionText(text(tChecklistRunning, Escape(env), len(names), askedBy), false),
-		slack.MsgOptionBlocks(progressBlocks(env, askedBy, names, nil)...))
+		slack.MsgOptionText(running, false),
+		slack.MsgOptionBlocks(progressBlocks(tx, env, askedBy, names, nil)...))
 	if err != nil {
 		return false, &runningPostError{err}
 	}
 
 	up := newProgressUpdater(b, channel, ts, func(done map[int]checks.Result) []slack.Block {
-		return progressBlocks(env, askedBy, names, done)
+		return progressBlocks(tx, env, askedBy, names, done)
 	})
 	go up.loop(ctx)
 	out := checklist.Run(ctx, checklist.RunOptions{
@@ -79,9 +82,9 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	// message would say "running…" forever.
 	stopped := ""
 	if out.CutShort != nil {
-		stopped = text(tChecklistCancelled)
+		stopped = say(tx, templates.ChecklistCancelled, templates.NoData{})
 		if out.TimedOut {
-			stopped = text(tChecklistTimedOut)
+			stopped = say(tx, templates.ChecklistTimedOut, templates.NoData{})
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalUpdateTimeout)
@@ -92,7 +95,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	if saveErr != nil {
 		saveErr = fmt.Errorf("storing the %s checklist's findings (the report has no Investigate buttons): %w", env, saveErr)
 	}
-	fallback, blocks := reportMessage(rep, out.RunID, askedBy, stopped)
+	fallback, blocks := reportMessage(tx, rep, out.RunID, askedBy, stopped)
 	if err := b.updateFinal(ctx, channel, ts, fallback, blocks); err != nil {
 		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, out.ObserveErr)
 	}
@@ -107,12 +110,14 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 
 // reportMessage is the checklist's final message: its fallback text and
 // reportBlocks, with the reason first when the run was cut short (stopped:
-// tChecklistTimedOut or tChecklistCancelled; "" when it finished).
-func reportMessage(rep checks.Report, runID int64, askedBy, stopped string) (string, []slack.Block) {
-	fallback := fmt.Sprintf("%s Checklist %s: %s", statusEmoji[rep.Status], Escape(rep.Environment), rep.Status)
-	blocks := reportBlocks(rep, runID, askedBy)
+// the rendered checklist.timedOut or checklist.cancelled; "" when it
+// finished).
+func reportMessage(tx texts, rep checks.Report, runID int64, askedBy, stopped string) (string, []slack.Block) {
+	data := reportData(rep, askedBy)
+	data.Stopped = stopped
+	fallback := say(tx, templates.ChecklistSummary, data)
+	blocks := reportBlocks(tx, rep, runID, askedBy)
 	if stopped != "" {
-		fallback += " (" + stopped + ")"
 		if len(blocks) >= maxMessageBlocks {
 			blocks = blocks[:maxMessageBlocks-1]
 		}
@@ -208,15 +213,15 @@ func (u *progressUpdater) loop(ctx context.Context) {
 
 // seenAgainMessage is the thread reply saying an anomaly's finding was seen
 // again: its text and blocks.
-func seenAgainMessage(rec triage.Recurrence) (string, []slack.Block) {
-	msg := text(tSeenAgain, Escape(rec.String()))
+func seenAgainMessage(tx texts, rec triage.Recurrence) (string, []slack.Block) {
+	msg := say(tx, templates.TriageSeenAgain, templates.Recurrence{Recurrence: Escape(rec.String())})
 	return msg, []slack.Block{section(msg)}
 }
 
 // escalationMessage is the thread reply escalating an Intermittent anomaly
 // that keeps coming back, mentioning mention (Mention: the ops group's, or
 // ""): its text and blocks.
-func escalationMessage(mention string, rec triage.Recurrence) (string, []slack.Block) {
-	msg := text(tEscalate, mention, Escape(rec.String()))
+func escalationMessage(tx texts, mention string, rec triage.Recurrence) (string, []slack.Block) {
+	msg := say(tx, templates.TriageEscalate, templates.Recurrence{Recurrence: Escape(rec.String()), Mention: mention})
 	return msg, []slack.Block{section(msg)}
 }

@@ -32,20 +32,21 @@ func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 	if err != nil || id <= 0 {
 		return fmt.Errorf("decision button value %q: %w", r.action.Value, errors.Join(err, errBadValue))
 	}
-	v, err := b.api.OpenViewContext(ctx, r.triggerID, decisionModal(triage.Anomaly{ID: id}, d))
+	tx := b.texts()
+	v, err := b.api.OpenViewContext(ctx, r.triggerID, decisionModal(tx, triage.Anomaly{ID: id}, d))
 	if err != nil {
 		var sr slack.SlackErrorResponse
 		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
-			return userErr("That took too long for Slack; please click the button again.")
+			return userErr(say(tx, templates.TriageModalExpired, templates.NoData{}))
 		}
 		return fmt.Errorf("views.open: %w", err)
 	}
 	a, err := b.triage.Get(ctx, id)
 	if errors.Is(err, triage.ErrNotFound) {
-		if _, uerr := b.api.UpdateViewContext(ctx, staleModal(id), "", v.Hash, v.ID); uerr != nil {
+		if _, uerr := b.api.UpdateViewContext(ctx, staleModal(tx, id), "", v.Hash, v.ID); uerr != nil {
 			b.log.Info("could not mark a decision modal stale", zap.Int64("anomaly", id), zap.Error(uerr))
 		}
-		return userErr(text(tStaleAnomaly, id))
+		return userErr(say(tx, templates.TriageStale, templates.Anomaly{ID: id}))
 	}
 	if err != nil {
 		// The modal is open and usable; the title is only a courtesy.
@@ -53,7 +54,7 @@ func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 		return nil
 	}
 	// The hash makes this a no-op when the user already submitted.
-	if _, err := b.api.UpdateViewContext(ctx, decisionModal(a, d), "", v.Hash, v.ID); err != nil {
+	if _, err := b.api.UpdateViewContext(ctx, decisionModal(tx, a, d), "", v.Hash, v.ID); err != nil {
 		b.log.Info("could not add the title to a decision modal", zap.Int64("anomaly", id), zap.Error(err))
 	}
 	return nil
@@ -97,9 +98,9 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 	_, err := b.triage.Decide(ctx, id, rec, key)
 	switch {
 	case errors.Is(err, triage.ErrNotFound):
-		return userErr(text(tStaleAnomaly, id))
+		return userErr(say(b.texts(), templates.TriageStale, templates.Anomaly{ID: id}))
 	case errors.Is(err, opsbot.ErrConflict):
-		return userErr(fmt.Sprintf("I could not record that decision on anomaly #%d: another anomaly with the same fingerprint is open. Decide that one instead.", id))
+		return userErr(say(b.texts(), templates.TriageDecisionConflict, templates.Anomaly{ID: id}))
 	}
 	return err
 }
@@ -121,10 +122,16 @@ type decisionTexts struct {
 	announce bool
 }
 
+// tx is what the reply's texts are rendered with.
+func (d decisionTexts) tx() texts { return texts{set: d.tmpl, log: d.log} }
+
 func (d decisionTexts) decisionReply(id int64, rec triage.DecisionRecord, decider string) (string, []slack.Block) {
-	blocks := decisionReplyBlocks(rec, decider, d.followUpText(shownRecord(rec), decider),
+	tx := d.tx()
+	blocks := decisionReplyBlocks(tx, rec, decider, d.followUpText(shownRecord(tx, rec), decider),
 		d.decisionExtraBlocks(id, rec.Decision)...)
-	fallback := text(tDecided, rec.Decision.Label(), decider, escapeLine(rec.Conclusion, 200))
+	fallback := say(tx, templates.TriageDecided, templates.Decided{
+		Decision: rec.Decision.Label(), DecidedBy: decider, Conclusion: escapeLine(rec.Conclusion, 200),
+	})
 	return fallback, blocks
 }
 

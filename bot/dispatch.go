@@ -11,6 +11,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/templates"
 )
 
 // request is one slash command, button click or modal submission, with
@@ -77,13 +79,14 @@ func (b *Bot) adapt(name string, timeout time.Duration, h handlerFunc) func(ctx 
 		if c := context.Cause(ctx); c != nil && errors.Is(c, errHandlerTimeout) {
 			err = fmt.Errorf("%w (%v)", err, c)
 		}
-		msg := text(tSomethingWrong)
+		var msg string
 		var ue *userError
 		if errors.As(err, &ue) {
 			log.Info("refused", zap.String("reason", ue.msg), zap.Duration("duration", time.Since(start)))
 			msg = ue.msg
 		} else {
 			log.Error("handler failed", zap.Error(err), zap.Duration("duration", time.Since(start)))
+			msg = say(b.texts(), templates.OpsError, templates.NoData{})
 		}
 		// A fresh, short deadline: the handler's may be what ran out.
 		replyCtx, cancelReply := context.WithTimeout(workCtx, 10*time.Second)
@@ -165,7 +168,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, evt socketmode.Event) {
 		b.log.Info("dropped a repeated slash command", r.fields()...)
 		return
 	case !p.hasRoom():
-		b.ack(ctx, envID, ephemeralPayload(text(tBusy)))
+		b.ack(ctx, envID, ephemeralPayload(b.busy()))
 		b.log.Warn("no room for a slash command", r.fields()...)
 		return
 	}
@@ -229,7 +232,7 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 		r := base
 		r.kind, r.channelID, r.idem = "view", b.opts.DevChannel, "view:"+cb.View.ID
 		if !b.pool.submit(func(workCtx context.Context) { b.runView(workCtx, route, &r, arrived) }) {
-			b.ack(ctx, envID, slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: text(tBusy)}))
+			b.ack(ctx, envID, slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: b.busy()}))
 		}
 	default:
 		b.ack(ctx, envID, nil)
@@ -264,7 +267,7 @@ func (b *Bot) validateView(workCtx context.Context, route viewRoute, r *request,
 	busy := func() (any, handlerFunc, error) {
 		b.log.Warn("a modal submission waited too long; answered busy",
 			append(r.fields(), zap.Duration("waited", time.Since(arrived)))...)
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: text(tBusy)}), nil, nil
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: b.busy()}), nil, nil
 	}
 	deadline := arrived.Add(viewAckWithin)
 	if !time.Now().Before(deadline) {
@@ -278,6 +281,9 @@ func (b *Bot) validateView(workCtx context.Context, route viewRoute, r *request,
 	}
 	return ack, then, err
 }
+
+// busy is the answer when there is no room for more work.
+func (b *Bot) busy() string { return say(b.texts(), templates.OpsBusy, templates.NoData{}) }
 
 // words splits a command's text.
 func words(s string) []string { return strings.Fields(s) }

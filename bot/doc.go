@@ -50,5 +50,8 @@
 // Untrusted text (finding titles and details from logs and alerts, pod
 // names, what people type) reaches Slack only through Escape. The one
 // mention opsbot emits is the ops group's, built by Mention from
-// configuration. Message texts come from the templates package.
+// configuration. Every sentence comes from the templates package: handlers
+// and renderers call say with a templates.Text (templates.TriageOpened)
+// and its data, escaped where Escape, Link and Mention are called; only
+// short labels (buttons, modal fields, link labels) are written here.
 package bot

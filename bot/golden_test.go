@@ -84,6 +84,16 @@ func goldenMsg(t *testing.T, name, text string, blocks []slack.Block) {
 	golden(t, name, goldenMessage{Text: text, Blocks: blocks})
 }
 
+// testTexts are the default templates, as New sets them up.
+func testTexts(t testing.TB) texts {
+	t.Helper()
+	set, err := templates.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return texts{set: set, log: zap.NewNop()}
+}
+
 // goldenNames knows the display names of the workspace, as if they had
 // been seen in payloads (names.display does not call Slack for them).
 func goldenNames() *names {
@@ -131,10 +141,11 @@ func TestGoldenChecklistProgress(t *testing.T) {
 	// pods and logs are done; alerts and http still run. The update
 	// (chat.update) sends blocks only.
 	done := map[int]checks.Result{0: res[0], 2: res[1]}
-	goldenMsg(t, "checklist-progress", "", progressBlocks("prod", Escape("@alice"), names, done))
+	goldenMsg(t, "checklist-progress", "", progressBlocks(testTexts(t), "prod", Escape("@alice"), names, done))
 }
 
 func TestGoldenChecklistReport(t *testing.T) {
+	tx := testTexts(t)
 	ok := []checks.Result{
 		{Check: "pods", Status: checks.OK, Summary: "142 pods in shop: all running"},
 		{Check: "metrics", Status: checks.OK, Summary: "6 queries: all within thresholds"},
@@ -165,10 +176,11 @@ func TestGoldenChecklistReport(t *testing.T) {
 		{"checklist-report-truncated", overflow, 43, Escape("@alice"), ""},
 		// The run could not be stored: no Investigate buttons.
 		{"checklist-report-unsaved", goldenResults(), 0, Escape("@alice"), ""},
-		{"checklist-report-timed-out", goldenResults(), 44, Escape(scheduledBy), text(tChecklistTimedOut)},
+		{"checklist-report-timed-out", goldenResults(), 44, say(tx, templates.ChecklistScheduledBy, templates.NoData{}),
+			say(tx, templates.ChecklistTimedOut, templates.NoData{})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fallback, blocks := reportMessage(goldenReport(tc.results), tc.runID, tc.askedBy, tc.stopped)
+			fallback, blocks := reportMessage(tx, goldenReport(tc.results), tc.runID, tc.askedBy, tc.stopped)
 			goldenMsg(t, tc.name, fallback, blocks)
 		})
 	}
@@ -212,6 +224,7 @@ func goldenAnomaly() triage.Anomaly {
 
 func TestGoldenAnomalyRoot(t *testing.T) {
 	ctx := context.Background()
+	tx := testTexts(t)
 	n := goldenNames()
 	undecided := goldenAnomaly()
 
@@ -239,16 +252,17 @@ func TestGoldenAnomalyRoot(t *testing.T) {
 			if tc.a.Decision != nil {
 				v.Decider = n.display(ctx, tc.a.Decision.DecidedBy)
 			}
-			goldenMsg(t, tc.name, rootFallback(v), rootBlocks(v))
+			goldenMsg(t, tc.name, rootFallback(tx, v), rootBlocks(tx, v))
 		})
 	}
 }
 
 func TestGoldenDecisionModal(t *testing.T) {
+	tx := testTexts(t)
 	for _, d := range triage.Decisions {
 		t.Run(d.String(), func(t *testing.T) {
 			// With the title, as handleDecideClick updates it.
-			golden(t, "decision-modal-"+d.String(), decisionModal(goldenAnomaly(), d))
+			golden(t, "decision-modal-"+d.String(), decisionModal(tx, goldenAnomaly(), d))
 		})
 	}
 }
@@ -336,15 +350,16 @@ func TestGoldenDecisionReply(t *testing.T) {
 }
 
 func TestGoldenRecurrence(t *testing.T) {
+	tx := testTexts(t)
 	rec := triage.Recurrence{Decision: triage.Intermittent, Since: goldenNow.Add(time.Hour), SinceDecision: 2,
 		InWindow: 2, SeenCount: 3, Threshold: 3, Window: 7 * 24 * time.Hour}
-	msg, blocks := seenAgainMessage(rec)
+	msg, blocks := seenAgainMessage(tx, rec)
 	goldenMsg(t, "recurrence-seen-again", msg, blocks)
 
 	rec.SinceDecision, rec.InWindow, rec.SeenCount, rec.Escalate = 3, 3, 4, true
-	msg, blocks = seenAgainMessage(rec)
+	msg, blocks = seenAgainMessage(tx, rec)
 	goldenMsg(t, "recurrence-seen-again-escalating", msg, blocks)
-	msg, blocks = escalationMessage(Mention(goldenGroup), rec)
+	msg, blocks = escalationMessage(tx, Mention(goldenGroup), rec)
 	goldenMsg(t, "recurrence-escalation", msg, blocks)
 }
 
@@ -364,23 +379,24 @@ func TestGoldenStatus(t *testing.T) {
 	noLink := goldenAnomaly()
 	noLink.ID, noLink.Environment, noLink.Title, noLink.ThreadTS = 16, "dev", "an old thread Slack cannot link", "1764000300.000500"
 
-	// threadLink with the fake's permalinks; Slack gives none for the
-	// last one.
-	link := func(a triage.Anomaly) string {
-		if a.ID == noLink.ID {
-			return threadLinkText(a, "")
+	// threadPermalink with the fake's permalinks; Slack gives none for
+	// the last one.
+	permalink := func(a triage.Anomaly) string {
+		if a.ID == noLink.ID || !a.HasThread() {
+			return ""
 		}
-		return threadLinkText(a, goldenTeamURL+a.Channel+"/p"+strings.ReplaceAll(a.ThreadTS, ".", ""))
+		return goldenTeamURL + a.Channel + "/p" + strings.ReplaceAll(a.ThreadTS, ".", "")
 	}
-	msg, blocks := statusMessage([]triage.Anomaly{a, decided, escalated, noThread, noLink}, link)
+	tx := testTexts(t)
+	msg, blocks := statusMessage(tx, []triage.Anomaly{a, decided, escalated, noThread, noLink}, permalink)
 	goldenMsg(t, "ops-status", msg, blocks)
 
-	msg, blocks = statusMessage(nil, link)
+	msg, blocks = statusMessage(tx, nil, permalink)
 	goldenMsg(t, "ops-status-none", msg, blocks)
 }
 
 func TestGoldenUsage(t *testing.T) {
-	b := &Bot{opts: Options{Environments: []string{"prod", "dev"}}}
+	b := &Bot{opts: Options{Environments: []string{"prod", "dev"}, Templates: testTexts(t).set}}
 	for _, tc := range []struct{ name, text string }{
 		{"ops-help", "help"},
 		{"ops-unknown-command", "frobnicate " + evil},
@@ -399,7 +415,8 @@ func TestGoldenUsage(t *testing.T) {
 // --- incidents -------------------------------------------------------------------
 
 func TestGoldenIncidentModal(t *testing.T) {
-	empty := incidentModal(incidentForm{Env: "prod", Channel: goldenDev}, incidentPrefill{},
+	tx := testTexts(t)
+	empty := incidentModal(tx, incidentForm{Env: "prod", Channel: goldenDev}, incidentPrefill{},
 		goldenNow, goldenLondon, goldenOps, true)
 	golden(t, "incident-modal-empty", empty)
 
@@ -411,7 +428,7 @@ func TestGoldenIncidentModal(t *testing.T) {
 	p := anomalyPrefill(a)
 	p.AnomalyLink = goldenTeamURL + a.Channel + "/p" + strings.ReplaceAll(a.ThreadTS, ".", "")
 	form := incidentForm{Env: "dev", AnomalyID: a.ID, Channel: goldenDev}
-	golden(t, "incident-modal-from-anomaly", incidentModal(form, p, goldenSummer, goldenLondon, goldenOps, false))
+	golden(t, "incident-modal-from-anomaly", incidentModal(tx, form, p, goldenSummer, goldenLondon, goldenOps, false))
 }
 
 // goldenAnnouncer records what the incident Service posts.
@@ -504,19 +521,21 @@ func goldenPermalink(inc incident.Incident) string {
 }
 
 func TestGoldenIncidentRetry(t *testing.T) {
+	tx := testTexts(t)
 	// Announced, but the status page failed: its Retry button.
 	spFailed := goldenIncident()
 	spFailed.StatusPage = incident.StatusPage{Enabled: true, State: incident.StatusPagePending,
 		LastError: "statuspage: POST /incidents: HTTP 503 <html>Service Unavailable & down</html>"}
-	done := itext(tIncAnnounced, spFailed.ID, spFailed.Channel, announcementLinkText(spFailed, goldenPermalink(spFailed)))
-	msg, blocks := outcomeMessage(spFailed, done, nil)
+	done := say(tx, templates.IncidentAnnounced, templates.Incident{ID: spFailed.ID, Channel: spFailed.Channel,
+		Link: announcementLinkText(tx, spFailed, goldenPermalink(spFailed))})
+	msg, blocks := outcomeMessage(tx, spFailed, done, nil)
 	goldenMsg(t, "incident-retry-status-page", msg, blocks)
 
 	// Recorded, but the announcement could not be posted: Retry
 	// announcement.
 	notPosted := goldenIncident()
 	notPosted.MessageTS = ""
-	msg, blocks = outcomeMessage(notPosted, "", fmt.Errorf("post the announcement of incident 3: %w",
+	msg, blocks = outcomeMessage(tx, notPosted, "", fmt.Errorf("post the announcement of incident 3: %w",
 		slack.SlackErrorResponse{Err: "fatal_error"}))
 	goldenMsg(t, "incident-retry-announcement", msg, blocks)
 
@@ -525,14 +544,15 @@ func TestGoldenIncidentRetry(t *testing.T) {
 	notEdited := goldenIncident()
 	notEdited.State, notEdited.Until, notEdited.ResolvedBy = incident.Resolved, time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC), goldenAlice
 	notEdited.StatusPage.LastError = "statuspage: HTTP 503"
-	done = itext(tIncResolved, notEdited.ID, incident.FormatDuration(notEdited.Duration()),
-		announcementLinkText(notEdited, goldenPermalink(notEdited)))
-	msg, blocks = outcomeMessage(notEdited, done, errors.Join(errors.New("statuspage: HTTP 503"),
+	done = say(tx, templates.IncidentResolved, templates.Incident{ID: notEdited.ID,
+		Duration: incident.FormatDuration(notEdited.Duration()), Link: announcementLinkText(tx, notEdited, goldenPermalink(notEdited))})
+	msg, blocks = outcomeMessage(tx, notEdited, done, errors.Join(errors.New("statuspage: HTTP 503"),
 		slack.SlackErrorResponse{Err: "cant_update_message"}))
 	goldenMsg(t, "incident-retry-edit", msg, blocks)
 }
 
 func TestGoldenIncidentResolveList(t *testing.T) {
+	tx := testTexts(t)
 	first := goldenIncident()
 	second := goldenIncident()
 	second.ID, second.Environment, second.MessageTS = 4, "dev", "1764000900.000300"
@@ -549,9 +569,9 @@ func TestGoldenIncidentResolveList(t *testing.T) {
 		if inc.ID == noLink.ID {
 			link = ""
 		}
-		return incidentLineText(inc, goldenLondon, announcementLinkText(inc, link))
+		return incidentLineText(tx, inc, goldenLondon, announcementLinkText(tx, inc, link))
 	}
 	// `/ops resolve 14:25`: the buttons resolve at 14:25.
-	head, blocks := resolveList(open, time.Date(2026, 11, 23, 14, 25, 0, 0, time.UTC), line)
+	head, blocks := resolveList(tx, open, time.Date(2026, 11, 23, 14, 25, 0, 0, time.UTC), line)
 	goldenMsg(t, "incident-resolve-list", head, blocks)
 }

@@ -90,7 +90,7 @@ func (b *Bot) incidentRoutes(t *routeTable) {
 // needIncidents refuses when no incident store is configured.
 func (b *Bot) needIncidents() error {
 	if !b.inc.enabled() {
-		return userErr(itext(tIncNotSetUp))
+		return userErr(say(b.texts(), templates.IncidentNotSetUp, templates.NoData{}))
 	}
 	return nil
 }
@@ -101,15 +101,15 @@ func parseIncident(b *Bot, r *request) string {
 	switch len(r.args) {
 	case 0:
 		if b.opts.DefaultEnvironment == "" {
-			return "Say which environment: `/ops incident <environment>`."
+			return say(b.texts(), templates.IncidentWhichEnvironment, templates.NoData{})
 		}
 		r.args = []string{b.opts.DefaultEnvironment}
 	case 1:
 		if !slices.Contains(b.opts.Environments, r.args[0]) {
-			return text(tChecklistUnknownEnv, Escape(truncate(r.args[0], 50)), Escape(strings.Join(b.opts.Environments, ", ")))
+			return b.unknownEnvironment(r.args[0])
 		}
 	default:
-		return "`incident` takes at most one environment."
+		return say(b.texts(), templates.OpsAtMostOneEnvironment, templates.Command{Command: "incident"})
 	}
 	return ""
 }
@@ -142,7 +142,7 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 	}
 	a, err := b.triage.Get(ctx, id)
 	if errors.Is(err, triage.ErrNotFound) {
-		return userErr(text(tStaleAnomaly, id))
+		return userErr(say(b.texts(), templates.TriageStale, templates.Anomaly{ID: id}))
 	}
 	if err != nil {
 		return err
@@ -150,7 +150,9 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 	if inc, ok, err := b.inc.desk.OpenForAnomaly(ctx, a.ID); err != nil {
 		return err
 	} else if ok {
-		return b.answer(ctx, r, itext(tIncAlreadyForAnomaly, inc.ID, a.ID, b.announcementLink(ctx, inc)))
+		return b.answer(ctx, r, say(b.texts(), templates.IncidentAlreadyForAnomaly, templates.Incident{
+			ID: inc.ID, AnomalyID: a.ID, Link: b.announcementLink(ctx, inc),
+		}))
 	}
 	p := anomalyPrefill(a)
 	if a.HasThread() {
@@ -180,11 +182,12 @@ func anomalyPrefill(a triage.Anomaly) incidentPrefill {
 }
 
 func (b *Bot) openIncidentModal(ctx context.Context, r *request, form incidentForm, p incidentPrefill) error {
-	v := incidentModal(form, p, b.opts.Now().In(b.inc.loc), b.inc.loc, b.inc.channel, b.inc.desk.HasStatusPage(form.Env))
+	tx := b.texts()
+	v := incidentModal(tx, form, p, b.opts.Now().In(b.inc.loc), b.inc.loc, b.inc.channel, b.inc.desk.HasStatusPage(form.Env))
 	if _, err := b.api.OpenViewContext(ctx, r.triggerID, v); err != nil {
 		var sr slack.SlackErrorResponse
 		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
-			return userErr("That took too long for Slack; please try again.")
+			return userErr(say(tx, templates.IncidentModalExpired, templates.NoData{}))
 		}
 		return fmt.Errorf("views.open: %w", err)
 	}
@@ -207,10 +210,12 @@ func (b *Bot) handleIncidentSubmit(ctx context.Context, r *request) (any, handle
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockUserImpact: err.Error()}), nil, nil
 	}
 	if !b.inc.enabled() {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockUserImpact: itext(tIncNotSetUp)}), nil, nil
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{
+			blockUserImpact: say(b.texts(), templates.IncidentNotSetUp, templates.NoData{}),
+		}), nil, nil
 	}
 	now := b.opts.Now()
-	in, problems := readIncidentState(view.State, b.inc.loc)
+	in, problems := readIncidentState(b.texts(), view.State, b.inc.loc)
 	inc := incident.Incident{
 		Environment: form.Env, Channel: b.inc.channel, From: in.from, UserImpact: in.userImpact, What: in.what,
 		AnnouncedBy: r.userID, AnnouncedAt: now, AnomalyID: form.AnomalyID,
@@ -264,13 +269,14 @@ func (b *Bot) afterSubmission(name string, h handlerFunc) handlerFunc {
 		if err == nil {
 			return nil
 		}
-		msg := text(tSomethingWrong)
+		var msg string
 		var ue *userError
 		if errors.As(err, &ue) {
 			msg = ue.msg
 			b.log.Info("refused", append(r.fields(), zap.String("handler", name), zap.String("reason", ue.msg))...)
 		} else {
 			b.log.Error("handler failed", append(r.fields(), zap.String("handler", name), zap.Error(err))...)
+			msg = say(b.texts(), templates.OpsError, templates.NoData{})
 		}
 		// A fresh, short deadline: the handler's may be what ran out.
 		replyCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -311,7 +317,7 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 	if err != nil && inc.ID == 0 {
 		var ve *opsbot.ValidationError
 		if errors.As(err, &ve) {
-			return userErr(itext(tIncInvalid, Escape(ve.Error())))
+			return userErr(say(b.texts(), templates.IncidentInvalid, templates.Problem{Problem: Escape(ve.Error())}))
 		}
 		return fmt.Errorf("announcing an incident: %w", err)
 	}
@@ -319,19 +325,22 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 		// Recorded; a step after it failed: told below, with a Retry.
 		b.log.Warn("a step of an announcement failed", zap.Int64("incident", inc.ID), zap.Error(err))
 	}
+	tx := b.texts()
 	link := b.announcementLink(ctx, inc)
 	if inc.AnnouncementLags() {
 		return b.incidentOutcome(ctx, r, inc, "", err)
 	}
 	if !created {
-		return b.incidentOutcome(ctx, r, inc, itext(tIncAlreadyForAnomaly, inc.ID, inc.AnomalyID, link), err)
+		return b.incidentOutcome(ctx, r, inc, say(tx, templates.IncidentAlreadyForAnomaly, templates.Incident{
+			ID: inc.ID, AnomalyID: inc.AnomalyID, Link: link,
+		}), err)
 	}
 	if inc.AnomalyID != 0 {
 		b.tellAnomalyThread(ctx, inc, r.userID, link)
 	}
-	msg := itext(tIncAnnounced, inc.ID, inc.Channel, link)
+	msg := say(tx, templates.IncidentAnnounced, templates.Incident{ID: inc.ID, Channel: inc.Channel, Link: link})
 	if inc.StatusPage.State == incident.StatusPageOpen {
-		msg += " " + itext(tIncOnStatusPage)
+		msg += " " + say(tx, templates.IncidentOnStatusPage, templates.NoData{})
 	}
 	return b.incidentOutcome(ctx, r, inc, msg, err)
 }
@@ -342,14 +351,14 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 // step, the status page's included), the status page (its Retry button).
 // err is the failure, for its reason (Slack's error code).
 func (b *Bot) incidentOutcome(ctx context.Context, r *request, inc incident.Incident, done string, err error) error {
-	msg, blocks := outcomeMessage(inc, done, err)
+	msg, blocks := outcomeMessage(b.texts(), inc, done, err)
 	return b.answer(ctx, r, msg, blocks...)
 }
 
 // outcomeMessage is incidentOutcome's answer: its text, and its blocks
 // with a Retry button (retryBlocks) when a step is left to retry, else
 // none.
-func outcomeMessage(inc incident.Incident, done string, err error) (string, []slack.Block) {
+func outcomeMessage(tx texts, inc incident.Incident, done string, err error) (string, []slack.Block) {
 	var lines []string
 	if done != "" {
 		lines = append(lines, done)
@@ -358,15 +367,19 @@ func outcomeMessage(inc incident.Incident, done string, err error) (string, []sl
 	if inc.AnnouncementLags() {
 		id := strconv.FormatInt(inc.ID, 10)
 		if inc.State == incident.Open {
-			lines = append(lines, itext(tIncPostFailed, inc.ID, inc.Channel, slackReason(err)))
+			lines = append(lines, say(tx, templates.IncidentPostFailed, templates.Incident{
+				ID: inc.ID, Channel: inc.Channel, Reason: slackReason(tx, err),
+			}))
 			btn = slack.NewButtonBlockElement(ActionRetryIncident, id, plain("Retry announcement"))
 		} else {
-			lines = append(lines, itext(tIncEditFailed, inc.ID, slackReason(err)))
+			lines = append(lines, say(tx, templates.IncidentEditFailed, templates.Incident{ID: inc.ID, Reason: slackReason(tx, err)}))
 			btn = slack.NewButtonBlockElement(ActionRetryIncident, id, plain("Retry"))
 		}
 	}
 	if inc.StatusPage.NeedsRetry(inc.State) {
-		lines = append(lines, itext(tIncStatusPageFailed, escapeLine(inc.StatusPage.LastError, 300)))
+		lines = append(lines, say(tx, templates.IncidentStatusPageFailed, templates.Problem{
+			Problem: escapeLine(inc.StatusPage.LastError, 300),
+		}))
 		if btn == nil {
 			btn = slack.NewButtonBlockElement(ActionRetryStatusPage, strconv.FormatInt(inc.ID, 10), plain("Retry"))
 		}
@@ -381,25 +394,26 @@ func outcomeMessage(inc incident.Incident, done string, err error) (string, []sl
 // slackReason says, for the user, why a Slack call failed: Slack's error
 // code, or what went wrong on the way. Other errors (the store's) are in
 // the logs.
-func slackReason(err error) string {
+func slackReason(tx texts, err error) string {
 	var (
-		se slack.SlackErrorResponse
-		sc slack.StatusCodeError
-		rl *slack.RateLimitedError
+		se     slack.SlackErrorResponse
+		sc     slack.StatusCodeError
+		rl     *slack.RateLimitedError
+		reason templates.SlackReason
 	)
 	switch {
 	case err == nil:
-		return "no reason given"
+		reason.None = true
 	case errors.As(err, &se):
-		return "Slack said `" + Escape(truncate(se.Err, 60)) + "`"
+		reason.Code = Escape(truncate(se.Err, 60))
 	case errors.As(err, &rl):
-		return "Slack is rate limiting opsbot"
+		reason.RateLimited = true
 	case errors.As(err, &sc):
-		return fmt.Sprintf("Slack answered HTTP %d", sc.Code)
+		reason.HTTPStatus = sc.Code
 	case errors.Is(err, context.DeadlineExceeded):
-		return "Slack did not answer in time"
+		reason.TimedOut = true
 	}
-	return "the details are in opsbot's logs"
+	return say(tx, templates.IncidentSlackReason, reason)
 }
 
 // tellAnomalyThread links the announcement from the anomaly's thread.
@@ -408,7 +422,9 @@ func (b *Bot) tellAnomalyThread(ctx context.Context, inc incident.Incident, user
 	if err != nil || !a.HasThread() {
 		return
 	}
-	msg := itext(tIncLinkedInThread, inc.ID, b.names.display(ctx, user), inc.Channel, link)
+	msg := say(b.texts(), templates.IncidentLinkedInThread, templates.Incident{
+		ID: inc.ID, By: b.names.display(ctx, user), Channel: inc.Channel, Link: link,
+	})
 	if _, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
 		slack.MsgOptionText(msg, false)); err != nil {
 		b.log.Warn("could not link the incident from the anomaly's thread", zap.Int64("incident", inc.ID),
@@ -419,21 +435,19 @@ func (b *Bot) tellAnomalyThread(ctx context.Context, inc incident.Incident, user
 // announcementLink is a mrkdwn link to the incident's announcement.
 func (b *Bot) announcementLink(ctx context.Context, inc incident.Incident) string {
 	if inc.MessageTS == "" {
-		return announcementLinkText(inc, "")
+		return announcementLinkText(b.texts(), inc, "")
 	}
-	return announcementLinkText(inc, b.permalink(ctx, inc.Channel, inc.MessageTS))
+	return announcementLinkText(b.texts(), inc, b.permalink(ctx, inc.Channel, inc.MessageTS))
 }
 
 // announcementLinkText is announcementLink given the announcement's
 // permalink ("" when Slack gave none).
-func announcementLinkText(inc incident.Incident, permalink string) string {
-	if inc.MessageTS == "" {
-		return "(not posted yet)"
+func announcementLinkText(tx texts, inc incident.Incident, permalink string) string {
+	data := templates.AnnouncementLink{Posted: inc.MessageTS != "", Channel: inc.Channel}
+	if data.Posted && permalink != "" {
+		data.Link = Link(permalink, "announcement")
 	}
-	if permalink != "" {
-		return Link(permalink, "announcement")
-	}
-	return "(announcement in <#" + inc.Channel + ">)"
+	return say(tx, templates.IncidentAnnouncementLink, data)
 }
 
 // --- status page ---------------------------------------------------------------
@@ -448,7 +462,7 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 	id := inc.ID
 	inc, err = b.inc.desk.For(inc.Environment).RetryStatusPage(ctx, id)
 	if errors.Is(err, incident.ErrNoStatusPage) {
-		return userErr(itext(tIncNoStatusPage, Escape(inc.Environment)))
+		return userErr(say(b.texts(), templates.IncidentNoStatusPage, templates.Env{Environment: Escape(inc.Environment)}))
 	}
 	if err != nil {
 		return fmt.Errorf("retrying the status page of incident %d: %w", id, err)
@@ -456,7 +470,7 @@ func (b *Bot) handleRetryStatusPage(ctx context.Context, r *request) error {
 	if inc.StatusPage.NeedsRetry(inc.State) {
 		return b.incidentOutcome(ctx, r, inc, "", nil)
 	}
-	return b.answer(ctx, r, itext(tIncStatusPageDone, id, statusPageState(inc)))
+	return b.answer(ctx, r, statusPageDone(b.texts(), inc))
 }
 
 // handleRetryIncident is the Retry button of an announcement that could
@@ -508,6 +522,7 @@ func (b *Bot) finishIncident(ctx context.Context, r *request, inc incident.Incid
 // of the steps left undone a call did (f) and what is still left
 // (incidentOutcome); err is the failure of a step.
 func (b *Bot) tellFinished(ctx context.Context, r *request, inc incident.Incident, f incident.Finished, head string, err error) error {
+	tx := b.texts()
 	var done []string
 	if head != "" {
 		done = append(done, head)
@@ -515,41 +530,34 @@ func (b *Bot) tellFinished(ctx context.Context, r *request, inc incident.Inciden
 	if f.Posted || f.Edited {
 		link := b.announcementLink(ctx, inc)
 		if f.Posted {
-			done = append(done, itext(tIncAnnounced, inc.ID, inc.Channel, link))
+			done = append(done, say(tx, templates.IncidentAnnounced, templates.Incident{ID: inc.ID, Channel: inc.Channel, Link: link}))
 			if inc.AnomalyID != 0 {
 				b.tellAnomalyThread(ctx, inc, r.userID, link)
 			}
 		} else {
-			done = append(done, itext(tIncEdited, inc.ID, link))
+			done = append(done, say(tx, templates.IncidentEdited, templates.Incident{ID: inc.ID, Link: link}))
 		}
 	}
 	if f.StatusPage {
-		done = append(done, itext(tIncStatusPageDone, inc.ID, statusPageState(inc)))
+		done = append(done, statusPageDone(tx, inc))
 	}
 	if len(done) == 0 && !inc.AnnouncementLags() && !inc.StatusPage.NeedsRetry(inc.State) {
-		done = append(done, itext(tIncNothingLeft, inc.ID))
+		done = append(done, say(tx, templates.IncidentNothingLeft, templates.Incident{ID: inc.ID}))
 	}
 	return b.incidentOutcome(ctx, r, inc, strings.Join(done, " "), err)
 }
 
-func statusPageState(inc incident.Incident) string {
-	switch inc.StatusPage.State {
-	case incident.StatusPageOpen:
-		return "the incident is on the status page"
-	case incident.StatusPageResolved:
-		return "the incident is resolved on the status page"
-	case incident.StatusPageSkipped:
-		return "it was resolved before it reached the status page, so nothing was published"
-	default:
-		return "nothing to do"
-	}
+// statusPageDone says the status page of inc is done with, and in which
+// state.
+func statusPageDone(tx texts, inc incident.Incident) string {
+	return say(tx, templates.IncidentStatusPageDone, templates.Incident{ID: inc.ID, StatusPage: string(inc.StatusPage.State)})
 }
 
 // --- /ops update ----------------------------------------------------------------
 
-func parseUpdate(_ *Bot, r *request) string {
+func parseUpdate(b *Bot, r *request) string {
 	if r.rest == "" {
-		return "`update` needs the text of the update: `/ops update [id] <text>`."
+		return say(b.texts(), templates.IncidentUpdateNeedsText, templates.Incident{})
 	}
 	return ""
 }
@@ -567,11 +575,12 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 	inc, body, err := b.inc.desk.UpdateTarget(ctx, r.rest)
 	var several *incident.SeveralOpenError
 	if errors.As(err, &several) {
-		lines := []string{itext(tIncWhichUpdate, len(several.Open))}
+		tx := b.texts()
+		lines := []string{say(tx, templates.IncidentWhichUpdate, templates.Count{Count: len(several.Open)})}
 		for _, inc := range several.Open {
 			lines = append(lines, b.incidentLine(ctx, inc))
 		}
-		return b.answer(ctx, r, lines[0], packSections(lines, maxMessageBlocks)...)
+		return b.answer(ctx, r, lines[0], packSections(tx, lines, maxMessageBlocks)...)
 	}
 	if err != nil {
 		return b.targetProblem(err)
@@ -583,22 +592,23 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 		var ve *opsbot.ValidationError
 		switch {
 		case errors.As(err, &ve):
-			return userErr(itext(tIncUpdateInvalid, Escape(ve.Error())))
+			return userErr(say(b.texts(), templates.IncidentUpdateInvalid, templates.Problem{Problem: Escape(ve.Error())}))
 		case errors.Is(err, opsbot.ErrConflict):
-			return userErr(itext(tIncNotOpen, id))
+			return userErr(say(b.texts(), templates.IncidentNotOpen, templates.Incident{ID: id}))
 		}
 		return fmt.Errorf("updating incident %d: %w", id, err)
 	}
-	done := itext(tIncUpdated, id, b.announcementLink(ctx, got))
+	tx := b.texts()
+	done := say(tx, templates.IncidentUpdated, templates.Incident{ID: id, Link: b.announcementLink(ctx, got)})
 	sp := got.StatusPage
 	switch {
 	case !sp.Enabled || !upd.Public:
 	case got.StatusPage.NeedsRetry(got.State):
 		return b.incidentOutcome(ctx, r, got, done, nil)
 	case sp.State == incident.StatusPageOpen && sp.LastError != "":
-		done += "\n" + itext(tIncUpdateSPFailed, escapeLine(sp.LastError, 300))
+		done += "\n" + say(tx, templates.IncidentUpdateStatusPageFailed, templates.Problem{Problem: escapeLine(sp.LastError, 300)})
 	case sp.State == incident.StatusPageOpen:
-		done += " " + itext(tIncUpdateOnSP)
+		done += " " + say(tx, templates.IncidentUpdateOnStatusPage, templates.NoData{})
 	}
 	return b.ephemeral(ctx, r, done)
 }
@@ -607,10 +617,10 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 
 func parseResolve(b *Bot, r *request) string {
 	if len(r.args) > 3 {
-		return "`resolve` takes an optional incident id and an optional time: `/ops resolve [id] [14:05]`."
+		return say(b.texts(), templates.IncidentResolveTooManyArgs, templates.NoData{})
 	}
 	_, err := incident.ParseResolveArgs(r.args, b.opts.Now(), b.opts.Location)
-	return inputProblem(err)
+	return inputProblem(b.texts(), err)
 }
 
 // targetProblem tells the user why a command has no incident to act on
@@ -622,24 +632,25 @@ func (b *Bot) targetProblem(err error) error {
 		no *incident.NotOpenError
 		nt *incident.NoTextError
 	)
+	tx := b.texts()
 	switch {
 	case errors.As(err, &nf):
-		return userErr(itext(tIncNotFound, nf.ID))
+		return userErr(say(tx, templates.IncidentNotFound, templates.Incident{ID: nf.ID}))
 	case errors.As(err, &no) && no.Incident.State == incident.Resolved:
 		return userErr(b.alreadyResolved(no.Incident))
 	case errors.As(err, &no):
-		return userErr(itext(tIncNotOpen, no.Incident.ID))
+		return userErr(say(tx, templates.IncidentNotOpen, templates.Incident{ID: no.Incident.ID}))
 	case errors.Is(err, incident.ErrNoneOpen):
-		return userErr(itext(tIncNoneOpen))
+		return userErr(say(tx, templates.IncidentNoneOpen, templates.NoData{}))
 	case errors.As(err, &nt):
-		return userErr("`update` needs the text of the update: `/ops update " + strconv.FormatInt(nt.ID, 10) + " <text>`.")
+		return userErr(say(tx, templates.IncidentUpdateNeedsText, templates.Incident{ID: nt.ID}))
 	}
 	return err
 }
 
 // inputProblem says why the words of a command could not be read ("" for
 // no error).
-func inputProblem(err error) string {
+func inputProblem(tx texts, err error) string {
 	var (
 		re *incident.RefOrTimeError
 		te *incident.TimeError
@@ -648,11 +659,13 @@ func inputProblem(err error) string {
 	case err == nil:
 		return ""
 	case errors.As(err, &re):
-		return itext(tIncNotIDOrTime, Escape(truncate(re.Word, 30)))
+		return say(tx, templates.IncidentNotIDOrTime, templates.BadInput{Input: Escape(truncate(re.Word, 30))})
 	case errors.As(err, &te):
-		return itext(tIncNotATime, Escape(truncate(te.Input, 40)), Escape(te.Location.String()))
+		return say(tx, templates.IncidentNotATime, templates.BadInput{
+			Input: Escape(truncate(te.Input, 40)), Location: Escape(te.Location.String()),
+		})
 	}
-	return itext(tIncInvalid, Escape(err.Error()))
+	return say(tx, templates.IncidentInvalid, templates.Problem{Problem: Escape(err.Error())})
 }
 
 // handleResolve is `/ops resolve [id] [time]`: with one open incident (or
@@ -667,12 +680,12 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 	}
 	ra, err := incident.ParseResolveArgs(r.args, b.opts.Now(), b.inc.loc)
 	if err != nil {
-		return userErr(inputProblem(err))
+		return userErr(inputProblem(b.texts(), err))
 	}
 	inc, err := b.inc.desk.Target(ctx, ra.Ref)
 	var several *incident.SeveralOpenError
 	if errors.As(err, &several) {
-		head, blocks := resolveList(several.Open, ra.Until, func(inc incident.Incident) string { return b.incidentLine(ctx, inc) })
+		head, blocks := resolveList(b.texts(), several.Open, ra.Until, func(inc incident.Incident) string { return b.incidentLine(ctx, inc) })
 		return b.answer(ctx, r, head, blocks...)
 	}
 	if err != nil {
@@ -684,13 +697,13 @@ func (b *Bot) handleResolve(ctx context.Context, r *request) error {
 // resolveList is `/ops resolve`'s answer when several incidents are open:
 // its text and the list with a Resolve button each (resolving at until;
 // zero: when clicked), each incident shown as line(inc).
-func resolveList(open []incident.Incident, until time.Time, line func(incident.Incident) string) (string, []slack.Block) {
-	head := itext(tIncWhichResolve, len(open))
+func resolveList(tx texts, open []incident.Incident, until time.Time, line func(incident.Incident) string) (string, []slack.Block) {
+	head := say(tx, templates.IncidentWhichResolve, templates.Count{Count: len(open)})
 	var rows []resolveRow
 	for _, inc := range open {
 		rows = append(rows, resolveRow{ID: inc.ID, Line: line(inc), Value: resolveValue(inc.ID, until)})
 	}
-	return head, resolveListBlocks(head, rows)
+	return head, resolveListBlocks(tx, head, rows)
 }
 
 // handleResolveClick is a Resolve button of that list.
@@ -748,18 +761,25 @@ func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, un
 		if !out.Finished.Lagged {
 			return b.answer(ctx, r, b.alreadyResolved(got))
 		}
-		head := itext(tIncWasResolved, got.ID, incident.FormatTime(got.Until, b.inc.loc), b.KnownName(got.ResolvedBy))
+		head := say(b.texts(), templates.IncidentWasResolved, templates.Incident{
+			ID: got.ID, Until: incident.FormatTime(got.Until, b.inc.loc), By: b.KnownName(got.ResolvedBy),
+		})
 		return b.tellFinished(ctx, r, got, out.Finished, head, out.StepErr)
 	}
-	done := itext(tIncResolved, got.ID, incident.FormatDuration(got.Duration()), b.announcementLink(ctx, got))
+	tx := b.texts()
+	done := say(tx, templates.IncidentResolved, templates.Incident{
+		ID: got.ID, Duration: incident.FormatDuration(got.Duration()), Link: b.announcementLink(ctx, got),
+	})
 	if got.StatusPage.State == incident.StatusPageResolved {
-		done += " " + itext(tIncResolvedOnSP)
+		done += " " + say(tx, templates.IncidentResolvedOnStatusPage, templates.NoData{})
 	}
 	return b.incidentOutcome(ctx, r, got, done, out.StepErr)
 }
 
 func (b *Bot) alreadyResolved(inc incident.Incident) string {
-	return itext(tIncAlreadyResolved, inc.ID, incident.FormatTime(inc.Until, b.inc.loc), b.KnownName(inc.ResolvedBy))
+	return say(b.texts(), templates.IncidentAlreadyResolved, templates.Incident{
+		ID: inc.ID, Until: incident.FormatTime(inc.Until, b.inc.loc), By: b.KnownName(inc.ResolvedBy),
+	})
 }
 
 // resolveRefused tells the user why Service.Resolve refused to resolve
@@ -769,38 +789,47 @@ func (b *Bot) resolveRefused(id int64, err error) error {
 		ue *incident.UntilError
 		ve *opsbot.ValidationError
 	)
+	tx := b.texts()
 	switch {
 	case errors.As(err, &ue) && ue.BeforeStart:
-		return userErr(itext(tIncUntilBeforeFrom, incident.FormatTime(ue.Until, b.inc.loc), ue.IncidentID,
-			incident.FormatTime(ue.From, b.inc.loc)))
+		return userErr(say(tx, templates.IncidentUntilBeforeFrom, templates.Incident{
+			ID: ue.IncidentID, Until: incident.FormatTime(ue.Until, b.inc.loc), From: incident.FormatTime(ue.From, b.inc.loc),
+		}))
 	case errors.As(err, &ue):
-		return userErr(itext(tIncUntilFuture, incident.FormatTime(ue.Until, b.inc.loc)))
+		return userErr(say(tx, templates.IncidentUntilFuture, templates.Incident{
+			ID: ue.IncidentID, Until: incident.FormatTime(ue.Until, b.inc.loc),
+		}))
 	case errors.As(err, &ve):
-		return userErr(itext(tIncInvalid, Escape(ve.Error())))
+		return userErr(say(tx, templates.IncidentInvalid, templates.Problem{Problem: Escape(ve.Error())}))
 	}
 	return fmt.Errorf("resolving incident %d: %w", id, err)
 }
 
 // incidentLine is one open incident in a list.
 func (b *Bot) incidentLine(ctx context.Context, inc incident.Incident) string {
-	return incidentLineText(inc, b.inc.loc, b.announcementLink(ctx, inc))
+	return incidentLineText(b.texts(), inc, b.inc.loc, b.announcementLink(ctx, inc))
 }
 
 // incidentLineText is incidentLine with times in loc and link, the
 // announcement's (announcementLink).
-func incidentLineText(inc incident.Incident, loc *time.Location, link string) string {
-	return itext(tIncLine, inc.ID, Escape(inc.Environment), incident.FormatTime(inc.From, loc),
-		escapeLine(inc.UserImpact, 120), link)
+func incidentLineText(tx texts, inc incident.Incident, loc *time.Location, link string) string {
+	return say(tx, templates.IncidentLine, templates.Incident{
+		ID: inc.ID, Environment: Escape(inc.Environment), From: incident.FormatTime(inc.From, loc),
+		UserImpact: escapeLine(inc.UserImpact, 120), Link: link,
+	})
 }
 
 // --- decision follow-ups ---------------------------------------------------------
 
 // followUpText renders the runbook's follow-up of a decision from the
-// templates (triage.followup.<decision>); the decider is escaped already.
+// templates (triage.followup.<decision>; triage.followup.runbook, the
+// runbook's sentence, when that renders empty); the decider is escaped
+// already.
 func (d decisionTexts) followUpText(rec triage.DecisionRecord, decider string) string {
 	data := templates.FollowUp{
 		Decision: Escape(rec.Decision.Label()), DecidedBy: decider, Conclusion: Escape(rec.Conclusion),
 		ToCollect: Escape(rec.ToCollect), UsersAffected: Escape(oneLine(rec.UsersAffected)), Outage: rec.Outage,
+		Runbook: Escape(rec.Decision.Runbook()),
 	}
 	if rec.Ticket != "" {
 		data.Ticket = Link(rec.Ticket, "")
@@ -808,13 +837,17 @@ func (d decisionTexts) followUpText(rec triage.DecisionRecord, decider string) s
 	if rec.Dashboard != "" {
 		data.Dashboard = Link(rec.Dashboard, "")
 	}
-	s, err := d.tmpl.Render(rec.Decision.FollowUpTemplate(), data)
-	if err != nil || strings.TrimSpace(s) == "" {
-		d.log.Warn("could not render a follow-up; using the runbook's sentence",
-			zap.String("template", rec.Decision.FollowUpTemplate()), zap.Error(err))
-		return "*Follow-up:* " + Escape(rec.Decision.Runbook())
+	tx := d.tx()
+	name := rec.Decision.FollowUpTemplate()
+	var err error
+	if t, ok := templates.Lookup[templates.FollowUp](name); ok {
+		var s string
+		if s, err = templates.Render(tx.set, t, data); err == nil && strings.TrimSpace(s) != "" {
+			return s
+		}
 	}
-	return s
+	d.log.Warn("could not render a follow-up; using the runbook's sentence", zap.String("template", name), zap.Error(err))
+	return say(tx, templates.TriageFollowUpRunbook, data)
 }
 
 // decisionExtraBlocks are what the incident procedure adds to the thread

@@ -35,7 +35,7 @@ func TestInputProblem(t *testing.T) {
 		{[]string{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}, "`xxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is neither an incident id nor a time (14:05, or 2026-11-24 14:05)."},
 	} {
 		_, err := incident.ParseResolveArgs(tt.args, now, time.UTC)
-		if got := inputProblem(err); got != tt.want {
+		if got := inputProblem(testTexts(t), err); got != tt.want {
 			t.Errorf("%q:\n got %q\nwant %q", tt.args, got, tt.want)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -85,9 +86,9 @@ func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC")
 
 // progressBlocks is the checklist message while it runs: a line per check,
 // done or running.
-func progressBlocks(env, askedBy string, names []string, done map[int]checks.Result) []slack.Block {
+func progressBlocks(tx texts, env, askedBy string, names []string, done map[int]checks.Result) []slack.Block {
 	var b strings.Builder
-	b.WriteString(text(tChecklistRunning, Escape(env), len(names), askedBy))
+	b.WriteString(say(tx, templates.ChecklistRunning, templates.Running{Environment: Escape(env), Checks: len(names), AskedBy: askedBy}))
 	for i, n := range names {
 		b.WriteString("\n")
 		if r, ok := done[i]; ok {
@@ -96,7 +97,7 @@ func progressBlocks(env, askedBy string, names []string, done map[int]checks.Res
 				fmt.Fprintf(&b, " (%d)", len(r.Findings))
 			}
 		} else {
-			b.WriteString(text(tChecklistCheckWait, Escape(n)))
+			b.WriteString(say(tx, templates.ChecklistCheckWaiting, templates.Check{Check: Escape(n)}))
 		}
 	}
 	return []slack.Block{section(b.String())}
@@ -110,9 +111,8 @@ func progressBlocks(env, askedBy string, names []string, done map[int]checks.Res
 // line says why. It stays within Slack's limits (50 blocks, 3,000
 // characters a section, blocksBudget of JSON): findings that do not fit
 // are counted in an "…and N more" line.
-func reportBlocks(rep checks.Report, runID int64, askedBy string) []slack.Block {
-	title := section(text(tChecklistTitle, statusEmoji[rep.Status], Escape(rep.Environment), rep.Status,
-		fmtTime(rep.FinishedAt)+" ("+rep.FinishedAt.Sub(rep.StartedAt).Round(time.Second).String()+")", askedBy))
+func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []slack.Block {
+	title := section(say(tx, templates.ChecklistTitle, reportData(rep, askedBy)))
 	checkLines := make([]slack.Block, len(rep.Results))
 	for i, r := range rep.Results {
 		line := fmt.Sprintf("%s *%s* — %s", statusEmoji[r.Status], Escape(r.Check), escapeLine(r.Summary, 300))
@@ -127,16 +127,16 @@ func reportBlocks(rep checks.Report, runID int64, askedBy string) []slack.Block 
 		used += size(checkLines[i])
 		blocks++
 		if len(r.Findings) > 0 {
-			used += size(contextText(text(tChecklistMore, 99999)))
+			used += size(contextText(say(tx, templates.ChecklistMore, templates.Count{Count: 99999})))
 			blocks++
 		}
 	}
-	note := contextText(text(tChecklistTruncated, Escape(rep.Environment)))
+	note := contextText(say(tx, templates.ChecklistTruncated, templates.Env{Environment: Escape(rep.Environment)}))
 	used += size(note)
 	blocks++
 	var unsaved slack.Block
 	if runID <= 0 && slices.ContainsFunc(rep.Results, func(r checks.Result) bool { return len(r.Findings) > 0 }) {
-		unsaved = contextText(text(tChecklistUnsaved))
+		unsaved = contextText(say(tx, templates.ChecklistUnsaved, templates.NoData{}))
 		used += size(unsaved)
 		blocks++
 	}
@@ -179,7 +179,7 @@ func reportBlocks(rep checks.Report, runID int64, askedBy string) []slack.Block 
 		out = append(out, checkLines[i])
 		out = append(out, slots[i].blocks...)
 		if slots[i].omitted > 0 {
-			out = append(out, contextText(text(tChecklistMore, slots[i].omitted)))
+			out = append(out, contextText(say(tx, templates.ChecklistMore, templates.Count{Count: slots[i].omitted})))
 		}
 	}
 	if full {
@@ -189,6 +189,16 @@ func reportBlocks(rep checks.Report, runID int64, askedBy string) []slack.Block 
 		out = append(out, unsaved)
 	}
 	return out
+}
+
+// reportData is what the texts of a finished checklist show (the title and
+// the summary); askedBy is mrkdwn (escaped).
+func reportData(rep checks.Report, askedBy string) templates.Report {
+	return templates.Report{
+		Emoji: statusEmoji[rep.Status], Environment: Escape(rep.Environment), Status: rep.Status.String(),
+		Finished: fmtTime(rep.FinishedAt), Took: rep.FinishedAt.Sub(rep.StartedAt).Round(time.Second).String(),
+		AskedBy: askedBy,
+	}
 }
 
 // findingBlock is finding idx of a report: what, where, evidence, and an
@@ -238,11 +248,9 @@ type rootView struct {
 // rootBlocks renders an anomaly's root message: who is looking at what, the
 // evidence, the outcome so far, and the five decision buttons (they stay, so
 // a decision can be changed).
-func rootBlocks(v rootView) []slack.Block {
+func rootBlocks(tx texts, v rootView) []slack.Block {
 	a := v.Anomaly
-	blocks := []slack.Block{
-		section(text(tAnomalyLooking, v.Opener, escapeLine(a.Title, 200), a.ID, Escape(a.Environment))),
-	}
+	blocks := []slack.Block{section(rootFallback(tx, v))}
 	if a.Detail != "" {
 		blocks = append(blocks, section(quote(Escape(truncate(a.Detail, 1000)))))
 	}
@@ -252,14 +260,16 @@ func rootBlocks(v rootView) []slack.Block {
 	}
 	blocks = append(blocks, contextText(ctx))
 
-	outcome := text(tOutcomeNone)
+	outcome := say(tx, templates.TriageOutcomeNone, templates.NoData{})
 	if d := a.Decision; d != nil {
-		outcome = text(tOutcome, d.Decision.Label(), v.Decider, fmtTime(d.DecidedAt))
+		outcome = say(tx, templates.TriageOutcome, templates.Outcome{
+			Decision: d.Decision.Label(), DecidedBy: v.Decider, At: fmtTime(d.DecidedAt),
+		})
 	}
 	if !a.EscalatedAt.IsZero() {
-		outcome += "\n" + text(tEscalatedNote, fmtTime(a.EscalatedAt), "it keeps coming back")
+		outcome += "\n" + say(tx, templates.TriageEscalatedNote, templates.Escalated{At: fmtTime(a.EscalatedAt)})
 	}
-	blocks = append(blocks, section(outcome), contextText(text(tAnomalyDecide)))
+	blocks = append(blocks, section(outcome), contextText(say(tx, templates.TriageDecidePrompt, templates.NoData{})))
 
 	buttons := make([]slack.BlockElement, 0, len(triage.Decisions))
 	for _, d := range triage.Decisions {
@@ -273,9 +283,13 @@ func rootBlocks(v rootView) []slack.Block {
 	return blocks
 }
 
-// rootFallback is the notification text of a root message.
-func rootFallback(v rootView) string {
-	return text(tAnomalyLooking, v.Opener, escapeLine(v.Anomaly.Title, 200), v.Anomaly.ID, Escape(v.Anomaly.Environment))
+// rootFallback is the notification text of a root message, and its first
+// line.
+func rootFallback(tx texts, v rootView) string {
+	a := v.Anomaly
+	return say(tx, templates.TriageLooking, templates.Anomaly{
+		ID: a.ID, Title: escapeLine(a.Title, 200), Environment: Escape(a.Environment), OpenedBy: v.Opener,
+	})
 }
 
 // The decision modal's input blocks: their block_id (and action_id) is the
@@ -326,34 +340,34 @@ func textInput(block, label, hint string, multiline, optional bool, placeholder 
 
 // decisionModal asks for what the runbook wants written down for decision
 // d on anomaly a.
-func decisionModal(a triage.Anomaly, d triage.Decision) slack.ModalViewRequest {
+func decisionModal(tx texts, a triage.Anomaly, d triage.Decision) slack.ModalViewRequest {
+	hint := func(t templates.Text[templates.NoData]) string { return say(tx, t, templates.NoData{}) }
 	// The title is empty when the modal is opened from the button alone
 	// (handleDecideClick adds it with views.update).
-	head := fmt.Sprintf("*#%d*", a.ID)
-	if a.Title != "" {
-		head = fmt.Sprintf("*#%d %s*", a.ID, escapeLine(a.Title, 200))
-	}
+	intro := say(tx, templates.TriageModalIntro, templates.DecisionForm{
+		ID: a.ID, Title: escapeLine(a.Title, 200), Decision: d.Label(), Runbook: Escape(d.Runbook()),
+	})
 	blocks := []slack.Block{
-		section(fmt.Sprintf("%s\n*%s*: %s", head, d.Label(), Escape(d.Runbook()))),
-		textInput(blockConclusion, "Conclusion", "What did the investigation find?", true, false, ""),
-		textInput(blockFiveWhys, "Five whys", "Why did it happen? And why was that? …", true, true, ""),
+		section(intro),
+		textInput(blockConclusion, "Conclusion", hint(templates.TriageHintConclusion), true, false, ""),
+		textInput(blockFiveWhys, "Five whys", hint(templates.TriageHintFiveWhys), true, true, ""),
 		textInput(blockTicket, "Ticket", "", false, d != triage.Noise, "https://…"),
 	}
 	switch d {
 	case triage.Serious:
 		blocks = append(blocks,
-			textInput(blockUsersAffected, "Users affected", "How many users are affected, and how?", true, false, ""))
+			textInput(blockUsersAffected, "Users affected", hint(templates.TriageHintUsersAffected), true, false, ""))
 		box := slack.NewCheckboxGroupsBlockElement(blockOutage,
-			slack.NewOptionBlockObject("outage", plain("It is an outage: an incident must be announced"), nil))
+			slack.NewOptionBlockObject("outage", plain(hint(templates.TriageOptionOutage)), nil))
 		in := slack.NewInputBlock(blockOutage, plain("Outage"), nil, box)
 		in.Optional = true
 		blocks = append(blocks, in)
 	case triage.NotEnoughInformation:
 		blocks = append(blocks,
-			textInput(blockToCollect, "What to collect", "What extra information would let us decide?", true, false, ""))
+			textInput(blockToCollect, "What to collect", hint(templates.TriageHintToCollect), true, false, ""))
 	case triage.Noise:
 		blocks = append(blocks,
-			textInput(blockDashboard, "Dashboard", "The dashboard that shows it", false, false, "https://…"))
+			textInput(blockDashboard, "Dashboard", hint(templates.TriageHintDashboard), false, false, "https://…"))
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -367,12 +381,12 @@ func decisionModal(a triage.Anomaly, d triage.Decision) slack.ModalViewRequest {
 }
 
 // staleModal replaces a decision modal whose anomaly no longer exists.
-func staleModal(id int64) slack.ModalViewRequest {
+func staleModal(tx texts, id int64) slack.ModalViewRequest {
 	return slack.ModalViewRequest{
 		Type:   slack.VTModal,
 		Title:  plain("Record a decision"),
 		Close:  plain("Close"),
-		Blocks: slack.Blocks{BlockSet: []slack.Block{section(text(tStaleAnomaly, id))}},
+		Blocks: slack.Blocks{BlockSet: []slack.Block{section(say(tx, templates.TriageStale, templates.Anomaly{ID: id}))}},
 	}
 }
 
@@ -396,19 +410,19 @@ const replyFieldRunes = 1000
 
 // cutField shortens a decision's free text for the thread reply, saying
 // where the rest is.
-func cutField(s string) string {
+func cutField(tx texts, s string) string {
 	if utf8.RuneCountInString(s) <= replyFieldRunes {
 		return s
 	}
-	return string([]rune(s)[:replyFieldRunes]) + text(tFullTextInTimeline)
+	return string([]rune(s)[:replyFieldRunes]) + say(tx, templates.TriageCut, templates.NoData{})
 }
 
 // shownRecord is rec with its free-text fields cut for the thread reply.
-func shownRecord(rec triage.DecisionRecord) triage.DecisionRecord {
-	rec.Conclusion = cutField(rec.Conclusion)
-	rec.FiveWhys = cutField(rec.FiveWhys)
-	rec.UsersAffected = cutField(rec.UsersAffected)
-	rec.ToCollect = cutField(rec.ToCollect)
+func shownRecord(tx texts, rec triage.DecisionRecord) triage.DecisionRecord {
+	rec.Conclusion = cutField(tx, rec.Conclusion)
+	rec.FiveWhys = cutField(tx, rec.FiveWhys)
+	rec.UsersAffected = cutField(tx, rec.UsersAffected)
+	rec.ToCollect = cutField(tx, rec.ToCollect)
 	return rec
 }
 
@@ -417,9 +431,11 @@ func shownRecord(rec triage.DecisionRecord) triage.DecisionRecord {
 // templates, mrkdwn). rec's free text is cut (shownRecord) and the whole
 // stays within Slack's limits (fitBlocks); extra blocks (buttons) are
 // kept whole.
-func decisionReplyBlocks(rec triage.DecisionRecord, decider, followUp string, extra ...slack.Block) []slack.Block {
-	rec = shownRecord(rec)
-	blocks := []slack.Block{section(text(tDecided, rec.Decision.Label(), decider, Escape(rec.Conclusion)))}
+func decisionReplyBlocks(tx texts, rec triage.DecisionRecord, decider, followUp string, extra ...slack.Block) []slack.Block {
+	rec = shownRecord(tx, rec)
+	blocks := []slack.Block{section(say(tx, templates.TriageDecided, templates.Decided{
+		Decision: rec.Decision.Label(), DecidedBy: decider, Conclusion: Escape(rec.Conclusion),
+	}))}
 	var more []string
 	if rec.FiveWhys != "" {
 		more = append(more, "*Five whys:*\n"+Escape(rec.FiveWhys))
@@ -440,14 +456,14 @@ func decisionReplyBlocks(rec triage.DecisionRecord, decider, followUp string, ex
 		blocks = append(blocks, section(m))
 	}
 	blocks = append(blocks, section(followUp))
-	return fitBlocks(blocks, extra, blocksBudget)
+	return fitBlocks(tx, blocks, extra, blocksBudget)
 }
 
 // fitBlocks returns blocks followed by fixed, within maxMessageBlocks and
 // budget bytes of JSON: while too heavy, the longest section of blocks is
 // cut (saying the full text is in the timeline); fixed blocks are never
 // cut.
-func fitBlocks(blocks, fixed []slack.Block, budget int) []slack.Block {
+func fitBlocks(tx texts, blocks, fixed []slack.Block, budget int) []slack.Block {
 	if n := maxMessageBlocks - len(fixed); len(blocks) > n {
 		blocks = blocks[:max(n, 0)]
 	}
@@ -458,7 +474,7 @@ func fitBlocks(blocks, fixed []slack.Block, budget int) []slack.Block {
 	for _, b := range blocks {
 		total += size(b)
 	}
-	note := text(tFullTextInTimeline)
+	note := say(tx, templates.TriageCut, templates.NoData{})
 	for total > budget {
 		longest, n := -1, 0
 		for i, b := range blocks {
@@ -494,7 +510,7 @@ func fitBlocks(blocks, fixed []slack.Block, budget int) []slack.Block {
 // packSections packs lines into as few sections as Slack allows, within
 // maxBlocks blocks and blocksBudget bytes of JSON; lines that do not fit
 // are counted in a last "…and N more" line.
-func packSections(lines []string, maxBlocks int) []slack.Block {
+func packSections(tx texts, lines []string, maxBlocks int) []slack.Block {
 	type chunk struct {
 		text  string
 		lines int
@@ -521,7 +537,9 @@ func packSections(lines []string, maxBlocks int) []slack.Block {
 	}
 	flush()
 
-	more := func(n int) slack.Block { return contextText(text(tChecklistMore, n)) }
+	more := func(n int) slack.Block {
+		return contextText(say(tx, templates.ChecklistMore, templates.Count{Count: n}))
+	}
 	reserve := size(more(len(lines)))
 	var out []slack.Block
 	used, left := 2, len(lines)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestViewValidationDeadlineCountsFromArrival(t *testing.T) {
-	b := &Bot{log: zap.NewNop()}
+	b := &Bot{log: zap.NewNop(), opts: Options{Templates: testTexts(t).set}}
 	ran := false
 	route := viewRoute{name: "v", busyBlock: "conclusion", h: func(ctx context.Context, r *request) (any, handlerFunc, error) {
 		ran = true
@@ -28,7 +28,7 @@ func TestViewValidationDeadlineCountsFromArrival(t *testing.T) {
 		t.Fatalf("late: then %v, err %v, ran %v", then != nil, err, ran)
 	}
 	resp, ok := ack.(*slack.ViewSubmissionResponse)
-	if !ok || resp.ResponseAction != slack.RAErrors || resp.Errors["conclusion"] != text(tBusy) {
+	if !ok || resp.ResponseAction != slack.RAErrors || resp.Errors["conclusion"] != b.busy() {
 		t.Fatalf("late ack = %#v, want a busy error on conclusion", ack)
 	}
 
@@ -41,7 +41,7 @@ func TestViewValidationDeadlineCountsFromArrival(t *testing.T) {
 	if err != nil || then != nil {
 		t.Fatalf("slow: then %v, err %v", then != nil, err)
 	}
-	if resp, ok := ack.(*slack.ViewSubmissionResponse); !ok || resp.Errors["conclusion"] != text(tBusy) {
+	if resp, ok := ack.(*slack.ViewSubmissionResponse); !ok || resp.Errors["conclusion"] != b.busy() {
 		t.Fatalf("slow ack = %#v", ack)
 	}
 
@@ -70,7 +70,7 @@ func TestPackSectionsStaysWithinLimits(t *testing.T) {
 		{"many long lines", repeat(strings.Repeat("&lt;", 700), 200), maxMessageBlocks},
 		{"many short lines", repeat("• #12 something looks wrong", 3000), maxMessageBlocks},
 	} {
-		bs := packSections(tt.lines, tt.maxBlocks)
+		bs := packSections(testTexts(t), tt.lines, tt.maxBlocks)
 		if len(bs) > tt.maxBlocks {
 			t.Errorf("%s: %d blocks, at most %d", tt.name, len(bs), tt.maxBlocks)
 		}
@@ -82,7 +82,7 @@ func TestPackSectionsStaysWithinLimits(t *testing.T) {
 			t.Errorf("%s: no more line at the end: %s", tt.name, last)
 		}
 	}
-	if bs := packSections([]string{"a", "b"}, maxMessageBlocks); len(bs) != 1 {
+	if bs := packSections(testTexts(t), []string{"a", "b"}, maxMessageBlocks); len(bs) != 1 {
 		t.Errorf("two short lines: %d blocks", len(bs))
 	}
 }

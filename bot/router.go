@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -126,7 +127,8 @@ func (b *Bot) routeCommand(txt string, r *request) (*commandRoute, string) {
 	sub := strings.ToLower(fields[0])
 	route, ok := b.commands[sub]
 	if !ok {
-		return nil, text(tUnknownCommand, Escape(truncate(fields[0], 50))) + "\n\n" + b.usage()
+		unknown := say(b.texts(), templates.OpsUnknown, templates.Command{Command: Escape(truncate(fields[0], 50))})
+		return nil, unknown + "\n\n" + b.usage()
 	}
 	r.args = fields[1:]
 	r.rest = strings.TrimSpace(strings.TrimSpace(txt)[len(fields[0]):])
@@ -137,39 +139,46 @@ func (b *Bot) routeCommand(txt string, r *request) (*commandRoute, string) {
 }
 
 func (b *Bot) usage() string {
-	return text(tUsage, Escape(strings.Join(b.opts.Environments, ", ")))
+	return say(b.texts(), templates.OpsUsage, templates.Usage{Environments: Escape(strings.Join(b.opts.Environments, ", "))})
+}
+
+// unknownEnvironment says that word is not one of the environments.
+func (b *Bot) unknownEnvironment(word string) string {
+	return say(b.texts(), templates.ChecklistUnknownEnvironment, templates.UnknownEnvironment{
+		Environment: Escape(truncate(word, 50)), Environments: Escape(strings.Join(b.opts.Environments, ", ")),
+	})
 }
 
 func parseChecklist(b *Bot, r *request) string {
 	switch len(r.args) {
 	case 0:
 		if b.opts.DefaultEnvironment == "" {
-			return "Say which environment."
+			return say(b.texts(), templates.ChecklistWhichEnvironment, templates.NoData{})
 		}
 		r.args = []string{b.opts.DefaultEnvironment}
 	case 1:
 		if !slices.Contains(b.opts.Environments, r.args[0]) {
-			return text(tChecklistUnknownEnv, Escape(truncate(r.args[0], 50)), Escape(strings.Join(b.opts.Environments, ", ")))
+			return b.unknownEnvironment(r.args[0])
 		}
 	default:
-		return "`checklist` takes at most one environment."
+		return say(b.texts(), templates.OpsAtMostOneEnvironment, templates.Command{Command: "checklist"})
 	}
 	return ""
 }
 
-func parseAnomaly(_ *Bot, r *request) string {
+func parseAnomaly(b *Bot, r *request) string {
 	if r.rest == "" {
-		return "`anomaly` needs a title: what looks wrong."
+		return say(b.texts(), templates.TriageNeedsTitle, templates.NoData{})
 	}
 	if n := len([]rune(r.rest)); n > triage.MaxTitleLen {
-		return fmt.Sprintf("The title is too long (%d characters; at most %d).", n, triage.MaxTitleLen)
+		return say(b.texts(), templates.TriageTitleTooLong, templates.TooLong{Length: n, Max: triage.MaxTitleLen})
 	}
 	return ""
 }
 
-func parseNoArgs(_ *Bot, r *request) string {
+func parseNoArgs(b *Bot, r *request) string {
 	if len(r.args) > 0 {
-		return "That command takes no arguments."
+		return say(b.texts(), templates.OpsNoArguments, templates.NoData{})
 	}
 	return ""
 }

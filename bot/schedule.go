@@ -70,9 +70,6 @@ func (b *Bot) ScheduledChecklist(s Scheduled) (schedule.Job, error) {
 	return func(ctx context.Context, at time.Time) error { return b.scheduledChecklist(ctx, s, mention, at) }, nil
 }
 
-// scheduledBy is who the report says asked for a scheduled run.
-const scheduledBy = "the schedule"
-
 // scheduledChecklist is the job at the occurrence at, once the occurrence
 // is claimed.
 func (b *Bot) scheduledChecklist(ctx context.Context, s Scheduled, mention string, at time.Time) error {
@@ -89,11 +86,12 @@ func (b *Bot) scheduledChecklist(ctx context.Context, s Scheduled, mention strin
 	}
 	list, err := b.opts.Checklist(ctx, env)
 	if err != nil {
-		msg := text(tSomethingWrong)
+		msg := say(b.texts(), templates.OpsError, templates.NoData{})
 		_, _, perr := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(section(msg)))
 		return errors.Join(fmt.Errorf("building the %s checklist: %w", env, err), perr)
 	}
-	reported, err := b.runChecklist(ctx, channel, env, Escape(scheduledBy), list)
+	scheduledBy := say(b.texts(), templates.ChecklistScheduledBy, templates.NoData{})
+	reported, err := b.runChecklist(ctx, channel, env, scheduledBy, list)
 	if !reported {
 		return err
 	}
@@ -108,7 +106,7 @@ func (b *Bot) scheduledChecklist(ctx context.Context, s Scheduled, mention strin
 // at the occurrence at (shown in loc), mentioning mention (mentionOf; may
 // be ""): its text, from the templates, and blocks.
 func scheduledIntro(tmpl *templates.Set, env string, at time.Time, loc *time.Location, mention string) (string, []slack.Block, error) {
-	intro, err := tmpl.Render(templates.ChecklistScheduledIntro, templates.ChecklistIntro{
+	intro, err := templates.Render(tmpl, templates.ChecklistScheduledIntroText, templates.ChecklistIntro{
 		Environment: Escape(env), Time: incident.FormatTime(at, loc), Mention: mention,
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -19,54 +20,51 @@ func (b *Bot) handleStatus(ctx context.Context, r *request) error {
 	if err != nil {
 		return fmt.Errorf("listing open anomalies: %w", err)
 	}
-	msg, blocks := statusMessage(open, func(a triage.Anomaly) string { return b.threadLink(ctx, a) })
+	msg, blocks := statusMessage(b.texts(), open, func(a triage.Anomaly) string { return b.threadPermalink(ctx, a) })
 	return b.ephemeral(ctx, r, msg, blocks...)
 }
 
 // statusMessage is `/ops status`'s answer listing the open anomalies, each
-// with link(a), its thread's link (called for the anomalies shown only):
-// its text and blocks (none when nothing is open).
-func statusMessage(open []triage.Anomaly, link func(triage.Anomaly) string) (string, []slack.Block) {
+// with permalink(a), its thread's permalink ("" when there is none; called
+// for the anomalies shown only): its text and blocks (none when nothing is
+// open).
+func statusMessage(tx texts, open []triage.Anomaly, permalink func(triage.Anomaly) string) (string, []slack.Block) {
 	if len(open) == 0 {
-		return text(tStatusNone), nil
+		return say(tx, templates.StatusNone, templates.NoData{}), nil
 	}
-	lines := []string{text(tStatusHeader, len(open))}
+	header := say(tx, templates.StatusHeader, templates.Count{Count: len(open)})
+	lines := []string{header}
 	for i, a := range open {
 		if i == maxStatusLines {
-			lines = append(lines, text(tChecklistMore, len(open)-i))
+			lines = append(lines, say(tx, templates.ChecklistMore, templates.Count{Count: len(open) - i}))
 			break
 		}
-		lines = append(lines, statusLine(a, link(a)))
+		lines = append(lines, statusLine(tx, a, permalink(a)))
 	}
-	return text(tStatusHeader, len(open)), packSections(lines, maxMessageBlocks)
+	return header, packSections(tx, lines, maxMessageBlocks)
 }
 
-func (b *Bot) threadLink(ctx context.Context, a triage.Anomaly) string {
+// threadPermalink is the permalink of a's thread; "" when it has none or
+// Slack gave none.
+func (b *Bot) threadPermalink(ctx context.Context, a triage.Anomaly) string {
 	if !a.HasThread() {
-		return threadLinkText(a, "")
+		return ""
 	}
-	return threadLinkText(a, b.permalink(ctx, a.Channel, a.ThreadTS))
+	return b.permalink(ctx, a.Channel, a.ThreadTS)
 }
 
-// threadLinkText is threadLink given the thread's permalink ("" when Slack
-// gave none).
-func threadLinkText(a triage.Anomaly, permalink string) string {
-	if !a.HasThread() {
-		return "no thread yet"
+// statusLine is anomaly a in the list, with its thread's permalink ("" for
+// none).
+func statusLine(tx texts, a triage.Anomaly, permalink string) string {
+	line := templates.OpenAnomaly{
+		ID: a.ID, Title: escapeLine(a.Title, 120), Environment: Escape(a.Environment),
+		Escalated: !a.EscalatedAt.IsZero(), HasThread: a.HasThread(),
 	}
-	if permalink != "" {
-		return Link(permalink, "thread")
-	}
-	return "thread unavailable"
-}
-
-func statusLine(a triage.Anomaly, link string) string {
-	state := "no decision yet"
 	if a.Decision != nil {
-		state = a.Decision.Decision.Label()
+		line.Decision = a.Decision.Decision.Label()
 	}
-	if !a.EscalatedAt.IsZero() {
-		state += ", escalated"
+	if line.HasThread && permalink != "" {
+		line.Thread = Link(permalink, "thread")
 	}
-	return text(tStatusLine, a.ID, escapeLine(a.Title, 120), Escape(a.Environment), state, link)
+	return say(tx, templates.StatusLine, line)
 }

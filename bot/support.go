@@ -10,6 +10,8 @@ import (
 	"github.com/opsbot/opsbot/internal/wait"
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/templates"
 )
 
 // authorizer decides who may record decisions: configured users, and
@@ -152,7 +154,7 @@ func (b *Bot) authorize(ctx context.Context, r *request, what string) error {
 	if err != nil {
 		b.log.Warn("could not check who may decide; refusing", append(r.fields(), zap.Error(err))...)
 	}
-	return userErr(text(tRefused, what))
+	return userErr(say(b.texts(), templates.OpsRefused, templates.Refused{Action: what}))
 }
 
 // names shows users as "@name": names seen in payloads, else users.info.

@@ -68,8 +68,9 @@ type threads struct {
 // PostRoot posts a's root message in the dev channel.
 func (t threads) PostRoot(ctx context.Context, a triage.Anomaly) (channel, ts string, err error) {
 	v := rootView{Anomaly: a, Opener: t.names.display(ctx, a.OpenedBy)}
+	tx := t.texts.tx()
 	return t.api.PostMessageContext(ctx, t.dev,
-		slack.MsgOptionText(rootFallback(v), false), slack.MsgOptionBlocks(rootBlocks(v)...))
+		slack.MsgOptionText(rootFallback(tx, v), false), slack.MsgOptionBlocks(rootBlocks(tx, v)...))
 }
 
 // DeleteRoot deletes a root message; Slack's message_not_found matches
@@ -90,8 +91,9 @@ func (t threads) UpdateRoot(ctx context.Context, a triage.Anomaly) error {
 	if a.Decision != nil {
 		v.Decider = t.names.display(ctx, a.Decision.DecidedBy)
 	}
+	tx := t.texts.tx()
 	return t.update(ctx, a.Channel, a.ThreadTS,
-		slack.MsgOptionText(rootFallback(v), false), slack.MsgOptionBlocks(rootBlocks(v)...))
+		slack.MsgOptionText(rootFallback(tx, v), false), slack.MsgOptionBlocks(rootBlocks(tx, v)...))
 }
 
 // ReplyDecision posts the decision in the anomaly's thread: blocks within
@@ -109,7 +111,7 @@ func (t threads) ReplyDecision(ctx context.Context, a triage.Anomaly, rec triage
 		return err
 	}
 	t.log.Warn("Slack refused a decision reply; posting it as plain text", zap.Int64("anomaly", a.ID), zap.Error(err))
-	plainText := fallback + "\n" + clip(t.texts.followUpText(shownRecord(rec), decider), 2000)
+	plainText := fallback + "\n" + clip(t.texts.followUpText(shownRecord(t.texts.tx(), rec), decider), 2000)
 	if _, _, err2 := t.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
 		slack.MsgOptionText(plainText, false)); err2 != nil {
 		return errors.Join(err, err2)
@@ -119,14 +121,14 @@ func (t threads) ReplyDecision(ctx context.Context, a triage.Anomaly, rec triage
 
 // ReplySeenAgain posts "seen again" in the anomaly's thread.
 func (t threads) ReplySeenAgain(ctx context.Context, a triage.Anomaly, r triage.Recurrence) error {
-	msg, blocks := seenAgainMessage(r)
+	msg, blocks := seenAgainMessage(t.texts.tx(), r)
 	return t.reply(ctx, a, msg, blocks)
 }
 
 // ReplyEscalated posts the escalation in the anomaly's thread, mentioning
 // the ops group.
 func (t threads) ReplyEscalated(ctx context.Context, a triage.Anomaly, r triage.Recurrence) error {
-	msg, blocks := escalationMessage(Mention(t.opsGroup), r)
+	msg, blocks := escalationMessage(t.texts.tx(), Mention(t.opsGroup), r)
 	return t.reply(ctx, a, msg, blocks)
 }
 

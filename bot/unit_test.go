@@ -3,12 +3,18 @@ package bot
 import (
 	"encoding/binary"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -68,7 +74,7 @@ func TestReportBlocksStayWithinLimits(t *testing.T) {
 		{Check: "logs", Status: checks.Warn, Summary: "many", Findings: fs},
 		{Check: "pods", Status: checks.OK, Summary: "fine"},
 	})
-	blocks := reportBlocks(rep, 1, "@alice")
+	blocks := reportBlocks(testTexts(t), rep, 1, "@alice")
 	total := 2
 	for _, b := range blocks {
 		total += size(b)
@@ -168,5 +174,50 @@ func TestFrameTapFindsDisconnects(t *testing.T) {
 	}
 	if strings.Join(reasons, ",") != "refresh_requested,link_disabled" {
 		t.Errorf("reasons = %v", reasons)
+	}
+}
+
+// A text that cannot be rendered is logged, and the user reads a safe
+// generic sentence instead.
+func TestSayFailsSafely(t *testing.T) {
+	core, logs := observer.New(zap.ErrorLevel)
+	tx := texts{set: nil, log: zap.New(core)}
+	if got := say(tx, templates.OpsBusy, templates.NoData{}); got != textFailed {
+		t.Errorf("say without templates = %q", got)
+	}
+	if got := say(testTexts(t), templates.Text[templates.NoData]{}, templates.NoData{}); got != textFailed {
+		t.Errorf("say of an undeclared text = %q", got)
+	}
+	entries := logs.FilterField(zap.String("template", "ops.busy")).All()
+	if len(entries) != 1 || entries[0].Level != zap.ErrorLevel {
+		t.Errorf("logged %v", logs.All())
+	}
+}
+
+// The bot's own answers come from the templates, so an override directory
+// (config bot.templatesDir) changes them.
+func TestOverriddenTexts(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"ops.usage.tmpl":               "Ask me: {{.Environments}}\n",
+		"triage.followup.noise.tmpl":   "{{/* nothing to say */}}\n",
+		"triage.followup.runbook.tmpl": "Runbook: {{.Runbook}}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := templates.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bot{opts: Options{Environments: []string{"prod", "<dev>"}, Templates: set}, log: zap.NewNop()}
+	if _, msg := b.routeCommand("help", &request{}); msg != "Ask me: prod, &lt;dev&gt;" {
+		t.Errorf("help = %q", msg)
+	}
+	// A follow-up that renders empty gives way to the runbook's sentence.
+	got := decisionTexts{tmpl: set, log: zap.NewNop()}.followUpText(triage.DecisionRecord{Decision: triage.Noise}, "@alice")
+	if want := "Runbook: " + Escape(triage.Noise.Runbook()); got != want {
+		t.Errorf("empty follow-up: %q, want %q", got, want)
 	}
 }

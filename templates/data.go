@@ -130,6 +130,20 @@ type Outcome struct {
 	At string
 }
 
+// DecisionForm is the data of "triage.modal.intro", the first lines of
+// the decision modal.
+type DecisionForm struct {
+	// ID is the anomaly's number; Title its title on one line, cut and
+	// escaped, "" while the modal is opened from the button alone (it is
+	// updated with the title a moment later).
+	ID    int64
+	Title string
+	// Decision is the decision's label ("Serious"), opsbot's; Runbook what
+	// the runbook says to do after it, in one sentence, escaped.
+	Decision string
+	Runbook  string
+}
+
 // Escalated is the data of "triage.escalatedNote", on the root message of
 // an anomaly that was escalated.
 type Escalated struct {

@@ -93,6 +93,7 @@ var (
 	TriageModalExpired     = declare[NoData]("triage.modalExpired")
 	TriageDecisionConflict = declare[Anomaly]("triage.decisionConflict")
 	TriageDecided          = declare[Decided]("triage.decided")
+	TriageModalIntro       = declare[DecisionForm]("triage.modal.intro")
 	// TriageCut ends a field cut in a thread reply.
 	TriageCut       = declare[NoData]("triage.cut")
 	TriageSeenAgain = declare[Recurrence]("triage.seenAgain")
