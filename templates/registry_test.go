@@ -2,6 +2,7 @@ package templates
 
 import (
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -86,5 +87,22 @@ func TestMissingDefaultFile(t *testing.T) {
 	declared = append(slices.Clip(declared), declaration{name: "ops.nope", zero: NoData{}})
 	if _, err := New(""); err == nil || !strings.Contains(err.Error(), "defaults/ops.nope.tmpl") {
 		t.Errorf("New with ops.nope declared: %v", err)
+	}
+}
+
+// The defaults are mrkdwn: a literal "<word>" (a command's syntax,
+// "/ops update <id> <text>") is written "&lt;word&gt;", or Slack reads it
+// as a link or a mention. (Slack's own sequences, "<#{{.Channel}}>", are
+// not words.)
+func TestNoRawAngleBracketsInDefaults(t *testing.T) {
+	raw := regexp.MustCompile(`<[a-z]`)
+	for _, name := range Names() {
+		b, err := defaultFiles.ReadFile("defaults/" + name + Ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := raw.Find(b); m != nil {
+			t.Errorf("defaults/%s%s: raw %q in mrkdwn; write &lt; and &gt;", name, Ext, m)
+		}
 	}
 }

@@ -96,6 +96,11 @@ func TestTypedRender(t *testing.T) {
 	if got, err := templates.Render(s, templates.TriageCut, templates.NoData{}); err != nil || got != " … full text in the timeline" {
 		t.Errorf("triage.cut: %q, %v", got, err)
 	}
+	// Literal angle brackets are entities in mrkdwn.
+	got, err = templates.Render(s, templates.IncidentWhichUpdate, templates.Count{Count: 2})
+	if want := "2 incidents are open; say which one: `/ops update &lt;id&gt; &lt;text&gt;`."; err != nil || got != want {
+		t.Errorf("incident.whichUpdate: %q, %v", got, err)
+	}
 	// Only declared Texts render; the zero Text and a nil Set do not.
 	if _, err := templates.Render(s, templates.Text[templates.NoData]{}, templates.NoData{}); err == nil {
 		t.Error("the zero Text rendered")
