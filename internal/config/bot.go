@@ -33,7 +33,8 @@ type Bot struct {
 	// (incident.go). Default Europe/London.
 	Timezone string `yaml:"timezone"`
 	// TemplatesDir, optional, is a directory of <name>.tmpl files that
-	// replace the default message templates of the same name.
+	// replace the default message texts of the same name (any of
+	// templates/defaults/).
 	TemplatesDir string `yaml:"templatesDir"`
 }
 
