@@ -171,13 +171,12 @@ func (b *Bot) handleAnnounceClick(ctx context.Context, r *request) error {
 // and conclusion, User impact from its decision. The thread's link is the
 // caller's (it needs Slack).
 func anomalyPrefill(a triage.Anomaly) incidentPrefill {
-	p := incidentPrefill{Anomaly: &a, What: truncate(oneLine(a.Title), incident.MaxWhatLen)}
+	var conclusion, users string
 	if d := a.Decision; d != nil {
-		p.UserImpact = truncate(strings.TrimSpace(d.UsersAffected), incident.MaxUserImpactLen)
-		if c := oneLine(d.Conclusion); c != "" {
-			p.What = truncate(oneLine(a.Title)+": "+c, incident.MaxWhatLen)
-		}
+		conclusion, users = d.Conclusion, d.UsersAffected
 	}
+	p := incidentPrefill{Anomaly: &a}
+	p.What, p.UserImpact = incident.Draft(a.Title, conclusion, users)
 	return p
 }
 
