@@ -118,6 +118,20 @@ func CleanText(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// Truncate shortens s to at most n characters (runes), the last one an
+// ellipsis, without white space before it: for titles and fields shown or
+// stored within a limit.
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 1 {
+		return "…"
+	}
+	r := []rune(s)
+	return strings.TrimRightFunc(string(r[:n-1]), func(r rune) bool { return r == ' ' || r == '\n' }) + "…"
+}
+
 // ValidateIdempotencyKey checks a key given to a store's write. The empty
 // key is allowed and means "not idempotent".
 func ValidateIdempotencyKey(key string) error {

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/opsbot/opsbot"
 )
 
 // escaper implements Slack's escaping rules for mrkdwn text: "&", "<" and
@@ -37,16 +39,7 @@ func Escape(s string) string {
 
 // truncate shortens s to at most n runes, ending with "…" when cut. It is
 // applied before Escape, so an entity is never cut in half.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 1 {
-		return "…"
-	}
-	r := []rune(s)
-	return strings.TrimRightFunc(string(r[:n-1]), func(r rune) bool { return r == ' ' || r == '\n' }) + "…"
-}
+func truncate(s string, n int) string { return opsbot.Truncate(s, n) }
 
 // escapeLine is Escape for one line: newlines become spaces first.
 func escapeLine(s string, n int) string {

@@ -2,7 +2,8 @@ package incident
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/opsbot/opsbot"
 )
 
 // Draft is the announcement a Serious decision suggests for its anomaly:
@@ -16,18 +17,5 @@ func Draft(title, conclusion, usersAffected string) (what, userImpact string) {
 	if c := oneLine(conclusion); c != "" {
 		what += ": " + c
 	}
-	return cut(what, MaxWhatLen), cut(strings.TrimSpace(usersAffected), MaxUserImpactLen)
-}
-
-// cut shortens s to at most n runes, ending in "…" without white space
-// before it.
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 1 {
-		return "…"
-	}
-	r := []rune(s)
-	return strings.TrimRightFunc(string(r[:n-1]), func(r rune) bool { return r == ' ' || r == '\n' }) + "…"
+	return opsbot.Truncate(what, MaxWhatLen), opsbot.Truncate(strings.TrimSpace(usersAffected), MaxUserImpactLen)
 }

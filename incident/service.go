@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/internal/keylock"
 	"github.com/opsbot/opsbot/templates"
 )
 
@@ -101,40 +101,12 @@ type Service struct {
 	now     func() time.Time
 	log     *zap.Logger
 
-	mu    sync.Mutex
-	locks map[int64]*incidentLock
-}
-
-// incidentLock serializes the steps of one incident; n counts its holders
-// and waiters.
-type incidentLock struct {
-	sync.Mutex
-	n int
+	// locks serialize the steps of one incident within the process.
+	locks keylock.Map[int64]
 }
 
 // lock locks incident id's steps and returns the unlock.
-func (s *Service) lock(id int64) (unlock func()) {
-	s.mu.Lock()
-	if s.locks == nil {
-		s.locks = map[int64]*incidentLock{}
-	}
-	l := s.locks[id]
-	if l == nil {
-		l = &incidentLock{}
-		s.locks[id] = l
-	}
-	l.n++
-	s.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		s.mu.Lock()
-		if l.n--; l.n == 0 {
-			delete(s.locks, id)
-		}
-		s.mu.Unlock()
-	}
-}
+func (s *Service) lock(id int64) (unlock func()) { return s.locks.Lock(id) }
 
 // NewService checks o and returns a Service.
 func NewService(o Options) (*Service, error) {

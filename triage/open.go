@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -22,8 +21,8 @@ import (
 func FindingAnomaly(env string, f checks.Finding, openedBy string, at time.Time) Anomaly {
 	return Anomaly{
 		Environment: env, Fingerprint: f.Fingerprint,
-		Title:  truncate(oneLine(f.Title), MaxTitleLen),
-		Detail: truncate(f.Detail, MaxTextLen),
+		Title:  opsbot.Truncate(oneLine(f.Title), MaxTitleLen),
+		Detail: opsbot.Truncate(f.Detail, MaxTextLen),
 		Link:   httpLink(f.Link),
 		Source: SourceChecklist, OpenedBy: openedBy, OpenedAt: at,
 	}
@@ -43,18 +42,6 @@ func ManualAnomaly(env, title, openedBy string, at time.Time) Anomaly {
 
 // oneLine joins a text's lines.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// truncate cuts s to n runes, the last one an ellipsis.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 1 {
-		return "…"
-	}
-	r := []rune(s)
-	return strings.TrimRightFunc(string(r[:n-1]), func(r rune) bool { return r == ' ' || r == '\n' }) + "…"
-}
 
 // httpLink is s when an anomaly accepts it as its link, else "".
 func httpLink(s string) string {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/opsbot/opsbot/internal/keylock"
 	"go.uber.org/zap"
 )
 
@@ -67,15 +67,8 @@ type Service struct {
 	now     func() time.Time
 	log     *zap.Logger
 
-	mu    sync.Mutex
-	locks map[int64]*anomalyLock
-}
-
-// anomalyLock serializes the steps on one anomaly; n counts its holders
-// and waiters.
-type anomalyLock struct {
-	sync.Mutex
-	n int
+	// locks serialize the steps on one anomaly within the process.
+	locks keylock.Map[int64]
 }
 
 // NewService checks o and returns a Service.
@@ -94,8 +87,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, log: o.Logger,
-		locks: map[int64]*anomalyLock{}}
+	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, log: o.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -106,25 +98,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 }
 
 // lock locks anomaly id's steps and returns the unlock.
-func (s *Service) lock(id int64) (unlock func()) {
-	s.mu.Lock()
-	l := s.locks[id]
-	if l == nil {
-		l = &anomalyLock{}
-		s.locks[id] = l
-	}
-	l.n++
-	s.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		s.mu.Lock()
-		if l.n--; l.n == 0 {
-			delete(s.locks, id)
-		}
-		s.mu.Unlock()
-	}
-}
+func (s *Service) lock(id int64) (unlock func()) { return s.locks.Lock(id) }
 
 // opKey is the idempotency key of operation op for the caller's key; the
 // empty key stays empty ("not idempotent").
