@@ -14,6 +14,7 @@ import (
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/run"
+	"github.com/opsbot/opsbot/telemetry"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -107,6 +108,9 @@ type Options struct {
 	Templates *templates.Set
 
 	Logger *zap.Logger
+	// Metrics, if set, count envelopes, acks, checklist runs, decisions
+	// and incidents (telemetry.New).
+	Metrics *telemetry.Metrics
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
@@ -234,6 +238,10 @@ type Bot struct {
 	state *connState
 	sup   *supervisor
 
+	// arrivals are the envelopes not acked yet, by id, for the ack latency
+	// (only with Metrics).
+	arrivals sync.Map // envelope id -> arrival
+
 	mu      sync.Mutex
 	teamID  string // accepted team_id
 	appID   string // accepted api_app_id
@@ -259,7 +267,7 @@ func New(opts Options) (*Bot, error) {
 		seen:   newDedupe(4096),
 		pool:   newPool(opts.Workers, opts.QueueSize),
 		long:   newPool(opts.ChecklistWorkers, opts.QueueSize),
-		state:  &connState{},
+		state:  &connState{onChange: opts.Metrics.SlackConnected},
 		teamID: opts.TeamID,
 		appID:  opts.AppID,
 	}

@@ -31,7 +31,7 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 		return fmt.Errorf("building the %s checklist: %w", env, err)
 	}
 	askedBy := b.names.display(ctx, r.userID)
-	_, err = b.runChecklist(ctx, r.channelID, env, askedBy, list)
+	_, err = b.runChecklist(ctx, r.channelID, env, askedBy, list, "command")
 	var rp *runningPostError
 	if errors.As(err, &rp) && channelUnusable(rp.err) {
 		return userErr(say(b.texts(), templates.ChecklistNotInChannel, templates.NoData{}))
@@ -51,7 +51,7 @@ func (e *runningPostError) Unwrap() error { return e.err }
 // their threads. askedBy is mrkdwn (escaped). reported tells whether the
 // report was posted; err may still tell of a recurrence that could not be
 // recorded or announced.
-func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, list Checklist) (reported bool, err error) {
+func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, list Checklist, trigger string) (reported bool, err error) {
 	names := make([]string, len(list.Checks))
 	for i, c := range list.Checks {
 		names[i] = c.Name()
@@ -97,8 +97,10 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	}
 	fallback, blocks := reportMessage(tx, rep, out.RunID, askedBy, stopped)
 	if err := b.updateFinal(ctx, channel, ts, fallback, blocks); err != nil {
+		b.opts.Metrics.ChecklistRun(env, trigger, rep, false)
 		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, out.ObserveErr)
 	}
+	b.opts.Metrics.ChecklistRun(env, trigger, rep, true)
 	errs := []error{saveErr}
 	for _, obs := range out.Announce {
 		if err := b.triage.Announce(ctx, obs); err != nil {

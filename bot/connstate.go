@@ -12,6 +12,7 @@ type connState struct {
 	isConnected bool
 	since       time.Time
 	changed     chan struct{} // closed and replaced on every change
+	onChange    func(up bool) // may be nil
 }
 
 func (c *connState) set(up bool, now time.Time) (was bool, since time.Time) {
@@ -20,6 +21,9 @@ func (c *connState) set(up bool, now time.Time) (was bool, since time.Time) {
 	was, since = c.isConnected, c.since
 	if up != c.isConnected {
 		c.isConnected, c.since = up, now
+		if c.onChange != nil {
+			c.onChange(up)
+		}
 		if c.changed != nil {
 			close(c.changed)
 		}

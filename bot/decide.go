@@ -95,7 +95,10 @@ func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handle
 // decide records rec on anomaly id and tells the thread
 // (triage.Service.Decide); key is the modal's view id.
 func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, key string) error {
-	_, err := b.triage.Decide(ctx, id, rec, key)
+	a, err := b.triage.Decide(ctx, id, rec, key)
+	if a.Decision != nil && a.Decision.Decision == rec.Decision {
+		b.opts.Metrics.Decision(rec.Decision.String())
+	}
 	switch {
 	case errors.Is(err, triage.ErrNotFound):
 		return userErr(say(b.texts(), templates.TriageStale, templates.Anomaly{ID: id}))

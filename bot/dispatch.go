@@ -142,6 +142,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 	envID := evt.Request.EnvelopeID
+	b.received(envID, "slash_command")
 	if !b.trusted(cmd.TeamID, cmd.APIAppID) {
 		b.ack(ctx, envID, nil)
 		b.log.Warn("dropped a slash command from another workspace or app",
@@ -186,6 +187,7 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 	}
 	arrived := time.Now()
 	envID := evt.Request.EnvelopeID
+	b.received(envID, string(cb.Type))
 	if !b.trusted(cb.Team.ID, cb.APIAppID) {
 		b.ack(ctx, envID, nil)
 		b.log.Warn("dropped an interaction from another workspace or app",

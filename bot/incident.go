@@ -320,6 +320,9 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 		}
 		return fmt.Errorf("announcing an incident: %w", err)
 	}
+	if created {
+		b.opts.Metrics.Incident("announced")
+	}
 	if err != nil {
 		// Recorded; a step after it failed: told below, with a Retry.
 		b.log.Warn("a step of an announcement failed", zap.Int64("incident", inc.ID), zap.Error(err))
@@ -597,6 +600,7 @@ func (b *Bot) handleUpdate(ctx context.Context, r *request) error {
 		}
 		return fmt.Errorf("updating incident %d: %w", id, err)
 	}
+	b.opts.Metrics.Incident("updated")
 	tx := b.texts()
 	done := say(tx, templates.IncidentUpdated, templates.Incident{ID: id, Link: b.announcementLink(ctx, got)})
 	sp := got.StatusPage
@@ -752,6 +756,9 @@ func (b *Bot) resolve(ctx context.Context, r *request, inc incident.Incident, un
 		return b.resolveRefused(inc.ID, err)
 	}
 	got := out.Incident
+	if out.Changed {
+		b.opts.Metrics.Incident("resolved")
+	}
 	if out.StepErr != nil {
 		// Resolved; a step after it failed: told below, with a Retry.
 		b.log.Warn("a step of a resolution failed", zap.Int64("incident", got.ID), zap.Error(out.StepErr))

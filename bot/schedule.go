@@ -91,7 +91,7 @@ func (b *Bot) scheduledChecklist(ctx context.Context, s Scheduled, mention strin
 		return errors.Join(fmt.Errorf("building the %s checklist: %w", env, err), perr)
 	}
 	scheduledBy := say(b.texts(), templates.ChecklistScheduledBy, templates.NoData{})
-	reported, err := b.runChecklist(ctx, channel, env, scheduledBy, list)
+	reported, err := b.runChecklist(ctx, channel, env, scheduledBy, list, "schedule")
 	if !reported {
 		return err
 	}

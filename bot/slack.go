@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/internal/wait"
+	"github.com/opsbot/opsbot/telemetry"
 )
 
 // DefaultAPIURL is Slack's Web API base URL.
@@ -35,6 +36,8 @@ type SlackOptions struct {
 	// DefaultUpdateInterval).
 	UpdateInterval time.Duration
 	Logger         *zap.Logger
+	// Metrics, if set, count the Web API calls by method and outcome.
+	Metrics *telemetry.Metrics
 }
 
 // Slack is opsbot's way to Slack's Web API, shared by everything that
@@ -68,6 +71,11 @@ func NewSlack(o SlackOptions) (*Slack, error) {
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.Metrics != nil {
+		counted := *o.HTTPClient
+		counted.Transport = o.Metrics.SlackTransport(counted.Transport)
+		o.HTTPClient = &counted
 	}
 	if o.UpdateInterval <= 0 {
 		o.UpdateInterval = DefaultUpdateInterval

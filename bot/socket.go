@@ -197,6 +197,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	log := b.log
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		b.opts.Metrics.SlackConnecting()
 		if e, ok := evt.Data.(*slack.ConnectingEvent); ok {
 			log.Info("connecting to Slack", zap.Int("attempt", e.Attempt), zap.Int("connection", e.ConnectionCount))
 		}
@@ -237,6 +238,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeEventsAPI:
 		// opsbot subscribes to no events; ack so Slack does not retry.
 		if evt.Request != nil {
+			b.received(evt.Request.EnvelopeID, "events_api")
 			b.ack(ctx, evt.Request.EnvelopeID, nil)
 		}
 	default:
@@ -244,12 +246,32 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	}
 }
 
+// arrival is when an envelope of a type was read.
+type arrival struct {
+	typ string
+	at  time.Time
+}
+
+// received counts an envelope of type typ read now, for its ack latency.
+func (b *Bot) received(envelopeID, typ string) {
+	if b.opts.Metrics == nil {
+		return
+	}
+	b.opts.Metrics.EnvelopeReceived(typ)
+	b.arrivals.Store(envelopeID, arrival{typ: typ, at: time.Now()})
+}
+
 // ack acknowledges an envelope (with an optional payload) without blocking
 // for long.
 func (b *Bot) ack(ctx context.Context, envelopeID string, payload any) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := b.smc.AckCtx(ctx, envelopeID, payload); err != nil {
+	err := b.smc.AckCtx(ctx, envelopeID, payload)
+	if v, ok := b.arrivals.LoadAndDelete(envelopeID); ok && err == nil {
+		a := v.(arrival)
+		b.opts.Metrics.Acked(a.typ, time.Since(a.at))
+	}
+	if err != nil {
 		b.log.Error("could not ack an envelope", zap.String("envelope", envelopeID), zap.Error(err))
 	}
 }

@@ -28,9 +28,20 @@ type Server struct {
 	checks map[string]Check
 	log    *zap.Logger
 
+	extra map[string]http.Handler // more routes, such as /metrics
+
 	mu   sync.Mutex
 	addr string
 	up   chan struct{}
+}
+
+// Handle serves h at pattern beside the probes ("GET /metrics"). Call it
+// before Run.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	if s.extra == nil {
+		s.extra = map[string]http.Handler{}
+	}
+	s.extra[pattern] = h
 }
 
 // New returns a server for address listen ("127.0.0.1:8080", ":8080",
@@ -53,6 +64,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	slices.Sort(names)
 	mux := http.NewServeMux()
+	for p, h := range s.extra {
+		mux.Handle(p, h)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = fmt.Fprintln(w, "ok")
 	})

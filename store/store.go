@@ -61,8 +61,17 @@ type Dialect struct {
 type Option func(*options)
 
 type options struct {
+	failed       func(op string)
 	now          func() time.Time
 	beforeCommit func(ctx context.Context, op string) error
+}
+
+// WithFailureHook calls failed with the operation ("decide",
+// "announce"...) of every write that fails for a reason other than its
+// input: not invalid, not found, no conflict (the database is down, a
+// statement failed). For the store_errors_total metric.
+func WithFailureHook(failed func(op string)) Option {
+	return func(o *options) { o.failed = failed }
 }
 
 // WithClock sets the clock used for the times the store stamps itself (the
@@ -124,8 +133,13 @@ const maxAttempts = 5
 var errRetry = errors.New("concurrent update")
 
 // inTx runs fn in a write transaction, again if it raced another one.
-func (s *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	var err error
+func (s *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) (err error) {
+	defer func() {
+		if err != nil && s.opts.failed != nil && !errors.Is(err, opsbot.ErrInvalid) &&
+			!errors.Is(err, opsbot.ErrNotFound) && !errors.Is(err, opsbot.ErrConflict) {
+			s.opts.failed(op)
+		}
+	}()
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = s.tryTx(ctx, op, fn)
 		if err == nil {

@@ -20,9 +20,11 @@ import (
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/run"
+	"github.com/opsbot/opsbot/internal/version"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/sqlite"
+	"github.com/opsbot/opsbot/telemetry"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -81,14 +83,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 		return exitUsage
 	}
 
-	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
+	metrics := telemetry.New(version.Version)
+	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger, store.WithFailureHook(metrics.StoreError))
 	if err != nil {
 		logger.Error("cannot open the store", zap.Error(err))
 		return exitProblems
 	}
 	defer closeStore()
 
-	parts, err := assemble(cfg, db, appToken, botToken, deps, logger)
+	parts, err := assemble(cfg, db, appToken, botToken, deps, metrics, logger)
 	if err != nil {
 		logger.Error("invalid config", zap.Error(err))
 		return exitUsage
@@ -128,7 +131,8 @@ type served struct {
 // one place where the store, the Slack client, the domain services and the
 // adapters meet. A missing capability is a compile error here, never a
 // feature silently off.
-func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps serveDeps, logger *zap.Logger) (*served, error) {
+func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps serveDeps,
+	metrics *telemetry.Metrics, logger *zap.Logger) (*served, error) {
 	bc := cfg.Bot
 	s := bc.Slack
 	loc, err := bc.Location()
@@ -140,14 +144,14 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		return nil, fmt.Errorf("bot.templatesDir: %w", err)
 	}
 	sl, err := bot.NewSlack(bot.SlackOptions{AppToken: appToken, BotToken: botToken, APIURL: s.APIURL,
-		Logger: logger.Named("slack")})
+		Metrics: metrics, Logger: logger.Named("slack")})
 	if err != nil {
 		return nil, err
 	}
 
 	// Incidents: announced through Slack, raised on each environment's
 	// status page.
-	pages, err := statusPages(cfg, deps.getenv, logger)
+	pages, err := statusPages(cfg, deps.getenv, metrics, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +187,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
 		Checklist: factory, Triage: tri, Runs: db,
 		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
-		Logger: logger,
+		Metrics: metrics, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -197,6 +201,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	if bc.Health.Listen != "" {
 		out.health = health.New(bc.Health.Listen, map[string]health.Check{"slack": b.Ready, "store": db.Ping},
 			logger.Named("health"))
+		out.health.Handle("GET /metrics", metrics.Handler())
 		out.group.Add("health", out.health.Run)
 	}
 	return out, nil
@@ -222,7 +227,7 @@ func tokens(getenv func(string) string) (app, bot string, err error) {
 }
 
 // openStore opens the configured store and returns how to close it.
-func openStore(ctx context.Context, cfg config.Store, getenv func(string) string, logger *zap.Logger) (*store.DB, func(), error) {
+func openStore(ctx context.Context, cfg config.Store, getenv func(string) string, logger *zap.Logger, opts ...store.Option) (*store.DB, func(), error) {
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if cfg.Postgres != nil {
@@ -230,13 +235,13 @@ func openStore(ctx context.Context, cfg config.Store, getenv func(string) string
 		if dsn == "" {
 			return nil, nil, fmt.Errorf("bot.store.postgres.dsnEnv: environment variable %s is not set", cfg.Postgres.DSNEnv)
 		}
-		db, err := postgres.Open(openCtx, dsn, logger.Named("store"))
+		db, err := postgres.Open(openCtx, dsn, logger.Named("store"), opts...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return db.DB, func() { _ = db.Close() }, nil
 	}
-	db, err := sqlite.Open(openCtx, cfg.SQLite.Path, logger.Named("store"))
+	db, err := sqlite.Open(openCtx, cfg.SQLite.Path, logger.Named("store"), opts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -206,6 +206,31 @@ func TestServeEndToEndAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Its own telemetry, scraped as Prometheus would, says what happened.
+	code, metrics := httpGet(t, "http://"+addr+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		`opsbot_build_info{version=`,
+		"opsbot_slack_connected 1",
+		`opsbot_checklist_runs_total{environment="prod",outcome="reported",trigger="command"} 1`,
+		`opsbot_check_results_total{check="pods",environment="prod",status="fail"} 1`,
+		`opsbot_findings_total{environment="prod",severity="fail"} 1`,
+		`opsbot_slack_envelopes_total{type="slash_command"} 1`,
+		`opsbot_slack_envelopes_total{type="block_actions"} 1`,
+		`opsbot_slack_ack_latency_seconds_count{type="slash_command"} 1`,
+		`opsbot_slack_api_calls_total{method="auth.test",outcome="ok"} 1`,
+		`opsbot_slack_api_calls_total{method="chat.postMessage",outcome="ok"}`,
+		`opsbot_checklist_last_reported_timestamp_seconds{environment="prod",trigger="command"}`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", metrics)
+	}
 	// SIGTERM: a clean exit.
 	s.cancel()
 	if code := s.exitCode(t, ctx); code != exitOK {

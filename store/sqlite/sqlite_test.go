@@ -4,12 +4,14 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/storetest"
+	"github.com/opsbot/opsbot/triage"
 )
 
 func TestConformance(t *testing.T) {
@@ -101,4 +103,37 @@ func TestMigrations(t *testing.T) {
 	}
 	defer db.Close()
 	storetest.CheckMigrations(t, db.write, goose.DialectSQLite3)
+}
+
+// TestFailureHook: a write that fails for the database's sake is reported
+// to the hook with its operation; one refused for its input is not.
+func TestFailureHook(t *testing.T) {
+	ctx := context.Background()
+	var failed []string
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "opsbot.db"), zap.NewNop(),
+		store.WithFailureHook(func(op string) { failed = append(failed, op) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
+	in := triage.Anomaly{Environment: "prod", Fingerprint: "pods/shop/api/CrashLoopBackOff", Title: "api crash-looping",
+		Source: triage.SourceChecklist, OpenedBy: "U0ALICE", OpenedAt: now}
+	if _, _, err := db.OpenAnomaly(ctx, triage.Anomaly{}, "open:1"); err == nil {
+		t.Fatal("an empty anomaly was accepted")
+	}
+	if _, err := db.Decide(ctx, 999, triage.DecisionRecord{Decision: triage.Noise, Conclusion: "x", DecidedBy: "U0ALICE", DecidedAt: now}, "decide:1"); err == nil {
+		t.Fatal("a decision on no anomaly was accepted")
+	}
+	if len(failed) != 0 {
+		t.Fatalf("refused inputs reported as store failures: %q", failed)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.OpenAnomaly(ctx, in, "open:2"); err == nil {
+		t.Fatal("a closed database took a write")
+	}
+	if len(failed) != 1 || failed[0] != store.OpOpenAnomaly {
+		t.Errorf("failures reported: %q, want one %q", failed, store.OpOpenAnomaly)
+	}
 }
