@@ -249,6 +249,15 @@ func RESTConfig(k config.Kubernetes) (*rest.Config, error) {
 		}
 		overrides := &clientcmd.ConfigOverrides{CurrentContext: k.Context}
 		rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+		if clientcmd.IsEmptyConfig(err) {
+			// client-go would say "try setting KUBERNETES_MASTER".
+			where := "$KUBECONFIG is not set and ~/.kube/config does not exist"
+			if k.Kubeconfig != "" {
+				where = k.Kubeconfig + " holds no cluster"
+			}
+			return nil, fmt.Errorf("no kubeconfig: %s; give one with --kubeconfig (or kubernetes.kubeconfig), "+
+				"or run opsbot in a pod with kubernetes.inCluster: true", where)
+		}
 	}
 	if err != nil {
 		return nil, err

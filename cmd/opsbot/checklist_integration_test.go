@@ -360,3 +360,98 @@ func closedPortURL(t *testing.T) string {
 	l.Close()
 	return "http://" + addr
 }
+
+// TestChecklistWithoutAConfigFile: the first run a new user types, like
+// kubectl: a namespace, the kubeconfig's current context, and the backends
+// given by flag; what is not given is said on stderr, not silently left out.
+func TestChecklistWithoutAConfigFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	t.Chdir(t.TempDir()) // no opsbot.yaml here
+	t.Setenv("OPSBOT_CONFIG", "")
+	run := func(t *testing.T, args ...string) (checks.Report, int, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		code := opsbot(context.Background(), append([]string{"checklist", "--output", "json", "--kubeconfig", kubeconf}, args...), &stdout, &stderr)
+		var rep checks.Report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("exit %d, output is not a JSON report: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
+		}
+		return rep, code, stderr.String()
+	}
+	names := func(rep checks.Report) string {
+		var out []string
+		for _, r := range rep.Results {
+			out = append(out, r.Check)
+			if r.Status == checks.Unknown {
+				t.Errorf("%s is unknown: %s", r.Check, r.Summary)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	has := func(rep checks.Report, fp string) bool {
+		for _, r := range rep.Results {
+			for _, f := range r.Findings {
+				if f.Fingerprint == fp {
+					return true
+				}
+			}
+		}
+		return false
+	}
+
+	t.Run("the cluster's looks", func(t *testing.T) {
+		rep, code, stderr := run(t, "-n", scenario.Watched)
+		if code != exitProblems {
+			t.Errorf("exit %d, want %d", code, exitProblems)
+		}
+		if rep.Environment != testenv.KubeconfigContext {
+			t.Errorf("environment %q, want the context's name %q", rep.Environment, testenv.KubeconfigContext)
+		}
+		if got := names(rep); got != "pods logs" {
+			t.Errorf("checks %q, want pods and logs", got)
+		}
+		if !has(rep, "pods/shop/Deployment/api/api/CrashLoopBackOff") {
+			t.Error("the crash loop is not reported")
+		}
+		for _, want := range []string{"alerts: not checked: no Alertmanager", "metrics: not checked: no Prometheus"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, stderr)
+			}
+		}
+	})
+	t.Run("with the backends", func(t *testing.T) {
+		rep, code, stderr := run(t, "-n", scenario.Watched, "--prometheus-url", env.Prometheus.URL(),
+			"--alertmanager-url", env.Alertmanager.URL(), "--context", testenv.KubeconfigContext)
+		if code != exitProblems {
+			t.Errorf("exit %d, want %d", code, exitProblems)
+		}
+		if got := names(rep); got != "pods logs alerts metrics" {
+			t.Errorf("checks %q, want pods, logs, alerts and metrics", got)
+		}
+		if !has(rep, "alerts/HighErrorRate/namespace=shop/service=checkout") {
+			t.Error("the firing alert is not reported")
+		}
+		if strings.Contains(stderr, "not checked") {
+			t.Errorf("stderr says something is not checked:\n%s", stderr)
+		}
+	})
+	t.Run("mistakes", func(t *testing.T) {
+		for _, tt := range []struct {
+			args []string
+			want string
+		}{
+			{nil, "no namespace: say which with -n NAMESPACE"},
+			{[]string{"-n", "Shop"}, `namespaces[0] (-n): "Shop" is not a valid namespace name`},
+			{[]string{"-n", "shop", "--context", "nope"}, `context "nope" does not exist`},
+			{[]string{"-n", "shop", "prod"}, `no config file (opsbot.yaml) to find environment "prod" in`},
+		} {
+			var stdout, stderr bytes.Buffer
+			code := opsbot(context.Background(), append([]string{"checklist", "--kubeconfig", kubeconf}, tt.args...), &stdout, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), tt.want) || stdout.Len() != 0 {
+				t.Errorf("%q: exit %d, stderr %q; want exit %d saying %q and nothing on stdout", tt.args, code, stderr.String(), exitUsage, tt.want)
+			}
+		}
+	})
+}

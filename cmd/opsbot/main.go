@@ -15,8 +15,10 @@ import (
 
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/version"
 	"github.com/opsbot/opsbot/report"
+	"k8s.io/client-go/tools/clientcmd"
 
 	_ "time/tzdata" // time zones in distroless images
 )
@@ -69,11 +71,27 @@ func opsbot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	p := newPrologue("opsbot checklist", "Usage: opsbot checklist [flags] [ENVIRONMENT]\n\n"+
+	p := newPrologue("opsbot checklist", "Usage: opsbot checklist [flags] [ENVIRONMENT]\n"+
+		"       opsbot checklist -n NAMESPACE [flags]\n\n"+
 		"Runs every check of ENVIRONMENT (default: the config's defaultEnvironment) and reports.\n"+
+		"Without a config file, -n says which namespace to look at, in the current kube context\n"+
+		"(or --context), as kubectl does.\n"+
 		"Exit status: 0 all OK, 1 something is Warn, Fail or Unknown, 2 usage or config error.\n", "warn", false, stderr)
 	output := p.fs.String("output", "text", "output format: text or json")
 	colorMode := p.fs.String("color", "auto", "colour the text output: auto (only on a terminal), always or never")
+	var o config.Overrides
+	p.fs.Func("n", "a namespace to look at (repeat it, or separate with commas); replaces the config's", func(v string) error {
+		for _, ns := range strings.Split(v, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.Namespaces = append(o.Namespaces, ns)
+			}
+		}
+		return nil
+	})
+	p.fs.StringVar(&o.Context, "context", "", "the kubeconfig context (default: the current one)")
+	p.fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	p.fs.StringVar(&o.PrometheusURL, "prometheus-url", "", "Prometheus base URL: turns the metrics check on")
+	p.fs.StringVar(&o.AlertmanagerURL, "alertmanager-url", "", "Alertmanager base URL: turns the alerts check on")
 	if code, done := p.parse(interleaved(p.fs, args)); done {
 		return code
 	}
@@ -88,17 +106,31 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return p.usageError("%v", err)
 	}
-	logger, cfg, ok := p.start()
-	if logger != nil {
-		defer func() { _ = logger.Sync() }()
-	}
+	logger, ok := p.logger()
 	if !ok {
 		return exitUsage
 	}
-	env, err := cfg.Environment(fs.Arg(0))
+	defer func() { _ = logger.Sync() }()
+
+	var cfg *config.Config
+	var env *config.Environment
+	if p.configGiven() {
+		if cfg, ok = p.loadConfig(logger); !ok {
+			return exitUsage
+		}
+		if env, err = cfg.Environment(fs.Arg(0)); err == nil {
+			err = cfg.Override(env.Name, o)
+		}
+	} else {
+		if fs.NArg() > 0 {
+			return p.usageError("no config file (%s) to find environment %q in; without one, say the namespace with -n", *p.config, fs.Arg(0))
+		}
+		if cfg, err = config.FromOverrides(config.EnvironmentName(kubeContext(o)), o); err == nil {
+			env, err = cfg.Environment("")
+		}
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
-		return exitUsage
+		return p.usageError("%v", err)
 	}
 	list, err := checklist.Build(env, checklist.Options{Logger: logger,
 		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg)})
@@ -106,12 +138,17 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
 		return exitUsage
 	}
+	for _, note := range notChecked(env) {
+		fmt.Fprintf(stderr, "opsbot: %s\n", note)
+	}
 
 	// In a terminal the run is neither saved nor observed: that is the
 	// bot's, whose reports have Investigate buttons.
-	rep := checklist.Run(ctx, checklist.RunOptions{
-		Environment: env.Name, Checks: list, Timeout: time.Duration(env.Timeout), Logger: logger,
-	}).Report
+	ro := checklist.RunOptions{Environment: env.Name, Checks: list, Timeout: time.Duration(env.Timeout), Logger: logger}
+	if isTerminal(stderr) {
+		ro.Progress = newTermProgress(stderr, list)
+	}
+	rep := checklist.Run(ctx, ro).Report
 	if *output == "json" {
 		err = report.WriteJSON(stdout, rep)
 	} else {
@@ -125,6 +162,37 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitProblems
 	}
 	return exitOK
+}
+
+// kubeContext is the kube context a run without a config file looks at:
+// --context, else the kubeconfig's current one ("" when there is none).
+func kubeContext(o config.Overrides) string {
+	if o.Context != "" {
+		return o.Context
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if o.Kubeconfig != "" {
+		rules.ExplicitPath = o.Kubeconfig
+	}
+	raw, err := rules.Load()
+	if err != nil {
+		return ""
+	}
+	return raw.CurrentContext
+}
+
+// notChecked says which of the runbook's looks env leaves out, and how to
+// turn them on.
+func notChecked(env *config.Environment) []string {
+	var out []string
+	c := env.Checks
+	if !c.Alerts.On(env.Alertmanager != nil) && env.Alertmanager == nil && c.Alerts.Enabled == nil {
+		out = append(out, "alerts: not checked: no Alertmanager (give --alertmanager-url, or alertmanager.url in the config)")
+	}
+	if !c.Metrics.On(env.Prometheus != nil) && env.Prometheus == nil && c.Metrics.Enabled == nil {
+		out = append(out, "metrics: not checked: no Prometheus (give --prometheus-url, or prometheus.url in the config)")
+	}
+	return out
 }
 
 // interleaved lets flags follow the positional environment name
@@ -156,6 +224,16 @@ func interleaved(fs *flag.FlagSet, args []string) []string {
 	return append(flags, append([]string{"--"}, positional...)...)
 }
 
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 func useColor(mode string, w io.Writer) (bool, error) {
 	switch mode {
 	case "always":
@@ -163,15 +241,7 @@ func useColor(mode string, w io.Writer) (bool, error) {
 	case "never":
 		return false, nil
 	case "auto":
-		if os.Getenv("NO_COLOR") != "" {
-			return false, nil
-		}
-		f, ok := w.(*os.File)
-		if !ok {
-			return false, nil
-		}
-		fi, err := f.Stat()
-		return err == nil && fi.Mode()&os.ModeCharDevice != 0, nil
+		return os.Getenv("NO_COLOR") == "" && isTerminal(w), nil
 	default:
 		return false, fmt.Errorf("--color must be auto, always or never, got %q", mode)
 	}

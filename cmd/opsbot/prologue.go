@@ -62,20 +62,48 @@ func (p *prologue) usageError(format string, args ...any) int {
 // either failed: the problem was told (on stderr, or in the JSON log) and
 // the command exits with exitUsage. Sync the logger when done.
 func (p *prologue) start() (logger *zap.Logger, cfg *config.Config, ok bool) {
+	if logger, ok = p.logger(); !ok {
+		return nil, nil, false
+	}
+	cfg, ok = p.loadConfig(logger)
+	return logger, cfg, ok
+}
+
+// logger makes the logger; ok is false when --log-level is wrong (told).
+func (p *prologue) logger() (*zap.Logger, bool) {
 	logger, err := newLogger(*p.logLevel, p.json, p.stderr)
 	if err != nil {
 		p.usageError("%v", err)
-		return nil, nil, false
+		return nil, false
 	}
-	if cfg, err = config.Load(*p.config); err != nil {
+	return logger, true
+}
+
+// configGiven reports whether the user named a configuration file
+// (--config or $OPSBOT_CONFIG), or the default one exists.
+func (p *prologue) configGiven() bool {
+	given := os.Getenv("OPSBOT_CONFIG") != ""
+	p.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "config" })
+	if given {
+		return true
+	}
+	_, err := os.Stat(*p.config)
+	return err == nil
+}
+
+// loadConfig loads the configuration file; ok is false when it is missing
+// or invalid (told, on stderr or in the JSON log).
+func (p *prologue) loadConfig(logger *zap.Logger) (cfg *config.Config, ok bool) {
+	cfg, err := config.Load(*p.config)
+	if err != nil {
 		if p.json {
 			logger.Error("invalid config", zap.Error(err))
 		} else {
 			fmt.Fprintf(p.stderr, "opsbot: invalid config: %v\n", err)
 		}
-		return logger, nil, false
+		return nil, false
 	}
-	return logger, cfg, true
+	return cfg, true
 }
 
 // newLogger logs to w at level: JSON lines, or console lines for a person.
