@@ -46,6 +46,9 @@ type Checklist struct {
 	Checks []checks.Check
 	// Timeout is the deadline of a check that sets none of its own.
 	Timeout time.Duration
+	// Meter, if set, counts the checks' requests: the report then ends
+	// with the run's cost (checklist.Options.Meter).
+	Meter *checklist.Meter
 }
 
 // ChecklistFactory builds the checks of environment env. It is called for

@@ -170,17 +170,22 @@ func TestGoldenChecklistReport(t *testing.T) {
 		runID   int64
 		askedBy string
 		stopped string
+		cost    *checks.Cost
 	}{
-		{"checklist-report-ok", ok, 7, Escape("@alice"), ""},
-		{"checklist-report-findings", goldenResults(), 42, Escape("@alice"), ""},
-		{"checklist-report-truncated", overflow, 43, Escape("@alice"), ""},
+		{"checklist-report-ok", ok, 7, Escape("@alice"), "", nil},
+		{"checklist-report-findings", goldenResults(), 42, Escape("@alice"), "", nil},
+		{"checklist-report-truncated", overflow, 43, Escape("@alice"), "", &checks.Cost{Calls: 1954, LogBytes: 195_312_640}},
 		// The run could not be stored: no Investigate buttons.
-		{"checklist-report-unsaved", goldenResults(), 0, Escape("@alice"), ""},
+		{"checklist-report-unsaved", goldenResults(), 0, Escape("@alice"), "", nil},
 		{"checklist-report-timed-out", goldenResults(), 44, say(tx, templates.ChecklistScheduledBy, templates.NoData{}),
-			say(tx, templates.ChecklistTimedOut, templates.NoData{})},
+			say(tx, templates.ChecklistTimedOut, templates.NoData{}), nil},
+		// A measured run ends with what it cost.
+		{"checklist-report-cost", goldenResults(), 45, Escape("@alice"), "", &checks.Cost{Calls: 212, LogBytes: 38_400_000, Throttled: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fallback, blocks := reportMessage(tx, goldenReport(tc.results), tc.runID, tc.askedBy, tc.stopped)
+			rep := goldenReport(tc.results)
+			rep.Cost = tc.cost
+			fallback, blocks := reportMessage(tx, rep, tc.runID, tc.askedBy, tc.stopped)
 			goldenMsg(t, tc.name, fallback, blocks)
 		})
 	}

@@ -134,6 +134,13 @@ func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []sl
 	note := contextText(say(tx, templates.ChecklistTruncated, templates.Env{Environment: Escape(rep.Environment)}))
 	used += size(note)
 	blocks++
+	var cost slack.Block
+	if rep.Cost != nil {
+		cost = contextText(say(tx, templates.ChecklistCost, templates.RunCost{
+			Took: rep.FinishedAt.Sub(rep.StartedAt).Round(100 * time.Millisecond).String(), Cost: rep.Cost.String()}))
+		used += size(cost)
+		blocks++
+	}
 	var unsaved slack.Block
 	if runID <= 0 && slices.ContainsFunc(rep.Results, func(r checks.Result) bool { return len(r.Findings) > 0 }) {
 		unsaved = contextText(say(tx, templates.ChecklistUnsaved, templates.NoData{}))
@@ -187,6 +194,9 @@ func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []sl
 	}
 	if unsaved != nil {
 		out = append(out, unsaved)
+	}
+	if cost != nil {
+		out = append(out, cost)
 	}
 	return out
 }

@@ -55,6 +55,9 @@ type Options struct {
 	LastChecklist func(ctx context.Context) (time.Time, error)
 	// Location is the time zone of times in summaries; time.Local when nil.
 	Location *time.Location
+	// Meter, if set, counts what the checks' HTTP clients do (give it to
+	// Run too: the report's cost).
+	Meter *Meter
 }
 
 // kind is one kind of check: its name (the check's package, Name() and
@@ -94,12 +97,29 @@ type build struct {
 func (b *build) kube() (kubernetes.Interface, error) {
 	if b.kubeClient == nil && b.kubeErr == nil {
 		if b.kubeClient = b.opts.Kube; b.kubeClient == nil {
-			if b.kubeClient, b.kubeErr = KubeClient(b.env.Kubernetes); b.kubeErr != nil {
+			var rc *rest.Config
+			if rc, b.kubeErr = RESTConfig(b.env.Kubernetes); b.kubeErr == nil {
+				if b.opts.Meter != nil {
+					rc.Wrap(b.opts.Meter.wrap)
+				}
+				b.kubeClient, b.kubeErr = kubernetes.NewForConfig(rc)
+			}
+			if b.kubeErr != nil {
 				b.kubeErr = fmt.Errorf("%s.kubernetes: %w", b.field, b.kubeErr)
 			}
 		}
 	}
 	return b.kubeClient, b.kubeErr
+}
+
+// metered is c counting its requests on the build's meter, if any.
+func (b *build) metered(c *http.Client) *http.Client {
+	if b.opts.Meter == nil {
+		return c
+	}
+	mc := *c
+	mc.Transport = b.opts.Meter.Transport(c.Transport)
+	return &mc
 }
 
 // Build returns the enabled checks of env, in the runbook's order (kinds).
@@ -183,6 +203,7 @@ func buildAlerts(b *build) (checks.Check, error) {
 	if err != nil {
 		return nil, located(err)
 	}
+	client = b.metered(client)
 	return alerts.New(c.Config, am.URL, client, b.logger.Named("alerts"))
 }
 
@@ -195,6 +216,7 @@ func buildMetrics(b *build) (checks.Check, error) {
 	if err != nil {
 		return nil, located(err)
 	}
+	client = b.metered(client)
 	menv := metrics.Env{PrometheusURL: prom.URL, Namespaces: b.env.Namespaces}
 	if b.env.Grafana != nil {
 		menv.GrafanaURL = b.env.Grafana.URL
@@ -209,7 +231,7 @@ func buildHTTP(b *build) (checks.Check, error) {
 	}
 	// A client of its own: the Prometheus or Alertmanager credentials
 	// must never be sent to a health URL.
-	return httpcheck.New(c.Config, httpx.NewClient(httpx.Options{Version: version.Version}), b.logger.Named("http"))
+	return httpcheck.New(c.Config, b.metered(httpx.NewClient(httpx.Options{Version: version.Version})), b.logger.Named("http"))
 }
 
 func buildAlertsChannel(b *build) (checks.Check, error) {

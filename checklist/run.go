@@ -85,6 +85,9 @@ type RunOptions struct {
 	Logger *zap.Logger
 	// Now is the clock of the report (default time.Now).
 	Now func() time.Time
+	// Meter, if set, is the one the checks were built with
+	// (Options.Meter): the report then says what the run cost.
+	Meter *Meter
 }
 
 // Outcome is what a run found and what became of it.
@@ -135,11 +138,19 @@ func Run(ctx context.Context, o RunOptions) Outcome {
 		progress = func(r checks.Result) { o.Progress.Checked(pos[r.Check], r) }
 	}
 	started := o.Now()
+	var before checks.Cost
+	if o.Meter != nil {
+		before = o.Meter.Cost()
+	}
 	results := checks.NewRunner(o.Timeout, o.Logger).Run(ctx, o.Checks, progress)
 	if o.Progress != nil {
 		o.Progress.Done()
 	}
 	out := Outcome{Report: checks.NewReport(o.Environment, started, o.Now(), results)}
+	if o.Meter != nil {
+		cost := o.Meter.since(before)
+		out.Report.Cost = &cost
+	}
 
 	if ctx.Err() != nil {
 		out.CutShort = context.Cause(ctx)

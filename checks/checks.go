@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -180,6 +181,21 @@ type Report struct {
 	FinishedAt    time.Time `json:"finishedAt"`
 	Status        Status    `json:"status"`
 	Results       []Result  `json:"checks"`
+	// Cost is what the run cost the systems it looked at; nil when it was
+	// not measured.
+	Cost *Cost `json:"cost,omitempty"`
+}
+
+// Cost is what a checklist run cost the systems it looked at: its own
+// footprint, shown at the end of every report.
+type Cost struct {
+	// Calls are the HTTP requests the checks made: the Kubernetes API
+	// (pod logs included), Prometheus, Alertmanager, health URLs.
+	Calls int64 `json:"calls"`
+	// LogBytes are the bytes of container logs read.
+	LogBytes int64 `json:"logBytes"`
+	// Throttled are the requests answered 429 Too Many Requests.
+	Throttled int64 `json:"throttled"`
 }
 
 // NewReport assembles a report from results; its Status is the worst of
@@ -200,4 +216,40 @@ func NewReport(env string, started, finished time.Time, results []Result) Report
 		Status:        st,
 		Results:       results,
 	}
+}
+
+// String is the cost as a report shows it: "1,954 API calls · 195.0 MB of
+// logs read · 0 throttled".
+func (c Cost) String() string {
+	calls := "API calls"
+	if c.Calls == 1 {
+		calls = "API call"
+	}
+	return Thousands(c.Calls) + " " + calls + " · " + HumanBytes(c.LogBytes) + " of logs read · " +
+		Thousands(c.Throttled) + " throttled"
+}
+
+// Thousands formats n with comma separators: 1,204.
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return "-" + Thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// HumanBytes formats a byte count in SI units: 1.2 GB, 38.0 MB, 512 B.
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1e9:
+		return strconv.FormatFloat(float64(n)/1e9, 'f', 1, 64) + " GB"
+	case n >= 1e6:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+	case n >= 1e3:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + " kB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
 }

@@ -105,6 +105,9 @@ func WriteText(w io.Writer, rep checks.Report, opts TextOptions) error {
 	}
 	ew.printf("\n%s %s (%s)\n", paint(ansiBold, "Overall:"),
 		paint(statusColor[rep.Status], strings.ToUpper(rep.Status.String())), strings.Join(parts, ", "))
+	if rep.Cost != nil {
+		ew.printf("Cost: %s · %s\n", rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond), rep.Cost)
+	}
 	return ew.err
 }
 

@@ -14,6 +14,12 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 func sampleReport() checks.Report {
+	rep := sampleResults()
+	rep.Cost = &checks.Cost{Calls: 1954, LogBytes: 195_312_640, Throttled: 2}
+	return rep
+}
+
+func sampleResults() checks.Report {
 	start := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
 	return checks.NewReport("prod", start, start.Add(1834*time.Millisecond), []checks.Result{
 		{Check: "pods", Status: checks.Fail, Summary: "142 pods in shop: 2 problems", Duration: 412 * time.Millisecond,

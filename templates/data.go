@@ -101,6 +101,17 @@ type Count struct {
 	Count int
 }
 
+// RunCost is the data of "checklist.cost", the last line of a report: what
+// the run cost the systems it looked at. Both fields are opsbot's own
+// text.
+type RunCost struct {
+	// Took is how long the run took ("4.1s").
+	Took string
+	// Cost is checks.Cost's String: "1,954 API calls · 195.0 MB of logs
+	// read · 0 throttled".
+	Cost string
+}
+
 // --- anomalies and decisions ------------------------------------------------------
 
 // Anomaly is the data of the texts about one anomaly. ID is always set;

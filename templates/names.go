@@ -66,6 +66,7 @@ var (
 	ChecklistTitle              = declare[Report]("checklist.title")
 	ChecklistSummary            = declare[Report]("checklist.summary")
 	ChecklistMore               = declare[Count]("checklist.more")
+	ChecklistCost               = declare[RunCost]("checklist.cost")
 	ChecklistTruncated          = declare[Env]("checklist.truncated")
 	ChecklistUnsaved            = declare[NoData]("checklist.unsaved")
 	ChecklistTimedOut           = declare[NoData]("checklist.timedOut")

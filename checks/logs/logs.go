@@ -107,7 +107,6 @@ import (
 	"io"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -519,7 +518,7 @@ func (c *Check) result(ctx context.Context, s *survey, r *reading) checks.Result
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %s read: ", plural(len(r.readFrom), "container"), humanBytes(r.bytes))
+	fmt.Fprintf(&b, "%s, %s read: ", plural(len(r.readFrom), "container"), checks.HumanBytes(r.bytes))
 	switch signatures {
 	case 0:
 		b.WriteString("no errors")
@@ -583,7 +582,7 @@ func (c *Check) finding(f finding) checks.Finding {
 		Fingerprint: checks.Fingerprint("logs", k.namespace, k.owner.kind+"/"+k.owner.name, k.container, sig),
 		Severity:    sev,
 		Object:      object,
-		Title:       fmt.Sprintf("%s (%s): %s× %s", k.container, object, thousands(g.Count), what),
+		Title:       fmt.Sprintf("%s (%s): %s× %s", k.container, object, checks.Thousands(g.Count), what),
 		Detail:      g.Sample,
 		Count:       int(g.Count),
 	}
@@ -610,32 +609,7 @@ func plural(n int, thing string) string {
 	if n == 1 {
 		return "1 " + thing
 	}
-	return thousands(int64(n)) + " " + thing + "s"
-}
-
-// thousands formats n with comma separators: 1,204.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// humanBytes formats a byte count in SI units: 1.2 GB, 38 MB, 512 B.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1e9:
-		return strconv.FormatFloat(float64(n)/1e9, 'f', 1, 64) + " GB"
-	case n >= 1e6:
-		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
-	case n >= 1e3:
-		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + " kB"
-	}
-	return strconv.FormatInt(n, 10) + " B"
+	return checks.Thousands(int64(n)) + " " + thing + "s"
 }
 
 var _ checks.Timed = (*Check)(nil)

@@ -528,13 +528,13 @@ func TestCheckNameAndTimeout(t *testing.T) {
 
 func TestThousandsAndBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1204: "1,204", 1234567: "1,234,567", -1204: "-1,204"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		if got := checks.Thousands(n); got != want {
+			t.Errorf("checks.Thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
 	for n, want := range map[int64]string{512: "512 B", 2000: "2.0 kB", 38_400_000: "38.4 MB", 1_200_000_000: "1.2 GB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		if got := checks.HumanBytes(n); got != want {
+			t.Errorf("checks.HumanBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -415,6 +415,11 @@ func TestChecklistWithoutAConfigFile(t *testing.T) {
 		if !has(rep, "pods/shop/Deployment/api/api/CrashLoopBackOff") {
 			t.Error("the crash loop is not reported")
 		}
+		// The report says what it cost: a List per kind and a log request
+		// per container, through the real apiserver.
+		if c := rep.Cost; c == nil || c.Calls < 5 || c.LogBytes == 0 || c.Throttled != 0 {
+			t.Errorf("cost = %+v, want the requests and the log bytes counted", c)
+		}
 		for _, want := range []string{"alerts: not checked: no Alertmanager", "metrics: not checked: no Prometheus"} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr does not say %q:\n%s", want, stderr)

@@ -132,8 +132,9 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return p.usageError("%v", err)
 	}
+	meter := &checklist.Meter{}
 	list, err := checklist.Build(env, checklist.Options{Logger: logger,
-		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg)})
+		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg), Meter: meter})
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
 		return exitUsage
@@ -144,7 +145,8 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	// In a terminal the run is neither saved nor observed: that is the
 	// bot's, whose reports have Investigate buttons.
-	ro := checklist.RunOptions{Environment: env.Name, Checks: list, Timeout: time.Duration(env.Timeout), Logger: logger}
+	ro := checklist.RunOptions{Environment: env.Name, Checks: list, Timeout: time.Duration(env.Timeout), Logger: logger,
+		Meter: meter}
 	if isTerminal(stderr) {
 		ro.Progress = newTermProgress(stderr, list)
 	}

@@ -265,12 +265,13 @@ func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.
 		if err != nil {
 			return bot.Checklist{}, err
 		}
+		meter := &checklist.Meter{}
 		list, err := checklist.Build(env, checklist.Options{Logger: logger.Named("checks"),
-			Slack: api, LastChecklist: lastChecklist(runs, name), Location: scheduleLocation(cfg)})
+			Slack: api, LastChecklist: lastChecklist(runs, name), Location: scheduleLocation(cfg), Meter: meter})
 		if err != nil {
 			return bot.Checklist{}, err
 		}
-		c := bot.Checklist{Checks: append([]checks.Check(nil), list...), Timeout: time.Duration(env.Timeout)}
+		c := bot.Checklist{Checks: append([]checks.Check(nil), list...), Timeout: time.Duration(env.Timeout), Meter: meter}
 		built[name] = c
 		return c, nil
 	}
