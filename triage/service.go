@@ -109,15 +109,6 @@ func opKey(op, key string) string {
 	return op + ":" + key
 }
 
-// Decide records rec on anomaly id (Store.Decide, idempotent on key),
-// then posts it in the anomaly's thread and shows it on the root message;
-// the root is updated even when the reply could not be posted.
-//
-// The Store's errors are returned wrapped: ErrNotFound (no such anomaly),
-// opsbot.ErrConflict (the decision would reopen it while another anomaly
-// with its fingerprint is open), a *opsbot.ValidationError. When the
-// decision is recorded, the anomaly is returned with the errors of
-// telling the thread, if any.
 // Get returns one anomaly, or ErrNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (Anomaly, error) { return s.store.Get(ctx, id) }
 
@@ -127,6 +118,15 @@ func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
 	return s.store.ListOpen(ctx, env)
 }
 
+// Decide records rec on anomaly id (Store.Decide, idempotent on key),
+// then posts it in the anomaly's thread and shows it on the root message;
+// the root is updated even when the reply could not be posted.
+//
+// The Store's errors are returned wrapped: ErrNotFound (no such anomaly),
+// opsbot.ErrConflict (the decision would reopen it while another anomaly
+// with its fingerprint is open), a *opsbot.ValidationError. When the
+// decision is recorded, the anomaly is returned with the errors of
+// telling the thread, if any.
 func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error) {
 	unlock := s.lock(id)
 	defer unlock()
