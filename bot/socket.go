@@ -38,6 +38,10 @@ var permanentCodes = map[string]bool{
 	"no_permission": true, "team_access_not_granted": true, "invalid_token": true,
 }
 
+// IsPermanent reports whether err is a Slack error that retrying cannot
+// fix (a refused or revoked token, a missing scope).
+func IsPermanent(err error) bool { return permanent(err) != nil }
+
 // permanent returns the PermanentError behind err, if any.
 func permanent(err error) *PermanentError {
 	if err == nil {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -21,6 +23,7 @@ import (
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/run"
 	"github.com/opsbot/opsbot/internal/version"
+	"github.com/opsbot/opsbot/internal/wait"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/sqlite"
@@ -46,6 +49,11 @@ type serveDeps struct {
 	// started, if set, is called with the bot and the health server once
 	// they are built, as they start.
 	started func(*bot.Bot, *health.Server)
+	// retry is the start-up retries' backoff (default defaultRetry).
+	retry backoff
+	// health, if set, is called with the health server as soon as it is
+	// built, before the store is opened.
+	health func(*health.Server)
 }
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) int {
@@ -84,46 +92,146 @@ func serve(ctx context.Context, args []string, stderr io.Writer, deps serveDeps)
 	}
 
 	metrics := telemetry.New(version.Version)
-	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger, store.WithFailureHook(metrics.StoreError))
-	if err != nil {
-		logger.Error("cannot open the store", zap.Error(err))
-		return exitProblems
+	retry := deps.retry
+	if retry.initial <= 0 {
+		retry = defaultRetry
 	}
-	defer closeStore()
 
-	parts, err := assemble(cfg, db, appToken, botToken, deps, metrics, logger)
-	if err != nil {
-		logger.Error("invalid config", zap.Error(err))
-		return exitUsage
+	// The health server comes first: while the store or Slack cannot be
+	// reached, the process stays up, says it is not ready, and retries.
+	var ready struct {
+		bot atomic.Pointer[bot.Bot]
+		db  atomic.Pointer[store.DB]
 	}
-	if deps.started != nil {
-		deps.started(parts.bot, parts.health)
+	var outer run.Group
+	var hs *health.Server
+	if listen := cfg.Bot.Health.Listen; listen != "" {
+		hs = health.New(listen, map[string]health.Check{
+			"slack": func(ctx context.Context) error {
+				if b := ready.bot.Load(); b != nil {
+					return b.Ready(ctx)
+				}
+				return errStarting
+			},
+			"store": func(ctx context.Context) error {
+				if db := ready.db.Load(); db != nil {
+					return db.Ping(ctx)
+				}
+				return errStarting
+			},
+		}, logger.Named("health"))
+		hs.Handle("GET /metrics", metrics.Handler())
+		outer.Add("health", hs.Run)
+		if deps.health != nil {
+			deps.health(hs)
+		}
 	}
-	// The token first: a replica Slack refuses must not claim an
-	// occurrence of the schedule it cannot post.
-	if err = parts.bot.CheckToken(ctx); err == nil {
-		err = parts.group.Run(ctx, logger)
-	}
+	outer.Add("opsbot", func(ctx context.Context) error {
+		var db *store.DB
+		var closeStore func()
+		err := retry.do(ctx, logger, "opening the store", func() (err error) {
+			db, closeStore, err = openStore(ctx, cfg.Bot.Store, deps.getenv, logger, store.WithFailureHook(metrics.StoreError))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		ready.db.Store(db)
+
+		parts, err := assemble(cfg, db, appToken, botToken, deps, metrics, logger)
+		if err != nil {
+			return &configError{err}
+		}
+		ready.bot.Store(parts.bot)
+		if deps.started != nil {
+			deps.started(parts.bot, hs)
+		}
+		// The token first: a replica Slack refuses must not claim an
+		// occurrence of the schedule it cannot post. Slack down is retried;
+		// a token Slack refuses stops the process.
+		if err := retry.do(ctx, logger, "checking the Slack bot token", func() error {
+			err := parts.bot.CheckToken(ctx)
+			if bot.IsPermanent(err) {
+				return permanentError{err}
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		return parts.group.Run(ctx, logger)
+	})
+	err = outer.Run(ctx, logger)
+	var ce *configError
+	var pe permanentError
 	switch {
 	case err == nil:
 		logger.Info("stopped")
 		return exitOK
+	case errors.As(err, &ce):
+		logger.Error("invalid config", zap.Error(ce.err))
+		return exitUsage
 	case errors.Is(err, bot.ErrLinkDisabled):
 		logger.Warn("stopped: Slack disabled the app's Socket Mode link; enable Socket Mode and restart", zap.Error(err))
 		return exitOK
+	case errors.As(err, &pe):
+		logger.Error("stopped: Slack refused the bot token", zap.Error(pe.err))
+		return exitProblems
 	default:
 		logger.Error("stopped", zap.Error(err))
 		return exitProblems
 	}
 }
 
+// errStarting: the part a readiness check asks about is not up yet.
+var errStarting = errors.New("starting")
+
+// configError is a configuration problem found while assembling: exit 2.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+
+// permanentError is a failure retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+
+// backoff retries a start-up step with exponential backoff and jitter.
+type backoff struct{ initial, max time.Duration }
+
+// defaultRetry starts at 1 s and waits at most a minute between tries.
+var defaultRetry = backoff{initial: time.Second, max: time.Minute}
+
+// do runs step until it succeeds, fails with a permanentError, or ctx is
+// done; each failure is logged with what was being done.
+func (b backoff) do(ctx context.Context, logger *zap.Logger, what string, step func() error) error {
+	d := b.initial
+	for attempt := 1; ; attempt++ {
+		err := step()
+		var pe permanentError
+		if err == nil || errors.As(err, &pe) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		pause := d/2 + rand.N(d/2+1)
+		logger.Warn(what+" failed; retrying", zap.Int("attempt", attempt), zap.Duration("pause", pause), zap.Error(err))
+		if werr := wait.Sleep(ctx, pause); werr != nil {
+			return werr
+		}
+		if d *= 2; d > b.max {
+			d = b.max
+		}
+	}
+}
+
 // served are the parts of a running `opsbot serve`.
 type served struct {
-	bot    *bot.Bot
-	health *health.Server // nil when bot.health.listen is empty
+	bot *bot.Bot
 	// group runs them as peers: the bot (Socket Mode and its workers),
-	// the scheduler and its leader election, the health server. The first
-	// to stop stops the others.
+	// the scheduler and its leader election. The first to stop stops the
+	// others.
 	group run.Group
 }
 
@@ -197,12 +305,6 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 
 	if err := addSchedule(&out.group, cfg, b, db, deps.getenv, logger); err != nil {
 		return nil, err
-	}
-	if bc.Health.Listen != "" {
-		out.health = health.New(bc.Health.Listen, map[string]health.Check{"slack": b.Ready, "store": db.Ping},
-			logger.Named("health"))
-		out.health.Handle("GET /metrics", metrics.Handler())
-		out.group.Add("health", out.health.Run)
 	}
 	return out, nil
 }

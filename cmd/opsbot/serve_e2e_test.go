@@ -17,6 +17,7 @@ import (
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/health"
+	"github.com/opsbot/opsbot/internal/wait"
 )
 
 // The end-to-end tests of `opsbot serve`: the real program, in-process,
@@ -337,4 +338,89 @@ func httpGet(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// TestServeWaitsForTheStoreAndSlack: started while its store cannot be
+// opened and Slack answers errors, serve stays up, not ready, and retries;
+// once both are there it connects and is ready. Nothing is written before.
+func TestServeWaitsForTheStoreAndSlack(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fs := newServeFake(t)
+	fs.FailNext("auth.test", "internal_error", 2)
+	dataDir := filepath.Join(t.TempDir(), "not-yet")
+	cfg := writeServeConfig(t, fs, filepath.Join(dataDir, "opsbot.db"), "")
+
+	fo := fs.Options()
+	env := map[string]string{envAppToken: fo.AppToken, envBotToken: fo.BotToken}
+	healthCh, botCh, code := make(chan *health.Server, 1), make(chan *bot.Bot, 1), make(chan int, 1)
+	stderr := &syncBuffer{}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		code <- serve(sctx, []string{"--config", cfg}, stderr, serveDeps{
+			getenv: func(k string) string { return env[k] },
+			checklist: func(context.Context, string) (bot.Checklist, error) {
+				return bot.Checklist{Checks: []checks.Check{serveCheck{}}, Timeout: 10 * time.Second}, nil
+			},
+			retry:   backoff{initial: 20 * time.Millisecond, max: 100 * time.Millisecond},
+			health:  func(h *health.Server) { healthCh <- h },
+			started: func(b *bot.Bot, _ *health.Server) { botCh <- b },
+		})
+	}()
+	hs := <-healthCh
+	addr, err := hs.Addr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The store's directory does not exist: it retries, alive, not ready.
+	if err := waitUntil(ctx, func() bool { return strings.Count(stderr.String(), "opening the store failed; retrying") >= 2 }); err != nil {
+		t.Fatalf("no retries of the store:\n%s", stderr)
+	}
+	if c, _ := httpGet(t, "http://"+addr+"/healthz"); c != http.StatusOK {
+		t.Errorf("/healthz = %d while the store is missing, want 200 (alive)", c)
+	}
+	if c, body := httpGet(t, "http://"+addr+"/readyz"); c != http.StatusServiceUnavailable || !strings.Contains(body, "not ready") {
+		t.Errorf("/readyz = %d %q while the store is missing, want 503", c, body)
+	}
+	select {
+	case c := <-code:
+		t.Fatalf("serve exited with %d instead of waiting:\n%s", c, stderr)
+	default:
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Then Slack's auth.test fails twice (internal_error): retried too.
+	var b *bot.Bot
+	select {
+	case b = <-botCh:
+	case c := <-code:
+		t.Fatalf("serve exited with %d:\n%s", c, stderr)
+	case <-ctx.Done():
+		t.Fatalf("serve did not come up:\n%s", stderr)
+	}
+	if err := b.WaitConnected(ctx); err != nil {
+		t.Fatalf("not connected: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "checking the Slack bot token failed; retrying") {
+		t.Errorf("auth.test's errors were not retried:\n%s", stderr)
+	}
+	if err := waitUntil(ctx, func() bool { c, _ := httpGet(t, "http://"+addr+"/readyz"); return c == http.StatusOK }); err != nil {
+		t.Errorf("never ready once the store and Slack are there")
+	}
+	stop()
+	if c := <-code; c != exitOK {
+		t.Errorf("exit %d after the signal, want 0:\n%s", c, stderr)
+	}
+}
+
+// waitUntil polls cond until it holds or ctx is done.
+func waitUntil(ctx context.Context, cond func() bool) error {
+	for !cond() {
+		if err := wait.Sleep(ctx, 10*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
 }
