@@ -568,3 +568,47 @@ func TestFailedThreadPostIsRetriedWithoutASecondAnomaly(t *testing.T) {
 		t.Errorf("after a retry: %d open anomalies (%+v), %d threads", len(open), open, len(fs.Messages(devChannel)))
 	}
 }
+
+// TestRedeliveredDecisionAfterRestartPostsNothingTwice: Slack redelivers a
+// decision's view_submission (its ack was lost) to a restarted process,
+// whose in-memory dedupe is empty: the store knows the delivery, so the
+// thread gets no second reply.
+func TestRedeliveredDecisionAfterRestartPostsNothingTwice(t *testing.T) {
+	fs := newFake(t)
+	path := t.TempDir() + "/opsbot.db"
+	store1 := openStore(t, onSQLite, path)
+	h1 := newHarness(t, fs, store1)
+	h1.setChecks(&fakeCheck{name: "pods", result: result(finding("pods", "Deployment shop/api", "CrashLoopBackOff"))})
+	h1.start()
+	root := h1.investigate(alice, h1.report(alice), 0)
+	env := h1.decide(alice, root, triage.Noise, values("conclusion", "a retry storm", "dashboard", "https://grafana.example.com/d/x", "ticket", "https://jira.example.com/browse/OPS-7"))
+	h1.waitMessage(devChannel, "*Decision: Noise*")
+	replies := len(fs.ThreadReplies(devChannel, root.TS))
+	if err := h1.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := store1.(interface{ Close() error }).Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	store2 := openStore(t, onSQLite, path)
+	h2 := newHarness(t, fs, store2)
+	h2.start()
+	if _, err := fs.Redeliver(h2.ctx, env.ID, "timeout"); err != nil {
+		t.Fatalf("the redelivery was not acked: %v", err)
+	}
+	// The root is re-rendered from the store (an update in place), and the
+	// thread has no new reply.
+	if err := fs.WaitFor(h2.ctx, func() bool {
+		m, ok := fs.Message(devChannel, root.TS)
+		return ok && m.Updates > 1
+	}); err != nil {
+		t.Fatalf("the root was not updated after the redelivery: %v", err)
+	}
+	if n := len(fs.ThreadReplies(devChannel, root.TS)); n != replies {
+		t.Errorf("%d thread replies after the redelivery, want %d:\n%s", n, replies, dump(fs.ThreadReplies(devChannel, root.TS)))
+	}
+	if ks := kinds(t, store2, 1); count(ks, triage.KindDecided) != 1 || count(ks, triage.KindDecisionChanged) != 0 {
+		t.Errorf("timeline %v, want one decision", ks)
+	}
+}

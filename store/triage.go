@@ -314,6 +314,22 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 	return a, nil
 }
 
+// KeyUsed implements triage.Store.
+func (s *DB) KeyUsed(ctx context.Context, key string) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM timeline WHERE idempotency_key = $1`, key).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	return true, nil
+}
+
 // Escalate implements triage.Store.
 func (s *DB) Escalate(ctx context.Context, id int64, esc triage.Escalation, key string) (triage.Anomaly, error) {
 	esc = esc.Normalized()

@@ -122,6 +122,13 @@ func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
 // then posts it in the anomaly's thread and shows it on the root message;
 // the root is updated even when the reply could not be posted.
 //
+// A key already recorded is a delivery handled before (Slack redelivers an
+// envelope whose ack it missed, to this replica or another, before or after
+// a restart): nothing is written and nothing is posted again but the root,
+// which shows the anomaly as it is. The reply is posted at most once: a
+// process that dies between recording the decision and posting it leaves
+// the decision on the root message and the timeline, not in a reply.
+//
 // The Store's errors are returned wrapped: ErrNotFound (no such anomaly),
 // opsbot.ErrConflict (the decision would reopen it while another anomaly
 // with its fingerprint is open), a *opsbot.ValidationError. When the
@@ -130,9 +137,18 @@ func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
 func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error) {
 	unlock := s.lock(id)
 	defer unlock()
-	a, err := s.store.Decide(ctx, id, rec, opKey("decide", key))
+	k := opKey("decide", key)
+	replayed, err := s.store.KeyUsed(ctx, k)
 	if err != nil {
 		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
+	}
+	a, err := s.store.Decide(ctx, id, rec, k)
+	if err != nil {
+		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
+	}
+	if replayed {
+		s.log.Info("a decision delivered again; not posted twice", zap.Int64("anomaly", id), zap.String("key", k))
+		return a, s.updateRoot(ctx, a)
 	}
 	var replyErr error
 	if a.HasThread() {

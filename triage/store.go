@@ -53,6 +53,11 @@ type Store interface {
 	// its fingerprint is open is opsbot.ErrConflict.
 	Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error)
 
+	// KeyUsed reports whether a write with idempotency key key was
+	// recorded: a Slack delivery handled before, by this replica or
+	// another, before a restart or not. The empty key is never used.
+	KeyUsed(ctx context.Context, key string) (bool, error)
+
 	// RecordSighting records that the checklist saw (env, fingerprint) again
 	// at the given time: on the open anomaly with that fingerprint, or else
 	// the most recent one. found is false (and nothing is written) when no

@@ -376,3 +376,27 @@ func testRecordSighting(t *testing.T, o Opener) {
 	checkConsistent(t, s, a.ID)
 	checkConsistent(t, s, n.ID)
 }
+
+// testKeyUsed: a key is used once a write with it is recorded, whichever
+// handle asks; the empty key never is.
+func testKeyUsed(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	for _, key := range []string{"", "decide:V1"} {
+		if used, err := s.KeyUsed(ctx, key); err != nil || used {
+			t.Fatalf("KeyUsed(%q) before any write = %v, %v", key, used, err)
+		}
+	}
+	a := mustOpenAnomaly(t, s, newAnomaly("prod", "pods/keyused"), "open:1")
+	mustDecide(t, s, a.ID, record(triage.Noise, "U1", at(1)), "decide:V1")
+	// Another handle on the same database (another replica) knows it too.
+	if used, err := open(t, o).KeyUsed(ctx, "decide:V1"); err != nil || !used {
+		t.Errorf("KeyUsed on another handle = %v, %v; want true", used, err)
+	}
+	if used, err := s.KeyUsed(ctx, "decide:V1"); err != nil || !used {
+		t.Errorf("KeyUsed after the decision = %v, %v; want true", used, err)
+	}
+	if used, err := s.KeyUsed(ctx, ""); err != nil || used {
+		t.Errorf(`KeyUsed("") = %v, %v; want false`, used, err)
+	}
+}

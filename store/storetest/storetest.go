@@ -55,6 +55,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Decide", testDecide},
 		{"DecideIdempotent", testDecideIdempotent},
 		{"DecideInvalid", testDecideInvalid},
+		{"KeyUsed", testKeyUsed},
 		{"KeyReusedElsewhere", testKeyReusedElsewhere},
 		{"NotFound", testNotFound},
 		{"ListOpenFindOpen", testListOpenFindOpen},
