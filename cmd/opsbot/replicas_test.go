@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/health"
+	"github.com/opsbot/opsbot/store/postgres/pgtest"
+)
+
+// TestTwoReplicasOnPostgres runs two `opsbot serve` processes (in this
+// one) on one PostgreSQL database, both connected to Slack. The fake Slack
+// hands each envelope to one of the open connections in turn, as Slack
+// does, so consecutive commands and clicks go to different replicas: the
+// checklist, Investigate clicked twice, a decision opened on one replica and
+// submitted to the other, /ops status on each. Whichever replica gets them,
+// there is one thread, one decision, one reply.
+func TestTwoReplicasOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: PostgreSQL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, err := pgtest.Start(ctx, pgtest.Options{})
+	if err != nil {
+		t.Fatalf("these tests need a real PostgreSQL: %v", err)
+	}
+	defer pg.Stop()
+	dsn, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newServeFake(t)
+	cfgPath := filepath.Join(t.TempDir(), "opsbot.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+environments:
+  prod:
+    namespaces: [shop]
+bot:
+  slack:
+    apiURL: %s
+    devChannel: %s
+    deciders: {users: [%s]}
+  store:
+    postgres: {dsnEnv: OPSBOT_TEST_DSN}
+  health:
+    listen: 127.0.0.1:0
+`, fs.APIURL(), serveDevChannel, slacktest.DefaultAliceID)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fo := fs.Options()
+	env := map[string]string{envAppToken: fo.AppToken, envBotToken: fo.BotToken, "OPSBOT_TEST_DSN": dsn}
+	type replica struct {
+		code chan int
+		bot  chan *bot.Bot
+		err  *syncBuffer
+	}
+	var replicas []replica
+	for range 2 {
+		r := replica{code: make(chan int, 1), bot: make(chan *bot.Bot, 1), err: &syncBuffer{}}
+		rctx, stop := context.WithCancel(ctx)
+		t.Cleanup(stop)
+		go func() {
+			r.code <- serve(rctx, []string{"--config", cfgPath}, r.err, serveDeps{
+				getenv: func(k string) string { return env[k] },
+				checklist: func(context.Context, string) (bot.Checklist, error) {
+					return bot.Checklist{Checks: []checks.Check{serveCheck{}}, Timeout: 10 * time.Second}, nil
+				},
+				started: func(b *bot.Bot, _ *health.Server) { r.bot <- b },
+			})
+		}()
+		replicas = append(replicas, r)
+	}
+	for i, r := range replicas {
+		select {
+		case b := <-r.bot:
+			if err := b.WaitConnected(ctx); err != nil {
+				t.Fatalf("replica %d: %v\n%s", i, err, r.err)
+			}
+		case c := <-r.code:
+			t.Fatalf("replica %d exited with %d:\n%s", i, c, r.err)
+		case <-ctx.Done():
+			t.Fatalf("replica %d did not start:\n%s", i, r.err)
+		}
+	}
+	if err := fs.WaitFor(ctx, func() bool { return fs.Connections() == 2 }); err != nil {
+		t.Fatal(err)
+	}
+	perConn := func() map[int]int {
+		n := map[int]int{}
+		for _, e := range fs.Envelopes() {
+			n[e.ConnectionID]++
+		}
+		return n
+	}
+
+	// The checklist, on one replica.
+	if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "checklist", ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := fs.WaitForMessage(ctx, slacktest.DefaultOpsChannelID, func(m slacktest.Message) bool {
+		return strings.Contains(m.AllText(), "*Checklist prod*")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Investigate, twice: each click on another replica; one thread.
+	for range 2 {
+		if _, err := fs.ClickButton(ctx, slacktest.ButtonClick{Channel: slacktest.DefaultOpsChannelID, MessageTS: rep.TS,
+			ActionID: bot.ActionInvestigate, BlockID: "finding/0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := fs.WaitForMessage(ctx, serveDevChannel, func(m slacktest.Message) bool { return strings.Contains(m.AllText(), "is looking at") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WaitFor(ctx, func() bool {
+		for _, e := range fs.Ephemerals(slacktest.DefaultAliceID) {
+			if strings.Contains(e.Text, "already being investigated") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the second Investigate did not link the thread: %v\n%+v", err, fs.Ephemerals(slacktest.DefaultAliceID))
+	}
+
+	// A decision: the button on one replica opens the modal, its
+	// submission goes to the other.
+	if _, err := fs.ClickButton(ctx, slacktest.ButtonClick{Channel: serveDevChannel, MessageTS: root.TS,
+		ActionID: "triage.decide.noise"}); err != nil {
+		t.Fatal(err)
+	}
+	var viewID string
+	if err := fs.WaitFor(ctx, func() bool {
+		for _, v := range fs.OpenViews(slacktest.DefaultAliceID) {
+			if v.Updates > 0 {
+				viewID = v.ID
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("no decision modal: %v", err)
+	}
+	vals := slacktest.ViewValues{}
+	for k, v := range map[string]string{"conclusion": "a retry storm", "dashboard": "https://grafana.example.com/d/x",
+		"ticket": "https://jira.example.com/browse/OPS-7"} {
+		vals[k] = map[string]slacktest.InputValue{k: {Value: v}}
+	}
+	if _, err := fs.SubmitView(ctx, viewID, vals); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.WaitForMessage(ctx, serveDevChannel, func(m slacktest.Message) bool {
+		return m.ThreadTS == root.TS && strings.Contains(m.AllText(), "*Noise*")
+	}); err != nil {
+		t.Fatalf("no decision reply: %v\n%s\n%s", err, replicas[0].err, replicas[1].err)
+	}
+	// /ops status on each replica: both read the same store.
+	for range 2 {
+		if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "status", ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fs.WaitFor(ctx, func() bool {
+		n := 0
+		for _, e := range fs.Ephemerals(slacktest.DefaultAliceID) {
+			if strings.Contains(e.Text, "No open anomalies") {
+				n++
+			}
+		}
+		return n == 2
+	}); err != nil {
+		t.Fatalf("/ops status did not say, on both replicas, that nothing is open: %v\n%+v", err, fs.Ephemerals(slacktest.DefaultAliceID))
+	}
+
+	// Both replicas took work, and nothing was posted twice.
+	if n := perConn(); len(n) != 2 {
+		t.Errorf("envelopes by connection %v: want both replicas to get some", n)
+	}
+	if n := len(fs.Messages(serveDevChannel)); n != 1 {
+		t.Errorf("%d threads in the dev channel, want 1:\n%s", n, dumpMessages(fs.Messages(serveDevChannel)))
+	}
+	replies := 0
+	for _, m := range fs.ThreadReplies(serveDevChannel, root.TS) {
+		if strings.Contains(m.AllText(), "*Noise*") {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("%d decision replies, want 1", replies)
+	}
+	for i, r := range replicas {
+		if strings.Contains(r.err.String(), `"level":"error"`) {
+			t.Errorf("replica %d logged an error:\n%s", i, r.err)
+		}
+	}
+}
+
+func dumpMessages(ms []slacktest.Message) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "%s %s\n", m.TS, m.AllText())
+	}
+	return b.String()
+}
