@@ -15,7 +15,7 @@ const (
 	DefaultSlackAPIURL  = "https://slack.com/api/"
 	DefaultSQLitePath   = "opsbot.db"
 	DefaultPostgresEnv  = "OPSBOT_POSTGRES_DSN"
-	DefaultHealthListen = "127.0.0.1:8080"
+	DefaultHealthListen = ":8080"
 )
 
 // Bot configures `opsbot serve`: the Slack app, the store, the recurrence
@@ -91,7 +91,9 @@ type PostgresStore struct {
 
 // Health is the health server (/healthz, /readyz).
 type Health struct {
-	// Listen is host:port. Default 127.0.0.1:8080.
+	// Listen is host:port. Default :8080: every interface, since the
+	// kubelet probes (and Prometheus scrapes) the pod's IP, not its
+	// loopback.
 	Listen string `yaml:"listen"`
 }
 

@@ -18,7 +18,7 @@ bot:
 	}
 	b := cfg.Bot
 	if b.Slack.APIURL != DefaultSlackAPIURL || b.Store.SQLite == nil || b.Store.SQLite.Path != "opsbot.db" ||
-		b.Store.Postgres != nil || b.Health.Listen != "127.0.0.1:8080" ||
+		b.Store.Postgres != nil || b.Health.Listen != ":8080" ||
 		b.Recurrence.Threshold != 3 || time.Duration(b.Recurrence.Window) != 7*24*time.Hour {
 		t.Errorf("defaults = %+v", b)
 	}
