@@ -70,7 +70,7 @@ type kind struct {
 
 // kinds is every kind of check, in the runbook's order. A new check is one
 // line here, a builder below, a block in config.Checks and a rule in
-// deploy/role.yaml if it reads the cluster (ARCHITECTURE.md).
+// deploy/watched/role/role.yaml if it reads the cluster (ARCHITECTURE.md).
 var kinds = []kind{
 	{"pods", buildPods},
 	{"logs", buildLogs},

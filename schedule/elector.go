@@ -77,8 +77,8 @@ func DefaultIdentity() string {
 // LeaseElector elects a leader among the replicas with a
 // coordination.k8s.io Lease, using client-go's leaderelection. It needs
 // get, create and update on leases in its namespace
-// (deploy/role-leader.yaml). When Run's context ends it releases the lease,
-// so that another replica takes over at once.
+// (deploy/base/role-leader.yaml). When Run's context ends it releases the
+// lease, so that another replica takes over at once.
 type LeaseElector struct {
 	cfg      LeaderElectionConfig
 	client   coordinationv1.LeasesGetter

@@ -21,8 +21,8 @@ import (
 
 // TestLeaseElectorRealAPIServer runs two electors against a real
 // kube-apiserver, as opsbot's ServiceAccount with exactly the access of
-// deploy/role-leader.yaml: one leads, and when it stops the other takes
-// over.
+// deploy/base/role-leader.yaml: one leads, and when it stops the other
+// takes over.
 func TestLeaseElectorRealAPIServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and kube-apiserver (-short)")
@@ -102,10 +102,10 @@ func TestLeaseElectorRealAPIServer(t *testing.T) {
 }
 
 // applyRoleLeader creates the Role and RoleBinding of
-// deploy/role-leader.yaml.
+// deploy/base/role-leader.yaml.
 func applyRoleLeader(t *testing.T, ctx context.Context, cs kubernetes.Interface) {
 	t.Helper()
-	data, err := os.ReadFile("../deploy/role-leader.yaml")
+	data, err := os.ReadFile("../deploy/base/role-leader.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,9 +103,9 @@ func bench(ctx context.Context, pods int, logBytes int64, alerts, customQueries 
 	}
 	step(fmt.Sprintf("planted in %s", time.Since(planted).Round(time.Second)))
 
-	// opsbot runs with deploy/role.yaml's least privilege; the person doing
-	// it by hand has their own, broader access (kubectl logs gets the pod
-	// first, which the bot's Role does not allow).
+	// opsbot runs with deploy/watched/role/role.yaml's least privilege; the
+	// person doing it by hand has their own, broader access (kubectl logs
+	// gets the pod first, which the bot's Role does not allow).
 	kubeconfig := filepath.Join(work, "kubeconfig")
 	if err := env.Kube.WriteKubeconfig(kubeconfig, testenv.BotUser); err != nil {
 		return err

@@ -77,7 +77,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	// The checklist runs as the bot's user, with only deploy/role.yaml.
+	// The checklist runs as the bot's user, with only deploy/watched/role/role.yaml.
 	if err := waitPodsOlderThan(ctx, 3*time.Second); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -50,7 +50,7 @@ type Schedule struct {
 }
 
 // LeaderElection is bot.schedule.leaderElection: a coordination.k8s.io
-// Lease (deploy/role-leader.yaml grants the access).
+// Lease (deploy/base/role-leader.yaml grants the access).
 type LeaderElection struct {
 	// Enabled: default on when opsbot runs in a Kubernetes pod
 	// ($KUBERNETES_SERVICE_HOST is set), off otherwise.

@@ -83,16 +83,17 @@ func PlantChecklist(ctx context.Context, env *testenv.Env, repoRoot string) (*Ch
 	return &Checklist{Health: startHealth()}, nil
 }
 
-// GrantBotRole creates deploy/role.yaml's Role in ns and binds it to the
-// bot's user, so the checklist runs with exactly the access it ships with.
+// GrantBotRole creates deploy/watched/role/role.yaml's Role in ns and binds
+// it to the bot's user, so the checklist runs with exactly the access it
+// ships with.
 func GrantBotRole(ctx context.Context, k *testenv.Kube, repoRoot, ns string) error {
-	data, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "role.yaml"))
+	data, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "watched", "role", "role.yaml"))
 	if err != nil {
 		return err
 	}
 	var role rbacv1.Role
 	if err := yaml.UnmarshalStrict(data, &role); err != nil {
-		return fmt.Errorf("deploy/role.yaml: %w", err)
+		return fmt.Errorf("deploy/watched/role/role.yaml: %w", err)
 	}
 	role.Namespace = ns
 	if _, err := k.Client().RbacV1().Roles(ns).Create(ctx, &role, metav1.CreateOptions{}); err != nil {
