@@ -298,6 +298,11 @@ func TestManifests(t *testing.T) {
 				}
 			}
 
+			// Prometheus scrapes /metrics on the same port.
+			if p, ok := d.deploy.Spec.Template.Annotations["prometheus.io/port"]; ok && p != strconv.Itoa(int(d.healthPort)) {
+				t.Errorf("prometheus.io/port = %s, want the health server's %d", p, d.healthPort)
+			}
+
 			// Longer than the in-flight drain on SIGTERM.
 			if g := spec.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= bot.DefaultShutdownTimeout {
 				t.Errorf("terminationGracePeriodSeconds = %v, want more than the %v drain", g, bot.DefaultShutdownTimeout)
@@ -513,7 +518,7 @@ func checkWatched(t *testing.T, m *manifests, d deployed) {
 }
 
 // checkNetworkPolicy requires that the policies selecting opsbot let in
-// only the health port and let out DNS, HTTPS (Slack, the apiserver) and
+// only the health server's port (/healthz, /readyz, /metrics) and let out DNS, HTTPS (Slack, the apiserver) and
 // the database in use.
 func checkNetworkPolicy(t *testing.T, m *manifests, d deployed) {
 	t.Helper()
