@@ -199,11 +199,16 @@ func inspect(t *testing.T, m *manifests) deployed {
 	slices.Sort(d.watched)
 	d.watched = slices.Compact(d.watched)
 
-	for _, p := range d.container.Ports {
-		if d.container.LivenessProbe != nil && d.container.LivenessProbe.HTTPGet != nil &&
-			d.container.LivenessProbe.HTTPGet.Port == intstr.FromString(p.Name) {
-			d.healthPort = p.ContainerPort
+	// The health server's port is the one the liveness probe names.
+	if lp := d.container.LivenessProbe; lp != nil && lp.HTTPGet != nil {
+		for _, p := range d.container.Ports {
+			if portIs(lp.HTTPGet.Port, d.container, p.ContainerPort) {
+				d.healthPort = p.ContainerPort
+			}
 		}
+	}
+	if len(d.watched) == 0 {
+		t.Fatal("the deployed config watches no namespace in the cluster (kubernetes.inCluster)")
 	}
 	return d
 }
