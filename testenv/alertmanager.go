@@ -111,7 +111,7 @@ type Matcher struct {
 // until it is ready. ctx bounds start-up only (default 90 s if it has no
 // deadline).
 func StartAlertmanager(ctx context.Context, opts AlertmanagerOptions) (_ *Alertmanager, err error) {
-	bin, err := lookBinary(opts.Path, "prometheus-alertmanager", "alertmanager")
+	bin, err := lookBinary(opts.Path, "prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
 	if err != nil {
 		return nil, fmt.Errorf("alertmanager: %w", err)
 	}

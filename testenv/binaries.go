@@ -48,7 +48,7 @@ func KubeBinaries(ctx context.Context) (apiserver, kubectl string, err error) {
 		return apiserver, kubectl, nil
 	}
 
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return "", "", err
 	}
@@ -161,9 +161,10 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 	}
 }
 
-// repoRoot walks up from the working directory to the directory whose
-// go.mod declares the main module.
-func repoRoot() (string, error) {
+// RepoRoot walks up from the working directory to the directory whose
+// go.mod declares the main module: the repository's root, where deploy/
+// and cmd/ are.
+func RepoRoot() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -111,7 +111,7 @@ func StartKube(ctx context.Context, opts KubeOptions) (_ *Kube, err error) {
 			kubectlBin = c
 		}
 	}
-	etcdBin, err := lookBinary(opts.EtcdPath, "etcd")
+	etcdBin, err := lookBinary(opts.EtcdPath, "etcd-server", "etcd")
 	if err != nil {
 		return nil, fmt.Errorf("etcd: %w", err)
 	}
@@ -428,6 +428,12 @@ func (k *Kube) Client() kubernetes.Interface { return k.client }
 // KubeOptions.Users) to path, with one cluster and one context, both named
 // KubeconfigContext, as current context. It works with clientcmd and kubectl.
 func (k *Kube) WriteKubeconfig(path, user string) error {
+	return k.WriteKubeconfigContext(path, user, KubeconfigContext)
+}
+
+// WriteKubeconfigContext is WriteKubeconfig with the cluster and context
+// named name.
+func (k *Kube) WriteKubeconfigContext(path, user, name string) error {
 	u, ok := k.users[user]
 	if !ok {
 		return fmt.Errorf("kube: no user %q in the token file", user)
@@ -439,10 +445,10 @@ func (k *Kube) WriteKubeconfig(path, user string) error {
 		cluster.InsecureSkipTLSVerify = true
 	}
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters[KubeconfigContext] = cluster
+	cfg.Clusters[name] = cluster
 	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{Token: u.Token}
-	cfg.Contexts[KubeconfigContext] = &clientcmdapi.Context{Cluster: KubeconfigContext, AuthInfo: user}
-	cfg.CurrentContext = KubeconfigContext
+	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: user}
+	cfg.CurrentContext = name
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
 		return fmt.Errorf("kube: write kubeconfig: %w", err)
 	}

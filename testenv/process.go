@@ -282,8 +282,8 @@ func firstLines(b []byte, n int) string {
 }
 
 // lookBinary returns explicit if set, else the first of names found in
-// $PATH or /usr/bin.
-func lookBinary(explicit string, names ...string) (string, error) {
+// $PATH or /usr/bin. Its error says which Debian package to install.
+func lookBinary(explicit, debianPackage string, names ...string) (string, error) {
 	if explicit != "" {
 		if _, err := os.Stat(explicit); err != nil {
 			return "", fmt.Errorf("binary %s: %w", explicit, err)
@@ -298,7 +298,11 @@ func lookBinary(explicit string, names ...string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("none of %s found in $PATH or /usr/bin", strings.Join(names, ", "))
+	what := names[0] + " not found"
+	if len(names) > 1 {
+		what = "none of " + strings.Join(names, ", ") + " found"
+	}
+	return "", fmt.Errorf("%s in $PATH or /usr/bin: run scripts/test or scripts/demo once as root (they install it), or apt-get install %s", what, debianPackage)
 }
 
 func isExecutable(path string) bool {

@@ -63,7 +63,7 @@ type Sample struct {
 // TSDB in a temporary directory, and waits until it is ready. ctx bounds
 // start-up only (default 90 s if it has no deadline).
 func StartPrometheus(ctx context.Context, opts PrometheusOptions) (_ *Prometheus, err error) {
-	bin, err := lookBinary(opts.Path, "prometheus")
+	bin, err := lookBinary(opts.Path, "prometheus", "prometheus")
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}

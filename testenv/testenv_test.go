@@ -616,7 +616,7 @@ func TestKubeBinariesFromEnv(t *testing.T) {
 }
 
 func TestRepoRootAndVersion(t *testing.T) {
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
