@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/testenv"
 	"github.com/opsbot/opsbot/testenv/scenario"
@@ -77,11 +75,11 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	// The checklist runs as the bot's user, with only deploy/watched/role/role.yaml.
-	if err := waitPodsOlderThan(ctx, 3*time.Second); err != nil {
+	if err := planted.WaitSettled(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// The checklist runs as the bot's user, with only deploy/watched/role/role.yaml.
 	kubeconf = filepath.Join(dir, "kubeconfig")
 	if err := env.Kube.WriteKubeconfig(kubeconf, testenv.BotUser); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -90,75 +88,14 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// waitPodsOlderThan waits until every planted pod is older than d, so the
-// scenario's short pendingAfter and rolloutGrace (2s) have passed for all of
-// them. creationTimestamp has a resolution of one second.
-func waitPodsOlderThan(ctx context.Context, d time.Duration) error {
-	list, err := env.Kube.Client().CoreV1().Pods(scenario.Watched).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
-	var newest time.Time
-	for _, p := range list.Items {
-		if t := p.CreationTimestamp.Time; t.After(newest) {
-			newest = t
-		}
-	}
-	select {
-	case <-time.After(time.Until(newest.Add(d))):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // writeConfig writes the scenario's config, with alertmanagerURL and
 // prometheusURL substituted so a test can point one at nothing.
 func writeConfig(t *testing.T, prometheusURL, alertmanagerURL string) string {
 	t.Helper()
-	cfg := fmt.Sprintf(`defaultEnvironment: prod
-environments:
-  prod:
-    kubernetes:
-      kubeconfig: %q
-      context: %s
-    namespaces: [%s]
-    window: 24h
-    timeout: 30s
-    prometheus:
-      url: %s
-    alertmanager:
-      url: %s
-    grafana:
-      url: https://grafana.example.com/d/shop
-    checks:
-      pods:
-        restartThreshold: 5
-        # Every planted pod was created seconds ago: in production these
-        # are 10m; here 2s, waited out by waitPodsOlderThan.
-        pendingAfter: 2s
-        rolloutGrace: 2s
-      logs:
-        top: 10
-      alerts:
-        matchers: ['namespace="%s"']
-        timeout: 5s
-      metrics:
-        timeout: 5s
-        queries:
-          - name: queue-depth
-            description: queue depth
-            query: %q
-            warn: 100
-            fail: 1000
-      http:
-        targets:
-          - name: storefront
-            url: %s/actuator/health
-          - name: payments-api
-            url: %s/actuator/health
-`, kubeconf, testenv.KubeconfigContext, scenario.Watched, prometheusURL, alertmanagerURL, scenario.Watched,
-		scenario.QueueDepthQuery, planted.Health.Storefront.URL, planted.Health.PaymentsAPI.URL)
+	cfg := planted.Config(scenario.ConfigOptions{
+		Environment: "prod", Kubeconfig: kubeconf, Context: testenv.KubeconfigContext,
+		PrometheusURL: prometheusURL, AlertmanagerURL: alertmanagerURL,
+	})
 	path := filepath.Join(t.TempDir(), "opsbot.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

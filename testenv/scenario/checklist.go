@@ -34,6 +34,8 @@ type Checklist struct {
 	// Health is the two health endpoints (storefront UP, payments-api
 	// DOWN); Close them when done.
 	Health *HealthServers
+
+	kube *testenv.Kube
 }
 
 // HealthServers are the http check's targets.
@@ -50,7 +52,8 @@ func (h *HealthServers) Close() {
 // PlantChecklist plants the whole scenario in env, which must have Kube,
 // Prometheus and Alertmanager. It returns once every planted thing is
 // visible: pods in the API, alerts processed by Alertmanager, series
-// (rates included) in Prometheus.
+// (rates included) in Prometheus. Checklist.Config is the opsbot.yaml
+// that finds it all, once Checklist.WaitSettled returned.
 func PlantChecklist(ctx context.Context, env *testenv.Env, repoRoot string) (*Checklist, error) {
 	for _, ns := range []string{Watched, Other} {
 		if err := env.Kube.CreateNamespace(ctx, ns); err != nil {
@@ -80,7 +83,7 @@ func PlantChecklist(ctx context.Context, env *testenv.Env, repoRoot string) (*Ch
 	if err := plantMetrics(ctx, env.Exporter, env.Prometheus); err != nil {
 		return nil, fmt.Errorf("planting metrics: %w", err)
 	}
-	return &Checklist{Health: startHealth()}, nil
+	return &Checklist{Health: startHealth(), kube: env.Kube}, nil
 }
 
 // GrantBotRole creates deploy/watched/role/role.yaml's Role in ns and binds
