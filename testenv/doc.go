@@ -28,4 +28,7 @@
 // Binaries: etcd, prometheus and prometheus-alertmanager come from $PATH (or
 // /usr/bin); kube-apiserver and kubectl come from KubeBinaries, which builds
 // them once per version from the tools/kube module and caches them.
+//
+// The command testenv/cmd/demo (scripts/demo) starts all of it with
+// testenv/scenario's unhealthy namespace, for people without a cluster.
 package testenv
