@@ -375,6 +375,14 @@ func TestChecklistWithoutAConfigFile(t *testing.T) {
 		if !has(rep, "alerts/HighErrorRate/namespace=shop/service=checkout") {
 			t.Error("the firing alert is not reported")
 		}
+		// Only the alerts of the namespaces looked at (-n).
+		for _, r := range rep.Results {
+			for _, f := range r.Findings {
+				if r.Check == "alerts" && !strings.Contains(f.Fingerprint, "namespace=shop") {
+					t.Errorf("an alert of another namespace: %s", f.Fingerprint)
+				}
+			}
+		}
 		if strings.Contains(stderr, "not checked") {
 			t.Errorf("stderr says something is not checked:\n%s", stderr)
 		}
