@@ -174,10 +174,11 @@ func testOnceAcrossReplicas(t *testing.T, kind storeKind) {
 	fs := newFake(t)
 	s1, s2 := sharedStores(t, kind)
 	clock := clocktest.New(tue0930.Add(-time.Minute))
+	gate := make(chan struct{}) // the run's check reports when the test says
 	var hs []*harness
 	for _, s := range []triage.Store{s1, s2} {
 		h := newHarness(t, fs, s, scheduled(clock, s, func(s *testSchedule) { s.Elector = schedule.AlwaysLeader{} }))
-		h.setChecks(&fakeCheck{name: "pods", result: result(finding("pods", "Deployment shop/api", "CrashLoopBackOff"))})
+		h.setChecks(&fakeCheck{name: "pods", result: result(finding("pods", "Deployment shop/api", "CrashLoopBackOff")), gate: gate})
 		h.start()
 		hs = append(hs, h)
 	}
@@ -186,7 +187,16 @@ func testOnceAcrossReplicas(t *testing.T, kind storeKind) {
 		t.Fatal(err)
 	}
 	fireAt(t, ctx, clock, tue0930, 2)
+	// One replica runs it; the other found it held and watches it.
+	if err := clock.WaitForWaiter(ctx, tue0930.Add(2*time.Second), 1); err != nil {
+		t.Fatalf("no replica watches the held occurrence: %v (waiting: %v)", err, clock.Waiting())
+	}
+	close(gate)
 	hs[0].waitMessage(opsChannel, "*Checklist prod*")
+	// The runner waits for Wednesday; the watcher sees the occurrence
+	// done at its next look.
+	waitNextOccurrence(t, ctx, clock, wed0930, 1)
+	clock.Advance(2 * time.Second)
 	waitNextOccurrence(t, ctx, clock, wed0930, 2)
 	ms := fs.Messages(opsChannel)
 	intros, reports := 0, 0

@@ -2,6 +2,8 @@ package schedule
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -29,6 +31,13 @@ type Options struct {
 	Claimer Claimer
 	// Clock is the scheduler's time. Default RealClock.
 	Clock Clock
+	// Holder names this replica in its claims. Default: a random id.
+	Holder string
+	// Lease is how long a claim holds without renewal: the replica running
+	// an occurrence renews it every Lease/3; if it dies, another replica
+	// can take the occurrence Lease later (within the catch-up time).
+	// Default DefaultLease.
+	Lease time.Duration
 	// Logger receives a line per occurrence. Default: none.
 	Logger *zap.Logger
 }
@@ -42,6 +51,8 @@ const (
 	// lateTolerance is how late a timer may fire and the occurrence still
 	// run when catch-up is off (a busy machine, a GC pause).
 	lateTolerance = time.Minute
+	// DefaultLease is Options.Lease's default.
+	DefaultLease = time.Minute
 )
 
 // Scheduler runs a job at each occurrence of a schedule, on the leader only,
@@ -54,6 +65,8 @@ type Scheduler struct {
 	elector Elector
 	claimer Claimer
 	clock   Clock
+	holder  string
+	lease   time.Duration
 	logger  *zap.Logger
 }
 
@@ -79,7 +92,17 @@ func New(cfg Config, job Job, opts Options) (*Scheduler, error) {
 		elector: opts.Elector,
 		claimer: opts.Claimer,
 		clock:   opts.Clock,
+		holder:  opts.Holder,
+		lease:   opts.Lease,
 		logger:  opts.Logger,
+	}
+	if s.holder == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		s.holder = hex.EncodeToString(b)
+	}
+	if s.lease <= 0 {
+		s.lease = DefaultLease
 	}
 	if s.name == "" {
 		s.name = DefaultName
@@ -171,7 +194,9 @@ func (s *Scheduler) sleepUntil(ctx context.Context, t time.Time) bool {
 }
 
 // fire runs the occurrence at if this replica is (or becomes, within the
-// catch-up time) the leader and wins its claim.
+// catch-up time) the leader and takes it. Another replica holding it is
+// watched until the catch-up time ends: if that replica dies, its lease
+// runs out and this one takes the occurrence and runs it.
 func (s *Scheduler) fire(ctx context.Context, at time.Time) {
 	key := ClaimKey(s.name, at)
 	log := s.logger.With(zap.Time("at", at), zap.String("key", key))
@@ -180,26 +205,43 @@ func (s *Scheduler) fire(ctx context.Context, at time.Time) {
 		deadline = next
 	}
 	var lastErr error
+	held := false
 	for {
 		if s.elector.IsLeader() {
-			won, err := s.claimer.Claim(ctx, key)
+			now := s.clock.Now()
+			c, err := s.claimer.Take(ctx, key, s.holder, now, now.Add(s.lease))
 			switch {
 			case err != nil:
 				lastErr = err
 				log.Warn("could not claim the occurrence", zap.Error(err))
-			case !won:
-				log.Info("occurrence already claimed by another replica; not running it")
+			case c == Done:
+				if !held {
+					log.Info("occurrence already run by another replica")
+				} else {
+					log.Info("the replica that held the occurrence ran it")
+				}
 				return
+			case c == Held:
+				if !held {
+					log.Info("occurrence held by another replica; watching it until the catch-up time ends")
+				}
+				held = true
 			default:
-				s.run(ctx, at, log)
+				if held {
+					log.Warn("the replica that held the occurrence stopped renewing it; running it here")
+				}
+				s.run(ctx, key, at, log)
 				return
 			}
 		}
 		now := s.clock.Now()
 		if !now.Before(deadline) {
-			if lastErr != nil {
+			switch {
+			case lastErr != nil:
 				log.Error("occurrence not run: could not claim it", zap.Error(lastErr))
-			} else {
+			case held:
+				log.Info("occurrence held by another replica until the catch-up time ended")
+			default:
 				log.Info("occurrence not run here: this replica is not the leader")
 			}
 			return
@@ -212,8 +254,28 @@ func (s *Scheduler) fire(ctx context.Context, at time.Time) {
 	}
 }
 
-// run runs the job, turning a panic into a logged error.
-func (s *Scheduler) run(ctx context.Context, at time.Time, log *zap.Logger) {
+// run runs the job, renewing the occurrence's lease while it runs, turning
+// a panic into a logged error. A job that returns (even with an error)
+// finishes the occurrence; one cut short by ctx (the process stopping)
+// leaves it to the lease, so that another replica runs it.
+func (s *Scheduler) run(ctx context.Context, key string, at time.Time, log *zap.Logger) {
+	renewCtx, stopRenewing := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		s.renew(renewCtx, key, log)
+	}()
+	defer func() {
+		stopRenewing()
+		<-renewed
+		if ctx.Err() != nil {
+			log.Warn("stopped in the middle of the occurrence; another replica can take it when its lease runs out")
+			return
+		}
+		if err := s.claimer.Finish(context.WithoutCancel(ctx), key, s.holder); err != nil {
+			log.Error("could not record the occurrence as done", zap.Error(err))
+		}
+	}()
 	start := s.clock.Now()
 	log.Info("running the scheduled job", zap.Duration("late", start.Sub(at)))
 	err := func() (err error) {
@@ -230,4 +292,25 @@ func (s *Scheduler) run(ctx context.Context, at time.Time, log *zap.Logger) {
 		return
 	}
 	log.Info("scheduled job done", zap.Duration("took", s.clock.Now().Sub(start)))
+}
+
+// renew renews the lease on key every lease/3 until ctx is done.
+func (s *Scheduler) renew(ctx context.Context, key string, log *zap.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.clock.After(s.lease / 3):
+		}
+		now := s.clock.Now()
+		c, err := s.claimer.Take(ctx, key, s.holder, now, now.Add(s.lease))
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Warn("could not renew the occurrence's lease", zap.Error(err))
+		case c != Taken:
+			log.Error("lost the occurrence's lease: another replica may run it too")
+		}
+	}
 }

@@ -146,7 +146,7 @@ func TestSchedulerRunsAtTheRightInstants(t *testing.T) {
 
 	clock.Advance(time.Second)
 	waitRun(t, rec, ldn(2026, 11, 23, 9, 30))
-	if !claims.Claimed("checklist/2026-11-23T09:30Z") {
+	if !claims.Taken("checklist/2026-11-23T09:30Z") {
 		t.Error("the occurrence was not claimed as checklist/2026-11-23T09:30Z")
 	}
 
@@ -224,6 +224,7 @@ func TestTwoSchedulersShareAClaimer(t *testing.T) {
 	// moment; the shared claim lets one of them run the occurrence.
 	clock := clocktest.New(ldn(2026, 11, 24, 9, 0))
 	rec := newRecorder()
+	rec.block = make(chan struct{}) // the job runs until the test says
 	claims := NewMemoryClaimer()
 	start(t, Config{}, rec.job, Options{Clock: clock, Claimer: claims})
 	start(t, Config{}, rec.job, Options{Clock: clock, Claimer: claims})
@@ -232,7 +233,13 @@ func TestTwoSchedulersShareAClaimer(t *testing.T) {
 	waitWaiter(t, clock, at, 2)
 	clock.Set(at)
 	waitRun(t, rec, at)
-	// Both are waiting for Wednesday: the occurrence has been decided.
+	// The other found it held, and watches it.
+	waitWaiter(t, clock, at.Add(leaderPoll), 1)
+	close(rec.block)
+	// The one that ran it waits for Wednesday; the other sees it done at
+	// its next look, and waits for Wednesday too.
+	waitWaiter(t, clock, ldn(2026, 11, 25, 9, 30), 1)
+	clock.Advance(leaderPoll)
 	waitWaiter(t, clock, ldn(2026, 11, 25, 9, 30), 2)
 	if n := rec.count(); n != 1 {
 		t.Errorf("the occurrence ran %d times, want once", n)
@@ -251,8 +258,12 @@ func TestCatchUpAtStart(t *testing.T) {
 		clock := clocktest.New(at.Add(2 * time.Minute))
 		rec := newRecorder()
 		claims := NewMemoryClaimer()
-		if ok, _ := claims.Claim(context.Background(), ClaimKey(DefaultName, at)); !ok {
-			t.Fatal("could not claim")
+		key := ClaimKey(DefaultName, at)
+		if c, _ := claims.Take(context.Background(), key, "other", at, at.Add(time.Minute)); c != Taken {
+			t.Fatal("could not take")
+		}
+		if err := claims.Finish(context.Background(), key, "other"); err != nil {
+			t.Fatal(err)
 		}
 		start(t, Config{}, rec.job, Options{Clock: clock, Claimer: claims})
 		waitWaiter(t, clock, ldn(2026, 11, 25, 9, 30), 1)
@@ -353,11 +364,11 @@ type failingClaimer struct {
 	*MemoryClaimer
 }
 
-func (f *failingClaimer) Claim(ctx context.Context, key string) (bool, error) {
+func (f *failingClaimer) Take(ctx context.Context, key, holder string, now, until time.Time) (Claim, error) {
 	if f.n.Add(-1) >= 0 {
-		return false, errors.New("database is locked")
+		return 0, errors.New("database is locked")
 	}
-	return f.MemoryClaimer.Claim(ctx, key)
+	return f.MemoryClaimer.Take(ctx, key, holder, now, until)
 }
 
 func TestClaimErrorsAreRetriedWithinCatchUp(t *testing.T) {
@@ -392,5 +403,83 @@ func TestClaimKey(t *testing.T) {
 	// Summer time: the key is in UTC.
 	if got := ClaimKey("checklist", ldn(2026, 7, 1, 9, 30)); got != "checklist/2026-07-01T08:30Z" {
 		t.Errorf("ClaimKey = %s", got)
+	}
+}
+
+// TestAnOccurrenceWhoseHolderDiedIsRunByAnother: replica A takes the 09:30
+// occurrence and dies in the middle of the job (no renewal, no Finish);
+// replica B, which found it held, takes it when A's lease runs out, within
+// the catch-up time, and runs it, once.
+func TestAnOccurrenceWhoseHolderDiedIsRunByAnother(t *testing.T) {
+	at := ldn(2026, 11, 24, 9, 30)
+	clock := clocktest.New(at.Add(-time.Minute))
+	claims := NewMemoryClaimer()
+	recA := newRecorder()
+	recA.block = make(chan struct{}) // A's job runs until A dies
+	sA, err := New(Config{}, recA.job, Options{Clock: clock, Claimer: claims, Holder: "a", Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxA, killA := context.WithCancel(testCtx(t))
+	doneA := make(chan error, 1)
+	go func() { doneA <- sA.Start(ctxA) }()
+	waitWaiter(t, clock, at, 1)
+	clock.Set(at)
+	waitRun(t, recA, at)
+
+	// B comes up (a second replica, or A's successor): the occurrence is
+	// due, held by A; B watches it.
+	recB := newRecorder()
+	start(t, Config{}, recB.job, Options{Clock: clock, Claimer: claims, Holder: "b"})
+	waitWaiter(t, clock, at.Add(leaderPoll), 1)
+	noRun(t, recB)
+
+	killA()
+	if err := <-doneA; err != nil {
+		t.Fatalf("A's Start = %v", err)
+	}
+	key := ClaimKey(DefaultName, at)
+	if claims.Finished(key) {
+		t.Fatal("A, killed mid-run, finished the occurrence")
+	}
+	// A's lease runs out: B takes the occurrence and runs it.
+	clock.Advance(DefaultLease + leaderPoll)
+	waitRun(t, recB, at)
+	// Once: it is done, and the next one is tomorrow's.
+	waitWaiter(t, clock, ldn(2026, 11, 25, 9, 30), 1)
+	if !claims.Finished(key) {
+		t.Error("B ran the occurrence but did not finish it")
+	}
+	noRun(t, recB)
+}
+
+// TestALongJobKeepsItsLease: a job longer than the lease renews it, so no
+// other replica takes the occurrence while it runs.
+func TestALongJobKeepsItsLease(t *testing.T) {
+	at := ldn(2026, 11, 24, 9, 30)
+	clock := clocktest.New(at.Add(-time.Minute))
+	claims := NewMemoryClaimer()
+	recA := newRecorder()
+	recA.block = make(chan struct{})
+	start(t, Config{}, recA.job, Options{Clock: clock, Claimer: claims, Holder: "a"})
+	waitWaiter(t, clock, at, 1)
+	clock.Set(at)
+	waitRun(t, recA, at)
+	// Three renewals, each a third of the lease: the lease now ends at
+	// least two minutes after the occurrence.
+	for i := 1; i <= 3; i++ {
+		next := at.Add(time.Duration(i) * DefaultLease / 3)
+		waitWaiter(t, clock, next, 1)
+		clock.Set(next)
+	}
+	key := ClaimKey(DefaultName, at)
+	waitWaiter(t, clock, at.Add(4*DefaultLease/3), 1) // the fourth renewal is waiting: the third was done
+	if c, err := claims.Take(testCtx(t), key, "b", at.Add(DefaultLease+time.Second), at.Add(2*DefaultLease)); err != nil || c != Held {
+		t.Errorf("another replica a lease after the start: %v, %v; want Held", c, err)
+	}
+	close(recA.block)
+	waitWaiter(t, clock, ldn(2026, 11, 25, 9, 30), 1)
+	if !claims.Finished(key) {
+		t.Error("the job returned but the occurrence is not done")
 	}
 }

@@ -9,13 +9,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/schedule"
 )
 
 // Claim records key as claimed and reports whether this call was the first
 // to claim it: of any number of calls with one key, on any replica at any
-// time, exactly one gets true. It implements schedule.Claimer,
-// which guards each occurrence of a schedule ("checklist/2026-11-24T09:30Z")
-// so that it runs once. Claims are never released.
+// time, exactly one gets true. The bot records each finished scheduled
+// checklist this way ("checklist-done/prod/2026-11-24T09:30Z"). Claims are
+// never released.
 func (s *DB) Claim(ctx context.Context, key string) (bool, error) {
 	if err := opsbot.ValidateIdempotencyKey(key); err != nil {
 		return false, err
@@ -42,6 +43,67 @@ func (s *DB) Claim(ctx context.Context, key string) (bool, error) {
 		return false, fmt.Errorf("claim %q: %w", key, err)
 	}
 	return won, nil
+}
+
+// Take implements schedule.Claimer: it takes the occurrence key for holder
+// until until, in one transaction, when it is not done and nobody else
+// holds it (no claim, or a lease expired at now).
+func (s *DB) Take(ctx context.Context, key, holder string, now, until time.Time) (schedule.Claim, error) {
+	if err := errors.Join(opsbot.ValidateIdempotencyKey(key), opsbot.ValidateIdempotencyKey(holder)); err != nil {
+		return 0, err
+	}
+	if key == "" || holder == "" {
+		return 0, errors.New("take: the key and the holder are required")
+	}
+	var out schedule.Claim
+	err := s.inTx(ctx, OpClaim, func(tx *sql.Tx) error {
+		var (
+			current string
+			expires int64
+			done    bool
+		)
+		err := tx.QueryRowContext(ctx, `SELECT holder, expires_at, done FROM claims WHERE key = $1`+s.d.ForUpdate, key).
+			Scan(&current, &expires, &done)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// A race with another replica's insert is a unique violation:
+			// inTx runs the transaction again, which then sees its row.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO claims (key, claimed_at, holder, expires_at, done)
+				VALUES ($1, $2, $3, $4, FALSE)`, key, nanos(now), holder, nanos(until)); err != nil {
+				return err
+			}
+			out = schedule.Taken
+			return nil
+		case err != nil:
+			return fmt.Errorf("read claim: %w", err)
+		case done:
+			out = schedule.Done
+			return nil
+		case current != holder && nanos(now) < expires:
+			out = schedule.Held
+			return nil
+		}
+		out = schedule.Taken
+		return oneRow(tx.ExecContext(ctx, `UPDATE claims SET holder = $1, expires_at = $2 WHERE key = $3 AND done = FALSE`,
+			holder, nanos(until), key))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("take %q: %w", key, err)
+	}
+	return out, nil
+}
+
+// Finish implements schedule.Claimer: the occurrence is done, if holder
+// holds it.
+func (s *DB) Finish(ctx context.Context, key, holder string) error {
+	err := s.inTx(ctx, OpClaim, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE claims SET done = TRUE WHERE key = $1 AND holder = $2`, key, holder)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finish %q: %w", key, err)
+	}
+	return nil
 }
 
 // LastClaim returns the claim recorded last (by the time it was claimed)

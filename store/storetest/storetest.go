@@ -21,6 +21,7 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -31,6 +32,7 @@ type Store interface {
 	triage.Store
 	Incidents() *store.Incidents
 	Claim(ctx context.Context, key string) (bool, error)
+	schedule.Claimer
 	LastClaim(ctx context.Context, prefix string) (string, time.Time, error)
 	SaveRun(ctx context.Context, rep checks.Report, channel, messageTS string) (int64, error)
 	RunFinding(ctx context.Context, runID int64, idx int) (checks.Finding, string, bool, error)
