@@ -167,13 +167,30 @@ bot:
 		"ticket": "https://jira.example.com/browse/OPS-7"} {
 		vals[k] = map[string]slacktest.InputValue{k: {Value: v}}
 	}
-	if _, err := fs.SubmitView(ctx, viewID, vals); err != nil {
+	submitted, err := fs.SubmitView(ctx, viewID, vals)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fs.WaitForMessage(ctx, serveDevChannel, func(m slacktest.Message) bool {
 		return m.ThreadTS == root.TS && strings.Contains(m.AllText(), "*Noise*")
 	}); err != nil {
 		t.Fatalf("no decision reply: %v\n%s\n%s", err, replicas[0].err, replicas[1].err)
+	}
+	// Slack delivers the submission again (its ack was lost), this time
+	// to the other replica: the store knows it; nothing is posted twice.
+	rootBefore, _ := fs.Message(serveDevChannel, root.TS)
+	again, err := fs.Redeliver(ctx, submitted.ID, "timeout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ConnectionID == submitted.ConnectionID {
+		t.Errorf("the redelivery went to the same connection (%d)", again.ConnectionID)
+	}
+	if err := fs.WaitFor(ctx, func() bool {
+		m, _ := fs.Message(serveDevChannel, root.TS)
+		return m.Updates > rootBefore.Updates
+	}); err != nil {
+		t.Fatalf("the redelivered decision was not handled: %v", err)
 	}
 	// /ops status on each replica: both read the same store.
 	for range 2 {
