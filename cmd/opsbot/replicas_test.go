@@ -21,8 +21,10 @@ import (
 // hands each envelope to one of the open connections in turn, as Slack
 // does, so consecutive commands and clicks go to different replicas: the
 // checklist, Investigate clicked twice, a decision opened on one replica and
-// submitted to the other, /ops status on each. Whichever replica gets them,
-// there is one thread, one decision, one reply.
+// submitted to the other (and redelivered to the first), /ops status on
+// each, an incident announced and resolved across them. Whichever replica
+// gets them, there is one thread, one decision, one reply, one
+// announcement.
 func TestTwoReplicasOnPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: PostgreSQL")
@@ -210,12 +212,72 @@ bot:
 		t.Fatalf("/ops status did not say, on both replicas, that nothing is open: %v\n%+v", err, fs.Ephemerals(slacktest.DefaultAliceID))
 	}
 
+	// An incident: /ops incident on one replica opens the form, its
+	// submission goes to the other, /ops resolve to the next.
+	before := map[string]bool{}
+	for _, v := range fs.Views() {
+		before[v.ID] = true
+	}
+	if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "incident", ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
+		t.Fatal(err)
+	}
+	var form string
+	if err := fs.WaitFor(ctx, func() bool {
+		for _, v := range fs.OpenViews(slacktest.DefaultAliceID) {
+			if !before[v.ID] {
+				form = v.ID
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("no incident form: %v", err)
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Now().In(london).Add(-10 * time.Minute)
+	incVals := slacktest.ViewValues{
+		"from":       {"from": {SelectedDate: from.Format("2006-01-02")}},
+		"fromTime":   {"fromTime": {SelectedTime: from.Format("15:04")}},
+		"userImpact": {"userImpact": {Value: "checkout fails for some users"}},
+		"what":       {"what": {Value: "payments API returns 502"}},
+	}
+	if _, err := fs.SubmitView(ctx, form, incVals); err != nil {
+		t.Fatal(err)
+	}
+	ann, err := fs.WaitForMessage(ctx, serveDevChannel, func(m slacktest.Message) bool {
+		return strings.Contains(m.Text, "📟 Degraded service")
+	})
+	if err != nil {
+		t.Fatalf("no announcement: %v\n%s\n%s", err, replicas[0].err, replicas[1].err)
+	}
+	if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "resolve", ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WaitFor(ctx, func() bool {
+		m, _ := fs.Message(serveDevChannel, ann.TS)
+		return strings.Contains(m.Text, "✅ Resolved")
+	}); err != nil {
+		t.Fatalf("the announcement was not resolved: %v\n%s\n%s", err, replicas[0].err, replicas[1].err)
+	}
+	announcements := 0
+	for _, m := range fs.Messages(serveDevChannel) {
+		if strings.Contains(m.Text, "📟 Degraded service") {
+			announcements++
+		}
+	}
+	if announcements != 1 {
+		t.Errorf("%d announcements, want 1", announcements)
+	}
+
 	// Both replicas took work, and nothing was posted twice.
 	if n := perConn(); len(n) != 2 {
 		t.Errorf("envelopes by connection %v: want both replicas to get some", n)
 	}
-	if n := len(fs.Messages(serveDevChannel)); n != 1 {
-		t.Errorf("%d threads in the dev channel, want 1:\n%s", n, dumpMessages(fs.Messages(serveDevChannel)))
+	if n := len(fs.Messages(serveDevChannel)); n != 2 {
+		t.Errorf("%d messages in the dev channel, want the anomaly's thread and the announcement:\n%s", n, dumpMessages(fs.Messages(serveDevChannel)))
 	}
 	replies := 0
 	for _, m := range fs.ThreadReplies(serveDevChannel, root.TS) {
