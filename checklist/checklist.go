@@ -98,10 +98,7 @@ func (b *build) kube() (kubernetes.Interface, error) {
 	if b.kubeClient == nil && b.kubeErr == nil {
 		if b.kubeClient = b.opts.Kube; b.kubeClient == nil {
 			var rc *rest.Config
-			if rc, b.kubeErr = RESTConfig(b.env.Kubernetes); b.kubeErr == nil {
-				if b.opts.Meter != nil {
-					rc.Wrap(b.opts.Meter.wrap)
-				}
+			if rc, b.kubeErr = b.restConfig(); b.kubeErr == nil {
 				b.kubeClient, b.kubeErr = kubernetes.NewForConfig(rc)
 			}
 			if b.kubeErr != nil {
@@ -110,6 +107,41 @@ func (b *build) kube() (kubernetes.Interface, error) {
 		}
 	}
 	return b.kubeClient, b.kubeErr
+}
+
+// restConfig is the environment's client-go configuration, metered.
+func (b *build) restConfig() (*rest.Config, error) {
+	rc, err := RESTConfig(b.env.Kubernetes)
+	if err != nil {
+		return nil, err
+	}
+	if b.opts.Meter != nil {
+		rc.Wrap(b.opts.Meter.wrap)
+	}
+	return rc, nil
+}
+
+// endpointClient is the HTTP client of a Prometheus or Alertmanager: the
+// Kubernetes API's (its credentials, metered) when it is reached through
+// the API server's service proxy, else its own with the credentials the
+// config names.
+func (b *build) endpointClient(ep *config.Endpoint, field string) (*http.Client, error) {
+	if ep.ThroughKubernetes {
+		rc, err := b.restConfig()
+		if err != nil {
+			return nil, located(fmt.Errorf("%s.kubernetes: %w", b.field, err))
+		}
+		c, err := rest.HTTPClientFor(rc)
+		if err != nil {
+			return nil, located(fmt.Errorf("%s.kubernetes: %w", b.field, err))
+		}
+		return c, nil
+	}
+	c, err := endpointClient(ep, field)
+	if err != nil {
+		return nil, located(err)
+	}
+	return b.metered(c), nil
 }
 
 // metered is c counting its requests on the build's meter, if any.
@@ -199,11 +231,10 @@ func buildAlerts(b *build) (checks.Check, error) {
 	if !c.On(am != nil) {
 		return nil, nil
 	}
-	client, err := endpointClient(am, b.field+".alertmanager")
+	client, err := b.endpointClient(am, b.field+".alertmanager")
 	if err != nil {
-		return nil, located(err)
+		return nil, err
 	}
-	client = b.metered(client)
 	return alerts.New(c.Config, am.URL, client, b.logger.Named("alerts"))
 }
 
@@ -212,11 +243,10 @@ func buildMetrics(b *build) (checks.Check, error) {
 	if !c.On(prom != nil) {
 		return nil, nil
 	}
-	client, err := endpointClient(prom, b.field+".prometheus")
+	client, err := b.endpointClient(prom, b.field+".prometheus")
 	if err != nil {
-		return nil, located(err)
+		return nil, err
 	}
-	client = b.metered(client)
 	menv := metrics.Env{PrometheusURL: prom.URL, Namespaces: b.env.Namespaces}
 	if b.env.Grafana != nil {
 		menv.GrafanaURL = b.env.Grafana.URL

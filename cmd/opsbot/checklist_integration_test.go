@@ -17,6 +17,10 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/testenv"
 	"github.com/opsbot/opsbot/testenv/scenario"
@@ -385,6 +389,56 @@ func TestChecklistWithoutAConfigFile(t *testing.T) {
 		}
 		if strings.Contains(stderr, "not checked") {
 			t.Errorf("stderr says something is not checked:\n%s", stderr)
+		}
+	})
+	t.Run("found in the cluster", func(t *testing.T) {
+		// An admin may list Services: Prometheus and Alertmanager as
+		// kube-prometheus installs them are found and reached through the
+		// API server's service proxy. Here nothing backs them (no pods,
+		// no Endpoints: the apiserver answers that it cannot find where to
+		// proxy), so the two checks say so: the request did go through the
+		// real apiserver, with the kubeconfig's credentials (no 401/403).
+		ctx := context.Background()
+		admin := filepath.Join(t.TempDir(), "admin-kubeconfig")
+		if err := env.Kube.WriteKubeconfig(admin, testenv.AdminUser); err != nil {
+			t.Fatal(err)
+		}
+		client := env.Kube.Client()
+		if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "monitoring"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		for name, port := range map[string]int32{"prometheus-k8s": 9090, "alertmanager-main": 9093} {
+			s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: name},
+				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "web", Port: port}}}}
+			if _, err := client.CoreV1().Services("monitoring").Create(ctx, s, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatal(err)
+			}
+		}
+		var stdout, stderr bytes.Buffer
+		code := opsbot(ctx, []string{"checklist", "--output", "json", "--kubeconfig", admin, "-n", scenario.Watched}, &stdout, &stderr)
+		var rep checks.Report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("exit %d, not a report: %v\n%s", code, err, stderr.String())
+		}
+		for _, want := range []string{"metrics: Prometheus found at monitoring/prometheus-k8s", "alerts: Alertmanager found at monitoring/alertmanager-main"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+			}
+		}
+		got := map[string]checks.Result{}
+		for _, r := range rep.Results {
+			got[r.Check] = r
+		}
+		for _, c := range []string{"alerts", "metrics"} {
+			r, ok := got[c]
+			if !ok {
+				t.Errorf("no %s check", c)
+				continue
+			}
+			if r.Status != checks.Unknown || !strings.Contains(r.Summary, "/api/v1/namespaces/monitoring/services/") ||
+				!strings.Contains(r.Summary, "not found") {
+				t.Errorf("%s: %s %q, want unknown, the apiserver's proxy saying it found nothing to proxy to", c, r.Status, r.Summary)
+			}
 		}
 	})
 	t.Run("mistakes", func(t *testing.T) {

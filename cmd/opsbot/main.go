@@ -18,6 +18,7 @@ import (
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/version"
 	"github.com/opsbot/opsbot/report"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	_ "time/tzdata" // time zones in distroless images
@@ -128,6 +129,9 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if cfg, err = config.FromOverrides(config.EnvironmentName(kubeContext(o)), o); err == nil {
 			env, err = cfg.Environment("")
 		}
+		if err == nil && (env.Prometheus == nil || env.Alertmanager == nil) {
+			discover(ctx, env, stderr)
+		}
 	}
 	if err != nil {
 		return p.usageError("%v", err)
@@ -166,6 +170,35 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return exitOK
 }
 
+// discover looks in env's cluster for the Prometheus and Alertmanager the
+// flags did not give, and uses them through the API server's service
+// proxy; what it found, or why it could not look, is said on stderr.
+func discover(ctx context.Context, env *config.Environment, stderr io.Writer) {
+	rc, err := checklist.RESTConfig(env.Kubernetes)
+	if err != nil {
+		return // Build says why, naming the field
+	}
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	prom, am, err := checklist.Discover(ctx, kube, rc.Host)
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot: %v\n", err)
+		return
+	}
+	if env.Prometheus == nil && prom != nil {
+		env.Prometheus = &config.Endpoint{URL: prom.URL, ThroughKubernetes: true}
+		fmt.Fprintf(stderr, "opsbot: metrics: Prometheus found at %s (through the Kubernetes API)\n", prom)
+	}
+	if env.Alertmanager == nil && am != nil {
+		env.Alertmanager = &config.Endpoint{URL: am.URL, ThroughKubernetes: true}
+		fmt.Fprintf(stderr, "opsbot: alerts: Alertmanager found at %s (through the Kubernetes API)\n", am)
+	}
+}
+
 // kubeContext is the kube context a run without a config file looks at:
 // --context, else the kubeconfig's current one ("" when there is none).
 func kubeContext(o config.Overrides) string {
@@ -189,10 +222,10 @@ func notChecked(env *config.Environment) []string {
 	var out []string
 	c := env.Checks
 	if !c.Alerts.On(env.Alertmanager != nil) && env.Alertmanager == nil && c.Alerts.Enabled == nil {
-		out = append(out, "alerts: not checked: no Alertmanager (give --alertmanager-url, or alertmanager.url in the config)")
+		out = append(out, "alerts: not checked: no Alertmanager found (give --alertmanager-url, or alertmanager.url in the config)")
 	}
 	if !c.Metrics.On(env.Prometheus != nil) && env.Prometheus == nil && c.Metrics.Enabled == nil {
-		out = append(out, "metrics: not checked: no Prometheus (give --prometheus-url, or prometheus.url in the config)")
+		out = append(out, "metrics: not checked: no Prometheus found (give --prometheus-url, or prometheus.url in the config)")
 	}
 	return out
 }

@@ -99,6 +99,11 @@ type Endpoint struct {
 	// BasicAuth, if set, authenticates with a user name and a password
 	// read from the environment.
 	BasicAuth *BasicAuth `yaml:"basicAuth"`
+	// ThroughKubernetes: URL is the Kubernetes API server's proxy to a
+	// Service found in the cluster (`opsbot checklist -n` without a
+	// config file), reached with the kubeconfig's credentials. Not a key of
+	// the file.
+	ThroughKubernetes bool `yaml:"-"`
 }
 
 // BasicAuth is HTTP basic authentication.
