@@ -47,6 +47,13 @@ func newServeFake(t *testing.T) *slacktest.Server {
 
 func writeServeConfig(t *testing.T, fs *slacktest.Server, dbPath, extra string) string {
 	t.Helper()
+	return writeServeConfigStore(t, fs, fmt.Sprintf("sqlite: {path: %s}", dbPath), extra)
+}
+
+// writeServeConfigStore writes the config of the serve tests with the
+// given bot.store value (YAML flow style) and extra lines.
+func writeServeConfigStore(t *testing.T, fs *slacktest.Server, storeYAML, extra string) string {
+	t.Helper()
 	cfg := fmt.Sprintf(`
 environments:
   prod:
@@ -57,10 +64,10 @@ bot:
     devChannel: %s
     deciders: {users: [%s]}
   store:
-    sqlite: {path: %s}
+    %s
   health:
     listen: 127.0.0.1:0
-%s`, fs.APIURL(), serveDevChannel, slacktest.DefaultAliceID, dbPath, extra)
+%s`, fs.APIURL(), serveDevChannel, slacktest.DefaultAliceID, storeYAML, extra)
 	p := filepath.Join(t.TempDir(), "opsbot.yaml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
