@@ -257,6 +257,11 @@ func (s *Service) finish(ctx context.Context, before Incident) (Incident, Finish
 	case !inc.AnnouncementLags():
 	case inc.State == Open:
 		inc, slackErr = s.postAnnouncement(ctx, inc)
+		if slackErr == nil && inc.State == Resolved && inc.AnnouncementLags() {
+			// Resolved on another replica while this one was posting
+			// (which found no message to edit): show it now.
+			inc, slackErr = s.editAnnouncement(ctx, inc)
+		}
 	case inc.State == Resolved:
 		inc, slackErr = s.editAnnouncement(ctx, inc)
 	}

@@ -58,6 +58,9 @@ type fakeSlack struct {
 	calls []call
 	fail  map[string]int
 	next  int
+	// afterPost, if set, runs after a post succeeded, before Post
+	// returns: what another replica does meanwhile.
+	afterPost func()
 }
 
 var errSlack = errors.New("slack: ratelimited")
@@ -86,8 +89,13 @@ func (f *fakeSlack) Post(_ context.Context, channel, text string) (string, error
 	f.mu.Lock()
 	f.next++
 	ts := fmt.Sprintf("1764000000.%06d", f.next)
+	hook := f.afterPost
 	f.mu.Unlock()
-	return ts, f.do("post", channel, ts, text)
+	err := f.do("post", channel, ts, text)
+	if err == nil && hook != nil {
+		hook()
+	}
+	return ts, err
 }
 
 func (f *fakeSlack) Edit(_ context.Context, channel, ts, text string) error {
@@ -732,5 +740,36 @@ func TestNewServiceRequires(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v does not name %s", err, w)
 		}
+	}
+}
+
+// TestResolvedWhileTheAnnouncementIsPosted: another replica resolves the
+// incident between the post of its announcement and the record of it
+// (it found no message to edit); the announcing replica then edits the
+// announcement it just recorded, so it shows the resolution.
+func TestResolvedWhileTheAnnouncementIsPosted(t *testing.T) {
+	e := newEnv(t, envOptions{noStatusPage: true})
+	ctx := context.Background()
+	until := t0.Add(2 * time.Minute)
+	e.slack.afterPost = func() {
+		e.slack.afterPost = nil
+		open, err := e.store.ListOpen(ctx, "")
+		if err != nil || len(open) != 1 {
+			t.Fatalf("open incidents = %v, %v", open, err)
+		}
+		if _, _, err := e.store.Resolve(ctx, open[0].ID, until, "U0BOB", "resolve:other-replica"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inc, _, err := e.svc.Announce(ctx, announcement(), "announce:V1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.State != incident.Resolved || inc.AnnouncementLags() {
+		t.Fatalf("after the announcement: state %s, lags %v; want resolved and shown", inc.State, inc.AnnouncementLags())
+	}
+	edits := e.slack.Calls("edit")
+	if len(edits) != 1 || !strings.Contains(edits[0].Text, "✅ Resolved") {
+		t.Errorf("edits = %q, want the announcement edited to show it resolved", edits)
 	}
 }
