@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -235,7 +237,17 @@ func buildAlerts(b *build) (checks.Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	return alerts.New(c.Config, am.URL, client, b.logger.Named("alerts"))
+	cfg := c.Config
+	if len(cfg.Matchers) == 0 {
+		// The environment's alerts: those of its namespaces, by the
+		// namespace label (checks.alerts.matchers says otherwise).
+		quoted := make([]string, len(b.env.Namespaces))
+		for i, ns := range b.env.Namespaces {
+			quoted[i] = regexp.QuoteMeta(ns)
+		}
+		cfg.Matchers = []string{fmt.Sprintf(`namespace=~"%s"`, strings.Join(quoted, "|"))}
+	}
+	return alerts.New(cfg, am.URL, client, b.logger.Named("alerts"))
 }
 
 func buildMetrics(b *build) (checks.Check, error) {

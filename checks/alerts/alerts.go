@@ -334,15 +334,20 @@ func common(alerts []alert, l string) (string, bool) {
 }
 
 // detail returns the summary (else description, else message) annotation
-// of the first few alerts, distinct texts only, each truncated. The text is
+// of the first few alerts, followed by the description when there is both,
+// distinct texts only, each truncated. The text is
 // kept verbatim: escaping is the renderer's job.
 func detail(alerts []alert) string {
 	var texts []string
 	more := 0
 	seen := map[string]bool{}
 	for _, a := range alerts {
-		t := cmp.Or(a.Annotations["summary"], a.Annotations["description"], a.Annotations["message"])
-		t = strings.TrimSpace(t)
+		t := strings.TrimSpace(cmp.Or(a.Annotations["summary"], a.Annotations["description"], a.Annotations["message"]))
+		// The description carries the detail a summary leaves out: both,
+		// the whole cut to the sample's length.
+		if d := strings.TrimSpace(a.Annotations["description"]); d != "" && t != d {
+			t += " — " + d
+		}
 		if t == "" || seen[t] {
 			continue
 		}

@@ -123,8 +123,11 @@ func TestGrouping(t *testing.T) {
 	if crash.Object != "shop/KubePodCrashLooping" {
 		t.Errorf("object %q", crash.Object)
 	}
-	// Oldest first, distinct texts, summary preferred over description.
-	if want := "Pod is crash looping.\nsomething else"; crash.Detail != want {
+	// Oldest first, distinct texts; the description's detail after the
+	// summary when an alert has both.
+	if want := "Pod is crash looping.\n" +
+		"Pod is crash looping. — Pod shop/api-7d9f8c6b5-x2x9q (api) is in waiting state (reason: \"CrashLoopBackOff\").\n" +
+		"something else"; crash.Detail != want {
 		t.Errorf("detail %q, want %q", crash.Detail, want)
 	}
 	link, err := url.Parse(crash.Link)

@@ -18,7 +18,8 @@ type Config struct {
 	// Matchers restrict the alerts to this environment's, in Alertmanager's
 	// matcher syntax, one matcher per entry: `namespace="shop"`,
 	// `severity=~"critical|warning"`, `team!="infra"`. Each is sent as one
-	// `filter` parameter.
+	// `filter` parameter. Empty, the checklist uses the environment's
+	// namespaces: `namespace=~"shop|payments"`.
 	Matchers []string `yaml:"matchers"`
 	// IgnoreAlertnames are alert names never reported. Default: Watchdog
 	// and InfoInhibitor (always firing by design in kube-prometheus). An

@@ -32,15 +32,7 @@ func FromOverrides(name string, o Overrides) (*Config, error) {
 	if len(o.Namespaces) == 0 {
 		return nil, fmt.Errorf("no namespace: say which with -n NAMESPACE (or write a config file: see opsbot.example.yaml)")
 	}
-	env := &Environment{}
-	// Alerts about the namespaces looked at, as -n says; a config file
-	// says which with checks.alerts.matchers.
-	quoted := make([]string, len(o.Namespaces))
-	for i, ns := range o.Namespaces {
-		quoted[i] = regexp.QuoteMeta(ns)
-	}
-	env.Checks.Alerts.Config.Matchers = []string{fmt.Sprintf(`namespace=~"%s"`, strings.Join(quoted, "|"))}
-	c := &Config{DefaultEnvironment: name, Environments: map[string]*Environment{name: env}}
+	c := &Config{DefaultEnvironment: name, Environments: map[string]*Environment{name: {}}}
 	return c, c.Override(name, o)
 }
 
