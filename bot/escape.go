@@ -29,12 +29,29 @@ var broadcastWords = strings.NewReplacer(
 //     mrkdwn link (<url|text>) can be formed;
 //   - "@channel", "@here" and "@everyone" get an invisible word joiner, in
 //     case a message is ever posted with link_names;
+//   - bidirectional controls (embeddings, overrides, isolates: U+202A to
+//     U+202E, U+2066 to U+2069) are removed, so a log line cannot make a
+//     title read backwards ("gnp.exe" shown as "exe.png");
 //   - invalid UTF-8 is replaced.
 func Escape(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	if strings.ContainsFunc(s, isBidiControl) {
+		s = strings.Map(func(r rune) rune {
+			if isBidiControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	return broadcastWords.Replace(escaper.Replace(s))
+}
+
+// isBidiControl reports the explicit directional formatting characters:
+// embeddings and overrides (U+202A–U+202E) and isolates (U+2066–U+2069).
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 // truncate shortens s to at most n runes, ending with "…" when cut. It is

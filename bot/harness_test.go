@@ -58,6 +58,13 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	// Fuzzing (go test -fuzz) runs the fuzz targets alone, in worker
+	// processes of their own: no PostgreSQL for them.
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return m.Run()
+		}
+	}
 	var err error
 	pg, err = pgtest.Start(context.Background(), pgtest.Options{})
 	switch {
