@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/opsbot/opsbot/redact"
 	"go.uber.org/zap"
 )
 
@@ -30,6 +31,11 @@ type Runner struct {
 	Grace time.Duration
 	// Logger receives one line per check; nil means no logging.
 	Logger *zap.Logger
+	// Redactor takes secrets out of what the checks report (summaries,
+	// findings' objects, titles and details) before anyone stores or
+	// shows it: the one place every check's untrusted text goes through.
+	// The zero Redactor redacts every kind, emails included.
+	Redactor redact.Redactor
 }
 
 // DefaultGrace is the Grace of a Runner made by NewRunner.
@@ -71,6 +77,7 @@ func (r *Runner) Run(ctx context.Context, checks []Check, progress func(Result))
 			res := runWithDeadline(ctx, c, timeout, r.Grace, logger)
 			res.Check = c.Name()
 			res.Duration = time.Since(start)
+			r.redact(&res)
 			if res.Status == Unknown && res.Summary == "" {
 				res.Summary = "check reported no reason"
 			}
@@ -148,4 +155,13 @@ func stopReason(cause error) string {
 		return "timed out: " + cause.Error()
 	}
 	return "checklist cancelled: " + cause.Error()
+}
+
+// redact takes secrets out of res's texts.
+func (r *Runner) redact(res *Result) {
+	res.Summary = r.Redactor.Text(res.Summary)
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		f.Object, f.Title, f.Detail = r.Redactor.Text(f.Object), r.Redactor.Text(f.Title), r.Redactor.Text(f.Detail)
+	}
 }

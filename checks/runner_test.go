@@ -178,3 +178,26 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("Fingerprint = %q", got)
 	}
 }
+
+// TestRunnerRedactsWhatChecksReport: whatever a check puts in its summary
+// and findings, secrets are gone before anyone stores or shows it.
+func TestRunnerRedactsWhatChecksReport(t *testing.T) {
+	leaky := fakeCheck{name: "logs", run: func(context.Context) Result {
+		return Result{Status: Warn, Summary: "read with Bearer abcdef123456789",
+			Findings: []Finding{{Severity: Warn, Object: "mail alice@example.com",
+				Title:  "ERROR slack post failed token=xoxb-1234567890-abcdef",
+				Detail: "dial postgres://app:pa55w0rd@db:5432/shop: refused"}}}
+	}}
+	res := NewRunner(time.Second, nil).Run(context.Background(), []Check{leaky}, nil)[0]
+	f := res.Findings[0]
+	for _, got := range []string{res.Summary, f.Object, f.Title, f.Detail} {
+		for _, secret := range []string{"abcdef123456789", "alice@example.com", "xoxb-", "pa55w0rd"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%q still shows %q", got, secret)
+			}
+		}
+		if !strings.Contains(got, "[redacted:") {
+			t.Errorf("%q does not say what was redacted", got)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package logs
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/opsbot/opsbot/redact"
+)
 
 // maxSignatureBytes bounds a signature (it goes into titles and
 // fingerprints); longer ones are cut at a rune boundary.
@@ -36,8 +40,15 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
 }
 
-// normalize appends the signature form of text to dst (see Normalize).
+// redactor takes tokens out of a line before it becomes a signature, so
+// that two lines differing only by a token group together (the rest is
+// redacted from what the check reports, by checks.Runner).
+var redactor = redact.New(redact.Options{OnlyTokens: true})
+
+// normalize appends the signature form of text to dst (see Normalize),
+// secrets redacted first.
 func normalize(dst, text []byte) []byte {
+	text = redactor.Bytes(text)
 	base := len(dst)
 	space := false // a space is due before the next output byte
 	emit := func(s string) {

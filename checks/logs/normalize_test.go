@@ -61,3 +61,16 @@ func TestNormalizeBounded(t *testing.T) {
 		t.Error("not deterministic")
 	}
 }
+
+// TestSignaturesAfterRedaction: two lines differing only by a secret are
+// one signature, which shows no secret.
+func TestSignaturesAfterRedaction(t *testing.T) {
+	a := Normalize("ERROR posting to Slack failed with token xoxb-1111111111-aaaaaaaa (Bearer abcdefgh12345678)")
+	b := Normalize("ERROR posting to Slack failed with token xoxb-2222222222-bbbbbbbb (Bearer zyxwvuts98765432)")
+	if a != b {
+		t.Errorf("signatures differ:\n%s\n%s", a, b)
+	}
+	if strings.Contains(a, "xoxb") || strings.Contains(a, "abcdefgh") || !strings.Contains(a, "[redacted:slack-token]") {
+		t.Errorf("signature %q", a)
+	}
+}
