@@ -108,14 +108,6 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 	return err
 }
 
-// decisionReply is the thread reply to decision rec on anomaly id, decided
-// by decider (escaped): its fallback text and blocks (decisionReplyBlocks
-// with the follow-up from the templates and the incident procedure's
-// extra blocks).
-func (b *Bot) decisionReply(id int64, rec triage.DecisionRecord, decider string) (string, []slack.Block) {
-	return decisionTexts{tmpl: b.opts.Templates, log: b.log, announce: b.inc.enabled()}.decisionReply(id, rec, decider)
-}
-
 // decisionTexts renders a decision's reply in its thread: the templates,
 // and whether a Serious decision gets the Announce incident button (the
 // incident procedure is set up).
@@ -128,6 +120,9 @@ type decisionTexts struct {
 // tx is what the reply's texts are rendered with.
 func (d decisionTexts) tx() texts { return texts{set: d.tmpl, log: d.log} }
 
+// decisionReply is the thread reply to decision rec on anomaly id, decided
+// by decider (escaped): its fallback text and blocks, the follow-up from
+// the templates and, after a Serious decision, the Announce button.
 func (d decisionTexts) decisionReply(id int64, rec triage.DecisionRecord, decider string) (string, []slack.Block) {
 	tx := d.tx()
 	blocks := decisionReplyBlocks(tx, rec, decider, d.followUpText(shownRecord(tx, rec), decider),

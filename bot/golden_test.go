@@ -341,14 +341,14 @@ func TestGoldenDecisionReply(t *testing.T) {
 	}
 	// Incidents are set up: a Serious decision gets the Announce incident
 	// button.
-	b := &Bot{opts: Options{Templates: tmpl}, log: zap.NewNop(), inc: &incidents{desk: &incident.Desk{}}}
+	texts := decisionTexts{tmpl: tmpl, log: zap.NewNop(), announce: true}
 	decider := goldenNames().display(context.Background(), goldenAlice)
 	recs := goldenRecords()
 	for _, d := range triage.Decisions {
 		t.Run(d.String(), func(t *testing.T) {
 			rec := recs[d]
 			rec.DecidedBy, rec.DecidedAt = goldenAlice, goldenNow.Add(time.Hour)
-			fallback, blocks := b.decisionReply(goldenAnomaly().ID, rec, decider)
+			fallback, blocks := texts.decisionReply(goldenAnomaly().ID, rec, decider)
 			goldenMsg(t, "decision-reply-"+d.String(), fallback, blocks)
 		})
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/health"
-	"github.com/opsbot/opsbot/internal/wait"
 )
 
 // The end-to-end tests of `opsbot serve`: the real program, in-process,
@@ -381,7 +380,7 @@ func TestServeWaitsForTheStoreAndSlack(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The store's directory does not exist: it retries, alive, not ready.
-	if err := waitUntil(ctx, func() bool { return strings.Count(stderr.String(), "opening the store failed; retrying") >= 2 }); err != nil {
+	if !stderr.waitFor(ctx, `"msg":"opening the store failed; retrying","attempt":2`) {
 		t.Fatalf("no retries of the store:\n%s", stderr)
 	}
 	if c, _ := httpGet(t, "http://"+addr+"/healthz"); c != http.StatusOK {
@@ -413,21 +412,12 @@ func TestServeWaitsForTheStoreAndSlack(t *testing.T) {
 	if !strings.Contains(stderr.String(), "checking the Slack bot token failed; retrying") {
 		t.Errorf("auth.test's errors were not retried:\n%s", stderr)
 	}
-	if err := waitUntil(ctx, func() bool { c, _ := httpGet(t, "http://"+addr+"/readyz"); return c == http.StatusOK }); err != nil {
-		t.Errorf("never ready once the store and Slack are there")
+	// Connected, the store open: ready.
+	if c, body := httpGet(t, "http://"+addr+"/readyz"); c != http.StatusOK {
+		t.Errorf("/readyz = %d %q once the store and Slack are there, want 200", c, body)
 	}
 	stop()
 	if c := <-code; c != exitOK {
 		t.Errorf("exit %d after the signal, want 0:\n%s", c, stderr)
 	}
-}
-
-// waitUntil polls cond until it holds or ctx is done.
-func waitUntil(ctx context.Context, cond func() bool) error {
-	for !cond() {
-		if err := wait.Sleep(ctx, 10*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	return nil
 }
