@@ -26,6 +26,10 @@ const (
 	// once; they have their own workers so that clicks and modal
 	// submissions never wait behind them.
 	DefaultChecklistWorkers = 4
+	// DefaultViewWorkers is how many modal submissions are validated at
+	// once, on workers of their own: their ack is due within 3 s, whatever
+	// the other handlers are waiting for.
+	DefaultViewWorkers      = 4
 	DefaultQueueSize        = 256
 	DefaultHandlerTimeout   = 30 * time.Second
 	DefaultChecklistTimeout = 5 * time.Minute
@@ -125,6 +129,10 @@ type Options struct {
 	// everything else; a checklist beyond them and a full queue
 	// (QueueSize) is answered "busy".
 	ChecklistWorkers int
+	// ViewWorkers validate modal submissions (default DefaultViewWorkers)
+	// and do nothing else; the work after a submission's ack goes to
+	// Workers.
+	ViewWorkers      int
 	HandlerTimeout   time.Duration
 	ChecklistTimeout time.Duration
 	ShutdownTimeout  time.Duration
@@ -156,6 +164,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.ChecklistWorkers <= 0 {
 		o.ChecklistWorkers = DefaultChecklistWorkers
+	}
+	if o.ViewWorkers <= 0 {
+		o.ViewWorkers = DefaultViewWorkers
 	}
 	def(&o.HandlerTimeout, DefaultHandlerTimeout)
 	def(&o.ChecklistTimeout, DefaultChecklistTimeout)
@@ -238,6 +249,7 @@ type Bot struct {
 	seen  *dedupe
 	pool  *pool
 	long  *pool // checklist runs
+	forms *pool // modal validation only: the reserved path to a timely ack
 	state *connState
 	sup   *supervisor
 
@@ -270,6 +282,7 @@ func New(opts Options) (*Bot, error) {
 		seen:   newDedupe(4096),
 		pool:   newPool(opts.Workers, opts.QueueSize),
 		long:   newPool(opts.ChecklistWorkers, opts.QueueSize),
+		forms:  newPool(opts.ViewWorkers, opts.QueueSize),
 		state:  &connState{onChange: opts.Metrics.SlackConnected},
 		teamID: opts.TeamID,
 		appID:  opts.AppID,
@@ -312,6 +325,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	g.Add("socket", b.socket)
 	g.Add("workers", func(ctx context.Context) error { return b.pool.run(ctx, b.opts.ShutdownTimeout, b.log) })
 	g.Add("checklist workers", func(ctx context.Context) error { return b.long.run(ctx, b.opts.ShutdownTimeout, b.log) })
+	g.Add("view workers", func(ctx context.Context) error { return b.forms.run(ctx, b.opts.ShutdownTimeout, b.log) })
 	return g.Run(ctx, b.log)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -168,14 +169,17 @@ func (b *Bot) onSlashCommand(ctx context.Context, evt socketmode.Event) {
 		b.ack(ctx, envID, nil)
 		b.log.Info("dropped a repeated slash command", r.fields()...)
 		return
-	case !p.hasRoom():
+	}
+	// Queued first, acked right after: the ack says "busy" exactly when
+	// the queue refused the work (the view workers submit to the same
+	// pool, so a look at its room beforehand could be stale).
+	run := b.adapt(route.name, route.timeout(b), route.h)
+	if !p.submit(func(workCtx context.Context) { run(workCtx, r) }) {
 		b.ack(ctx, envID, ephemeralPayload(b.busy()))
 		b.log.Warn("no room for a slash command", r.fields()...)
 		return
 	}
 	b.ack(ctx, envID, nil)
-	run := b.adapt(route.name, route.timeout(b), route.h)
-	p.submit(func(workCtx context.Context) { run(workCtx, r) })
 }
 
 // onInteractive routes button clicks by action_id and modal submissions by
@@ -233,11 +237,13 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 		}
 		r := base
 		r.kind, r.channelID, r.idem = "view", b.opts.DevChannel, "view:"+cb.View.ID
-		if !b.pool.submit(func(workCtx context.Context) { b.runView(workCtx, route, &r, arrived) }) {
-			b.ack(ctx, envID, slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: b.busy()}))
-		}
+		b.submitView(ctx, route, &r, arrived)
 	default:
+		// Shortcuts, message actions, view_closed, block_suggestion and
+		// kinds Slack adds later: nothing to do, but Slack waits for the
+		// ack (and shows the user an error without it).
 		b.ack(ctx, envID, nil)
+		b.log.Debug("ignored an interaction", zap.String("type", string(cb.Type)), zap.String("envelope", envID))
 	}
 }
 
@@ -245,20 +251,73 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 // sent: Slack waits 3 s; the rest is for the ack to travel.
 const viewAckWithin = 2 * time.Second
 
-// runView computes a submission's ack (validation), acks it, then does the
-// work through the adapter. The validation's deadline counts from when the
-// envelope arrived, not from when a worker took it.
-func (b *Bot) runView(workCtx context.Context, route viewRoute, r *request, arrived time.Time) {
+// viewAck is the one ack of a modal submission. Two parties may send it:
+// the validation, on a view worker, with its result; and a timer the
+// socket reader starts, with "busy, try again", for when the validation
+// has not answered viewAckWithin after the submission arrived. The first
+// to claim it sends it; the other does nothing.
+type viewAck struct {
+	claimed atomic.Bool
+	timer   *time.Timer // set before the validation is queued
+}
+
+// claim reports whether the caller is the one to send the ack.
+func (a *viewAck) claim() bool { return a.claimed.CompareAndSwap(false, true) }
+
+// submitView starts a modal submission on the reserved path: its
+// validation goes to the view workers, which nothing else uses, so that
+// handlers holding the general workers cannot delay the ack; and a timer
+// guarantees an ack by viewAckWithin even when the validation hangs or the
+// view workers are all busy. Called on the socket reader.
+func (b *Bot) submitView(ctx context.Context, route viewRoute, r *request, arrived time.Time) {
+	busy := viewBusy(b, route)
+	a := &viewAck{}
+	a.timer = time.AfterFunc(time.Until(arrived.Add(viewAckWithin)), func() {
+		if a.claim() {
+			b.log.Warn("a modal submission was not validated in time; answered busy",
+				append(r.fields(), zap.Duration("waited", time.Since(arrived)))...)
+			b.ack(ctx, r.envelopeID, busy)
+		}
+	})
+	if !b.forms.submit(func(workCtx context.Context) { b.runView(workCtx, route, r, arrived, a) }) && a.claim() {
+		a.timer.Stop()
+		b.log.Warn("no room to validate a modal submission; answered busy", r.fields()...)
+		b.ack(ctx, r.envelopeID, busy)
+	}
+}
+
+// viewBusy is the ack asking the user to submit again: an error on the
+// route's busy block, which keeps the modal open.
+func viewBusy(b *Bot, route viewRoute) *slack.ViewSubmissionResponse {
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: b.busy()})
+}
+
+// runView validates a submission (on a view worker), acks it with the
+// validation's result unless the reader's timer answered first, and hands
+// the work after the ack to the general workers. When they have no room
+// the ack is "busy" instead, so that no accepted submission is dropped.
+func (b *Bot) runView(workCtx context.Context, route viewRoute, r *request, arrived time.Time, a *viewAck) {
+	if a.claimed.Load() {
+		return // answered busy while it waited in the queue
+	}
 	ack, then, err := b.validateView(workCtx, route, r, arrived)
 	if err != nil {
-		b.ack(workCtx, r.envelopeID, nil)
-		b.adapt(route.name, b.opts.HandlerTimeout, func(context.Context, *request) error { return err })(workCtx, r)
+		// Closed, and the user told what went wrong, as for other handlers.
+		ack, then = nil, func(context.Context, *request) error { return err }
+	}
+	if !a.claim() {
+		b.log.Warn("a modal submission was validated after its busy ack; its result is dropped", r.fields()...)
 		return
 	}
-	b.ack(workCtx, r.envelopeID, ack)
+	a.timer.Stop()
 	if then != nil {
-		b.adapt(route.name, b.opts.HandlerTimeout, then)(workCtx, r)
+		run := b.adapt(route.name, b.opts.HandlerTimeout, then)
+		if !b.pool.submit(func(workCtx context.Context) { run(workCtx, r) }) {
+			b.log.Warn("no room for a modal submission's work; answered busy", r.fields()...)
+			ack = viewBusy(b, route)
+		}
 	}
+	b.ack(workCtx, r.envelopeID, ack)
 }
 
 // validateView runs a view handler under a deadline of viewAckWithin from
@@ -269,7 +328,7 @@ func (b *Bot) validateView(workCtx context.Context, route viewRoute, r *request,
 	busy := func() (any, handlerFunc, error) {
 		b.log.Warn("a modal submission waited too long; answered busy",
 			append(r.fields(), zap.Duration("waited", time.Since(arrived)))...)
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: b.busy()}), nil, nil
+		return viewBusy(b, route), nil, nil
 	}
 	deadline := arrived.Add(viewAckWithin)
 	if !time.Now().Before(deadline) {
@@ -277,11 +336,21 @@ func (b *Bot) validateView(workCtx context.Context, route viewRoute, r *request,
 	}
 	ctx, cancel := context.WithDeadline(workCtx, deadline)
 	defer cancel()
-	ack, then, err := route.h(ctx, r)
+	ack, then, err := safelyView(ctx, route.h, r)
 	if ctx.Err() != nil && workCtx.Err() == nil {
 		return busy()
 	}
 	return ack, then, err
+}
+
+// safelyView calls a view handler, turning a panic into an error.
+func safelyView(ctx context.Context, h viewHandlerFunc, r *request) (ack any, then handlerFunc, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ack, then, err = nil, nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return h(ctx, r)
 }
 
 // busy is the answer when there is no room for more work.

@@ -138,6 +138,9 @@ type setup struct {
 	Incident *testIncidents
 	// Schedule, if set, runs the checklist on a schedule.
 	Schedule *testSchedule
+	// BeforeRun, if set, is given the bot between New and Run (for the
+	// hooks of export_test.go).
+	BeforeRun func(*bot.Bot)
 }
 
 // testIncidents are the incident procedure's parts.
@@ -342,6 +345,9 @@ func (h *harness) setChecks(cs ...checks.Check) {
 func (h *harness) start() {
 	h.t.Helper()
 	b := h.assemble()
+	if h.opts.BeforeRun != nil {
+		h.opts.BeforeRun(b)
+	}
 	var g run.Group
 	g.Add("slack", b.Run)
 	if h.sched != nil {

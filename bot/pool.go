@@ -8,9 +8,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// pool runs handlers on a fixed number of workers. Only the socket actor
-// submits (one goroutine), so "there is room" stays true between a check
-// and the submission that follows it.
+// pool runs handlers on a fixed number of workers, behind a bounded queue.
+// The socket reader submits, and so do the view workers (the work after a
+// submission's ack): submit is the only test of room.
 type pool struct {
 	workers int
 	jobs    chan func(ctx context.Context)
@@ -21,13 +21,6 @@ type pool struct {
 
 func newPool(workers, queue int) *pool {
 	return &pool{workers: workers, jobs: make(chan func(context.Context), queue)}
-}
-
-// hasRoom reports whether a job submitted now would be accepted.
-func (p *pool) hasRoom() bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return !p.closed && len(p.jobs) < cap(p.jobs)
 }
 
 // submit queues fn; false when the pool is full or shutting down.
