@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -227,8 +228,16 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 		}
 		b.state.set(true, time.Now())
 		log.Info("connected to Slack (Socket Mode)")
-	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage:
-		log.Warn("unreadable Socket Mode message", zap.String("type", string(evt.Type)))
+	case socketmode.EventTypeIncomingError:
+		// A frame that is not JSON: slack-go drops it and keeps the
+		// connection (it reconnects after ten unusable frames in a row).
+		var err error
+		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
+			err = e.ErrorObj
+		}
+		log.Warn("unreadable Socket Mode frame", zap.Error(err))
+	case socketmode.EventTypeErrorBadMessage:
+		b.onBadMessage(ctx, evt)
 	case socketmode.EventTypeErrorWriteFailed:
 		// slack-go does not retry a failed ack write; Slack will show the
 		// user an error for that envelope.
@@ -248,6 +257,31 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	default:
 		log.Debug("ignored Socket Mode event", zap.String("type", string(evt.Type)))
 	}
+}
+
+// onBadMessage acks an envelope slack-go could not parse (a payload of an
+// unexpected shape, a type it does not know) when it has an envelope_id:
+// Slack would otherwise retry it or show the user a timeout. Nothing else
+// is done with it; its content is not logged (payloads carry the legacy
+// verification token).
+func (b *Bot) onBadMessage(ctx context.Context, evt socketmode.Event) {
+	var cause error
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+		Type       string `json:"type"`
+	}
+	if e, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
+		cause = e.Cause
+		_ = json.Unmarshal(e.Message, &env) // what cannot be read has no id to ack
+	}
+	log := b.log.With(zap.String("type", truncate(env.Type, 50)), zap.String("envelope", truncate(env.EnvelopeID, 100)), zap.NamedError("cause", cause))
+	if env.EnvelopeID == "" {
+		log.Warn("unreadable Socket Mode message without an envelope id; dropped")
+		return
+	}
+	b.received(env.EnvelopeID, "unreadable")
+	b.ack(ctx, env.EnvelopeID, nil)
+	log.Warn("acked an unreadable Socket Mode envelope and dropped it")
 }
 
 // arrival is when an envelope of a type was read.

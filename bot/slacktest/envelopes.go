@@ -181,6 +181,17 @@ func (s *Server) send(ctx context.Context, e *envState) (*Envelope, error) {
 	return &snap, nil
 }
 
+// SendEnvelope delivers an envelope of type typ whose payload is payload,
+// as is, and returns when the app acks it, like the other senders. It is
+// for what a client must survive: an envelope type Slack may add later,
+// or a payload of an unexpected shape. payload must be JSON.
+func (s *Server) SendEnvelope(ctx context.Context, typ string, payload json.RawMessage) (*Envelope, error) {
+	if !json.Valid(payload) {
+		return nil, errors.New("slacktest: SendEnvelope: the payload is not JSON (use SendFrame for broken frames)")
+	}
+	return s.send(ctx, &envState{Envelope: Envelope{Type: typ, Payload: payload}})
+}
+
 func (s *Server) snapshot(id string) Envelope {
 	s.mu.Lock()
 	defer s.mu.Unlock()
