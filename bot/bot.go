@@ -41,6 +41,13 @@ const (
 	DefaultMaxBackoff  = time.Minute
 )
 
+// MaxEnvelopeBytes is the largest Socket Mode message the bot reads.
+// Slack's largest payloads (a block action on a 50-block message, a
+// 100-block modal's submission with its state) are a few hundred
+// kilobytes; a bigger message closes the connection before it is read
+// (slack-go reads without a limit by default) and the bot reconnects.
+const MaxEnvelopeBytes = 4 << 20
+
 // ErrLinkDisabled is returned by Run when Slack disabled the app's Socket
 // Mode link (a `link_disabled` disconnect): a clean stop, not a failure.
 var ErrLinkDisabled = errors.New("slack disabled the app's Socket Mode link (link_disabled)")
@@ -295,6 +302,7 @@ func New(opts Options) (*Bot, error) {
 	smOpts := []socketmode.Option{
 		socketmode.OptionDialer(tappedDialer(b.sup.onDisconnectFrame)),
 		socketmode.OptionLog(zap.NewStdLog(b.log.Named("socketmode"))),
+		socketmode.OptionReadLimit(MaxEnvelopeBytes),
 	}
 	if opts.PingInterval > 0 {
 		smOpts = append(smOpts, socketmode.OptionPingInterval(opts.PingInterval))

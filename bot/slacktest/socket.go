@@ -378,3 +378,44 @@ func (s *Server) pickConnLocked(skip map[int]bool) *wsConn {
 	s.rr++
 	return s.conns[ids[s.rr%len(ids)]]
 }
+
+// FrameKind is the WebSocket message type of a raw frame (SendFrame).
+type FrameKind int
+
+// The frame kinds: Slack sends text only.
+const (
+	TextFrame   FrameKind = websocket.TextMessage
+	BinaryFrame FrameKind = websocket.BinaryMessage
+)
+
+// SendFrame writes data, unchanged, as one WebSocket message of kind to
+// the next open connection (chosen as for envelopes): malformed JSON, an
+// empty message, an oversized one, a binary one. Slack sends none of
+// these; they test that a client survives a broken peer. It returns the
+// connection's id (Envelope.ConnectionID, TotalConnections), ErrNoConnection
+// when none is open, or the write's error (a client that refuses an
+// oversized message may close the connection during the write).
+func (s *Server) SendFrame(ctx context.Context, kind FrameKind, data []byte) (int, error) {
+	if kind != TextFrame && kind != BinaryFrame {
+		return 0, fmt.Errorf("slacktest: frame kind %d is neither text nor binary", kind)
+	}
+	s.mu.Lock()
+	c := s.pickConnLocked(nil)
+	s.mu.Unlock()
+	if c == nil {
+		return 0, ErrNoConnection
+	}
+	if err := ctx.Err(); err != nil {
+		return c.id, err
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = c.ws.SetWriteDeadline(deadline)
+	defer func() { _ = c.ws.SetWriteDeadline(time.Time{}) }()
+	s.logf("websocket %d: raw %d-byte frame (kind %d)", c.id, len(data), kind)
+	return c.id, c.ws.WriteMessage(int(kind), data)
+}
