@@ -85,6 +85,9 @@ type envState struct {
 	timer    *time.Timer
 	respond  *responseURL // slash command: where the ack payload goes
 	viewID   string       // view_submission: the view
+	// thenDisconnect is the reason of a disconnect frame sent right after
+	// the envelope, on its connection (ThenDisconnect).
+	thenDisconnect string
 }
 
 func (e *envState) wire() []byte {
@@ -148,6 +151,9 @@ func (s *Server) send(ctx context.Context, e *envState) (*Envelope, error) {
 			continue
 		}
 		s.logf("envelope %s (%s) -> connection %d", e.ID, e.Type, c.id)
+		if e.thenDisconnect != "" {
+			s.disconnectConn(c, e.thenDisconnect)
+		}
 		break
 	}
 

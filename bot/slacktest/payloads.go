@@ -15,6 +15,17 @@ type PayloadOption func(*payloadOptions)
 
 type payloadOptions struct {
 	teamID, teamDomain, appID string
+	thenDisconnect            string
+}
+
+// ThenDisconnect makes the fake send a `disconnect` frame with reason
+// (ReasonWarning, ReasonRefreshRequested...) on the envelope's connection
+// right after the envelope, so that the disconnect arrives while the
+// envelope is in flight. As with Disconnect, a warning leaves the
+// connection open (Slack refreshes it about 10 s later); other reasons
+// close it.
+func ThenDisconnect(reason string) PayloadOption {
+	return func(o *payloadOptions) { o.thenDisconnect = reason }
 }
 
 // WithTeam makes the payload come from workspace teamID (team_id,
@@ -138,6 +149,7 @@ func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand, opts ..
 		Envelope: Envelope{Type: TypeSlashCommands, Payload: jsonCompact(payload), AcceptsResponsePayload: true, TriggerID: tid},
 		respond:  respond,
 	}
+	e.thenDisconnect = po.thenDisconnect
 	s.mu.Unlock()
 	return s.send(ctx, e)
 }
@@ -227,6 +239,7 @@ func (s *Server) ClickButton(ctx context.Context, click ButtonClick, opts ...Pay
 	e := &envState{
 		Envelope: Envelope{Type: TypeInteractive, Payload: jsonCompact(payload), AcceptsResponsePayload: true, TriggerID: tid},
 	}
+	e.thenDisconnect = po.thenDisconnect
 	s.mu.Unlock()
 	return s.send(ctx, e)
 }
@@ -338,6 +351,7 @@ func (s *Server) SubmitView(ctx context.Context, viewID string, values ViewValue
 		Envelope: Envelope{Type: TypeInteractive, Payload: jsonCompact(payload), AcceptsResponsePayload: true, TriggerID: tid},
 		viewID:   viewID,
 	}
+	e.thenDisconnect = po.thenDisconnect
 	s.mu.Unlock()
 	return s.send(ctx, e)
 }
@@ -515,6 +529,7 @@ func (s *Server) SendEvent(ctx context.Context, event any, opts ...PayloadOption
 		"event_context":         "4-" + base64.RawURLEncoding.EncodeToString([]byte(eventID)),
 	}
 	e := &envState{Envelope: Envelope{Type: TypeEventsAPI, Payload: jsonCompact(payload), EventID: eventID}}
+	e.thenDisconnect = po.thenDisconnect
 	s.mu.Unlock()
 	return s.send(ctx, e)
 }
