@@ -24,13 +24,17 @@
 // slash commands and button clicks are acknowledged at once (Slack wants
 // an ack within 3 seconds) and handed to the worker pool (checklist runs to
 // a pool of their own, so that they never hold the workers of clicks and
-// submissions); a modal submission is handed over first, because its ack
-// carries the validation errors, and acked by the worker before anything is
-// written, within 2 seconds of its arrival (else it is answered "busy, try
-// again"). Every handler runs through one adapter (Bot.adapt) that bounds
-// it with a timeout, logs it, recovers panics and turns errors into an
-// ephemeral "something went wrong" for the user, with the detail in the
-// logs.
+// submissions). A modal submission's ack carries its validation errors, so
+// it is validated first, on view workers that nothing else uses (long
+// handlers cannot starve them), and acked by that worker; the work after
+// the ack goes to the general pool. A timer the socket starts answers
+// "busy, try again" if no ack was sent within 2 seconds of the arrival
+// (validation hung, view workers all busy): exactly one ack per envelope.
+// Envelopes of every other kind, slack-go's unparsable ones included, are
+// acked by the socket too. Every handler runs through one adapter
+// (Bot.adapt) that bounds it with a timeout, logs it, recovers panics and
+// turns errors into an ephemeral "something went wrong" for the user,
+// with the detail in the logs.
 //
 // # Supervision
 //
