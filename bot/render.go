@@ -40,8 +40,13 @@ var statusEmoji = map[checks.Status]string{
 	checks.Fail:    ":red_circle:",
 }
 
+// mrkdwn is a mrkdwn text object of escaped text (Escape, Link, Mention,
+// the templates). It is verbatim: Slack still renders the formatting and
+// the links, mentions and dates written <like this>, but does not turn bare
+// URLs, #channel names or @names into links of its own; those would come
+// from untrusted text, which must stay literal (Escape).
 func mrkdwn(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
 }
 
 func plain(s string) *slack.TextBlockObject {

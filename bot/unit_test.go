@@ -35,6 +35,38 @@ func TestEscape(t *testing.T) {
 	}
 }
 
+// TestEscapeIsLiteral: mrkdwn's formatting characters in untrusted text
+// cannot format, quote or change the direction of what Slack shows, and
+// an "_" inside a word stays an underscore.
+func TestEscapeIsLiteral(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"*x* _y_ ~z~", "\u2217x\u2217 \u02CDy\u02CD \u223Cz\u223C"},
+		{"```\nrm -rf /\n```", "\u02CB\u02CB\u02CB\nrm -rf /\n\u02CB\u02CB\u02CB"},
+		{"`code`", "\u02CBcode\u02CB"},
+		{"request_id=42 user john_doe", "request_id=42 user john_doe"},
+		{"_leading and trailing_", "\u02CDleading and trailing\u02CD"},
+		{"snake_ _case", "snake\u02CD \u02CDcase"},
+		{"> quoted\nline 2\n  > indented quote", "\u00AD&gt; quoted\nline 2\n  \u00AD&gt; indented quote"},
+		{"a > b", "a &gt; b"},
+		{"\uFF1E wide quote", "\u00AD\uFF1E wide quote"},
+		{"gnp\u202Eexe.png", "gnpexe.png"},
+		{"\u2066a\u2069 \u200Eb\u200F \u061Cc", "a b c"},
+	}
+	for _, tt := range tests {
+		if got := Escape(tt.in); got != tt.want {
+			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestMrkdwnIsVerbatim: Slack does not turn bare URLs or #channels of
+// untrusted text into links.
+func TestMrkdwnIsVerbatim(t *testing.T) {
+	if !mrkdwn("see https://evil.example.com in #general").Verbatim {
+		t.Fatal("mrkdwn text objects are not verbatim")
+	}
+}
+
 func TestLink(t *testing.T) {
 	tests := []struct{ url, label, want string }{
 		{"https://g.example.com/d?a=1&b=2", "look", "<https://g.example.com/d?a=1&amp;b=2|look>"},
