@@ -27,6 +27,10 @@ func TestUsageAndMalformedInput(t *testing.T) {
 		{"checklist prod dev", "at most one environment"},
 		{"anomaly", "needs a title"},
 		{"status now", "takes no arguments"},
+		{"anomaly invoice gnp\u202Eexe.png", "U+202E (RIGHT-TO-LEFT OVERRIDE)"},
+		{"update 1 all \u2066fixed\u2069", "U+2066 (LEFT-TO-RIGHT ISOLATE)"},
+		{"resolve \u200F1", "U+200F (RIGHT-TO-LEFT MARK)"},
+		{"\u061Cstatus", "U+061C (ARABIC LETTER MARK)"},
 	} {
 		env := h.slash(alice, tt.text)
 		var p struct {
@@ -45,6 +49,9 @@ func TestUsageAndMalformedInput(t *testing.T) {
 	}
 	if n := len(fs.Messages(opsChannel)) + len(fs.Messages(devChannel)); n != 0 {
 		t.Errorf("usage errors posted %d messages", n)
+	}
+	if open, err := h.store.ListOpen(h.ctx, ""); err != nil || len(open) != 0 {
+		t.Errorf("usage errors opened anomalies: %v, %v", open, err)
 	}
 }
 

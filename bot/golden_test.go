@@ -405,6 +405,7 @@ func TestGoldenUsage(t *testing.T) {
 	for _, tc := range []struct{ name, text string }{
 		{"ops-help", "help"},
 		{"ops-unknown-command", "frobnicate " + evil},
+		{"ops-direction-control", "anomaly invoice gnp\u202Eexe.png"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			route, msg := b.routeCommand(tc.text, &request{})

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
@@ -118,8 +119,17 @@ func (b *Bot) routes() (map[string]actionRoute, map[string]viewRoute, map[string
 
 // routeCommand parses `/ops <text>`. It returns the route to run, or nil
 // and the message to show (usage, unknown command, bad arguments): then
-// nothing else happens.
+// nothing else happens. Text containing a character that changes the
+// direction of text (isBidiControl) is refused whole, naming the
+// character: a title or an update that reads differently from what it
+// says is never recorded, whatever the subcommand.
 func (b *Bot) routeCommand(txt string, r *request) (*commandRoute, string) {
+	if i := strings.IndexFunc(txt, isBidiControl); i >= 0 {
+		c, _ := utf8.DecodeRuneInString(txt[i:])
+		return nil, say(b.texts(), templates.OpsDirectionControl, templates.Character{
+			Code: fmt.Sprintf("U+%04X", c), Name: bidiNames[c],
+		}) + "\n\n" + b.usage()
+	}
 	fields := words(txt)
 	if len(fields) == 0 || strings.EqualFold(fields[0], "help") {
 		return nil, b.usage()
@@ -181,4 +191,21 @@ func parseNoArgs(b *Bot, r *request) string {
 		return say(b.texts(), templates.OpsNoArguments, templates.NoData{})
 	}
 	return ""
+}
+
+// bidiNames are the Unicode names of the characters isBidiControl reports,
+// for the refusal of a command containing one.
+var bidiNames = map[rune]string{
+	0x061C: "ARABIC LETTER MARK",
+	0x200E: "LEFT-TO-RIGHT MARK",
+	0x200F: "RIGHT-TO-LEFT MARK",
+	0x202A: "LEFT-TO-RIGHT EMBEDDING",
+	0x202B: "RIGHT-TO-LEFT EMBEDDING",
+	0x202C: "POP DIRECTIONAL FORMATTING",
+	0x202D: "LEFT-TO-RIGHT OVERRIDE",
+	0x202E: "RIGHT-TO-LEFT OVERRIDE",
+	0x2066: "LEFT-TO-RIGHT ISOLATE",
+	0x2067: "RIGHT-TO-LEFT ISOLATE",
+	0x2068: "FIRST STRONG ISOLATE",
+	0x2069: "POP DIRECTIONAL ISOLATE",
 }

@@ -29,6 +29,14 @@ type Command struct {
 	Command string
 }
 
+// Character is the data of "ops.directionControl": a character a command
+// may not contain.
+type Character struct {
+	// Code is its code point ("U+202E"); Name its Unicode name
+	// ("RIGHT-TO-LEFT OVERRIDE").
+	Code, Name string
+}
+
 // Refused is the data of "ops.refused": someone who is not a decider tried
 // something only deciders may do.
 type Refused struct {

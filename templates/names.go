@@ -55,6 +55,9 @@ var (
 	OpsBusy                 = declare[NoData]("ops.busy")
 	OpsNoArguments          = declare[NoData]("ops.noArguments")
 	OpsAtMostOneEnvironment = declare[Command]("ops.atMostOneEnvironment")
+	// OpsDirectionControl refuses a command containing a character that
+	// changes the direction of text.
+	OpsDirectionControl = declare[Character]("ops.directionControl")
 )
 
 // The checklist: /ops checklist and the scheduled run.
