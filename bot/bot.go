@@ -14,6 +14,7 @@ import (
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/run"
+	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/telemetry"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
@@ -60,6 +61,9 @@ type Checklist struct {
 	// Meter, if set, counts the checks' requests: the report then ends
 	// with the run's cost (checklist.Options.Meter).
 	Meter *checklist.Meter
+	// Redactor takes secrets out of the checks' results
+	// (checklist.RunOptions.Redactor); the zero Redactor redacts every kind.
+	Redactor redact.Redactor
 }
 
 // ChecklistFactory builds the checks of environment env. It is called for

@@ -73,7 +73,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 		Environment: env, Checks: list.Checks, Timeout: list.Timeout,
 		Channel: channel, MessageTS: ts, Progress: up,
 		Runs: b.runs, Triage: b.triage, SaveTimeout: finalUpdateTimeout,
-		Logger: b.log.Named("checks"), Now: b.opts.Now, Meter: list.Meter,
+		Logger: b.log.Named("checks"), Now: b.opts.Now, Meter: list.Meter, Redactor: list.Redactor,
 	})
 	rep := out.Report
 

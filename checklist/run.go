@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -81,6 +82,10 @@ type RunOptions struct {
 	// SaveTimeout bounds saving a run cut short, whose context is done by
 	// then (default DefaultSaveTimeout).
 	SaveTimeout time.Duration
+	// Redactor takes secrets out of the checks' results before they are
+	// reported, saved or observed (checks.Runner.Redactor; config's
+	// redaction block). The zero Redactor redacts every kind.
+	Redactor redact.Redactor
 	// Logger receives a line per check; nil: no logging.
 	Logger *zap.Logger
 	// Now is the clock of the report (default time.Now).
@@ -142,7 +147,9 @@ func Run(ctx context.Context, o RunOptions) Outcome {
 	if o.Meter != nil {
 		before = o.Meter.Cost()
 	}
-	results := checks.NewRunner(o.Timeout, o.Logger).Run(ctx, o.Checks, progress)
+	runner := checks.NewRunner(o.Timeout, o.Logger)
+	runner.Redactor = o.Redactor
+	results := runner.Run(ctx, o.Checks, progress)
 	if o.Progress != nil {
 		o.Progress.Done()
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -246,5 +247,33 @@ func TestRunAlone(t *testing.T) {
 	empty := checklist.Run(context.Background(), checklist.RunOptions{Environment: "dev", Progress: progress{&journal{}}})
 	if empty.Report.Status != checks.OK || len(empty.Report.Results) != 0 {
 		t.Errorf("empty run = %+v", empty)
+	}
+}
+
+// TestRunRedactsWithItsRedactor: the run's Redactor (config's redaction
+// block) decides what the report, the saved run and the sightings show:
+// secrets always go, emails only when not kept.
+func TestRunRedactsWithItsRedactor(t *testing.T) {
+	f := finding("logs/shop/api/token=s3cret")
+	f.Title = "mail to bob@example.com failed with token=s3cret"
+	c := fakeCheck{name: "logs", res: checks.Result{Status: checks.Fail, Summary: "1 signature", Findings: []checks.Finding{f}}}
+	for _, tt := range []struct {
+		opts redact.Options
+		want string
+	}{
+		{redact.Options{}, "mail to [redacted:email] failed with token=[redacted:secret]"},
+		{redact.Options{KeepEmails: true}, "mail to bob@example.com failed with token=[redacted:secret]"},
+	} {
+		j := &journal{}
+		sv, ob := &saver{j: j}, &observer{j: j}
+		out := checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: []checks.Check{c}, Runs: sv, Triage: ob,
+			Now: clock(), Redactor: redact.New(tt.opts)})
+		for what, got := range map[string][]checks.Finding{
+			"report": out.Report.Results[0].Findings, "saved": sv.rep.Results[0].Findings, "observed": ob.findings,
+		} {
+			if len(got) != 1 || got[0].Title != tt.want || got[0].Fingerprint != "logs/shop/api/token=[redacted:secret]" {
+				t.Errorf("%+v: %s findings %+v, want title %q and the fingerprint redacted", tt.opts, what, got, tt.want)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/opsbot/opsbot/redact"
@@ -32,7 +33,7 @@ type Runner struct {
 	// Logger receives one line per check; nil means no logging.
 	Logger *zap.Logger
 	// Redactor takes secrets out of what the checks report (summaries,
-	// findings' objects, titles and details) before anyone stores or
+	// findings' objects, titles, details and fingerprints) before anyone stores or
 	// shows it: the one place every check's untrusted text goes through.
 	// The zero Redactor redacts every kind, emails included.
 	Redactor redact.Redactor
@@ -160,8 +161,11 @@ func stopReason(cause error) string {
 // redact takes secrets out of res's texts.
 func (r *Runner) redact(res *Result) {
 	res.Summary = r.Redactor.Text(res.Summary)
+	// A copy: the check may keep (and report again) its own findings.
+	res.Findings = slices.Clone(res.Findings)
 	for i := range res.Findings {
 		f := &res.Findings[i]
 		f.Object, f.Title, f.Detail = r.Redactor.Text(f.Object), r.Redactor.Text(f.Title), r.Redactor.Text(f.Detail)
+		f.Fingerprint = r.Redactor.Text(f.Fingerprint)
 	}
 }

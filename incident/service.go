@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/internal/keylock"
+	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/templates"
 )
 
@@ -51,6 +52,11 @@ type Options struct {
 	// Mention shows a Slack user id in a message. Default: "<@ID>" for a
 	// user id ("U0123", "W0123"), the escaped text otherwise ("opsbot").
 	Mention func(userID string) string
+	// Redactor takes secrets out of what people write (an announcement's
+	// user impact and what, updates) before it is stored, posted or sent
+	// to the status page (config's redaction block). The zero Redactor
+	// redacts every kind, emails included.
+	Redactor redact.Redactor
 	// Location is where times are shown (Europe/London). Default UTC.
 	Location *time.Location
 	// Now is the clock. Default time.Now.
@@ -97,6 +103,7 @@ type Service struct {
 	tmpl    Renderer
 	escape  func(string) string
 	mention func(string) string
+	redact  redact.Redactor
 	loc     *time.Location
 	now     func() time.Time
 	log     *zap.Logger
@@ -127,7 +134,7 @@ func NewService(o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: o.Store, slack: o.Slack, sp: o.StatusPage, tmpl: o.Templates, escape: o.Escape,
-		mention: o.Mention, loc: o.Location, now: o.Now, log: o.Logger}
+		mention: o.Mention, redact: o.Redactor, loc: o.Location, now: o.Now, log: o.Logger}
 	if s.mention == nil {
 		s.mention = func(id string) string {
 			if slackUserID.MatchString(id) {
@@ -157,7 +164,8 @@ func statusPageKey(id int64, what string) string {
 	return fmt.Sprintf("incident:%d:statuspage:%s", id, what)
 }
 
-// Announce runs the announcement: record the incident (idempotent on key),
+// Announce runs the announcement: record the incident (idempotent on key;
+// its user impact and what redacted first, Options.Redactor),
 // post the runbook's announcement in inc.Channel, record the message, then
 // raise it on the status page. A zero AnnouncedAt is now; a zero From is
 // AnnouncedAt; without a status page client, StatusPage.Enabled is false.
@@ -173,6 +181,7 @@ func statusPageKey(id int64, what string) string {
 // and the announcement is still to be posted (AnnouncementLags); calling
 // Announce again with the same key, or Finish, goes on from there.
 func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Incident, created bool, _ error) {
+	inc.UserImpact, inc.What = s.redact.Text(inc.UserImpact), s.redact.Text(inc.What)
 	if inc.AnnouncedAt.IsZero() {
 		inc.AnnouncedAt = s.now()
 	}
@@ -310,13 +319,15 @@ func (s *Service) postAnnouncement(ctx context.Context, inc Incident) (Incident,
 	return got, nil
 }
 
-// AddUpdate records an update and posts it in the incident's thread (unless
-// u.ThreadTS says it is a message of the thread already), and on the
+// AddUpdate records an update, its text redacted (Options.Redactor), and
+// posts it in the incident's thread (unless u.ThreadTS says it is a
+// message of the thread already), and on the
 // status page when u.Public and the incident is open there. A zero u.At is
 // now. A status page failure is recorded, not returned (see Announce).
 // Calling it again with the same key posts the update in the thread again
 // (the first post is not recorded) but not on the status page.
 func (s *Service) AddUpdate(ctx context.Context, id int64, u Update, key string) (Incident, Update, error) {
+	u.Text = s.redact.Text(u.Text)
 	if u.At.IsZero() {
 		u.At = s.now()
 	}

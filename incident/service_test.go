@@ -18,6 +18,7 @@ import (
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/httpx"
+	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/statuspage"
 	"github.com/opsbot/opsbot/statuspage/statuspagetest"
 	"github.com/opsbot/opsbot/store"
@@ -771,5 +772,58 @@ func TestResolvedWhileTheAnnouncementIsPosted(t *testing.T) {
 	edits := e.slack.Calls("edit")
 	if len(edits) != 1 || !strings.Contains(edits[0].Text, "✅ Resolved") {
 		t.Errorf("edits = %q, want the announcement edited to show it resolved", edits)
+	}
+}
+
+// TestAnnounceAndUpdateRedact: what the announcer and updaters type is
+// redacted before it is stored, posted in Slack or sent to the status
+// page; emails are kept only when the Redactor says so.
+func TestAnnounceAndUpdateRedact(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	in := announcement()
+	in.UserImpact = "logins fail for bob@example.com"
+	in.What = "the IdP rejects Bearer abcdefgh12345678"
+	inc, _, err := e.svc.Announce(ctx, in, "announce:V1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.UserImpact != "logins fail for [redacted:email]" || inc.What != "the IdP rejects Bearer [redacted:bearer]" {
+		t.Errorf("recorded: user impact %q, what %q", inc.UserImpact, inc.What)
+	}
+	if _, _, err := e.svc.AddUpdate(ctx, inc.ID, incident.Update{Text: "rotated xoxb-1234567890-abcdef", By: "U0BOB", Public: true}, "update:V2"); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := e.store.Timeline(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	for _, c := range e.slack.Calls("") {
+		sent = append(sent, c.Text)
+	}
+	sent = append(sent, fmt.Sprintf("%+v", e.page.Incidents()), fmt.Sprintf("%+v", tl))
+	for _, s := range sent {
+		for _, secret := range []string{"bob@example.com", "abcdefgh12345678", "xoxb-"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%q reached Slack, the status page or the store: %q", secret, s)
+			}
+		}
+	}
+
+	o := e.opts
+	o.Redactor = redact.New(redact.Options{KeepEmails: true})
+	keep, err := incident.NewService(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.What = "mail to ops@example.com bounces"
+	in.AnomalyID = 0
+	kept, _, err := keep.Announce(ctx, in, "announce:V3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept.What != "mail to ops@example.com bounces" {
+		t.Errorf("KeepEmails: what %q", kept.What)
 	}
 }

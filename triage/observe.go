@@ -57,7 +57,8 @@ func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerp
 }
 
 // ObserveFindings records the sightings of a checklist run's findings in
-// env (Observe), one per fingerprint: findings without one are skipped,
+// env (Observe), one per fingerprint (redacted, as Open's): findings
+// without one are skipped,
 // and each sighting is idempotent on the run's key (runKey, one per run)
 // and its fingerprint. An anomaly decided Intermittent that came back past
 // the policy's threshold is escalated, before anything is posted.
@@ -72,13 +73,16 @@ func (s *Service) ObserveFindings(ctx context.Context, env, runKey string, findi
 	now := s.now()
 	var errs []error
 	for _, f := range findings {
-		if f.Fingerprint == "" || seen[f.Fingerprint] {
+		// Redacted as Open redacts the anomalies' (a no-op on findings
+		// that came through checks.Runner).
+		fp := s.redact.Text(f.Fingerprint)
+		if fp == "" || seen[fp] {
 			continue
 		}
-		seen[f.Fingerprint] = true
-		obs, err := Observe(ctx, s.store, s.policy, env, f.Fingerprint, now, sightingKey(runKey, f.Fingerprint))
+		seen[fp] = true
+		obs, err := Observe(ctx, s.store, s.policy, env, fp, now, sightingKey(runKey, fp))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("recurrence of %q: %w", f.Fingerprint, err))
+			errs = append(errs, fmt.Errorf("recurrence of %q: %w", fp, err))
 			continue
 		}
 		if !obs.Found || !obs.Anomaly.HasThread() {

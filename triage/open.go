@@ -65,8 +65,8 @@ type Opened struct {
 	Posted bool
 }
 
-// Open opens an investigation of in and makes sure it has one thread:
-// Store.OpenAnomaly (idempotent on key; an open anomaly with the same
+// Open opens an investigation of in and makes sure it has one thread: in's
+// texts are redacted (ServiceOptions.Redactor), then Store.OpenAnomaly (idempotent on key; an open anomaly with the same
 // fingerprint is returned as it is), then, when the anomaly has no thread
 // yet, its root message is posted (Threads.PostRoot) and linked
 // (Store.LinkThread). A retry after a failed post finds the same anomaly
@@ -86,6 +86,7 @@ type Opened struct {
 // Invalid input is a *opsbot.ValidationError (wrapped), for the caller to
 // show.
 func (s *Service) Open(ctx context.Context, in Anomaly, key string, then func(context.Context, Opened) error) (Opened, error) {
+	in = s.redactAnomaly(in)
 	a, created, err := s.store.OpenAnomaly(ctx, in, opKey("open", key))
 	if err != nil {
 		return Opened{}, fmt.Errorf("opening an anomaly: %w", err)

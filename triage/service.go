@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/internal/keylock"
+	"github.com/opsbot/opsbot/redact"
 	"go.uber.org/zap"
 )
 
@@ -44,6 +45,11 @@ type ServiceOptions struct {
 	Recurrence RecurrencePolicy
 	// Now is the clock of sightings (default time.Now).
 	Now func() time.Time
+	// Redactor takes secrets out of what people and checks write before
+	// it is stored or posted: anomaly titles, details and fingerprints,
+	// and a decision's texts (config's redaction block). The zero
+	// Redactor redacts every kind, emails included.
+	Redactor redact.Redactor
 	// Logger may be nil.
 	Logger *zap.Logger
 }
@@ -65,6 +71,7 @@ type Service struct {
 	threads Threads
 	policy  RecurrencePolicy
 	now     func() time.Time
+	redact  redact.Redactor
 	log     *zap.Logger
 
 	// locks serialize the steps on one anomaly within the process.
@@ -87,7 +94,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, log: o.Logger}
+	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, redact: o.Redactor, log: o.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -118,7 +125,8 @@ func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
 	return s.store.ListOpen(ctx, env)
 }
 
-// Decide records rec on anomaly id (Store.Decide, idempotent on key),
+// Decide records rec on anomaly id (Store.Decide, idempotent on key), its
+// texts redacted first (ServiceOptions.Redactor),
 // then posts it in the anomaly's thread and shows it on the root message;
 // the root is updated even when the reply could not be posted.
 //
@@ -135,6 +143,7 @@ func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
 // decision is recorded, the anomaly is returned with the errors of
 // telling the thread, if any.
 func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error) {
+	rec = s.redactRecord(rec)
 	unlock := s.lock(id)
 	defer unlock()
 	k := opKey("decide", key)
@@ -168,4 +177,31 @@ func (s *Service) updateRoot(ctx context.Context, a Anomaly) error {
 		return fmt.Errorf("updating anomaly %d's root message: %w", a.ID, err)
 	}
 	return nil
+}
+
+// redactAnomaly takes secrets out of a's texts (ServiceOptions.Redactor).
+// The fingerprint is redacted too: a manual anomaly's is its title, and
+// two reports that differ only by a secret are the same anomaly. A link
+// that carries a secret is dropped rather than stored broken.
+func (s *Service) redactAnomaly(a Anomaly) Anomaly {
+	a.Title = s.redact.Text(a.Title)
+	a.Detail = s.redact.Text(a.Detail)
+	a.Fingerprint = s.redact.Text(a.Fingerprint)
+	if s.redact.Text(a.Link) != a.Link {
+		a.Link = ""
+	}
+	return a
+}
+
+// redactRecord takes secrets out of a decision's texts; a URL that
+// carries one is redacted too, and then refused by the record's
+// validation if it is no longer a URL.
+func (s *Service) redactRecord(rec DecisionRecord) DecisionRecord {
+	rec.Conclusion = s.redact.Text(rec.Conclusion)
+	rec.FiveWhys = s.redact.Text(rec.FiveWhys)
+	rec.UsersAffected = s.redact.Text(rec.UsersAffected)
+	rec.ToCollect = s.redact.Text(rec.ToCollect)
+	rec.Ticket = s.redact.Text(rec.Ticket)
+	rec.Dashboard = s.redact.Text(rec.Dashboard)
+	return rec
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/store/sqlite"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -578,5 +579,64 @@ func TestObserveFindingsWithoutThreadAndErrors(t *testing.T) {
 	}
 	if len(obs) != 1 || obs[0].Anomaly.ID != withThread.ID {
 		t.Errorf("observations = %+v", obs)
+	}
+}
+
+// TestOpenAndDecideRedact: what people type reaches neither the store nor
+// the thread with its secrets: a manual anomaly's title (and so its
+// fingerprint), a finding's detail and link, a decision's texts. Two
+// reports differing only by a token are the same anomaly. Emails are kept
+// only when the Redactor says so.
+func TestOpenAndDecideRedact(t *testing.T) {
+	r := newRig(t)
+	o := r.open(t, "login fails with xoxb-1234567890-abcdef for bob@example.com", "k1")
+	want := "login fails with [redacted:slack-token] for [redacted:email]"
+	got, err := r.store.Get(r.ctx, o.Anomaly.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != want || strings.Contains(got.Fingerprint, "xoxb") || strings.Contains(got.Fingerprint, "bob@") {
+		t.Errorf("stored title %q, fingerprint %q; want the title %q and no secret", got.Title, got.Fingerprint, want)
+	}
+	if again := r.open(t, "login fails with xoxb-9999999999-zzzzzz for carol@example.com", "k2"); again.Anomaly.ID != o.Anomaly.ID {
+		t.Errorf("the same report with another token opened anomaly #%d, not #%d", again.Anomaly.ID, o.Anomaly.ID)
+	}
+
+	f := checks.Finding{Fingerprint: "logs/shop/api/password=hunter2", Title: "errors", Detail: "Authorization: Bearer abcdefgh12345",
+		Link: "https://admin:hunter2@kibana.example.com/app"}
+	fo, err := r.svc.Open(r.ctx, triage.FindingAnomaly("prod", f, "U0ALICE", r.clock.Now()), "k3", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := fo.Anomaly; a.Detail != "Authorization: Bearer [redacted:bearer]" || a.Link != "" ||
+		a.Fingerprint != "logs/shop/api/password=[redacted:secret]" {
+		t.Errorf("finding anomaly: detail %q, link %q, fingerprint %q", a.Detail, a.Link, a.Fingerprint)
+	}
+
+	rec := record(triage.Serious, r.clock.Now())
+	rec.Conclusion = "the api_key: AKIAIOSFODNN7EXAMPLE leaked"
+	rec.UsersAffected = "everyone mailing help@example.com"
+	if _, err := r.svc.Decide(r.ctx, o.Anomaly.ID, rec, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = r.store.Get(r.ctx, o.Anomaly.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.Decision; d == nil || d.Conclusion != "the api_key: [redacted:secret] leaked" || d.UsersAffected != "everyone mailing [redacted:email]" {
+		t.Errorf("stored decision %+v", got.Decision)
+	}
+
+	keep, err := triage.NewService(triage.ServiceOptions{Store: r.store, Threads: r.threads, Now: r.clock.Now,
+		Redactor: redact.New(redact.Options{KeepEmails: true})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ko, err := keep.Open(r.ctx, triage.ManualAnomaly("prod", "mail to ops@example.com bounces", "U0ALICE", r.clock.Now()), "k4", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ko.Anomaly.Title != "mail to ops@example.com bounces" {
+		t.Errorf("KeepEmails: title %q", ko.Anomaly.Title)
 	}
 }

@@ -150,7 +150,7 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// In a terminal the run is neither saved nor observed: that is the
 	// bot's, whose reports have Investigate buttons.
 	ro := checklist.RunOptions{Environment: env.Name, Checks: list, Timeout: time.Duration(env.Timeout), Logger: logger,
-		Meter: meter}
+		Meter: meter, Redactor: cfg.Redaction.Redactor()}
 	if isTerminal(stderr) {
 		ro.Progress = newTermProgress(stderr, list)
 	}

@@ -180,3 +180,25 @@ func TestServeRunsTheScheduler(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, s.stderr)
 	}
 }
+
+// TestRedactionWiring: the config's redaction block reaches the checklist
+// the bot runs (the triage and incident services get the same Redactor in
+// assemble).
+func TestRedactionWiring(t *testing.T) {
+	for _, tt := range []struct{ block, want string }{
+		{"", "mail [redacted:email]"},
+		{"redaction: {keepEmails: true}\n", "mail ops@example.com"},
+	} {
+		cfg := parseConfig(t, tt.block+`
+environments:
+  prod: {namespaces: [shop], checks: {pods: {enabled: false}, logs: {enabled: false}}}
+`)
+		list, err := checklistFactory(cfg, zap.NewNop(), nil, memRuns{schedule.NewMemoryClaimer()})(context.Background(), "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := list.Redactor.Text("mail ops@example.com"); got != tt.want {
+			t.Errorf("%q: redacted to %q, want %q", tt.block, got, tt.want)
+		}
+	}
+}

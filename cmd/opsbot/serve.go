@@ -265,7 +265,8 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	}
 	desk, err := incident.NewDesk(incident.Options{
 		Store: db.Incidents(), Slack: bot.NewAnnouncer(sl), Templates: tmpl,
-		Escape: bot.Escape, Mention: sl.KnownName, Location: loc, Logger: logger.Named("incident"),
+		Escape: bot.Escape, Mention: sl.KnownName, Redactor: cfg.Redaction.Redactor(), Location: loc,
+		Logger: logger.Named("incident"),
 	}, pages)
 	if err != nil {
 		return nil, err
@@ -279,7 +280,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		return nil, err
 	}
 	tri, err := triage.NewService(triage.ServiceOptions{Store: db, Threads: threads,
-		Recurrence: bc.Recurrence, Logger: logger.Named("triage")})
+		Recurrence: bc.Recurrence, Redactor: cfg.Redaction.Redactor(), Logger: logger.Named("triage")})
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +374,8 @@ func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.
 		if err != nil {
 			return bot.Checklist{}, err
 		}
-		c := bot.Checklist{Checks: append([]checks.Check(nil), list...), Timeout: time.Duration(env.Timeout), Meter: meter}
+		c := bot.Checklist{Checks: append([]checks.Check(nil), list...), Timeout: time.Duration(env.Timeout), Meter: meter,
+			Redactor: cfg.Redaction.Redactor()}
 		built[name] = c
 		return c, nil
 	}

@@ -49,6 +49,8 @@ type Config struct {
 	// Bot configures `opsbot serve` (bot.go); nil when the file has no
 	// bot block.
 	Bot *Bot `yaml:"bot"`
+	// Redaction says what is redacted besides secrets (redaction.go).
+	Redaction Redaction `yaml:"redaction"`
 }
 
 // Environment is one place the checklist looks at: a cluster and namespaces,

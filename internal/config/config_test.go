@@ -192,3 +192,24 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+func TestRedaction(t *testing.T) {
+	const env = "\nenvironments:\n  prod:\n    namespaces: [shop]\n"
+	line := "mail to alice@example.com with token=s3cret"
+	for _, tt := range []struct{ yaml, want string }{
+		{env, "mail to [redacted:email] with token=[redacted:secret]"},
+		{"redaction: {keepEmails: false}" + env, "mail to [redacted:email] with token=[redacted:secret]"},
+		{"redaction: {keepEmails: true}" + env, "mail to alice@example.com with token=[redacted:secret]"},
+	} {
+		cfg, err := Parse([]byte(tt.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.yaml, err)
+		}
+		if got := cfg.Redaction.Redactor().Text(line); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.yaml, got, tt.want)
+		}
+	}
+	if _, err := Parse([]byte("redaction: {keepEmail: true}" + env)); err == nil || !strings.Contains(err.Error(), `unknown key "keepEmail"`) {
+		t.Errorf("a misspelt redaction key: %v", err)
+	}
+}
