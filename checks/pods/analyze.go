@@ -205,6 +205,9 @@ func (a analyzer) podProblems(p *corev1.Pod, o owner) []problem {
 			return nil // the Job's own condition says whether it failed
 		}
 		at := failedAt(p)
+		if p.Status.Reason == "Evicted" {
+			at = evictedAt(p)
+		}
 		if !a.inWindow(at) {
 			return nil
 		}
@@ -726,6 +729,37 @@ func failedAt(p *corev1.Pod) time.Time {
 		}
 	}
 	return t
+}
+
+// evictedAt is when p, Evicted, was evicted: the DisruptionTarget
+// condition the kubelet's eviction manager adds as it kills the pod
+// (Kubernetes 1.26 and later; reason TerminationByKubelet), else when its
+// containers were stopped (the latest FinishedAt), else when it stopped
+// being Ready. Creation and start times say nothing of an eviction; they
+// are used (failedAt) only when there is nothing else.
+func evictedAt(p *corev1.Pod) time.Time {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && !c.LastTransitionTime.IsZero() {
+			return c.LastTransitionTime.Time
+		}
+	}
+	var t time.Time
+	for _, statuses := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, cs := range statuses {
+			if term := cs.State.Terminated; term != nil && term.FinishedAt.After(t) {
+				t = term.FinishedAt.Time
+			}
+		}
+	}
+	if !t.IsZero() {
+		return t
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionFalse && !c.LastTransitionTime.IsZero() {
+			return c.LastTransitionTime.Time
+		}
+	}
+	return failedAt(p)
 }
 
 // describeExit says how a container ended: "Error (exit code 1): panic: ...".

@@ -183,6 +183,28 @@ func TestFindings(t *testing.T) {
 			},
 		},
 		{
+			// The status written after the pod was made (a restored pod,
+			// or testenv's): its creation is newer than its eviction,
+			// which is what the age and the window go by.
+			name: "evicted pods are as old as their eviction, not their creation",
+			objs: []runtime.Object{
+				pod("web-5c-e1", ofDeployment("web", "5c"), failed(0, "Evicted", "The node was low on resource: memory."), func(p *corev1.Pod) {
+					p.CreationTimestamp, p.Status.StartTime = ago(10*time.Minute), ptr(ago(10*time.Minute))
+					p.Status.ContainerStatuses = nil
+					p.Status.Conditions = []corev1.PodCondition{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
+						Reason: "TerminationByKubelet", LastTransitionTime: ago(3 * time.Hour)}}
+				}),
+				pod("jobs-6d-e1", ofDeployment("jobs", "6d"), failed(0, "Evicted", "The node was low on resource: ephemeral-storage."), func(p *corev1.Pod) {
+					p.CreationTimestamp, p.Status.StartTime = ago(10*time.Minute), ptr(ago(10*time.Minute))
+					p.Status.Conditions = nil
+					p.Status.ContainerStatuses[0].State.Terminated.FinishedAt = ago(30 * time.Hour) // outside the window
+				}),
+			},
+			want: []string{
+				"warn pods/shop/Deployment/web/-/Evicted | Deployment shop/web: 1 pod Evicted, last 3h ago | count=1",
+			},
+		},
+		{
 			name: "phase Unknown and stuck Terminating",
 			objs: []runtime.Object{
 				pod("agent-x1", ownedBy("DaemonSet", "agent"), func(p *corev1.Pod) {

@@ -165,6 +165,11 @@ func TestChecklistFindsEveryPlantedAnomalyAndNothingElse(t *testing.T) {
 	for _, r := range rep.Results {
 		for _, f := range r.Findings {
 			got[r.Check] = append(got[r.Check], f.Fingerprint)
+			// thumbs' pod was evicted three hours ago, and created (its
+			// status written) just now: the age is the eviction's.
+			if f.Fingerprint == "pods/shop/Deployment/thumbs/-/Evicted" && !strings.Contains(f.Title, "Evicted, last 3h ago") {
+				t.Errorf("evicted pod: %q, want it evicted 3h ago", f.Title)
+			}
 		}
 	}
 	// Logs: checkout's two signatures, each counted across both pods, and

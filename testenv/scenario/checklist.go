@@ -250,7 +250,14 @@ func plantWorkloads(ctx context.Context, c *Cluster) error {
 	evicted.Reason, evicted.Message = "Evicted", "The node was low on resource: memory."
 	evicted.ContainerStatuses = []corev1.ContainerStatus{testenv.TerminatedContainer("thumbs", 137, "Error", 0)}
 	evicted.ContainerStatuses[0].State.Terminated.FinishedAt = metav1.NewTime(ago(3 * time.Hour))
-	evicted.Conditions = nil
+	// As the kubelet's eviction manager leaves it: DisruptionTarget added
+	// as it kills the pod, Ready false from then on. The pod object itself
+	// is created now, so its creation is newer than its eviction.
+	evicted.Conditions = []corev1.PodCondition{
+		{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "TerminationByKubelet",
+			Message: evicted.Message, LastTransitionTime: metav1.NewTime(ago(3 * time.Hour))},
+		{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "PodFailed", LastTransitionTime: metav1.NewTime(ago(3 * time.Hour))},
+	}
 	if err := deploy("thumbs", 1, 1,
 		Pod{Status: running(testenv.RunningContainer("thumbs", 0)), Logs: map[string]testenv.LogFunc{"thumbs": cleanLog}},
 		Pod{Status: evicted},
