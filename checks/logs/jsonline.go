@@ -80,8 +80,9 @@ func parseJSONLine(line []byte, f *jsonFields) bool {
 	if i >= len(line) || line[i] != '{' {
 		return false
 	}
-	_, ok := parseObject(line, i, f, "")
-	return ok
+	end, ok := parseObject(line, i, f, "")
+	// Anything but white space after the object: not one JSON object.
+	return ok && skipWS(line, end) == len(line)
 }
 
 // parseObject reads the object at b[i] ('{'), recording the fields of

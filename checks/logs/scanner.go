@@ -681,15 +681,21 @@ func (s *Scanner) continuePython(t []byte) bool {
 func (s *Scanner) addSample(line []byte) {
 	ev := &s.ev
 	budget := s.cfg.MaxSampleRunes - ev.sampleRunes
+	if len(ev.sample) > 0 {
+		budget-- // the newline
+	}
 	if budget <= 0 {
 		return
 	}
 	if len(ev.sample) > 0 {
 		ev.sample = append(ev.sample, '\n')
 		ev.sampleRunes++
-		budget--
 	}
 	line = trimCR(line)
+	if utf8.RuneCount(line) > budget {
+		// Cut, and the "…" that says so is within the budget too.
+		budget--
+	}
 	i, n := 0, 0
 	for i < len(line) && n < budget {
 		_, size := utf8.DecodeRune(line[i:])
