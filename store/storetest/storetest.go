@@ -27,7 +27,8 @@ import (
 )
 
 // Store is a triage.Store that can be closed, with the store's incident
-// store, claims (see incidents.go) and checklist runs (see runs.go).
+// store, claims (see incidents.go), checklist runs (see runs.go) and
+// refused requests (see refusals.go).
 type Store interface {
 	triage.Store
 	Incidents() *store.Incidents
@@ -36,6 +37,8 @@ type Store interface {
 	LastClaim(ctx context.Context, prefix string) (string, time.Time, error)
 	SaveRun(ctx context.Context, rep checks.Report, channel, messageTS string) (int64, error)
 	RunFinding(ctx context.Context, runID int64, idx int) (checks.Finding, string, bool, error)
+	RecordRefusal(ctx context.Context, r opsbot.Refusal) (bool, error)
+	Refusals(ctx context.Context, since time.Time, limit int) ([]opsbot.Refusal, error)
 	io.Closer
 }
 
@@ -79,6 +82,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, claimTests...)
 	tests = append(tests, runTests...)
 	tests = append(tests, threadTests...)
+	tests = append(tests, refusalTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
