@@ -89,6 +89,21 @@ type Options struct {
 	// the app is the one named in Socket Mode's hello.
 	TeamID string
 	AppID  string
+	// EnterpriseID, when set, is the Enterprise Grid organization the
+	// workspace must belong to (auth.test) and every payload must name;
+	// by default it is auth.test's, when the workspace is in one.
+	EnterpriseID string
+	// AllowedChannels, when not empty, are the channel ids where /ops may
+	// be used and clicks and modal submissions are answered, beside the
+	// bot's own channels (DevChannel, OpsChannel, IncidentChannel and the
+	// scheduled checklist's), where its buttons are. Empty: any channel.
+	AllowedChannels []string
+	// AllowDirectMessages lets /ops be used in direct messages (channel
+	// ids D...); they are refused otherwise.
+	AllowDirectMessages bool
+	// Refusals keeps the audit record of refused requests (store.DB).
+	// Required.
+	Refusals RefusalLog
 
 	// DevChannel is where anomaly threads are opened (a channel id): the
 	// channel of a modal's answers.
@@ -237,6 +252,17 @@ func (o *Options) validate() error {
 	if len(o.Environments) == 0 {
 		errs = append(errs, errors.New("at least one environment is required"))
 	}
+	for i, c := range o.AllowedChannels {
+		if !validSlackID(c, "C", "G") {
+			errs = append(errs, fmt.Errorf("allowedChannels[%d]: want a channel id (C...), got %q", i, c))
+		}
+	}
+	if o.EnterpriseID != "" && !validSlackID(o.EnterpriseID, "E") {
+		errs = append(errs, fmt.Errorf("enterpriseID: want an Enterprise Grid organization id (E...), got %q", o.EnterpriseID))
+	}
+	if o.Refusals == nil {
+		errs = append(errs, errors.New("a refusal log (the audit record of refused requests) is required"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -256,22 +282,24 @@ type Bot struct {
 	views    map[string]viewRoute
 	commands map[string]commandRoute
 
-	auth  *authorizer
-	seen  *dedupe
-	pool  *pool
-	long  *pool // checklist runs
-	forms *pool // modal validation only: the reserved path to a timely ack
-	state *connState
-	sup   *supervisor
+	auth   *authorizer
+	places *places // where requests may come from
+	seen   *dedupe
+	pool   *pool
+	long   *pool // checklist runs
+	forms  *pool // modal validation only: the reserved path to a timely ack
+	state  *connState
+	sup    *supervisor
 
 	// arrivals are the envelopes not acked yet, by id, for the ack latency
 	// (only with Metrics).
 	arrivals sync.Map // envelope id -> arrival
 
-	mu      sync.Mutex
-	teamID  string // accepted team_id
-	appID   string // accepted api_app_id
-	tokenOK bool   // CheckToken passed
+	mu           sync.Mutex
+	teamID       string // accepted team_id
+	enterpriseID string // required enterprise id ("": none checked)
+	appID        string // accepted api_app_id
+	tokenOK      bool   // CheckToken passed
 }
 
 // New checks the options, registers the routes (a duplicate action_id is
@@ -295,8 +323,11 @@ func New(opts Options) (*Bot, error) {
 		long:   newPool(opts.ChecklistWorkers, opts.QueueSize),
 		forms:  newPool(opts.ViewWorkers, opts.QueueSize),
 		state:  &connState{onChange: opts.Metrics.SlackConnected},
-		teamID: opts.TeamID,
-		appID:  opts.AppID,
+		places: newPlaces(opts.AllowedChannels, opts.AllowDirectMessages,
+			opts.DevChannel, opts.OpsChannel, opts.IncidentChannel),
+		teamID:       opts.TeamID,
+		enterpriseID: opts.EnterpriseID,
+		appID:        opts.AppID,
 	}
 	var err error
 	if b.actions, b.views, b.commands, err = b.routes(); err != nil {
@@ -366,8 +397,19 @@ func (b *Bot) CheckToken(ctx context.Context) error {
 	} else if b.teamID != at.TeamID {
 		return fmt.Errorf("bot: the bot token belongs to workspace %s, the configuration expects %s", at.TeamID, b.teamID)
 	}
+	switch {
+	case b.enterpriseID == "":
+		b.enterpriseID = at.EnterpriseID
+	case at.EnterpriseID == "":
+		return fmt.Errorf("bot: the bot token's workspace %s is in no Enterprise Grid organization, the configuration expects %s",
+			at.TeamID, b.enterpriseID)
+	case at.EnterpriseID != b.enterpriseID:
+		return fmt.Errorf("bot: the bot token's workspace %s is in Enterprise Grid organization %s, the configuration expects %s",
+			at.TeamID, at.EnterpriseID, b.enterpriseID)
+	}
 	b.tokenOK = true
-	b.log.Info("slack bot token accepted", zap.String("team", at.TeamID), zap.String("botUser", at.UserID))
+	b.log.Info("slack bot token accepted", zap.String("team", at.TeamID), zap.String("enterprise", at.EnterpriseID),
+		zap.String("botUser", at.UserID))
 	return nil
 }
 
@@ -378,16 +420,6 @@ func (b *Bot) Ready(context.Context) error {
 		return errors.New("slack: not connected")
 	}
 	return nil
-}
-
-// trusted reports whether a payload comes from our workspace and app.
-func (b *Bot) trusted(teamID, appID string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if teamID != b.teamID {
-		return false
-	}
-	return b.appID == "" || appID == b.appID
 }
 
 // learnAppID records the app named in hello when none is configured.

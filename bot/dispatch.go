@@ -19,14 +19,15 @@ import (
 // request is one slash command, button click or modal submission, with
 // what every handler needs.
 type request struct {
-	kind        string // "command", "action", "view"
-	envelopeID  string
-	teamID      string
-	userID      string
-	userName    string
-	channelID   string
-	responseURL string
-	triggerID   string
+	kind         string // "command", "action", "view"
+	envelopeID   string
+	teamID       string
+	enterpriseID string
+	userID       string
+	userName     string
+	channelID    string
+	responseURL  string
+	triggerID    string
 	// idem is the idempotency key of the request's first write: Slack's
 	// ids that stay the same when an envelope is delivered again.
 	idem string
@@ -144,18 +145,25 @@ func (b *Bot) onSlashCommand(ctx context.Context, evt socketmode.Event) {
 	}
 	envID := evt.Request.EnvelopeID
 	b.received(envID, "slash_command")
-	if !b.trusted(cmd.TeamID, cmd.APIAppID) {
+	r := &request{
+		kind: "command", envelopeID: envID, teamID: cmd.TeamID, enterpriseID: cmd.EnterpriseID,
+		userID: cmd.UserID, userName: cmd.UserName, channelID: cmd.ChannelID, responseURL: cmd.ResponseURL,
+		triggerID: cmd.TriggerID, cmd: &cmd, idem: "cmd:" + cmd.TriggerID,
+	}
+	if reason := b.untrusted(cmd.TeamID, cmd.EnterpriseID, cmd.APIAppID); reason != "" {
 		b.ack(ctx, envID, nil)
-		b.log.Warn("dropped a slash command from another workspace or app",
-			zap.String("team", cmd.TeamID), zap.String("app", cmd.APIAppID), zap.String("envelope", envID))
+		b.log.Warn("dropped a slash command from another workspace, enterprise or app", zap.String("reason", reason),
+			zap.String("team", cmd.TeamID), zap.String("enterprise", cmd.EnterpriseID), zap.String("app", cmd.APIAppID),
+			zap.String("envelope", envID))
+		b.refuseLater(r, reason)
+		return
+	}
+	if reason := b.places.refusal(cmd.ChannelID); reason != "" {
+		b.ack(ctx, envID, ephemeralPayload(b.notHere(reason)))
+		b.refuseLater(r, reason)
 		return
 	}
 	b.names.remember(cmd.UserID, cmd.UserName)
-	r := &request{
-		kind: "command", envelopeID: envID, teamID: cmd.TeamID, userID: cmd.UserID, userName: cmd.UserName,
-		channelID: cmd.ChannelID, responseURL: cmd.ResponseURL, triggerID: cmd.TriggerID, cmd: &cmd,
-		idem: "cmd:" + cmd.TriggerID,
-	}
 	route, usage := b.routeCommand(cmd.Text, r)
 	p := b.pool
 	if route != nil && route.long {
@@ -192,17 +200,19 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 	arrived := time.Now()
 	envID := evt.Request.EnvelopeID
 	b.received(envID, string(cb.Type))
-	if !b.trusted(cb.Team.ID, cb.APIAppID) {
+	base := request{
+		envelopeID: envID, teamID: cb.Team.ID, enterpriseID: cb.Enterprise.ID, userID: cb.User.ID, userName: cb.User.Name,
+		channelID: cb.Channel.ID, responseURL: cb.ResponseURL, triggerID: cb.TriggerID, cb: &cb,
+	}
+	if reason := b.untrusted(cb.Team.ID, cb.Enterprise.ID, cb.APIAppID); reason != "" {
 		b.ack(ctx, envID, nil)
-		b.log.Warn("dropped an interaction from another workspace or app",
-			zap.String("team", cb.Team.ID), zap.String("app", cb.APIAppID), zap.String("envelope", envID))
+		b.log.Warn("dropped an interaction from another workspace, enterprise or app", zap.String("reason", reason),
+			zap.String("team", cb.Team.ID), zap.String("enterprise", cb.Enterprise.ID), zap.String("app", cb.APIAppID),
+			zap.String("envelope", envID))
+		b.refuseLater(interactionRequest(base, &cb), reason)
 		return
 	}
 	b.names.remember(cb.User.ID, cb.User.Name)
-	base := request{
-		envelopeID: envID, teamID: cb.Team.ID, userID: cb.User.ID, userName: cb.User.Name,
-		channelID: cb.Channel.ID, responseURL: cb.ResponseURL, triggerID: cb.TriggerID, cb: &cb,
-	}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		b.ack(ctx, envID, nil)
@@ -223,7 +233,11 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 				b.log.Info("dropped a repeated click", r.fields()...)
 				continue
 			}
-			run := b.adapt(route.name, b.opts.HandlerTimeout, route.h)
+			h := route.h
+			if reason := b.places.refusal(r.channelID); reason != "" {
+				h = b.refusing(reason)
+			}
+			run := b.adapt(route.name, b.opts.HandlerTimeout, h)
 			if !b.pool.submit(func(workCtx context.Context) { run(workCtx, &r) }) {
 				b.log.Warn("no room for a click; dropped", r.fields()...)
 			}
@@ -237,6 +251,15 @@ func (b *Bot) onInteractive(ctx context.Context, evt socketmode.Event) {
 		}
 		r := base
 		r.kind, r.channelID, r.idem = "view", b.opts.DevChannel, "view:"+cb.View.ID
+		// The modal's origin: a form opened before its channel was
+		// disallowed is refused too.
+		if origin := b.viewOrigin(cb.View); b.places.refusal(origin) != "" {
+			reason := b.places.refusal(origin)
+			r.channelID = origin
+			b.ack(ctx, envID, slack.NewErrorsViewSubmissionResponse(map[string]string{route.busyBlock: b.notHere(reason)}))
+			b.refuseLater(&r, reason)
+			return
+		}
 		b.submitView(ctx, route, &r, arrived)
 	default:
 		// Shortcuts, message actions, view_closed, block_suggestion and

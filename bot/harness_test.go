@@ -206,6 +206,13 @@ func (h *harness) assemble() *bot.Bot {
 	if o.Runs == nil {
 		o.Runs = h.store.(checklist.RunStore)
 	}
+	// The refusals go to the store; a test that wraps the store for
+	// triage gives the real one as Runs.
+	for _, s := range []any{h.store, o.Runs} {
+		if l, ok := s.(bot.RefusalLog); ok && o.Refusals == nil {
+			o.Refusals = l
+		}
+	}
 	b, err := bot.New(o.Options)
 	if err != nil {
 		h.t.Fatal(err)

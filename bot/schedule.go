@@ -67,6 +67,7 @@ func (b *Bot) ScheduledChecklist(s Scheduled) (schedule.Job, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	b.places.add(s.Channel) // its reports' buttons are clicked there
 	return func(ctx context.Context, at time.Time) error { return b.scheduledChecklist(ctx, s, mention, at) }, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/templates"
 )
 
@@ -145,7 +146,9 @@ func (a *authorizer) refresh(ctx context.Context, group string, f *groupRefresh)
 }
 
 // authorize returns a userError refusing the request unless its user may
-// decide; what is what they tried ("record decisions").
+// decide; what is what they tried ("record decisions"). The refusal is
+// recorded in a worker (refuseLater): a modal's validation, which has
+// Slack's 3 s, does not wait for the store.
 func (b *Bot) authorize(ctx context.Context, r *request, what string) error {
 	ok, err := b.auth.allowed(ctx, r.userID)
 	if ok {
@@ -154,6 +157,7 @@ func (b *Bot) authorize(ctx context.Context, r *request, what string) error {
 	if err != nil {
 		b.log.Warn("could not check who may decide; refusing", append(r.fields(), zap.Error(err))...)
 	}
+	b.refuseLater(r, opsbot.ReasonNotDecider)
 	return userErr(say(b.texts(), templates.OpsRefused, templates.Refused{Action: what}))
 }
 

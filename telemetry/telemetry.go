@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
 )
 
@@ -43,6 +44,7 @@ type Metrics struct {
 	storeErrors       *prometheus.CounterVec
 	decisions         *prometheus.CounterVec
 	incidents         *prometheus.CounterVec
+	refusals          *prometheus.CounterVec
 }
 
 // New registers every metric, with the build's version, on a registry of
@@ -92,12 +94,18 @@ func New(version string) *Metrics {
 		Name: "decisions_total", Help: "Decisions recorded on anomalies, by decision."}, []string{"decision"})
 	m.incidents = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
 		Name: "incidents_total", Help: "Incident steps done from Slack, by event (announced, updated, resolved)."}, []string{"event"})
+	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
+		Name: "refusals_total", Help: "Slack commands, clicks and modal submissions refused, by reason (workspace, enterprise, app, channel, direct_message, not_decider)."},
+		[]string{"reason"})
+	for _, r := range opsbot.Reasons {
+		m.refusals.WithLabelValues(r) // every reason from 0, for rate() and alerts
+	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace,
 		Name: "build_info", Help: "1, labelled with the running version."}, []string{"version"})
 	build.WithLabelValues(version).Set(1)
 	for _, c := range []prometheus.Collector{m.checklistRuns, m.checklistDuration, m.checklistLast, m.checkResults,
 		m.checkDuration, m.findings, m.envelopes, m.ackLatency, m.slackCalls, m.slackConnected, m.slackConnects,
-		m.statusPageCalls, m.storeErrors, m.decisions, m.incidents, build,
+		m.statusPageCalls, m.storeErrors, m.decisions, m.incidents, m.refusals, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -181,6 +189,13 @@ func (m *Metrics) Decision(decision string) {
 func (m *Metrics) Incident(event string) {
 	if m != nil {
 		m.incidents.WithLabelValues(event).Inc()
+	}
+}
+
+// Refused counts a refused request; reason is an opsbot.Reason* value.
+func (m *Metrics) Refused(reason string) {
+	if m != nil {
+		m.refusals.WithLabelValues(reason).Inc()
 	}
 }
 

@@ -100,6 +100,7 @@ func TestNilMetricsAreSafe(t *testing.T) {
 	m.Decision("noise")
 	m.Incident("announced")
 	m.StoreError("decide")
+	m.Refused("channel")
 	next := http.DefaultTransport
 	if m.SlackTransport(next) != next || m.StatusPageTransport(next) != next {
 		t.Error("a nil Metrics wraps transports")
@@ -117,5 +118,22 @@ func TestHandlerExposesBuildInfo(t *testing.T) {
 	// failures too.
 	if !strings.Contains(rec.Body.String(), "opsbot_slack_connected 0") {
 		t.Errorf("slack_connected is not 0 before a connection:\n%s", rec.Body.String())
+	}
+	// Every refusal reason is there from the start, so that a rate() or
+	// increase() alert on it works from the first refusal.
+	if !strings.Contains(rec.Body.String(), `opsbot_refusals_total{reason="direct_message"} 0`) {
+		t.Errorf("refusals_total is not exposed before a refusal:\n%s", rec.Body.String())
+	}
+}
+
+func TestRefused(t *testing.T) {
+	m := New("test")
+	m.Refused("channel")
+	m.Refused("channel")
+	m.Refused("enterprise")
+	for reason, want := range map[string]float64{"channel": 2, "enterprise": 1, "app": 0} {
+		if n := testutil.ToFloat64(m.refusals.WithLabelValues(reason)); n != want {
+			t.Errorf("refusals{reason=%q} = %v, want %v", reason, n, want)
+		}
 	}
 }

@@ -45,6 +45,17 @@ type Refused struct {
 	Action string
 }
 
+// NotHere is the data of "ops.notHere": a command, click or form from a
+// channel (or direct message) where opsbot may not be used.
+type NotHere struct {
+	// DirectMessage: it came from a direct message.
+	DirectMessage bool
+	// Channels are where opsbot may be used, as channel mentions
+	// ("<#C0123OPS0>, <#C0123DEV0>"), from the configuration; "" when any
+	// channel the bot is in will do.
+	Channels string
+}
+
 // --- the checklist --------------------------------------------------------------
 
 // Running is the data of "checklist.running", the message a checklist run

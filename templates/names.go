@@ -52,6 +52,7 @@ var (
 	// are in the logs).
 	OpsError                = declare[NoData]("ops.error")
 	OpsRefused              = declare[Refused]("ops.refused")
+	OpsNotHere              = declare[NotHere]("ops.notHere")
 	OpsBusy                 = declare[NoData]("ops.busy")
 	OpsNoArguments          = declare[NoData]("ops.noArguments")
 	OpsAtMostOneEnvironment = declare[Command]("ops.atMostOneEnvironment")

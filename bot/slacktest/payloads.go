@@ -14,8 +14,17 @@ import (
 type PayloadOption func(*payloadOptions)
 
 type payloadOptions struct {
-	teamID, teamDomain, appID string
-	thenDisconnect            string
+	teamID, teamDomain, appID, enterpriseID string
+	thenDisconnect                          string
+}
+
+// enterprise is an interaction's enterprise object: null outside Enterprise
+// Grid.
+func (o payloadOptions) enterprise() any {
+	if o.enterpriseID == "" {
+		return nil
+	}
+	return map[string]string{"id": o.enterpriseID, "name": enterpriseName(o.enterpriseID)}
 }
 
 // ThenDisconnect makes the fake send a `disconnect` frame with reason
@@ -37,6 +46,13 @@ func WithTeam(teamID string) PayloadOption {
 	}
 }
 
+// WithEnterprise makes the payload name Enterprise Grid organization
+// enterpriseID (enterprise_id, enterprise.id; "" for none) instead of the
+// server's (Options.EnterpriseID).
+func WithEnterprise(enterpriseID string) PayloadOption {
+	return func(o *payloadOptions) { o.enterpriseID = enterpriseID }
+}
+
 // WithAppID makes the payload name another app (api_app_id). Its trigger_id
 // is then refused by views.open (invalid_trigger_id).
 func WithAppID(appID string) PayloadOption {
@@ -44,7 +60,7 @@ func WithAppID(appID string) PayloadOption {
 }
 
 func (s *Server) payloadOptions(user *User, opts []PayloadOption) payloadOptions {
-	o := payloadOptions{teamID: s.opts.TeamID, teamDomain: s.opts.TeamDomain, appID: s.opts.AppID}
+	o := payloadOptions{teamID: s.opts.TeamID, teamDomain: s.opts.TeamDomain, appID: s.opts.AppID, enterpriseID: s.opts.EnterpriseID}
 	if user != nil && user.TeamID != "" && user.TeamID != s.opts.TeamID {
 		o.teamID, o.teamDomain = user.TeamID, "team-"+user.TeamID
 	}
@@ -52,6 +68,22 @@ func (s *Server) payloadOptions(user *User, opts []PayloadOption) payloadOptions
 		f(&o)
 	}
 	return o
+}
+
+// enterpriseName is the name Slack sends beside an enterprise id.
+func enterpriseName(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "Org " + id
+}
+
+// orNil is s, or JSON null when it is empty.
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // defaultUserLocked is the first configured human user.
@@ -129,6 +161,8 @@ func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand, opts ..
 		Token               string `json:"token"`
 		TeamID              string `json:"team_id"`
 		TeamDomain          string `json:"team_domain"`
+		EnterpriseID        string `json:"enterprise_id,omitempty"`
+		EnterpriseName      string `json:"enterprise_name,omitempty"`
 		ChannelID           string `json:"channel_id"`
 		ChannelName         string `json:"channel_name"`
 		UserID              string `json:"user_id"`
@@ -141,7 +175,7 @@ func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand, opts ..
 		TriggerID           string `json:"trigger_id"`
 	}{
 		Token: s.opts.VerificationToken, TeamID: po.teamID, TeamDomain: po.teamDomain,
-		ChannelID: ch.ID, ChannelName: ch.Name, UserID: u.ID, UserName: u.Name,
+		EnterpriseID: po.enterpriseID, EnterpriseName: enterpriseName(po.enterpriseID), ChannelID: ch.ID, ChannelName: ch.Name, UserID: u.ID, UserName: u.Name,
 		Command: cmd.Command, Text: cmd.Text, APIAppID: po.appID, IsEnterpriseInstall: "false",
 		ResponseURL: rurl, TriggerID: tid,
 	}
@@ -232,7 +266,8 @@ func (s *Server) ClickButton(ctx context.Context, click ButtonClick, opts ...Pay
 	}{
 		Type: "block_actions", User: wireUser{ID: u.ID, Username: u.Name, Name: u.Name, TeamID: po.teamID},
 		APIAppID: po.appID, Token: s.opts.VerificationToken, Container: container, TriggerID: tid,
-		Team: wireTeam{ID: po.teamID, Domain: po.teamDomain}, Channel: map[string]any{"id": ch.ID, "name": ch.Name},
+		Team: wireTeam{ID: po.teamID, Domain: po.teamDomain}, Enterprise: po.enterprise(),
+		Channel: map[string]any{"id": ch.ID, "name": ch.Name},
 		Message: s.wireMessageLocked(m, false), State: wireViewState{Values: map[string]map[string]any{}},
 		ResponseURL: rurl, Actions: []any{action},
 	}
@@ -345,7 +380,7 @@ func (s *Server) SubmitView(ctx context.Context, viewID string, values ViewValue
 		Type: "view_submission", Team: wireTeam{ID: po.teamID, Domain: po.teamDomain},
 		User:     wireUser{ID: u.ID, Username: u.Name, Name: u.Name, TeamID: po.teamID},
 		APIAppID: po.appID, Token: s.opts.VerificationToken, TriggerID: tid,
-		View: s.wireViewLocked(v, state), ResponseURLs: []struct{}{},
+		View: s.wireViewLocked(v, state), ResponseURLs: []struct{}{}, Enterprise: po.enterprise(),
 	}
 	e := &envState{
 		Envelope: Envelope{Type: TypeInteractive, Payload: jsonCompact(payload), AcceptsResponsePayload: true, TriggerID: tid},
@@ -522,7 +557,7 @@ func (s *Server) SendEvent(ctx context.Context, event any, opts ...PayloadOption
 		"token": s.opts.VerificationToken, "team_id": po.teamID, "api_app_id": po.appID,
 		"event": raw, "type": "event_callback", "event_id": eventID, "event_time": now.Unix(),
 		"authorizations": []any{map[string]any{
-			"enterprise_id": nil, "team_id": po.teamID, "user_id": s.opts.BotUserID,
+			"enterprise_id": orNil(po.enterpriseID), "team_id": po.teamID, "user_id": s.opts.BotUserID,
 			"is_bot": true, "is_enterprise_install": false,
 		}},
 		"is_ext_shared_channel": false,

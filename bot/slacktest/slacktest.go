@@ -97,6 +97,10 @@ type Options struct {
 	TeamDomain string
 	TeamName   string
 	AppID      string
+	// EnterpriseID, when set, is the Enterprise Grid organization the
+	// workspace belongs to: auth.test names it and every payload carries
+	// it (see WithEnterprise). Default: none.
+	EnterpriseID string
 	// AppToken is the app-level token (xapp-...) accepted by
 	// apps.connections.open. BotToken (xoxb-...) is accepted by every other
 	// Web API method. Any other token answers invalid_auth, a missing one

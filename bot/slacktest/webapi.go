@@ -343,7 +343,7 @@ func (s *Server) wireMessageLocked(m *Message, withMetadata bool) wireMessage {
 // Auth -----------------------------------------------------------------------
 
 func (s *Server) authTest(r *apiRequest) (map[string]any, *apiError) {
-	return map[string]any{
+	out := map[string]any{
 		"url":                   "https://" + s.opts.TeamDomain + ".slack.com/",
 		"team":                  s.opts.TeamName,
 		"user":                  s.opts.BotName,
@@ -351,7 +351,11 @@ func (s *Server) authTest(r *apiRequest) (map[string]any, *apiError) {
 		"user_id":               s.opts.BotUserID,
 		"bot_id":                s.opts.BotID,
 		"is_enterprise_install": false,
-	}, nil
+	}
+	if s.opts.EnterpriseID != "" {
+		out["enterprise_id"] = s.opts.EnterpriseID // only in Enterprise Grid
+	}
+	return out, nil
 }
 
 // Chat -------------------------------------------------------------------------

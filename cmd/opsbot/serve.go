@@ -290,7 +290,9 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		factory = checklistFactory(cfg, logger, sl.Client(), db)
 	}
 	b, err := bot.New(bot.Options{
-		Slack: sl, TeamID: s.TeamID, AppID: s.AppID,
+		Slack: sl, TeamID: s.TeamID, AppID: s.AppID, EnterpriseID: s.EnterpriseID,
+		AllowedChannels: s.AllowedChannels, AllowDirectMessages: s.AllowDirectMessages,
+		Refusals:   db,
 		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel,
 		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,

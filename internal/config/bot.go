@@ -56,6 +56,20 @@ type Slack struct {
 	// Socket Mode).
 	TeamID string `yaml:"teamID"`
 	AppID  string `yaml:"appID"`
+	// EnterpriseID, optional, is the Enterprise Grid organization (E...)
+	// the workspace belongs to: auth.test must say so, and every payload
+	// must carry it. Default: the one auth.test names, if any, which
+	// payloads must then carry.
+	EnterpriseID string `yaml:"enterpriseID"`
+	// AllowedChannels, optional, are the channel ids where /ops may be
+	// used and the bot's buttons and modals answered, beside the bot's own
+	// channels (devChannel, opsChannel, incidentChannel, the schedule's
+	// channel). Empty: any channel the bot is in.
+	AllowedChannels []string `yaml:"allowedChannels"`
+	// AllowDirectMessages lets /ops be used in direct messages (channel
+	// ids D...). Default false: what is run and decided in a DM is seen by
+	// nobody else on the rotation.
+	AllowDirectMessages bool `yaml:"allowDirectMessages"`
 	// Deciders may record decisions, run the checklist from Slack and open
 	// anomalies.
 	Deciders Deciders `yaml:"deciders"`
@@ -102,6 +116,7 @@ var (
 	userID      = regexp.MustCompile(`^[UW][A-Z0-9]{2,30}$`)
 	usergroupID = regexp.MustCompile(`^S[A-Z0-9]{2,30}$`)
 	teamID      = regexp.MustCompile(`^[TE][A-Z0-9]{2,30}$`)
+	enterprise  = regexp.MustCompile(`^E[A-Z0-9]{2,30}$`)
 	appID       = regexp.MustCompile(`^A[A-Z0-9]{2,30}$`)
 	envVarName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
@@ -152,6 +167,22 @@ func (b *Bot) validate(p string, fe *fieldErrors) {
 	}
 	if s.AppID != "" && !appID.MatchString(s.AppID) {
 		fe.add(sp+".appID", "want an app id like A0123ABCD, got %q", s.AppID)
+	}
+	if s.EnterpriseID != "" && !enterprise.MatchString(s.EnterpriseID) {
+		fe.add(sp+".enterpriseID", "want an Enterprise Grid organization id like E0123ABCD, got %q", s.EnterpriseID)
+	}
+	seen := map[string]bool{}
+	for i, c := range s.AllowedChannels {
+		f := fmt.Sprintf("%s.allowedChannels[%d]", sp, i)
+		switch {
+		case strings.HasPrefix(c, "D") && channelID.MatchString("C"+c[1:]):
+			fe.add(f, "%q is a direct message, not a channel: set allowDirectMessages instead", c)
+		case !channelID.MatchString(c):
+			fe.add(f, "want a channel id like C0123ABCD (not a #name), got %q", c)
+		case seen[c]:
+			fe.add(f, "%s is listed twice", c)
+		}
+		seen[c] = true
 	}
 	if len(s.Deciders.Users)+len(s.Deciders.Groups) == 0 {
 		fe.add(sp+".deciders", "at least one user or group is required: who may record decisions")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,25 @@ bot:
 	if cfg.Bot.Store.Postgres.DSNEnv != "OPSBOT_POSTGRES_DSN" || cfg.Bot.Store.SQLite != nil {
 		t.Errorf("store = %+v", cfg.Bot.Store)
 	}
+	if s := b.Slack; len(s.AllowedChannels) != 0 || s.AllowDirectMessages || s.EnterpriseID != "" {
+		t.Errorf("authorization defaults = %v, %v, %q; want any channel, no direct messages, no enterprise",
+			s.AllowedChannels, s.AllowDirectMessages, s.EnterpriseID)
+	}
+	cfg, err = Parse([]byte(minimal + `
+bot:
+  slack:
+    devChannel: C0DEV
+    deciders: {users: [U0ALICE]}
+    allowedChannels: [C0OPS, G0PRIVATE]
+    allowDirectMessages: true
+    enterpriseID: E0GRID
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Bot.Slack; !slices.Equal(s.AllowedChannels, []string{"C0OPS", "G0PRIVATE"}) || !s.AllowDirectMessages || s.EnterpriseID != "E0GRID" {
+		t.Errorf("authorization = %v, %v, %q", s.AllowedChannels, s.AllowDirectMessages, s.EnterpriseID)
+	}
 	if cfg, _ := Parse([]byte(minimal)); cfg.Bot != nil {
 		t.Error("no bot block should leave Bot nil")
 	}
@@ -50,6 +70,16 @@ func TestBotErrorsNameTheField(t *testing.T) {
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, recurrence: {threshold: -1}}`, "bot.recurrence.threshold: must be at least 1"},
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, health: {listen: "8080"}}`, `bot.health.listen: want host:port`},
 		{`bot: {slack: {devChanel: C0DEV}}`, `unknown key "devChanel"`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}, allowedChannels: [C0OPS, "#random"]}}`,
+			`bot.slack.allowedChannels[1]: want a channel id like C0123ABCD (not a #name), got "#random"`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}, allowedChannels: [c0ops]}}`,
+			`bot.slack.allowedChannels[0]: want a channel id like C0123ABCD (not a #name), got "c0ops"`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}, allowedChannels: [D0ALICE]}}`,
+			`bot.slack.allowedChannels[0]: "D0ALICE" is a direct message, not a channel: set allowDirectMessages instead`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}, allowedChannels: [C0OPS, C0OPS]}}`,
+			`bot.slack.allowedChannels[1]: C0OPS is listed twice`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}, enterpriseID: T0TEAM}}`,
+			`bot.slack.enterpriseID: want an Enterprise Grid organization id like E0123ABCD, got "T0TEAM"`},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(minimal + tt.yaml))
