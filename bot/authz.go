@@ -19,6 +19,12 @@ type RefusalLog interface {
 	RecordRefusal(ctx context.Context, r opsbot.Refusal) (added bool, err error)
 }
 
+// CommandLog remembers which commands ran, across restarts and replicas
+// (store.DB). Claim reports whether this call was the first with key.
+type CommandLog interface {
+	Claim(ctx context.Context, key string) (first bool, err error)
+}
+
 // places says where requests may come from: the allowed channels (none:
 // any channel) and whether direct messages are allowed.
 type places struct {

@@ -353,3 +353,47 @@ func TestConfiguredEnterpriseMustMatchTheToken(t *testing.T) {
 		}
 	}
 }
+
+// `/ops checklist` delivered again after a restart (a new process, the same
+// store: its in-memory dedupe is empty) does not run again: one report.
+func TestRedeliveredChecklistAfterRestartReportsOnce(t *testing.T) {
+	fs := newFake(t)
+	path := t.TempDir() + "/opsbot.db"
+	h1 := newHarness(t, fs, openStore(t, onSQLite, path))
+	h1.setChecks(&fakeCheck{name: "pods", result: result(finding("pods", "Deployment shop/api", "OOMKilled"))})
+	h1.start()
+	h1.report(alice)
+	envs := fs.Envelopes()
+	env := envs[len(envs)-1]
+	if env.Type != slacktest.TypeSlashCommands {
+		t.Fatalf("the last envelope is a %s", env.Type)
+	}
+	if err := h1.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// One checklist worker: the redelivery is handled before the later
+	// command below.
+	h2 := newHarness(t, fs, openStore(t, onSQLite, path), func(o *setup) { o.ChecklistWorkers = 1 })
+	h2.setChecks(&fakeCheck{name: "pods", result: result(finding("pods", "Deployment shop/api", "OOMKilled"))})
+	h2.start()
+	again, err := fs.Redeliver(h2.ctx, env.ID, "timeout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.RetryAttempt != 1 || again.TriggerID != env.TriggerID {
+		t.Fatalf("redelivered as attempt %d, trigger %s", again.RetryAttempt, again.TriggerID)
+	}
+	// A later command, handled after the redelivery (by the one
+	// worker), is the second report; the redelivery posted none.
+	h2.report(alice)
+	reports := 0
+	for _, m := range fs.Messages(opsChannel) {
+		if strings.Contains(m.AllText(), "*Checklist prod*") {
+			reports++
+		}
+	}
+	if reports != 2 {
+		t.Errorf("%d reports, want 2 (the first command and the later one):\n%s", reports, dump(fs.Messages(opsChannel)))
+	}
+}

@@ -104,6 +104,10 @@ type Options struct {
 	// Refusals keeps the audit record of refused requests (store.DB).
 	// Required.
 	Refusals RefusalLog
+	// Commands remembers the `/ops checklist` commands that ran, so that
+	// one delivered again after a restart, or to another replica, does
+	// not run twice (store.DB). Required.
+	Commands CommandLog
 
 	// DevChannel is where anomaly threads are opened (a channel id): the
 	// channel of a modal's answers.
@@ -262,6 +266,9 @@ func (o *Options) validate() error {
 	}
 	if o.Refusals == nil {
 		errs = append(errs, errors.New("a refusal log (the audit record of refused requests) is required"))
+	}
+	if o.Commands == nil {
+		errs = append(errs, errors.New("a command log (which commands ran) is required"))
 	}
 	return errors.Join(errs...)
 }

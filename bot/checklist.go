@@ -25,6 +25,9 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "run the checklist"); err != nil {
 		return err
 	}
+	if !b.firstRun(ctx, r) {
+		return nil
+	}
 	env := r.args[0]
 	list, err := b.opts.Checklist(ctx, env)
 	if err != nil {
@@ -37,6 +40,27 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 		return userErr(say(b.texts(), templates.ChecklistNotInChannel, templates.NoData{}))
 	}
 	return err
+}
+
+// firstRun claims the command's key in the store (Commands) and reports
+// whether this is its first run: a command delivered again after a
+// restart, or to another replica, finds it claimed and posts no second
+// report (b.seen only knows this process's). When the store cannot say,
+// the checklist runs: a report twice is better than none when it is needed
+// most.
+func (b *Bot) firstRun(ctx context.Context, r *request) bool {
+	if r.triggerID == "" {
+		return true
+	}
+	first, err := b.opts.Commands.Claim(ctx, "command/"+r.idem)
+	switch {
+	case err != nil:
+		b.log.Warn("could not record the command's run; running it anyway", append(r.fields(), zap.Error(err))...)
+		return true
+	case !first:
+		b.log.Info("dropped a command that already ran (delivered again)", r.fields()...)
+	}
+	return first
 }
 
 // runningPostError: the "running…" message could not be posted.

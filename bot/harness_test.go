@@ -206,11 +206,14 @@ func (h *harness) assemble() *bot.Bot {
 	if o.Runs == nil {
 		o.Runs = h.store.(checklist.RunStore)
 	}
-	// The refusals go to the store; a test that wraps the store for
-	// triage gives the real one as Runs.
+	// The refusals and the commands' claims go to the store; a test that
+	// wraps the store for triage gives the real one as Runs.
 	for _, s := range []any{h.store, o.Runs} {
 		if l, ok := s.(bot.RefusalLog); ok && o.Refusals == nil {
 			o.Refusals = l
+		}
+		if l, ok := s.(bot.CommandLog); ok && o.Commands == nil {
+			o.Commands = l
 		}
 	}
 	b, err := bot.New(o.Options)

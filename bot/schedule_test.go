@@ -12,12 +12,13 @@ import (
 	"github.com/opsbot/opsbot/triage"
 )
 
-// schedNopStore satisfies triage.Store, checklist.RunStore and RefusalLog;
-// New never calls it.
+// schedNopStore satisfies triage.Store, checklist.RunStore, RefusalLog and
+// CommandLog; New never calls it.
 type schedNopStore struct {
 	triage.Store
 	checklist.RunStore
 	RefusalLog
+	CommandLog
 }
 
 func schedTestBot(t *testing.T) *Bot {
@@ -37,7 +38,7 @@ func schedTestBot(t *testing.T) *Bot {
 	b, err := New(Options{
 		Slack: sl, DevChannel: "C0DEV", OpsChannel: "C0OPS",
 		Deciders: Deciders{Users: []string{"U0ALICE"}}, Triage: tri, Runs: schedNopStore{},
-		Refusals: schedNopStore{},
+		Refusals: schedNopStore{}, Commands: schedNopStore{},
 		Checklist: func(context.Context, string) (Checklist, error) {
 			return Checklist{Checks: []checks.Check{}}, nil
 		},

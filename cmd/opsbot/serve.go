@@ -292,7 +292,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	b, err := bot.New(bot.Options{
 		Slack: sl, TeamID: s.TeamID, AppID: s.AppID, EnterpriseID: s.EnterpriseID,
 		AllowedChannels: s.AllowedChannels, AllowDirectMessages: s.AllowDirectMessages,
-		Refusals:   db,
+		Refusals: db, Commands: db,
 		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel,
 		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
