@@ -129,12 +129,14 @@ func (b *Bot) refusing(reason string) handlerFunc {
 }
 
 // refuseLater records r's refusal in a worker: the socket reader never
-// waits for the store.
+// waits for the store. It works on a copy: the caller may go on changing
+// r (answer moves it to another channel).
 func (b *Bot) refuseLater(r *request, reason string) {
+	rc := *r
 	ok := b.pool.submit(func(workCtx context.Context) {
 		ctx, cancel := context.WithTimeout(workCtx, b.opts.HandlerTimeout)
 		defer cancel()
-		b.recordRefusal(ctx, r, reason)
+		b.recordRefusal(ctx, &rc, reason)
 	})
 	if !ok {
 		b.opts.Metrics.Refused(reason)

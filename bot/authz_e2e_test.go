@@ -384,9 +384,14 @@ func TestRedeliveredChecklistAfterRestartReportsOnce(t *testing.T) {
 	if again.RetryAttempt != 1 || again.TriggerID != env.TriggerID {
 		t.Fatalf("redelivered as attempt %d, trigger %s", again.RetryAttempt, again.TriggerID)
 	}
-	// A later command, handled after the redelivery (by the one
+	// A later command, carol's, handled after the redelivery (by the one
 	// worker), is the second report; the redelivery posted none.
-	h2.report(alice)
+	h2.slash(carol, "checklist")
+	if _, err := fs.WaitForMessage(h2.ctx, opsChannel, func(m slacktest.Message) bool {
+		return strings.Contains(m.AllText(), "*Checklist prod*") && strings.Contains(m.AllText(), "@carol")
+	}); err != nil {
+		t.Fatalf("no report for carol: %v\n%s", err, dump(fs.Messages(opsChannel)))
+	}
 	reports := 0
 	for _, m := range fs.Messages(opsChannel) {
 		if strings.Contains(m.AllText(), "*Checklist prod*") {
@@ -394,6 +399,6 @@ func TestRedeliveredChecklistAfterRestartReportsOnce(t *testing.T) {
 		}
 	}
 	if reports != 2 {
-		t.Errorf("%d reports, want 2 (the first command and the later one):\n%s", reports, dump(fs.Messages(opsChannel)))
+		t.Errorf("%d reports, want 2 (alice's first command and carol's):\n%s", reports, dump(fs.Messages(opsChannel)))
 	}
 }

@@ -49,6 +49,16 @@
 // of retrying forever, and connections that keep dying right after they
 // open are restarted with exponential backoff and jitter.
 //
+// # Who may use it
+//
+// Before any handler sees it, a payload must name the bot's workspace, app
+// and, when one is known, Enterprise Grid organization (Bot.untrusted), and
+// come from an allowed channel (Options.AllowedChannels with the bot's own
+// channels; direct messages only with AllowDirectMessages); a modal is
+// judged by the channel it was opened from. Handlers then check the user
+// is a decider (Bot.authorize). Every refusal is recorded once per request
+// in Options.Refusals, from a worker, and counted (opsbot_refusals_total).
+//
 // # Text
 //
 // Untrusted text (finding titles and details from logs and alerts, pod

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/incident"
@@ -414,6 +415,28 @@ func TestGoldenUsage(t *testing.T) {
 			}
 			// The slash command's ack payload.
 			golden(t, tc.name, ephemeralPayload(msg))
+		})
+	}
+}
+
+// TestGoldenNotHere pins the refusal of a command from a disallowed channel
+// or direct message: with an allow-list (the bot's own channels after the
+// listed ones), and without one.
+func TestGoldenNotHere(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		allowed []string
+		reason  string
+	}{
+		{"ops-not-here-channel", []string{"C0123SRE0", "C0123OPS0"}, opsbot.ReasonChannel},
+		{"ops-not-here-dm", []string{"C0123SRE0"}, opsbot.ReasonDirectMessage},
+		{"ops-not-here-dm-any-channel", nil, opsbot.ReasonDirectMessage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &Bot{opts: Options{Templates: testTexts(t).set}, log: zap.NewNop(),
+				places: newPlaces(tc.allowed, false, "C0123DEV0", "C0123OPS0", "")}
+			// The slash command's ack payload.
+			golden(t, tc.name, ephemeralPayload(b.notHere(tc.reason)))
 		})
 	}
 }

@@ -23,6 +23,17 @@ type schedNopStore struct {
 
 func schedTestBot(t *testing.T) *Bot {
 	t.Helper()
+	b, err := New(schedTestOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// schedTestOptions are a bot's options with a Slack client that is never
+// called and stores that are never used.
+func schedTestOptions(t *testing.T) Options {
+	t.Helper()
 	sl, err := NewSlack(SlackOptions{AppToken: "xapp-1", BotToken: "xoxb-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +46,7 @@ func schedTestBot(t *testing.T) *Bot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(Options{
+	return Options{
 		Slack: sl, DevChannel: "C0DEV", OpsChannel: "C0OPS",
 		Deciders: Deciders{Users: []string{"U0ALICE"}}, Triage: tri, Runs: schedNopStore{},
 		Refusals: schedNopStore{}, Commands: schedNopStore{},
@@ -43,11 +54,7 @@ func schedTestBot(t *testing.T) *Bot {
 			return Checklist{Checks: []checks.Check{}}, nil
 		},
 		Environments: []string{"prod", "dev"}, DefaultEnvironment: "prod",
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	return b
 }
 
 func TestScheduledChecklistChecksItsSettings(t *testing.T) {
