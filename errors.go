@@ -20,7 +20,25 @@ var (
 	// fingerprint is open, updating a resolved incident, a status page
 	// event that does not follow.
 	ErrConflict = errors.New("conflict")
+	// ErrNotRecorded: a write that matters failed for the store's sake
+	// (the database is down or did not answer in time, a statement
+	// failed), not for its input. Nothing of it was recorded, and nothing
+	// was left posted in Slack for it; the same call may succeed later.
+	// Services wrap such failures with NotRecorded, so that a front end
+	// can tell the user so.
+	ErrNotRecorded = errors.New("not recorded")
 )
+
+// NotRecorded wraps err, a store's failure to write, with ErrNotRecorded,
+// unless it is about the input (ErrInvalid, ErrNotFound, ErrConflict: the
+// write was refused, not lost) or nil.
+func NotRecorded(err error) error {
+	if err == nil || errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound) ||
+		errors.Is(err, ErrConflict) || errors.Is(err, ErrNotRecorded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrNotRecorded, err)
+}
 
 // FieldError is one problem with one field.
 type FieldError struct {
