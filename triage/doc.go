@@ -44,6 +44,24 @@
 // implements; FindingAnomaly and ManualAnomaly make the anomaly to open
 // from a checklist finding or a title typed by hand.
 //
+// # What is recorded before what is posted
+//
+// Nothing is posted in Slack without the record that it belongs to, and a
+// failure or a shutdown half-way leaves no post without its record:
+//
+//   - Open records the anomaly first (with no thread: "pending"), then
+//     posts its root message, then records the link to it. The root
+//     message's ts is only known once it is posted, hence that order. When
+//     the link cannot be recorded, the root message is deleted; the anomaly
+//     stays pending, and opening it again (the same click redelivered, or
+//     another) posts its one thread.
+//   - Decide records the decision (one transaction) before it replies in
+//     the thread and updates the root message. A decision that cannot be
+//     recorded posts nothing.
+//
+// A store failure comes back wrapped with opsbot.ErrNotRecorded, for the
+// bot to tell the user that nothing was recorded nor posted.
+//
 // This package is pure Go: it knows neither Slack nor SQL. Persistence is the
 // Store interface, implemented by store/sqlite and store/postgres.
 package triage

@@ -70,7 +70,13 @@ type Opened struct {
 // fingerprint is returned as it is), then, when the anomaly has no thread
 // yet, its root message is posted (Threads.PostRoot) and linked
 // (Store.LinkThread). A retry after a failed post finds the same anomaly
-// without a thread and posts it then.
+// without a thread and posts it then. A root message whose link cannot be
+// recorded (the store failed, or a shutdown cancelled ctx) is deleted
+// again: no root message stays in Slack without the anomaly that records
+// it, and the retry posts the one thread.
+//
+// The errors of the store are wrapped with opsbot.ErrNotRecorded: the
+// anomaly was not opened, or it has no thread yet; nothing is left posted.
 //
 // Within the Service, one Open at a time posts an anomaly's thread; across
 // replicas, LinkThread links only the first thread, and a replica whose
@@ -89,7 +95,7 @@ func (s *Service) Open(ctx context.Context, in Anomaly, key string, then func(co
 	in = s.redactAnomaly(in)
 	a, created, err := s.store.OpenAnomaly(ctx, in, opKey("open", key))
 	if err != nil {
-		return Opened{}, fmt.Errorf("opening an anomaly: %w", err)
+		return Opened{}, fmt.Errorf("opening an anomaly: %w", opsbot.NotRecorded(err))
 	}
 	unlock := s.lock(a.ID)
 	defer unlock()
@@ -107,7 +113,7 @@ func (s *Service) thread(ctx context.Context, a Anomaly, created bool, key strin
 	if !a.HasThread() {
 		// Another call may have posted it while we waited for the lock.
 		if a, err = s.store.Get(ctx, a.ID); err != nil {
-			return Opened{}, fmt.Errorf("reading anomaly: %w", err)
+			return Opened{}, fmt.Errorf("reading anomaly: %w", opsbot.NotRecorded(err))
 		}
 	}
 	if a.HasThread() {
@@ -119,9 +125,11 @@ func (s *Service) thread(ctx context.Context, a Anomaly, created bool, key strin
 		return Opened{}, fmt.Errorf("posting anomaly %d's thread: %w", a.ID, err)
 	}
 	id := a.ID
-	if a, err = s.store.LinkThread(ctx, id, channel, ts, opKey("link", key)); err != nil {
-		return Opened{}, fmt.Errorf("recording anomaly %d's thread: %w", id, err)
+	linked, err := s.store.LinkThread(ctx, id, channel, ts, opKey("link", key))
+	if err != nil {
+		return s.unlinkedRoot(ctx, id, created, channel, ts, err)
 	}
+	a = linked
 	if a.Channel != channel || a.ThreadTS != ts {
 		// Another replica posted and linked its root message first (the
 		// lock is per process; LinkThread is a compare-and-set): ours
@@ -131,6 +139,45 @@ func (s *Service) thread(ctx context.Context, a Anomaly, created bool, key strin
 	}
 	s.log.Info("anomaly thread opened", zap.Int64("anomaly", a.ID), zap.String("channel", channel), zap.String("ts", ts))
 	return Opened{Anomaly: a, Created: created, Posted: true}, nil
+}
+
+// cleanupTimeout bounds what is done after a write failed so that no post
+// is left without its record: reading the record again, deleting the post.
+// It runs on a context that is not cancelled with the caller's (a
+// shutdown's cancellation may be what made the write fail).
+const cleanupTimeout = 10 * time.Second
+
+// unlinkedRoot handles a root message posted (channel, ts) whose link to
+// anomaly id could not be recorded (linkErr): no root message may stay in
+// Slack that no anomaly records, or a retry would post a second one. The
+// anomaly is read again, in case the link was recorded after all (a commit
+// whose answer was lost): if it is ours, the opening succeeded; if another
+// thread is recorded, ours lost the race and goes. Otherwise ours is
+// deleted, and the error (wrapping opsbot.ErrNotRecorded) says the anomaly
+// is still without a thread: opening it again posts one.
+func (s *Service) unlinkedRoot(ctx context.Context, id int64, created bool, channel, ts string, linkErr error) (Opened, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if a, err := s.store.Get(cctx, id); err == nil && a.HasThread() {
+		if a.Channel == channel && a.ThreadTS == ts {
+			s.log.Info("anomaly thread opened (its link was recorded despite an error)",
+				zap.Int64("anomaly", id), zap.String("ts", ts), zap.NamedError("link_error", linkErr))
+			return Opened{Anomaly: a, Created: created, Posted: true}, nil
+		}
+		s.deleteLosingRoot(cctx, id, channel, ts)
+		return Opened{Anomaly: a, Created: created}, nil
+	}
+	log := s.log.With(zap.Int64("anomaly", id), zap.String("channel", channel), zap.String("ts", ts))
+	if err := s.threads.DeleteRoot(cctx, channel, ts); err != nil && !errors.Is(err, opsbot.ErrNotFound) {
+		// The one case where a root message outlives its failed link: say
+		// where it is, so that it can be removed by hand.
+		log.Error("could not record the anomaly's thread, nor delete its root message: it is left in the channel",
+			zap.NamedError("link_error", linkErr), zap.Error(err))
+		return Opened{}, fmt.Errorf("recording anomaly %d's thread: %w (and deleting its root message %s: %w)",
+			id, linkErr, ts, err)
+	}
+	log.Warn("could not record the anomaly's thread; deleted its root message", zap.Error(linkErr))
+	return Opened{}, fmt.Errorf("recording anomaly %d's thread (its root message was deleted): %w", id, opsbot.NotRecorded(linkErr))
 }
 
 // deleteLosingRoot deletes a root message that lost the race to be an

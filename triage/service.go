@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/internal/keylock"
 	"github.com/opsbot/opsbot/redact"
 	"go.uber.org/zap"
@@ -139,7 +140,9 @@ func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
 //
 // The Store's errors are returned wrapped: ErrNotFound (no such anomaly),
 // opsbot.ErrConflict (the decision would reopen it while another anomaly
-// with its fingerprint is open), a *opsbot.ValidationError. When the
+// with its fingerprint is open), a *opsbot.ValidationError, and
+// opsbot.ErrNotRecorded for the store's own failures (the decision is not
+// recorded and nothing was posted: the same call may succeed later). When the
 // decision is recorded, the anomaly is returned with the errors of
 // telling the thread, if any.
 func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error) {
@@ -149,11 +152,11 @@ func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key 
 	k := opKey("decide", key)
 	replayed, err := s.store.KeyUsed(ctx, k)
 	if err != nil {
-		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
+		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, opsbot.NotRecorded(err))
 	}
 	a, err := s.store.Decide(ctx, id, rec, k)
 	if err != nil {
-		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, err)
+		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, opsbot.NotRecorded(err))
 	}
 	if replayed {
 		s.log.Info("a decision delivered again; not posted twice", zap.Int64("anomaly", id), zap.String("key", k))
