@@ -491,6 +491,8 @@ func (a *goldenAnnouncer) Reply(_ context.Context, _, _, text string) error {
 	return nil
 }
 
+func (a *goldenAnnouncer) Delete(context.Context, string, string) error { return nil }
+
 // TestGoldenIncidentTexts runs the incident Service as the bot sets it up
 // (cmd/opsbot: the embedded templates, Escape, Slack.KnownName, London) and
 // pins what it posts: the announcement, an update in its thread, the

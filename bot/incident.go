@@ -70,6 +70,17 @@ func (a announcer) Edit(ctx context.Context, channel, ts, text string) error {
 	return a.update(ctx, channel, ts, slack.MsgOptionText(text, false))
 }
 
+// Delete deletes a message; Slack's message_not_found matches
+// opsbot.ErrNotFound.
+func (a announcer) Delete(ctx context.Context, channel, ts string) error {
+	_, _, err := a.api.DeleteMessageContext(ctx, channel, ts)
+	var sr slack.SlackErrorResponse
+	if errors.As(err, &sr) && sr.Err == "message_not_found" {
+		return fmt.Errorf("%w: %w", opsbot.ErrNotFound, err)
+	}
+	return err
+}
+
 func (a announcer) Reply(ctx context.Context, channel, threadTS, text string) error {
 	_, _, err := a.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(threadTS))
 	return err

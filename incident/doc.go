@@ -34,7 +34,12 @@
 //
 // Every step is recorded before or after it is done, so a step interrupted
 // by a crash or an error is finished by calling the same Service method
-// again with the same idempotency key (see Service). A status page failure
+// again with the same idempotency key (see Service). The incident is
+// recorded before its announcement is posted, and the announcement (whose
+// ts Slack gives only once it is posted) recorded right after: an
+// announcement whose record fails is deleted again, so that none stays in
+// Slack without its incident knowing it. A store failure comes back
+// wrapped with opsbot.ErrNotRecorded. A status page failure
 // never blocks or loses the Slack announcement: it is recorded on the
 // incident (StatusPage.LastError and a statuspage_failed timeline entry,
 // retryable or not) and Service.RetryStatusPage tries again; the status

@@ -26,6 +26,10 @@ type Announcer interface {
 	Edit(ctx context.Context, channel, ts, text string) error
 	// Reply posts text in the thread of the message threadTS.
 	Reply(ctx context.Context, channel, threadTS, text string) error
+	// Delete deletes the message ts in channel: an announcement posted
+	// whose record failed. A message already gone is an error matching
+	// opsbot.ErrNotFound.
+	Delete(ctx context.Context, channel, ts string) error
 }
 
 // Renderer renders message templates; *templates.Set implements it.
@@ -75,10 +79,18 @@ type Options struct {
 // message is recorded and edited only while its edit is not recorded (the
 // edit appends the resolution to the text as posted, which is stored), and
 // the status page incident is created with the incident's stable key.
-// Finish does the same for an incident by its id alone (a Retry button). Two things may be repeated by such a retry: a
-// Slack post or reply whose success was not recorded (a crash between
-// posting and recording; a thread reply is not recorded at all), and a
-// status page update whose answer was lost. Keys beginning with
+// Finish does the same for an incident by its id alone (a Retry button).
+//
+// The incident is recorded before its announcement is posted, and the
+// announcement recorded once posted (its ts is only known then): an
+// announcement whose record fails (the store, or a shutdown cancelling
+// ctx) is deleted again, so that no announcement stays in Slack without
+// its incident knowing it, and a retry posts the one announcement. Two
+// things may still be repeated by a retry: a post whose success was
+// neither recorded nor deleted (the process killed between the two, or
+// Slack refusing the deletion: logged with the message's ts), or a thread
+// reply (not recorded at all), and a status page update whose answer was
+// lost. Keys beginning with
 // "incident:" are the Service's own; callers use others ("announce:"+view
 // id).
 //
@@ -193,7 +205,7 @@ func (s *Service) Announce(ctx context.Context, inc Incident, key string) (_ Inc
 	}
 	inc, created, err := s.store.Announce(ctx, inc, key)
 	if err != nil {
-		return Incident{}, false, fmt.Errorf("announce incident: %w", err)
+		return Incident{}, false, fmt.Errorf("announce incident: %w", opsbot.NotRecorded(err))
 	}
 	if !created {
 		s.log.Info("incident already announced for this anomaly",
@@ -306,7 +318,7 @@ func (s *Service) postAnnouncement(ctx context.Context, inc Incident) (Incident,
 		got, err = s.store.Get(ctx, inc.ID)
 	}
 	if err != nil {
-		return inc, fmt.Errorf("record the announcement of incident %d (posted as %s): %w", inc.ID, ts, err)
+		return s.unrecordedAnnouncement(ctx, inc, ts, err)
 	}
 	if got.MessageTS != ts {
 		s.log.Warn("the announcement was posted twice; the other message is the incident's",
@@ -317,6 +329,39 @@ func (s *Service) postAnnouncement(ctx context.Context, inc Incident) (Incident,
 			zap.String("ts", ts))
 	}
 	return got, nil
+}
+
+// cleanupTimeout bounds what is done after a write failed so that no post
+// is left without its record: reading the record again, deleting the post.
+// It runs on a context that is not cancelled with the caller's (a
+// shutdown's cancellation may be what made the write fail).
+const cleanupTimeout = 10 * time.Second
+
+// unrecordedAnnouncement handles the announcement of inc posted as ts
+// whose record failed (recErr): no announcement may stay in Slack that no
+// incident records, or a retry would post a second one. The incident is
+// read again, in case the record was made after all (a commit whose answer
+// was lost); otherwise the post is deleted and the incident is returned
+// still lagging (AnnouncementLags), with recErr wrapped with
+// opsbot.ErrNotRecorded: a retry posts it.
+func (s *Service) unrecordedAnnouncement(ctx context.Context, inc Incident, ts string, recErr error) (Incident, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	log := s.log.With(zap.Int64("incident", inc.ID), zap.String("channel", inc.Channel), zap.String("ts", ts))
+	if got, err := s.store.Get(cctx, inc.ID); err == nil && got.MessageTS == ts {
+		log.Info("incident announced (its record was made despite an error)", zap.NamedError("record_error", recErr))
+		return got, nil
+	}
+	if err := s.slack.Delete(cctx, inc.Channel, ts); err != nil && !errors.Is(err, opsbot.ErrNotFound) {
+		// The one case where an announcement outlives its failed record:
+		// say where it is, so that it can be removed by hand.
+		log.Error("could not record the announcement, nor delete it: it is left in the channel",
+			zap.NamedError("record_error", recErr), zap.Error(err))
+		return inc, fmt.Errorf("record the announcement of incident %d (posted as %s): %w (and deleting it: %w)",
+			inc.ID, ts, recErr, err)
+	}
+	log.Warn("could not record the announcement; deleted it", zap.Error(recErr))
+	return inc, fmt.Errorf("record the announcement of incident %d (deleted it): %w", inc.ID, opsbot.NotRecorded(recErr))
 }
 
 // AddUpdate records an update, its text redacted (Options.Redactor), and

@@ -107,6 +107,10 @@ func (f *fakeSlack) Reply(_ context.Context, channel, threadTS, text string) err
 	return f.do("reply", channel, threadTS, text)
 }
 
+func (f *fakeSlack) Delete(_ context.Context, channel, ts string) error {
+	return f.do("delete", channel, ts, "")
+}
+
 func (f *fakeSlack) Calls(method string) []call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
