@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
@@ -58,8 +60,12 @@ func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) er
 		return b.ephemeral(ctx, r, say(b.texts(), templates.TriageExisting, templates.Anomaly{ID: a.ID, Thread: Link(link, "the thread")}))
 	})
 	var ve *opsbot.ValidationError
-	if errors.As(err, &ve) {
+	switch {
+	case errors.As(err, &ve):
 		return userErr(say(b.texts(), templates.TriageInvalid, templates.Problem{Problem: Escape(ve.Error())}))
+	case errors.Is(err, opsbot.ErrNotRecorded):
+		b.log.Error("an anomaly's thread was not opened: the store failed", append(r.fields(), zap.Error(err))...)
+		return userErr(say(b.texts(), templates.TriageNotRecorded, templates.NoData{}))
 	}
 	return err
 }

@@ -104,6 +104,9 @@ func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, k
 		return userErr(say(b.texts(), templates.TriageStale, templates.Anomaly{ID: id}))
 	case errors.Is(err, opsbot.ErrConflict):
 		return userErr(say(b.texts(), templates.TriageDecisionConflict, templates.Anomaly{ID: id}))
+	case errors.Is(err, opsbot.ErrNotRecorded):
+		b.log.Error("a decision was not recorded: the store failed", zap.Int64("anomaly", id), zap.String("key", key), zap.Error(err))
+		return userErr(say(b.texts(), templates.TriageDecisionNotRecorded, templates.Anomaly{ID: id}))
 	}
 	return err
 }

@@ -90,13 +90,24 @@ func (b *Bot) adapt(name string, timeout time.Duration, h handlerFunc) func(ctx 
 			log.Error("handler failed", zap.Error(err), zap.Duration("duration", time.Since(start)))
 			msg = say(b.texts(), templates.OpsError, templates.NoData{})
 		}
-		// A fresh, short deadline: the handler's may be what ran out.
-		replyCtx, cancelReply := context.WithTimeout(workCtx, 10*time.Second)
+		// A fresh, short deadline: the handler's may be what ran out, or a
+		// shutdown may have cancelled the work: the user is told either way.
+		replyCtx, cancelReply := tellContext(workCtx)
 		defer cancelReply()
 		if err := b.ephemeral(replyCtx, r, msg); err != nil {
 			log.Warn("could not tell the user", zap.Error(err))
 		}
 	}
+}
+
+// tellTimeout bounds telling a user how a request ended.
+const tellTimeout = 10 * time.Second
+
+// tellContext is the context of telling a user how a request ended: not
+// cancelled with ctx (the handler's deadline, or a shutdown that cancelled
+// its work, may be what ended it), and bounded by tellTimeout.
+func tellContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), tellTimeout)
 }
 
 // safely calls h, turning a panic into an error.

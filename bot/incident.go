@@ -288,8 +288,7 @@ func (b *Bot) afterSubmission(name string, h handlerFunc) handlerFunc {
 			b.log.Error("handler failed", append(r.fields(), zap.String("handler", name), zap.Error(err))...)
 			msg = say(b.texts(), templates.OpsError, templates.NoData{})
 		}
-		// A fresh, short deadline: the handler's may be what ran out.
-		replyCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		replyCtx, cancel := tellContext(ctx)
 		defer cancel()
 		if aerr := b.answer(replyCtx, r, msg); aerr != nil {
 			return fmt.Errorf("%w; telling the user failed too: %w", err, aerr)
@@ -329,6 +328,10 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 		if errors.As(err, &ve) {
 			return userErr(say(b.texts(), templates.IncidentInvalid, templates.Problem{Problem: Escape(ve.Error())}))
 		}
+		if errors.Is(err, opsbot.ErrNotRecorded) {
+			b.log.Error("an incident was not announced: the store failed", append(r.fields(), zap.Error(err))...)
+			return userErr(say(b.texts(), templates.IncidentNotRecorded, templates.Incident{Channel: in.Channel}))
+		}
 		return fmt.Errorf("announcing an incident: %w", err)
 	}
 	if created {
@@ -338,6 +341,9 @@ func (b *Bot) announce(ctx context.Context, r *request, in incident.Incident, ke
 		// Recorded; a step after it failed: told below, with a Retry.
 		b.log.Warn("a step of an announcement failed", zap.Int64("incident", inc.ID), zap.Error(err))
 	}
+	// What was recorded is told even when a shutdown cancelled the work.
+	ctx, cancel := tellContext(ctx)
+	defer cancel()
 	tx := b.texts()
 	link := b.announcementLink(ctx, inc)
 	if inc.AnnouncementLags() {

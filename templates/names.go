@@ -171,3 +171,11 @@ var (
 	IncidentUntilBeforeFrom      = declare[Incident]("incident.untilBeforeFrom")
 	IncidentUntilFuture          = declare[Incident]("incident.untilFuture")
 )
+
+// A write that matters could not be recorded (the store failed): nothing
+// was posted, the user is told.
+var (
+	TriageNotRecorded         = declare[NoData]("triage.notRecorded")
+	TriageDecisionNotRecorded = declare[Anomaly]("triage.decisionNotRecorded")
+	IncidentNotRecorded       = declare[Incident]("incident.notRecorded")
+)
