@@ -326,7 +326,7 @@ func newHarness(t testing.TB, fs *slacktest.Server, store triage.Store, mod ...f
 	h := &harness{t: t, ctx: ctx, fs: fs, store: store, log: log}
 	fo := fs.Options()
 	h.opts.Slack = bot.SlackOptions{AppToken: fo.AppToken, BotToken: fo.BotToken, APIURL: fs.APIURL(),
-		UpdateInterval: time.Millisecond, Logger: log}
+		UpdateInterval: time.Millisecond, PostInterval: time.Millisecond, RetryBackoff: time.Millisecond, Logger: log}
 	h.opts.Options = bot.Options{
 		DevChannel: devChannel, OpsChannel: opsChannel,
 		Deciders:     bot.Deciders{Users: []string{alice}, Groups: []string{decidersG}},

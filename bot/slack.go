@@ -11,7 +11,6 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
-	"github.com/opsbot/opsbot/internal/wait"
 	"github.com/opsbot/opsbot/telemetry"
 )
 
@@ -35,19 +34,34 @@ type SlackOptions struct {
 	// UpdateInterval spaces chat.update calls workspace-wide (default
 	// DefaultUpdateInterval).
 	UpdateInterval time.Duration
-	Logger         *zap.Logger
+	// PostInterval spaces chat.postMessage calls to one channel (default
+	// DefaultPostInterval, Slack's one message per second per channel).
+	PostInterval time.Duration
+	// PostQueue bounds the posts waiting for their turn in one channel
+	// (default DefaultPostQueue); more callers wait to join the queue.
+	PostQueue int
+	// Attempts is how many times a Web API call is made in all when Slack
+	// answers 429 or 5xx or the network fails (default DefaultAttempts).
+	Attempts int
+	// RetryBackoff is the first wait before retrying a 5xx or a network
+	// failure, doubled with each attempt (default DefaultRetryBackoff).
+	RetryBackoff time.Duration
+	Logger       *zap.Logger
 	// Metrics, if set, count the Web API calls by method and outcome.
 	Metrics *telemetry.Metrics
 }
 
 // Slack is opsbot's way to Slack's Web API, shared by everything that
 // posts: the Bot, the anomalies' threads (NewThreads) and the incidents'
-// announcements (NewAnnouncer). It holds the client, the spacing of
-// chat.update calls, and what it learnt of names and permalinks. Build one
-// per process, in cmd/opsbot, with NewSlack.
+// announcements (NewAnnouncer). It holds the client, whose every call
+// goes through one layer that honours Slack's limits (webAPI: Retry-After,
+// 5xx retries, posts paced per channel), the spacing of chat.update calls,
+// and what it learnt of names and permalinks. Build one per process, in
+// cmd/opsbot, with NewSlack.
 type Slack struct {
 	api        *slack.Client
-	httpClient *http.Client // response_url answers
+	web        *webAPI
+	httpClient *http.Client // response_url answers, through web
 	log        *zap.Logger
 	spacer     *spacer
 	names      *names
@@ -80,36 +94,45 @@ func NewSlack(o SlackOptions) (*Slack, error) {
 	if o.UpdateInterval <= 0 {
 		o.UpdateInterval = DefaultUpdateInterval
 	}
+	if o.PostInterval <= 0 {
+		o.PostInterval = DefaultPostInterval
+	}
+	if o.PostQueue <= 0 {
+		o.PostQueue = DefaultPostQueue
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = DefaultAttempts
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = DefaultRetryBackoff
+	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
+	web := newWebAPI(webAPIOptions{next: o.HTTPClient, apiURL: o.APIURL, interval: o.PostInterval,
+		queueCap: o.PostQueue, attempts: o.Attempts, backoff: o.RetryBackoff,
+		log: o.Logger.Named("webapi"), metrics: o.Metrics})
 	api := slack.New(o.BotToken,
 		slack.OptionAppLevelToken(o.AppToken),
 		slack.OptionAPIURL(o.APIURL),
-		slack.OptionHTTPClient(o.HTTPClient),
+		slack.OptionHTTPClient(web),
 	)
-	return &Slack{api: api, httpClient: o.HTTPClient, log: o.Logger, spacer: &spacer{gap: o.UpdateInterval},
-		names: newNames(api), links: newPermalinks()}, nil
+	return &Slack{api: api, web: web, httpClient: &http.Client{Transport: web}, log: o.Logger,
+		spacer: &spacer{gap: o.UpdateInterval}, names: newNames(api), links: newPermalinks()}, nil
 }
 
-// Client is the Web API client (the alertschannel check reads the
-// channel's history with it).
+// Client is the Web API client, its calls through the same layer as the
+// bot's (the alertschannel check reads the channel's history with it).
 func (s *Slack) Client() *slack.Client { return s.api }
 
-// update is chat.update that waits out rate limits (Retry-After) a few
-// times: a report or an outcome must not be lost to a 429.
+// update is chat.update; the Web API layer waits out rate limits
+// (Retry-After), and a 429 it could not wait out also pushes back the
+// chat.update spacer.
 func (s *Slack) update(ctx context.Context, channel, ts string, opts ...slack.MsgOption) error {
-	var err error
-	for attempt := 0; attempt < 4; attempt++ {
-		_, _, _, err = s.api.UpdateMessageContext(ctx, channel, ts, opts...)
-		var rl *slack.RateLimitedError
-		if !errors.As(err, &rl) {
-			return err
-		}
+	_, _, _, err := s.api.UpdateMessageContext(ctx, channel, ts, opts...)
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
 		s.spacer.delay(rl.RetryAfter)
-		if werr := wait.Sleep(ctx, rl.RetryAfter); werr != nil {
-			return errors.Join(err, werr)
-		}
 	}
 	return err
 }

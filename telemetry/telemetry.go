@@ -40,6 +40,8 @@ type Metrics struct {
 	slackCalls        *prometheus.CounterVec
 	slackConnected    prometheus.Gauge
 	slackConnects     prometheus.Counter
+	slackRetries      *prometheus.CounterVec
+	slackPostQueue    prometheus.Gauge
 	statusPageCalls   *prometheus.CounterVec
 	storeErrors       *prometheus.CounterVec
 	decisions         *prometheus.CounterVec
@@ -84,6 +86,11 @@ func New(version string) *Metrics {
 		Name: "slack_connected", Help: "1 while a Socket Mode connection is open."})
 	m.slackConnects = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace,
 		Name: "slack_connection_attempts_total", Help: "Socket Mode connection attempts (a steady rise means reconnects)."})
+	m.slackRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
+		Name: "slack_retries_total", Help: "Slack Web API calls made again, by method and reason (rate_limited, server_error, transport_error)."},
+		[]string{"method", "reason"})
+	m.slackPostQueue = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace,
+		Name: "slack_post_queue_depth", Help: "Posts waiting for their turn in their channel (chat.postMessage is paced per channel)."})
 	m.statusPageCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
 		Name: "statuspage_calls_total", Help: "Status page API calls, by HTTP method and outcome (ok, rate_limited, http_error, transport_error)."},
 		[]string{"method", "outcome"})
@@ -105,7 +112,7 @@ func New(version string) *Metrics {
 	build.WithLabelValues(version).Set(1)
 	for _, c := range []prometheus.Collector{m.checklistRuns, m.checklistDuration, m.checklistLast, m.checkResults,
 		m.checkDuration, m.findings, m.envelopes, m.ackLatency, m.slackCalls, m.slackConnected, m.slackConnects,
-		m.statusPageCalls, m.storeErrors, m.decisions, m.incidents, m.refusals, build,
+		m.slackRetries, m.slackPostQueue, m.statusPageCalls, m.storeErrors, m.decisions, m.incidents, m.refusals, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -203,6 +210,22 @@ func (m *Metrics) Refused(reason string) {
 func (m *Metrics) StoreError(op string) {
 	if m != nil {
 		m.storeErrors.WithLabelValues(op).Inc()
+	}
+}
+
+// SlackRetry counts a Slack Web API call made again, by method and reason
+// ("rate_limited", "server_error", "transport_error").
+func (m *Metrics) SlackRetry(method, reason string) {
+	if m != nil {
+		m.slackRetries.WithLabelValues(method, reason).Inc()
+	}
+}
+
+// SlackPostQueued adds delta to the posts waiting for their turn in their
+// channel.
+func (m *Metrics) SlackPostQueued(delta int) {
+	if m != nil {
+		m.slackPostQueue.Add(float64(delta))
 	}
 }
 

@@ -101,9 +101,30 @@ func TestNilMetricsAreSafe(t *testing.T) {
 	m.Incident("announced")
 	m.StoreError("decide")
 	m.Refused("channel")
+	m.SlackRetry("chat.postMessage", "rate_limited")
+	m.SlackPostQueued(1)
 	next := http.DefaultTransport
 	if m.SlackTransport(next) != next || m.StatusPageTransport(next) != next {
 		t.Error("a nil Metrics wraps transports")
+	}
+}
+
+func TestSlackRetriesAndPostQueue(t *testing.T) {
+	m := New("test")
+	m.SlackRetry("chat.postMessage", "rate_limited")
+	m.SlackRetry("chat.postMessage", "rate_limited")
+	m.SlackRetry("chat.update", "server_error")
+	m.SlackPostQueued(1)
+	m.SlackPostQueued(1)
+	m.SlackPostQueued(-1)
+	if got := testutil.ToFloat64(m.slackRetries.WithLabelValues("chat.postMessage", "rate_limited")); got != 2 {
+		t.Errorf("rate-limited retries = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.slackRetries.WithLabelValues("chat.update", "server_error")); got != 1 {
+		t.Errorf("server-error retries = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.slackPostQueue); got != 1 {
+		t.Errorf("post queue depth = %v, want 1", got)
 	}
 }
 

@@ -829,6 +829,30 @@ func (s *Server) RateLimitNext(method string, n int, retryAfter time.Duration) {
 	}
 }
 
+// ServerErrorNext makes the next n calls to method answer HTTP status (a
+// 5xx: 500, 502, 503 or 504) with the error code Slack documents for it:
+// {"ok":false,"error":"internal_error"} for 500, "service_unavailable" for
+// 503, "request_timeout" for 504 and "fatal_error" otherwise.
+func (s *Server) ServerErrorNext(method string, n, status int) {
+	if status < 500 || status > 599 {
+		panic(fmt.Sprintf("slacktest: ServerErrorNext with HTTP %d, want a 5xx", status))
+	}
+	code := "fatal_error"
+	switch status {
+	case http.StatusInternalServerError:
+		code = "internal_error"
+	case http.StatusServiceUnavailable:
+		code = "service_unavailable"
+	case http.StatusGatewayTimeout:
+		code = "request_timeout"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < n; i++ {
+		s.failNext[method] = append(s.failNext[method], injectedFailure{status: status, code: code})
+	}
+}
+
 func (s *Server) takeFailureLocked(method string) (*apiError, bool) {
 	q := s.failNext[method]
 	if len(q) == 0 {

@@ -469,6 +469,31 @@ func TestRateLimitsAndInjectedFailures(t *testing.T) {
 	}
 }
 
+func TestServerErrorNext(t *testing.T) {
+	srv := newServer(t, Options{})
+	ctx := testCtx(t)
+	api := srv.NewClient()
+	srv.ServerErrorNext("chat.postMessage", 1, http.StatusServiceUnavailable)
+	srv.ServerErrorNext("chat.postMessage", 1, http.StatusInternalServerError)
+	for _, want := range []int{http.StatusServiceUnavailable, http.StatusInternalServerError} {
+		_, _, err := api.PostMessageContext(ctx, DefaultOpsChannelID, slack.MsgOptionText("a", false))
+		var sc slack.StatusCodeError
+		if !errors.As(err, &sc) || sc.Code != want {
+			t.Errorf("injected %d: %v", want, err)
+		}
+	}
+	calls := srv.Calls("chat.postMessage")
+	if len(calls) != 2 || calls[0].Error != "service_unavailable" || calls[1].Error != "internal_error" {
+		t.Errorf("calls = %+v", calls)
+	}
+	if _, _, err := api.PostMessageContext(ctx, DefaultOpsChannelID, slack.MsgOptionText("b", false)); err != nil {
+		t.Errorf("after the injected failures: %v", err)
+	}
+	if n := len(srv.Messages(DefaultOpsChannelID)); n != 1 {
+		t.Errorf("%d messages, want 1 (failed calls post nothing)", n)
+	}
+}
+
 func TestSeededHistory(t *testing.T) {
 	srv := newServer(t, Options{UserGroups: []UserGroup{{ID: "S0ONCALL", Handle: "oncall", Name: "On-call", Users: []string{DefaultAliceID}}}})
 	ctx := testCtx(t)
