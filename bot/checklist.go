@@ -246,8 +246,9 @@ func seenAgainMessage(tx texts, rec triage.Recurrence) (string, []slack.Block) {
 
 // escalationMessage is the thread reply escalating an Intermittent anomaly
 // that keeps coming back, mentioning mention (Mention: the ops group's, or
-// ""): its text and blocks.
-func escalationMessage(tx texts, mention string, rec triage.Recurrence) (string, []slack.Block) {
-	msg := say(tx, templates.TriageEscalate, templates.Recurrence{Recurrence: Escape(rec.String()), Mention: mention})
+// ""), reason being the recurrence (triage.Recurrence.String): its text and
+// blocks.
+func escalationMessage(tx texts, mention, reason string) (string, []slack.Block) {
+	msg := say(tx, templates.TriageEscalate, templates.Recurrence{Recurrence: Escape(reason), Mention: mention})
 	return msg, []slack.Block{section(msg)}
 }

@@ -365,7 +365,7 @@ func TestGoldenRecurrence(t *testing.T) {
 	rec.SinceDecision, rec.InWindow, rec.SeenCount, rec.Escalate = 3, 3, 4, true
 	msg, blocks = seenAgainMessage(tx, rec)
 	goldenMsg(t, "recurrence-seen-again-escalating", msg, blocks)
-	msg, blocks = escalationMessage(tx, Mention(goldenGroup), rec)
+	msg, blocks = escalationMessage(tx, Mention(goldenGroup), rec.String())
 	goldenMsg(t, "recurrence-escalation", msg, blocks)
 }
 

@@ -196,3 +196,83 @@ func TestPostStormIsPacedAndComplete(t *testing.T) {
 		t.Errorf("acks during the storm: %+v", st)
 	}
 }
+
+// The escalation's mention is lost to a failure (Slack refuses the run's
+// posts): the escalation stays pending, and the next run posts it, once;
+// the runs after post it no more.
+func TestLostEscalationIsPostedByTheNextRunOnce(t *testing.T) {
+	fs := newFake(t)
+	store := openStore(t, onSQLite, "")
+	h := newHarness(t, fs, store)
+	flaky := finding("http", "storefront", "health check timed out")
+	h.setChecks(&fakeCheck{name: "http", result: result(flaky)})
+	h.start()
+	root := h.investigate(alice, h.report(alice), 0)
+	h.decide(alice, root, triage.Intermittent, values("conclusion", "a slow node, gone"))
+	h.waitMessage(devChannel, "*Decision: Intermittent*")
+	for _, want := range []string{"1st time", "2nd time"} {
+		h.report(alice)
+		h.waitMessage(devChannel, want)
+	}
+	mentions := func() int {
+		n := 0
+		for _, m := range fs.ThreadReplies(devChannel, root.TS) {
+			if strings.Contains(m.AllText(), "<!subteam^"+opsGroup+">") {
+				n++
+			}
+		}
+		return n
+	}
+
+	// The third sighting escalates; its reply and the mention are refused
+	// (the run's first post, "running…", is let through: the check waits
+	// for the failures to be set).
+	gate := make(chan struct{})
+	h.setChecks(&fakeCheck{name: "http", result: result(flaky), gate: gate})
+	before := len(fs.Messages(opsChannel))
+	h.slash(alice, "checklist")
+	if err := fs.WaitFor(h.ctx, func() bool { return len(fs.Messages(opsChannel)) > before }); err != nil {
+		t.Fatal(err)
+	}
+	fs.FailNext("chat.postMessage", "fatal_error", 2)
+	close(gate)
+	// The run ends telling alice it did not finish (and so after giving the
+	// escalation back).
+	h.waitEphemeral(alice, "went wrong")
+	if n := countErrors(fs, "fatal_error"); n != 2 {
+		t.Fatalf("%d posts refused, want 2", n)
+	}
+	h.setChecks(&fakeCheck{name: "http", result: result(flaky)})
+	a, err := store.FindOpen(h.ctx, "prod", flaky.Fingerprint)
+	if err != nil || a.EscalatedAt.IsZero() || !a.EscalationPending {
+		t.Fatalf("after the refused mention: %+v, %v; want escalated and pending", a, err)
+	}
+	if n := mentions(); n != 0 {
+		t.Fatalf("%d mentions", n)
+	}
+
+	h.report(alice)
+	esc := h.waitMessage(devChannel, "<!subteam^"+opsGroup+">")
+	if esc.ThreadTS != root.TS || !strings.Contains(esc.AllText(), "3 in the last 7d: escalating") {
+		t.Errorf("the escalation posted by the next run:\n%s", esc.AllText())
+	}
+	h.waitMessage(devChannel, "Escalated on")
+	if a, err := store.Get(h.ctx, a.ID); err != nil || a.EscalationPending {
+		t.Errorf("after the next run: %+v, %v; want nothing pending", a, err)
+	}
+	h.report(alice)
+	h.waitMessage(devChannel, "5th time")
+	if n := mentions(); n != 1 {
+		t.Errorf("%d escalation mentions, want 1", n)
+	}
+}
+
+func countErrors(fs *slacktest.Server, code string) int {
+	n := 0
+	for _, c := range fs.Calls("chat.postMessage") {
+		if c.Error == code {
+			n++
+		}
+	}
+	return n
+}

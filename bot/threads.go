@@ -127,8 +127,8 @@ func (t threads) ReplySeenAgain(ctx context.Context, a triage.Anomaly, r triage.
 
 // ReplyEscalated posts the escalation in the anomaly's thread, mentioning
 // the ops group.
-func (t threads) ReplyEscalated(ctx context.Context, a triage.Anomaly, r triage.Recurrence) error {
-	msg, blocks := escalationMessage(t.texts.tx(), Mention(t.opsGroup), r)
+func (t threads) ReplyEscalated(ctx context.Context, a triage.Anomaly, reason string) error {
+	msg, blocks := escalationMessage(t.texts.tx(), Mention(t.opsGroup), reason)
 	return t.reply(ctx, a, msg, blocks)
 }
 

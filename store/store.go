@@ -40,6 +40,7 @@ const (
 	OpDecide         = "decide"
 	OpRecordSighting = "record_sighting"
 	OpEscalate       = "escalate"
+	OpEscalationPost = "escalation_post"
 )
 
 // Dialect is what differs between the backends.

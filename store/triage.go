@@ -16,7 +16,7 @@ var _ triage.Store = (*DB)(nil)
 const anomalyColumns = `id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
 	channel, thread_ts, state, escalated_at, version, seen_count, last_seen_at,
 	decision, conclusion, five_whys, ticket, users_affected, outage, to_collect, dashboard,
-	decided_by, decided_at`
+	decided_by, decided_at, escalation_pending`
 
 // nanos and fromNanos convert times to and from their stored form.
 func nanos(t time.Time) int64         { return t.UnixNano() }
@@ -39,7 +39,7 @@ func scanAnomaly(sc scanner) (triage.Anomaly, error) {
 	err := sc.Scan(&a.ID, &a.Environment, &a.Fingerprint, &a.Title, &a.Detail, &a.Link, &source, &a.OpenedBy, &openedAt,
 		&a.Channel, &a.ThreadTS, &state, &escalatedAt, &a.Version, &a.SeenCount, &lastSeenAt,
 		&decision, &r.Conclusion, &r.FiveWhys, &r.Ticket, &r.UsersAffected, &r.Outage, &r.ToCollect, &r.Dashboard,
-		&r.DecidedBy, &decidedAt)
+		&r.DecidedBy, &decidedAt, &a.EscalationPending)
 	if err != nil {
 		return triage.Anomaly{}, err
 	}
@@ -293,13 +293,14 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 				e.Kind, e.Data.Previous = triage.KindDecisionChanged, a.Decision.Decision
 			}
 			current := rec
-			a.Decision, a.State, a.EscalatedAt = &current, state, time.Time{}
+			a.Decision, a.State, a.EscalatedAt, a.EscalationPending = &current, state, time.Time{}, false
 			return a, e, true, nil
 		},
 		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
 			r := n.Decision
 			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET
 				state = $1, escalated_at = NULL, version = $2,
+				escalation_pending = FALSE, escalation_holder = '', escalation_lease = 0,
 				decision = $3, conclusion = $4, five_whys = $5, ticket = $6, users_affected = $7,
 				outage = $8, to_collect = $9, dashboard = $10, decided_by = $11, decided_at = $12
 				WHERE id = $13 AND version = $14`,
@@ -346,11 +347,12 @@ func (s *DB) Escalate(ctx context.Context, id int64, esc triage.Escalation, key 
 			}
 			e := triage.TimelineEntry{At: esc.At, Actor: esc.Actor, Kind: triage.KindEscalated,
 				Data: triage.TimelineData{Reason: esc.Reason}}
-			a.State, a.EscalatedAt = triage.Open, esc.At
+			a.State, a.EscalatedAt, a.EscalationPending = triage.Open, esc.At, true
 			return a, e, true, nil
 		},
 		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
-			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET state = $1, escalated_at = $2, version = $3
+			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET state = $1, escalated_at = $2, version = $3,
+				escalation_pending = TRUE, escalation_holder = '', escalation_lease = 0
 				WHERE id = $4 AND version = $5`, string(n.State), nanos(n.EscalatedAt), n.Version, n.ID, old))
 		})
 	if err != nil {
@@ -444,6 +446,75 @@ func (s *DB) ListOpen(ctx context.Context, env string) ([]triage.Anomaly, error)
 		args = []any{env}
 	}
 	return queryAll(ctx, s.read, "list open anomalies", scanAnomaly, query, args...)
+}
+
+// PendingEscalations implements triage.Store.
+func (s *DB) PendingEscalations(ctx context.Context, env string) ([]triage.Anomaly, error) {
+	query, args := `SELECT `+anomalyColumns+` FROM anomalies WHERE escalation_pending ORDER BY escalated_at, id`, []any(nil)
+	if env != "" {
+		query = `SELECT ` + anomalyColumns + ` FROM anomalies WHERE escalation_pending AND environment = $1
+			ORDER BY escalated_at, id`
+		args = []any{env}
+	}
+	return queryAll(ctx, s.read, "list pending escalations", scanAnomaly, query, args...)
+}
+
+// TakeEscalation implements triage.Store: one conditional UPDATE, so of
+// replicas taking it at once one matches the row.
+func (s *DB) TakeEscalation(ctx context.Context, id int64, holder string, now, until time.Time) (bool, error) {
+	if err := opsbot.ValidateIdempotencyKey(holder); err != nil {
+		return false, err
+	}
+	if holder == "" {
+		return false, errors.New("take escalation: the holder is required")
+	}
+	if !until.After(now) {
+		return false, fmt.Errorf("take escalation: the lease ends (%s) before it starts (%s)", until, now)
+	}
+	var took bool
+	err := s.inTx(ctx, OpEscalationPost, func(tx *sql.Tx) error {
+		if _, err := s.getAnomaly(ctx, tx, id, true); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE anomalies SET escalation_holder = $1, escalation_lease = $2
+			WHERE id = $3 AND escalation_pending AND (escalation_holder = '' OR escalation_lease <= $4)`,
+			holder, nanos(until), id, nanos(now))
+		if err != nil {
+			return fmt.Errorf("update anomaly: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("update anomaly: %w", err)
+		}
+		took = n == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("take the escalation of anomaly %d: %w", id, err)
+	}
+	return took, nil
+}
+
+// EndEscalationPost implements triage.Store.
+func (s *DB) EndEscalationPost(ctx context.Context, id int64, holder string, posted bool) error {
+	if holder == "" {
+		return errors.New("end escalation post: the holder is required")
+	}
+	err := s.inTx(ctx, OpEscalationPost, func(tx *sql.Tx) error {
+		if _, err := s.getAnomaly(ctx, tx, id, true); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE anomalies SET escalation_pending = escalation_pending AND NOT $1,
+			escalation_holder = '', escalation_lease = 0 WHERE id = $2 AND escalation_holder = $3`, posted, id, holder)
+		if err != nil {
+			return fmt.Errorf("update anomaly: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("end the escalation post of anomaly %d: %w", id, err)
+	}
+	return nil
 }
 
 // Timeline implements triage.Store.

@@ -70,6 +70,9 @@ type Anomaly struct {
 	// EscalatedAt is when the anomaly was last escalated after its current
 	// decision (it reopened it); zero if it was not. A new decision clears it.
 	EscalatedAt time.Time
+	// EscalationPending: the escalation's mention is not posted in the
+	// thread yet (Store.TakeEscalation). A new decision clears it.
+	EscalationPending bool
 
 	// Version increases by one with every change; it equals the Seq of the
 	// anomaly's latest timeline entry.
@@ -103,7 +106,7 @@ func StateFor(d Decision, escalated bool) State {
 
 // Normalized returns the anomaly's caller-supplied fields as a store keeps
 // them: text cleaned (opsbot.CleanText), times in UTC. Store-owned fields (ID,
-// State, Decision, EscalatedAt, Version, SeenCount, LastSeenAt, Channel,
+// State, Decision, EscalatedAt, EscalationPending, Version, SeenCount, LastSeenAt, Channel,
 // ThreadTS) are reset: stores set them.
 func (a Anomaly) Normalized() Anomaly {
 	return Anomaly{

@@ -20,9 +20,15 @@ type Observation struct {
 	Anomaly Anomaly
 	// Recurrence describes the sighting.
 	Recurrence Recurrence
-	// Escalated: this call escalated the anomaly (so the bot should say so
-	// in its thread).
+	// Escalated: the anomaly's escalation is to be posted in its thread:
+	// this call escalated it, or (EscalationOnly) an earlier run did and
+	// its mention is still pending.
 	Escalated bool
+	// EscalationOnly: the sighting was announced by an earlier run; only
+	// the pending escalation is left to post.
+	EscalationOnly bool
+	// Reason is the escalation's reason, as recorded (when Escalated).
+	Reason string
 }
 
 // Observe records that the checklist saw (env, fingerprint) at time at, then
@@ -52,7 +58,7 @@ func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerp
 	if err != nil {
 		return obs, fmt.Errorf("escalate anomaly %d: %w", obs.Anomaly.ID, err)
 	}
-	obs.Anomaly, obs.Escalated = a, true
+	obs.Anomaly, obs.Escalated, obs.Reason = a, true, obs.Recurrence.String()
 	return obs, nil
 }
 
@@ -65,8 +71,9 @@ func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerp
 //
 // It returns the observations to announce in their threads (Announce):
 // the anomalies decided Intermittent and the escalated ones, when they
-// have a thread. A fingerprint whose sighting fails does not stop the
-// others; the errors are joined.
+// have a thread, then the escalations of env that earlier runs recorded
+// but could not post (still pending). A fingerprint whose sighting fails
+// does not stop the others; the errors are joined.
 func (s *Service) ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) ([]Observation, error) {
 	var out []Observation
 	seen := map[string]bool{}
@@ -93,6 +100,45 @@ func (s *Service) ObserveFindings(ctx context.Context, env, runKey string, findi
 		}
 		out = append(out, obs)
 	}
+	pending, err := s.pendingEscalations(ctx, env, out)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return append(out, pending...), errors.Join(errs...)
+}
+
+// pendingEscalations are the observations of env's escalations still to
+// be posted, other than those in announced.
+func (s *Service) pendingEscalations(ctx context.Context, env string, announced []Observation) ([]Observation, error) {
+	list, err := s.store.PendingEscalations(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("pending escalations: %w", err)
+	}
+	done := map[int64]bool{}
+	for _, o := range announced {
+		if o.Escalated {
+			done[o.Anomaly.ID] = true
+		}
+	}
+	var out []Observation
+	var errs []error
+	for _, a := range list {
+		if done[a.ID] || !a.HasThread() {
+			continue
+		}
+		tl, err := s.store.Timeline(ctx, a.ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("timeline of anomaly %d: %w", a.ID, err))
+			continue
+		}
+		reason := ""
+		for _, e := range tl {
+			if e.Kind == KindEscalated {
+				reason = e.Data.Reason
+			}
+		}
+		out = append(out, Observation{Found: true, Anomaly: a, Escalated: true, EscalationOnly: true, Reason: reason})
+	}
 	return out, errors.Join(errs...)
 }
 
@@ -104,18 +150,51 @@ func sightingKey(runKey, fingerprint string) string {
 }
 
 // Announce tells obs's thread what ObserveFindings saw: the sighting, and
-// when it escalated the anomaly, the escalation (the ops rotation is told)
+// when the anomaly is escalated, the escalation (the ops rotation is told)
 // and the root message showing the anomaly reopened.
+//
+// The escalation is posted once: this Service takes its posting in the
+// store (another replica posting it, or a mention already posted, and
+// nothing is posted), posts it, then records it posted. When the post
+// fails, the escalation stays pending and the next run's ObserveFindings
+// returns it to be posted again.
 func (s *Service) Announce(ctx context.Context, obs Observation) error {
 	a := obs.Anomaly
-	if err := s.threads.ReplySeenAgain(ctx, a, obs.Recurrence); err != nil {
-		return fmt.Errorf("posting a recurrence in anomaly %d's thread: %w", a.ID, err)
+	var errs []error
+	if !obs.EscalationOnly {
+		if err := s.threads.ReplySeenAgain(ctx, a, obs.Recurrence); err != nil {
+			errs = append(errs, fmt.Errorf("posting a recurrence in anomaly %d's thread: %w", a.ID, err))
+		}
 	}
-	if !obs.Escalated {
+	if obs.Escalated {
+		errs = append(errs, s.postEscalation(ctx, a, obs.Reason))
+	}
+	return errors.Join(errs...)
+}
+
+// escalationLease is how long a Service may take to post an escalation
+// before another replica may post it.
+const escalationLease = 5 * time.Minute
+
+// postEscalation posts a's pending escalation, once (see Announce).
+func (s *Service) postEscalation(ctx context.Context, a Anomaly, reason string) error {
+	now := s.now()
+	took, err := s.store.TakeEscalation(ctx, a.ID, s.holder, now, now.Add(escalationLease))
+	if err != nil {
+		return fmt.Errorf("taking anomaly %d's escalation to post it: %w", a.ID, err)
+	}
+	if !took {
 		return nil
 	}
-	if err := s.threads.ReplyEscalated(ctx, a, obs.Recurrence); err != nil {
-		return fmt.Errorf("posting anomaly %d's escalation: %w", a.ID, err)
+	if err := s.threads.ReplyEscalated(ctx, a, reason); err != nil {
+		err = fmt.Errorf("posting anomaly %d's escalation (it stays pending: the next run posts it): %w", a.ID, err)
+		if rerr := s.store.EndEscalationPost(context.WithoutCancel(ctx), a.ID, s.holder, false); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("releasing anomaly %d's escalation: %w", a.ID, rerr))
+		}
+		return err
+	}
+	if err := s.store.EndEscalationPost(context.WithoutCancel(ctx), a.ID, s.holder, true); err != nil {
+		return fmt.Errorf("recording anomaly %d's escalation as posted: %w", a.ID, err)
 	}
 	return s.updateRoot(ctx, a)
 }

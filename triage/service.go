@@ -2,6 +2,8 @@ package triage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -31,8 +33,10 @@ type Threads interface {
 	// ReplySeenAgain posts a sighting of a (r) in its thread.
 	ReplySeenAgain(ctx context.Context, a Anomaly, r Recurrence) error
 	// ReplyEscalated posts in a's thread that it came back too often after
-	// its decision (r) and was reopened: the ops rotation is told.
-	ReplyEscalated(ctx context.Context, a Anomaly, r Recurrence) error
+	// its decision and was reopened (reason: the recurrence, as
+	// Recurrence.String says it, recorded with the escalation): the ops
+	// rotation is told.
+	ReplyEscalated(ctx context.Context, a Anomaly, reason string) error
 }
 
 // ServiceOptions are a Service's dependencies and settings.
@@ -74,6 +78,9 @@ type Service struct {
 	now     func() time.Time
 	redact  redact.Redactor
 	log     *zap.Logger
+	// holder names this Service when it takes the posting of an
+	// escalation (Store.TakeEscalation).
+	holder string
 
 	// locks serialize the steps on one anomaly within the process.
 	locks keylock.Map[int64]
@@ -95,7 +102,10 @@ func NewService(o ServiceOptions) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, redact: o.Redactor, log: o.Logger}
+	var id [8]byte
+	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails
+	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, redact: o.Redactor, log: o.Logger,
+		holder: "triage-" + hex.EncodeToString(id[:])}
 	if s.now == nil {
 		s.now = time.Now
 	}

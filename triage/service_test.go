@@ -82,8 +82,8 @@ func (f *fakeThreads) ReplySeenAgain(_ context.Context, a triage.Anomaly, r tria
 	return f.record(call{Method: "ReplySeenAgain", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: r.String()})
 }
 
-func (f *fakeThreads) ReplyEscalated(_ context.Context, a triage.Anomaly, r triage.Recurrence) error {
-	return f.record(call{Method: "ReplyEscalated", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: r.String()})
+func (f *fakeThreads) ReplyEscalated(_ context.Context, a triage.Anomaly, reason string) error {
+	return f.record(call{Method: "ReplyEscalated", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: reason})
 }
 
 // methods lists the methods called, in order, and forgets them.

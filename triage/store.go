@@ -66,8 +66,28 @@ type Store interface {
 
 	// Escalate reopens the anomaly for a new decision, keeping its current
 	// one, and records why. Like Decide, it is opsbot.ErrConflict when another
-	// anomaly with the same fingerprint is open.
+	// anomaly with the same fingerprint is open. The escalation is pending
+	// (EscalationPending) until EndEscalationPost says it was posted.
 	Escalate(ctx context.Context, id int64, e Escalation, key string) (Anomaly, error)
+
+	// PendingEscalations returns the anomalies of env (of every environment
+	// when env is "") whose escalation is pending, oldest first.
+	PendingEscalations(ctx context.Context, env string) ([]Anomaly, error)
+
+	// TakeEscalation takes the posting of anomaly id's pending escalation
+	// for holder until until, and reports whether it did: not when nothing
+	// is pending, nor while another holder's lease runs (at now). Of any
+	// number of replicas taking it at once, one gets true.
+	TakeEscalation(ctx context.Context, id int64, holder string, now, until time.Time) (bool, error)
+
+	// EndEscalationPost ends holder's lease on anomaly id's escalation:
+	// posted, it is no longer pending; not posted, anyone may take it again.
+	// A holder that no longer holds the lease changes nothing.
+	//
+	// The bookkeeping of posting (TakeEscalation, EndEscalationPost) is not
+	// a change of the anomaly: neither bumps Version nor appends to the
+	// timeline.
+	EndEscalationPost(ctx context.Context, id int64, holder string, posted bool) error
 
 	// Get returns one anomaly.
 	Get(ctx context.Context, id int64) (Anomaly, error)

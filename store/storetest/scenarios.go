@@ -30,7 +30,7 @@ func testEscalate(t *testing.T, o Opener) {
 		t.Fatal(err)
 	}
 	want := a
-	want.State, want.EscalatedAt, want.Version = triage.Open, at(2), a.Version+1
+	want.State, want.EscalatedAt, want.EscalationPending, want.Version = triage.Open, at(2), true, a.Version+1
 	equal(t, "escalated", b, want)
 	if l := mustListOpen(t, s, "prod"); len(l) != 1 || l[0].ID != a.ID {
 		t.Errorf("escalated anomaly not listed as open: %+v", l)

@@ -83,6 +83,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, runTests...)
 	tests = append(tests, threadTests...)
 	tests = append(tests, refusalTests...)
+	tests = append(tests, escalationTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
