@@ -82,9 +82,19 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	}
 	tx := b.texts()
 	running := say(tx, templates.ChecklistRunning, templates.Running{Environment: Escape(env), Checks: len(names), AskedBy: askedBy})
-	_, ts, err := b.api.PostMessageContext(ctx, channel,
+	if err := ctx.Err(); err != nil {
+		return false, &runningPostError{context.Cause(ctx)}
+	}
+	// Once asked for, the "running…" post is seen through, even if the
+	// run is cancelled meanwhile (a shutdown past its grace period):
+	// otherwise Slack may have posted it while we never learn its ts, and
+	// it would say "running…" forever. A cancelled run then replaces it
+	// with its report, saying so.
+	postCtx, cancelPost := context.WithTimeout(context.WithoutCancel(ctx), finalUpdateTimeout)
+	_, ts, err := b.api.PostMessageContext(postCtx, channel,
 		slack.MsgOptionText(running, false),
 		slack.MsgOptionBlocks(progressBlocks(tx, env, askedBy, names, nil)...))
+	cancelPost()
 	if err != nil {
 		return false, &runningPostError{err}
 	}

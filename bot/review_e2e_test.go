@@ -3,12 +3,16 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
@@ -291,6 +295,83 @@ func TestCancelledChecklistPostsItsReport(t *testing.T) {
 	h.start()
 	h.slash(alice, "checklist")
 	h.waitMessage(opsChannel, "Running the *prod* checklist")
+	if err := h.stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	rep := h.waitMessage(opsChannel, "*Checklist prod*")
+	if !strings.Contains(rep.AllText(), "cancelled") {
+		t.Errorf("report:\n%s", rep.AllText())
+	}
+}
+
+// heldPosts holds the answer of the first chat.postMessage until released
+// or until its request is cancelled, as a slow network would: Slack has
+// posted the message, the bot has not heard back yet.
+type heldPosts struct {
+	next    http.RoundTripper
+	once    sync.Once
+	held    chan struct{} // closed when the answer is being held
+	release chan struct{}
+}
+
+func (h *heldPosts) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := h.next.RoundTrip(req)
+	if err != nil || !strings.HasSuffix(req.URL.Path, "/chat.postMessage") {
+		return resp, err
+	}
+	first := false
+	h.once.Do(func() { first = true })
+	if !first {
+		return resp, nil
+	}
+	close(h.held)
+	select {
+	case <-h.release:
+		return resp, nil
+	case <-req.Context().Done():
+		resp.Body.Close()
+		return nil, req.Context().Err()
+	}
+}
+
+// A shutdown past its grace period while the "running…" post is on its
+// way: the post is seen through, and the run's report replaces it, saying
+// it was cancelled, rather than a "running…" message left forever.
+func TestShutdownDuringTheRunningPostStillReports(t *testing.T) {
+	fs := newFake(t)
+	// The workers' context is cancelled once the grace period is over:
+	// the pool says so in its log.
+	cancelled := make(chan struct{})
+	var once sync.Once
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.WarnLevel), zap.Hooks(func(e zapcore.Entry) error {
+		if strings.Contains(e.Message, "cancelling them") {
+			once.Do(func() { close(cancelled) })
+		}
+		return nil
+	}))
+	hold := &heldPosts{next: http.DefaultTransport, held: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, fs, openStore(t, onSQLite, ""), func(o *setup) {
+		o.ShutdownTimeout = time.Millisecond
+		o.Logger = log
+		o.Slack.HTTPClient = &http.Client{Transport: hold}
+	})
+	gate := make(chan struct{})
+	defer close(gate)
+	h.setChecks(&fakeCheck{name: "alerts", result: result(), gate: gate})
+	h.start()
+	h.slash(alice, "checklist")
+	select {
+	case <-hold.held:
+	case <-h.ctx.Done():
+		t.Fatal("the running message was never posted")
+	}
+	h.cancel() // SIGTERM; stop below waits for Run to return
+	select {
+	case <-cancelled:
+	case <-h.ctx.Done():
+		t.Fatal("the shutdown never cancelled the handlers")
+	}
+	close(hold.release)
 	if err := h.stop(); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
