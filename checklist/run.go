@@ -43,9 +43,10 @@ type RunStore interface {
 }
 
 // Observer records the sightings of a run's findings and says which to
-// announce in their anomalies' threads; *triage.Service implements it.
+// announce in their anomalies' threads and which a standing decision
+// covers; *triage.Service implements it.
 type Observer interface {
-	ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) ([]triage.Observation, error)
+	ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) (triage.Sightings, error)
 }
 
 // Progress is told of a run as it goes, to show it (the bot updates its
@@ -77,7 +78,9 @@ type RunOptions struct {
 	// Runs, if not nil, saves the run.
 	Runs RunSaver
 	// Triage, if not nil, records the sightings of the run's findings
-	// (a run cut short records none).
+	// (a run cut short records none), and the findings a standing
+	// decision covers are suppressed as known noise (Report.Suppressed).
+	// Without it (the terminal), nothing is suppressed.
 	Triage Observer
 	// SaveTimeout bounds saving a run cut short, whose context is done by
 	// then (default DefaultSaveTimeout).
@@ -119,11 +122,14 @@ type Outcome struct {
 // Run is the morning run of one environment's checklist, the same from a
 // terminal (`opsbot checklist`) and from Slack: the checks run
 // concurrently, each under its own deadline (checks.Runner), telling
-// Progress as they finish; their results make the report; the run is
-// saved (before its report shows Investigate buttons that point at it);
-// then the sightings of its findings are recorded (Triage), unless the
-// run was cut short. The report is always made, even of a run cut short:
-// the checks still running report Unknown.
+// Progress as they finish; their results make the report; the sightings
+// of its findings are recorded (Triage), unless the run was cut short,
+// and the findings a standing decision covers move out of the results
+// into the report's Suppressed list (those that grew past theirs stay,
+// with Finding.Known saying so); then the run is saved as reported (before
+// its report shows Investigate buttons that point at it). The report is
+// always made, even of a run cut short: the checks still running report
+// Unknown.
 func Run(ctx context.Context, o RunOptions) Outcome {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -168,22 +174,74 @@ func Run(ctx context.Context, o RunOptions) Outcome {
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), o.SaveTimeout)
 		defer cancel()
 	}
-	if o.Runs != nil {
-		if out.RunID, out.SaveErr = o.Runs.SaveRun(ctx, out.Report, o.Channel, o.MessageTS); out.SaveErr != nil {
-			out.RunID = 0
-		}
-	}
 	// Sightings are recorded before the report shows its Investigate
 	// buttons, so that an anomaly opened from this report is not "seen
-	// again" by the run that found it.
+	// again" by the run that found it; and before the run is saved, so
+	// that the saved findings are the report's (the buttons count them).
 	if o.Triage != nil && out.CutShort == nil {
 		var all []checks.Finding
 		for _, res := range out.Report.Results {
 			all = append(all, res.Findings...)
 		}
-		out.Announce, out.ObserveErr = o.Triage.ObserveFindings(ctx, o.Environment, newRunKey(), all)
+		var seen triage.Sightings
+		seen, out.ObserveErr = o.Triage.ObserveFindings(ctx, o.Environment, newRunKey(), all)
+		out.Announce = seen.Announce
+		suppress(&out.Report, seen.Known)
+	}
+	if o.Runs != nil {
+		if out.RunID, out.SaveErr = o.Runs.SaveRun(ctx, out.Report, o.Channel, o.MessageTS); out.SaveErr != nil {
+			out.RunID = 0
+		}
 	}
 	return out
+}
+
+// suppress applies the standing decisions to rep: the findings a decision
+// covers (known, by fingerprint: triage.Sightings.Known) move from their
+// results to rep.Suppressed, in report order; those that grew past their
+// decision stay, marked (Finding.Known). A check whose status came from
+// its findings takes the status of those left; the report's follows.
+func suppress(rep *checks.Report, known map[string]triage.Observation) {
+	if len(known) == 0 {
+		return
+	}
+	st := checks.OK
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		fromFindings := r.Status == checks.Summarize(r.Findings)
+		kept := make([]checks.Finding, 0, len(r.Findings))
+		for _, f := range r.Findings {
+			obs, ok := known[f.Fingerprint]
+			if !ok {
+				kept = append(kept, f)
+				continue
+			}
+			k := knownOf(obs, f)
+			if obs.Cover.Suppressed {
+				rep.Suppressed = append(rep.Suppressed, checks.Suppressed{Check: r.Check, Finding: f, Known: k})
+				continue
+			}
+			f.Known = &k
+			kept = append(kept, f)
+		}
+		if len(kept) < len(r.Findings) && fromFindings {
+			r.Status = checks.Summarize(kept)
+		}
+		r.Findings = kept
+		st = checks.Worst(st, r.Status)
+	}
+	rep.Status = st
+}
+
+// knownOf is what the report says of finding f, which obs's decision
+// covers (or did until it grew).
+func knownOf(obs triage.Observation, f checks.Finding) checks.Known {
+	a := obs.Anomaly
+	k := checks.Known{AnomalyID: a.ID, Count: triage.Magnitude(f), Grew: obs.Cover.Grew}
+	if d := a.Decision; d != nil {
+		k.Decision, k.DecidedBy, k.DecidedAt, k.DecidedCount = d.Decision.Label(), d.DecidedBy, d.DecidedAt, d.Magnitude
+	}
+	return k
 }
 
 // newRunKey is a random key of one run, in the idempotency keys of its

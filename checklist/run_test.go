@@ -84,11 +84,11 @@ type observer struct {
 	j        *journal
 	runKey   string
 	findings []checks.Finding
-	obs      []triage.Observation
+	obs      triage.Sightings
 	err      error
 }
 
-func (o *observer) ObserveFindings(_ context.Context, env, runKey string, findings []checks.Finding) ([]triage.Observation, error) {
+func (o *observer) ObserveFindings(_ context.Context, env, runKey string, findings []checks.Finding) (triage.Sightings, error) {
 	o.j.add("observe %s %d", env, len(findings))
 	o.runKey, o.findings = runKey, findings
 	return o.obs, o.err
@@ -118,14 +118,14 @@ func TestRun(t *testing.T) {
 		fakeCheck{name: "alerts", res: checks.Result{Status: checks.Warn, Findings: []checks.Finding{finding("alerts/x")}}},
 	}
 	s := &saver{j: j}
-	want := []triage.Observation{{Found: true, Anomaly: triage.Anomaly{ID: 3}}}
+	want := triage.Sightings{Announce: []triage.Observation{{Found: true, Anomaly: triage.Anomaly{ID: 3}}}}
 	o := &observer{j: j, obs: want, err: errors.New("one sighting failed")}
 	out := checklist.Run(context.Background(), checklist.RunOptions{
 		Environment: "prod", Checks: list, Channel: "C0OPS", MessageTS: "1.2",
 		Progress: releaseAfterFirst{progress{j}, release}, Runs: s, Triage: o, Now: clock(),
 	})
 
-	wantEvents := []string{"checked 1 alerts warn", "checked 0 pods fail", "done", "save prod C0OPS 1.2", "observe prod 3"}
+	wantEvents := []string{"checked 1 alerts warn", "checked 0 pods fail", "done", "observe prod 3", "save prod C0OPS 1.2"}
 	if got := j.list(); !slices.Equal(got, wantEvents) {
 		t.Errorf("events:\n got %q\nwant %q", got, wantEvents)
 	}
@@ -184,8 +184,83 @@ func TestRunSaveError(t *testing.T) {
 	if out.RunID != 0 || out.SaveErr == nil || out.SaveErr.Error() != "database is locked" {
 		t.Errorf("outcome = %+v", out)
 	}
-	if got := j.list(); !slices.Equal(got, []string{"save prod  ", "observe prod 1"}) {
+	if got := j.list(); !slices.Equal(got, []string{"observe prod 1", "save prod  "}) {
 		t.Errorf("events = %q: the findings are observed even when the run is not saved", got)
+	}
+}
+
+// TestRunSuppressesKnownNoise: the findings a standing decision covers
+// leave the results (and the saved run, whose findings the buttons count)
+// for the report's Suppressed list; one that grew past its decision stays,
+// marked; a check whose status came from its findings takes the status of
+// those left, and the report's follows.
+func TestRunSuppressesKnownNoise(t *testing.T) {
+	decided := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	noise := func(id int64, magnitude float64, c triage.Cover) triage.Observation {
+		return triage.Observation{Found: true, Cover: c, Magnitude: magnitude, Anomaly: triage.Anomaly{ID: id, State: triage.Closed,
+			Decision: &triage.DecisionRecord{Decision: triage.Noise, DecidedBy: "U0BOB", DecidedAt: decided, Magnitude: 12}}}
+	}
+	quiet, loud := finding("logs/shop/api/timeout"), finding("logs/shop/api/refused")
+	quiet.Count, loud.Count = 30, 150
+	quiet.Severity = checks.Warn
+	other := finding("logs/shop/web/panic")
+	list := []checks.Check{
+		fakeCheck{name: "logs", res: checks.Result{Status: checks.Fail, Findings: []checks.Finding{quiet, loud}}},
+		fakeCheck{name: "pods", res: checks.Result{Status: checks.Fail, Findings: []checks.Finding{finding("pods/a")}}},
+		// Unknown (it could not look everywhere): kept, whatever its findings.
+		fakeCheck{name: "alerts", res: checks.Result{Status: checks.Unknown, Findings: []checks.Finding{other}}},
+	}
+	j := &journal{}
+	s := &saver{j: j}
+	o := &observer{j: j, obs: triage.Sightings{Known: map[string]triage.Observation{
+		quiet.Fingerprint: noise(4, 30, triage.Cover{Suppressed: true}),
+		loud.Fingerprint:  noise(5, 150, triage.Cover{Grew: true}),
+		"pods/a":          noise(6, 1, triage.Cover{Suppressed: true}),
+		other.Fingerprint: noise(7, 1, triage.Cover{Suppressed: true}),
+	}}}
+	out := checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list, Runs: s, Triage: o, Now: clock()})
+	rep := out.Report
+
+	logs, pods, alerts := rep.Results[0], rep.Results[1], rep.Results[2]
+	if len(logs.Findings) != 1 || logs.Findings[0].Fingerprint != loud.Fingerprint || logs.Status != checks.Fail {
+		t.Errorf("logs = %+v; want the grown finding only, fail", logs)
+	}
+	k := logs.Findings[0].Known
+	if k == nil || !k.Grew || k.AnomalyID != 5 || k.DecidedCount != 12 || k.Count != 150 || k.Decision != "Noise" {
+		t.Errorf("the grown finding's Known = %+v", k)
+	}
+	if len(pods.Findings) != 0 || pods.Status != checks.OK {
+		t.Errorf("pods = %+v; want no findings, ok", pods)
+	}
+	if len(alerts.Findings) != 0 || alerts.Status != checks.Unknown {
+		t.Errorf("alerts = %+v; want no findings, still unknown", alerts)
+	}
+	if rep.Status != checks.Fail {
+		t.Errorf("report status %s", rep.Status)
+	}
+	var got []string
+	for _, sp := range rep.Suppressed {
+		got = append(got, fmt.Sprintf("%s %s #%d %s %s %v→%v", sp.Check, sp.Finding.Fingerprint, sp.Known.AnomalyID,
+			sp.Known.Decision, sp.Known.DecidedBy, sp.Known.DecidedCount, sp.Known.Count))
+	}
+	want := []string{
+		"logs logs/shop/api/timeout #4 Noise U0BOB 12→30",
+		"pods pods/a #6 Noise U0BOB 12→0",
+		"alerts logs/shop/web/panic #7 Noise U0BOB 12→0",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("suppressed:\n got %q\nwant %q", got, want)
+	}
+	if n := len(s.rep.Results[0].Findings) + len(s.rep.Results[1].Findings) + len(s.rep.Results[2].Findings); n != 1 ||
+		len(s.rep.Suppressed) != 3 {
+		t.Errorf("saved %d findings and %d suppressed; want the report's 1 and 3", n, len(s.rep.Suppressed))
+	}
+
+	// All suppressed: the report is OK.
+	o.obs.Known[loud.Fingerprint] = noise(5, 30, triage.Cover{Suppressed: true})
+	out = checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list[:2], Triage: o})
+	if out.Report.Status != checks.OK || len(out.Report.Suppressed) != 3 {
+		t.Errorf("all suppressed: status %s, %d suppressed", out.Report.Status, len(out.Report.Suppressed))
 	}
 }
 

@@ -110,6 +110,42 @@ type Finding struct {
 	Count int `json:"count,omitempty"`
 	// Link points at where to look next (Grafana, Alertmanager, logs).
 	Link string `json:"link,omitempty"`
+	// Known is set on a finding a standing triage decision would have
+	// suppressed but that grew past it (Known.Grew), so it is reported as
+	// new again; nil otherwise. Checks leave it nil: the morning run
+	// (checklist.Run) sets it.
+	Known *Known `json:"known,omitempty"`
+}
+
+// Known is what the triage had decided about a finding when the checklist
+// saw it again: the anomaly, its decision, and how big the finding was then
+// and is now (its Count).
+type Known struct {
+	// AnomalyID is the anomaly the finding was investigated as.
+	AnomalyID int64 `json:"anomalyId"`
+	// Decision is the anomaly's current decision, as people read it
+	// ("Noise", "Intermittent").
+	Decision string `json:"decision"`
+	// DecidedBy is who made it (a Slack user id) and DecidedAt when.
+	DecidedBy string    `json:"decidedBy"`
+	DecidedAt time.Time `json:"decidedAt"`
+	// DecidedCount is the finding's Count when the decision was made (0:
+	// not known); Count is its Count now.
+	DecidedCount float64 `json:"decidedCount"`
+	Count        float64 `json:"count"`
+	// Grew: Count reached the growth factor times DecidedCount, so the
+	// decision no longer covers it and the finding is reported as new.
+	Grew bool `json:"grew,omitempty"`
+}
+
+// Suppressed is a finding left out of a report because a standing
+// decision covers it: decided Noise, or Intermittent within its recurrence
+// window, and not grown since.
+type Suppressed struct {
+	// Check is the check that found it.
+	Check   string  `json:"check"`
+	Finding Finding `json:"finding"`
+	Known   Known   `json:"known"`
 }
 
 // Result is what a check reports.
@@ -181,6 +217,11 @@ type Report struct {
 	FinishedAt    time.Time `json:"finishedAt"`
 	Status        Status    `json:"status"`
 	Results       []Result  `json:"checks"`
+	// Suppressed are the findings left out of Results as known noise
+	// (checklist.Run, with a triage store): counted in the report's
+	// "known noise: N suppressed" line and listed on demand. Always an
+	// array in JSON.
+	Suppressed []Suppressed `json:"suppressed"`
 	// Cost is what the run cost the systems it looked at; nil when it was
 	// not measured.
 	Cost *Cost `json:"cost,omitempty"`
@@ -215,6 +256,7 @@ func NewReport(env string, started, finished time.Time, results []Result) Report
 		FinishedAt:    finished.UTC(),
 		Status:        st,
 		Results:       results,
+		Suppressed:    []Suppressed{},
 	}
 }
 

@@ -16,7 +16,7 @@ var _ triage.Store = (*DB)(nil)
 const anomalyColumns = `id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
 	channel, thread_ts, state, escalated_at, version, seen_count, last_seen_at,
 	decision, conclusion, five_whys, ticket, users_affected, outage, to_collect, dashboard,
-	decided_by, decided_at, escalation_pending`
+	decided_by, decided_at, escalation_pending, magnitude, decided_magnitude`
 
 // nanos and fromNanos convert times to and from their stored form.
 func nanos(t time.Time) int64         { return t.UnixNano() }
@@ -39,7 +39,7 @@ func scanAnomaly(sc scanner) (triage.Anomaly, error) {
 	err := sc.Scan(&a.ID, &a.Environment, &a.Fingerprint, &a.Title, &a.Detail, &a.Link, &source, &a.OpenedBy, &openedAt,
 		&a.Channel, &a.ThreadTS, &state, &escalatedAt, &a.Version, &a.SeenCount, &lastSeenAt,
 		&decision, &r.Conclusion, &r.FiveWhys, &r.Ticket, &r.UsersAffected, &r.Outage, &r.ToCollect, &r.Dashboard,
-		&r.DecidedBy, &decidedAt, &a.EscalationPending)
+		&r.DecidedBy, &decidedAt, &a.EscalationPending, &a.Magnitude, &r.Magnitude)
 	if err != nil {
 		return triage.Anomaly{}, err
 	}
@@ -175,14 +175,15 @@ func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (tr
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO anomalies
 			(id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
-			 state, version, seen_count, last_seen_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			 state, version, seen_count, last_seen_at, magnitude)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			n.ID, n.Environment, n.Fingerprint, n.Title, n.Detail, n.Link, string(n.Source), n.OpenedBy,
-			nanos(n.OpenedAt), string(n.State), n.Version, n.SeenCount, nanos(n.LastSeenAt)); err != nil {
+			nanos(n.OpenedAt), string(n.State), n.Version, n.SeenCount, nanos(n.LastSeenAt), n.Magnitude); err != nil {
 			return fmt.Errorf("insert anomaly: %w", err)
 		}
 		if err := appendEntry(ctx, tx, triage.TimelineEntry{AnomalyID: n.ID, Seq: 1, At: n.OpenedAt,
-			Actor: n.OpenedBy, Kind: triage.KindOpened, IdempotencyKey: key}); err != nil {
+			Actor: n.OpenedBy, Kind: triage.KindOpened, Data: triage.TimelineData{Magnitude: n.Magnitude},
+			IdempotencyKey: key}); err != nil {
 			return err
 		}
 		out, created = n, true
@@ -287,12 +288,13 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 				}
 			}
 			r := rec
+			r.Magnitude = a.Magnitude
 			e := triage.TimelineEntry{At: rec.DecidedAt, Actor: rec.DecidedBy, Kind: triage.KindDecided,
 				Data: triage.TimelineData{Decision: &r}}
 			if a.Decision != nil {
 				e.Kind, e.Data.Previous = triage.KindDecisionChanged, a.Decision.Decision
 			}
-			current := rec
+			current := r
 			a.Decision, a.State, a.EscalatedAt, a.EscalationPending = &current, state, time.Time{}, false
 			return a, e, true, nil
 		},
@@ -302,12 +304,13 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 				state = $1, escalated_at = NULL, version = $2,
 				escalation_pending = FALSE, escalation_holder = '', escalation_lease = 0,
 				decision = $3, conclusion = $4, five_whys = $5, ticket = $6, users_affected = $7,
-				outage = $8, to_collect = $9, dashboard = $10, decided_by = $11, decided_at = $12
-				WHERE id = $13 AND version = $14`,
+				outage = $8, to_collect = $9, dashboard = $10, decided_by = $11, decided_at = $12,
+				decided_magnitude = $13
+				WHERE id = $14 AND version = $15`,
 				string(n.State), n.Version,
 				r.Decision.String(), r.Conclusion, r.FiveWhys, r.Ticket, r.UsersAffected,
 				r.Outage, r.ToCollect, r.Dashboard, r.DecidedBy, nanos(r.DecidedAt),
-				n.ID, old))
+				r.Magnitude, n.ID, old))
 		})
 	if err != nil {
 		return triage.Anomaly{}, fmt.Errorf("decide anomaly %d: %w", id, err)
@@ -362,9 +365,9 @@ func (s *DB) Escalate(ctx context.Context, id int64, esc triage.Escalation, key 
 }
 
 // RecordSighting implements triage.Store.
-func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, at time.Time, key string) (triage.Anomaly, bool, error) {
+func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, magnitude float64, at time.Time, key string) (triage.Anomaly, bool, error) {
 	env, fingerprint, at = opsbot.CleanText(env), opsbot.CleanText(fingerprint), at.UTC()
-	if err := errors.Join(triage.ValidateSighting(env, fingerprint, at), opsbot.ValidateIdempotencyKey(key)); err != nil {
+	if err := errors.Join(triage.ValidateSighting(env, fingerprint, magnitude, at), opsbot.ValidateIdempotencyKey(key)); err != nil {
 		return triage.Anomaly{}, false, err
 	}
 	at = roundTrip(at)
@@ -406,16 +409,19 @@ func (s *DB) RecordSighting(ctx context.Context, env, fingerprint string, at tim
 		old := a.Version
 		a.Version++
 		a.SeenCount++
-		if at.After(a.LastSeenAt) {
-			a.LastSeenAt = at
+		// The latest sighting says how big the finding is now; a late
+		// one (an older run retried) does not.
+		if !at.Before(a.LastSeenAt) {
+			a.LastSeenAt, a.Magnitude = at, magnitude
 		}
-		if err := oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET seen_count = $1, last_seen_at = $2, version = $3
-			WHERE id = $4 AND version = $5`, a.SeenCount, nanos(a.LastSeenAt), a.Version, a.ID, old)); err != nil {
+		if err := oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET seen_count = $1, last_seen_at = $2, magnitude = $3,
+			version = $4 WHERE id = $5 AND version = $6`,
+			a.SeenCount, nanos(a.LastSeenAt), a.Magnitude, a.Version, a.ID, old)); err != nil {
 			return err
 		}
 		if err := appendEntry(ctx, tx, triage.TimelineEntry{AnomalyID: a.ID, Seq: a.Version, At: at,
 			Actor: triage.ActorChecklist, Kind: triage.KindSeenAgain,
-			Data: triage.TimelineData{SeenCount: a.SeenCount}, IdempotencyKey: key}); err != nil {
+			Data: triage.TimelineData{SeenCount: a.SeenCount, Magnitude: magnitude}, IdempotencyKey: key}); err != nil {
 			return err
 		}
 		out, found = a, true

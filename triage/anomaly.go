@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"math"
 	"time"
 
 	"github.com/opsbot/opsbot"
@@ -82,6 +83,12 @@ type Anomaly struct {
 	// LastSeenAt is the latest of those times.
 	SeenCount  int64
 	LastSeenAt time.Time
+	// Magnitude is how big the finding was when last seen (its
+	// checks.Finding.Count: log lines of a signature, pods, alerts,
+	// series), from the opening or the latest sighting; 0 when it has none.
+	// The decision records it (DecisionRecord.Magnitude), so that a finding
+	// that grows past it is reported as new again.
+	Magnitude float64
 }
 
 // CurrentDecision returns the current decision, or 0 when there is none.
@@ -107,7 +114,8 @@ func StateFor(d Decision, escalated bool) State {
 // Normalized returns the anomaly's caller-supplied fields as a store keeps
 // them: text cleaned (opsbot.CleanText), times in UTC. Store-owned fields (ID,
 // State, Decision, EscalatedAt, EscalationPending, Version, SeenCount, LastSeenAt, Channel,
-// ThreadTS) are reset: stores set them.
+// ThreadTS) are reset: stores set them. Magnitude is kept: it is the
+// finding's at the opening.
 func (a Anomaly) Normalized() Anomaly {
 	return Anomaly{
 		Environment: opsbot.CleanText(a.Environment),
@@ -118,6 +126,7 @@ func (a Anomaly) Normalized() Anomaly {
 		Source:      Source(opsbot.CleanText(string(a.Source))),
 		OpenedBy:    opsbot.CleanText(a.OpenedBy),
 		OpenedAt:    a.OpenedAt.UTC(),
+		Magnitude:   a.Magnitude,
 	}
 }
 
@@ -134,7 +143,15 @@ func (a Anomaly) Validate() error {
 	}
 	v.Required("openedBy", a.OpenedBy, opsbot.MaxIDLen)
 	v.Time("openedAt", a.OpenedAt)
+	validateMagnitude(&v, a.Magnitude)
 	return v.Err()
+}
+
+// validateMagnitude checks a finding's magnitude: finite, not negative.
+func validateMagnitude(v *opsbot.Validator, m float64) {
+	if m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
+		v.Add("magnitude", "must be a finite number, 0 or more, got %v", m)
+	}
 }
 
 // ValidateThread checks the arguments of Store.LinkThread.
@@ -146,10 +163,11 @@ func ValidateThread(channel, ts string) error {
 }
 
 // ValidateSighting checks the arguments of Store.RecordSighting.
-func ValidateSighting(env, fingerprint string, at time.Time) error {
+func ValidateSighting(env, fingerprint string, magnitude float64, at time.Time) error {
 	v := opsbot.Validator{What: "sighting"}
 	v.Required("environment", env, opsbot.MaxIDLen)
 	v.Required("fingerprint", fingerprint, MaxFingerprintLen)
+	validateMagnitude(&v, magnitude)
 	v.Time("at", at)
 	return v.Err()
 }

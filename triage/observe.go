@@ -29,16 +29,24 @@ type Observation struct {
 	EscalationOnly bool
 	// Reason is the escalation's reason, as recorded (when Escalated).
 	Reason string
+	// Magnitude is the finding's, as seen (the anomaly's DecisionRecord
+	// has the one it had when decided).
+	Magnitude float64
+	// Cover says whether the anomaly's decision, after the escalation if
+	// any, covers the finding (RecurrencePolicy.Covers): suppressed as known
+	// noise, or grown past it.
+	Cover Cover
 }
 
-// Observe records that the checklist saw (env, fingerprint) at time at, then
-// escalates the anomaly if policy says it came back too often after an
-// Intermittent decision. key identifies the sighting (e.g. the checklist
-// run id and the fingerprint); Observe is idempotent on it: a repeated call
-// records nothing more, and finishes an escalation a failed earlier call
-// did not make.
-func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerprint string, at time.Time, key string) (Observation, error) {
-	a, found, err := s.RecordSighting(ctx, env, fingerprint, at, key)
+// Observe records that the checklist saw (env, fingerprint), magnitude big
+// (Magnitude), at time at, then escalates the anomaly if policy says it
+// came back too often after an Intermittent decision, and says whether its
+// decision covers the finding (Observation.Cover). key identifies the
+// sighting (e.g. the checklist run id and the fingerprint); Observe is
+// idempotent on it: a repeated call records nothing more, and finishes an
+// escalation a failed earlier call did not make.
+func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerprint string, magnitude float64, at time.Time, key string) (Observation, error) {
+	a, found, err := s.RecordSighting(ctx, env, fingerprint, magnitude, at, key)
 	if err != nil || !found {
 		return Observation{}, err
 	}
@@ -46,65 +54,102 @@ func Observe(ctx context.Context, s Store, policy RecurrencePolicy, env, fingerp
 	if err != nil {
 		return Observation{}, fmt.Errorf("timeline of anomaly %d: %w", a.ID, err)
 	}
-	obs := Observation{Found: true, Anomaly: a, Recurrence: policy.Evaluate(a, tl, at)}
-	if !obs.Recurrence.Escalate {
-		return obs, nil
+	obs := Observation{Found: true, Anomaly: a, Recurrence: policy.Evaluate(a, tl, at), Magnitude: magnitude}
+	if obs.Recurrence.Escalate {
+		escKey := ""
+		if key != "" {
+			escKey = key + "/escalate"
+		}
+		a, err = s.Escalate(ctx, a.ID, Escalation{At: at, Actor: opsbot.ActorBot, Reason: obs.Recurrence.String()}, escKey)
+		if err != nil {
+			return obs, fmt.Errorf("escalate anomaly %d: %w", obs.Anomaly.ID, err)
+		}
+		obs.Anomaly, obs.Escalated, obs.Reason = a, true, obs.Recurrence.String()
 	}
-	escKey := ""
-	if key != "" {
-		escKey = key + "/escalate"
-	}
-	a, err = s.Escalate(ctx, a.ID, Escalation{At: at, Actor: opsbot.ActorBot, Reason: obs.Recurrence.String()}, escKey)
-	if err != nil {
-		return obs, fmt.Errorf("escalate anomaly %d: %w", obs.Anomaly.ID, err)
-	}
-	obs.Anomaly, obs.Escalated, obs.Reason = a, true, obs.Recurrence.String()
+	obs.Cover = policy.Covers(obs.Anomaly, magnitude, at)
 	return obs, nil
 }
 
+// Sightings is what ObserveFindings made of a run's findings.
+type Sightings struct {
+	// Announce are the observations to tell in their anomalies' threads
+	// (Announce).
+	Announce []Observation
+	// Known are the observations, by the findings' fingerprints, whose
+	// anomaly's decision covers the finding (Cover.Suppressed: leave it
+	// out of the report as known noise) or did until it grew (Cover.Grew:
+	// report it as new, saying so). Findings of no such anomaly are not
+	// in it.
+	Known map[string]Observation
+}
+
 // ObserveFindings records the sightings of a checklist run's findings in
-// env (Observe), one per fingerprint (redacted, as Open's): findings
-// without one are skipped,
-// and each sighting is idempotent on the run's key (runKey, one per run)
-// and its fingerprint. An anomaly decided Intermittent that came back past
-// the policy's threshold is escalated, before anything is posted.
+// env (Observe), one per fingerprint (redacted, as Open's), with the
+// largest Magnitude of the findings that have it: findings without one are
+// skipped, and each sighting is idempotent on the run's key (runKey, one
+// per run) and its fingerprint. An anomaly decided Intermittent that came
+// back past the policy's threshold is escalated, before anything is
+// posted. Sightings of findings a decision covers are recorded like any
+// other: they keep counting towards recurrence.
 //
 // It returns the observations to announce in their threads (Announce):
 // the anomalies decided Intermittent and the escalated ones, when they
 // have a thread, then the escalations of env that earlier runs recorded
-// but could not post (still pending). A fingerprint whose sighting fails
-// does not stop the others; the errors are joined.
-func (s *Service) ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) ([]Observation, error) {
-	var out []Observation
-	seen := map[string]bool{}
-	now := s.now()
-	var errs []error
+// but could not post (still pending); and the findings a standing
+// decision covers or did until they grew (Sightings.Known). A fingerprint
+// whose sighting fails does not stop the others (its finding is reported
+// as new); the errors are joined.
+func (s *Service) ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) (Sightings, error) {
+	type seen struct {
+		fingerprint string // as the finding has it
+		magnitude   float64
+	}
+	var order []string
+	byFP := map[string]*seen{}
 	for _, f := range findings {
 		// Redacted as Open redacts the anomalies' (a no-op on findings
 		// that came through checks.Runner).
 		fp := s.redact.Text(f.Fingerprint)
-		if fp == "" || seen[fp] {
+		if fp == "" {
 			continue
 		}
-		seen[fp] = true
-		obs, err := Observe(ctx, s.store, s.policy, env, fp, now, sightingKey(runKey, fp))
+		if x := byFP[fp]; x != nil {
+			x.magnitude = max(x.magnitude, Magnitude(f))
+			continue
+		}
+		byFP[fp] = &seen{fingerprint: f.Fingerprint, magnitude: Magnitude(f)}
+		order = append(order, fp)
+	}
+	out := Sightings{Known: map[string]Observation{}}
+	now := s.now()
+	var errs []error
+	for _, fp := range order {
+		x := byFP[fp]
+		obs, err := Observe(ctx, s.store, s.policy, env, fp, x.magnitude, now, sightingKey(runKey, fp))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("recurrence of %q: %w", fp, err))
 			continue
 		}
-		if !obs.Found || !obs.Anomaly.HasThread() {
+		if !obs.Found {
+			continue
+		}
+		if obs.Cover.Suppressed || obs.Cover.Grew {
+			out.Known[x.fingerprint] = obs
+		}
+		if !obs.Anomaly.HasThread() {
 			continue
 		}
 		if obs.Recurrence.Decision != Intermittent && !obs.Escalated {
 			continue
 		}
-		out = append(out, obs)
+		out.Announce = append(out.Announce, obs)
 	}
-	pending, err := s.pendingEscalations(ctx, env, out)
+	pending, err := s.pendingEscalations(ctx, env, out.Announce)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	return append(out, pending...), errors.Join(errs...)
+	out.Announce = append(out.Announce, pending...)
+	return out, errors.Join(errs...)
 }
 
 // pendingEscalations are the observations of env's escalations still to

@@ -26,7 +26,7 @@ func (f *fakeStore) append(e TimelineEntry, key string) {
 	}
 }
 
-func (f *fakeStore) RecordSighting(_ context.Context, env, fp string, at time.Time, key string) (Anomaly, bool, error) {
+func (f *fakeStore) RecordSighting(_ context.Context, env, fp string, magnitude float64, at time.Time, key string) (Anomaly, bool, error) {
 	if env != f.a.Environment || fp != f.a.Fingerprint {
 		return Anomaly{}, false, nil
 	}
@@ -34,8 +34,8 @@ func (f *fakeStore) RecordSighting(_ context.Context, env, fp string, at time.Ti
 		return f.a, true, nil
 	}
 	f.a.SeenCount++
-	f.a.LastSeenAt = at
-	f.append(TimelineEntry{At: at, Kind: KindSeenAgain, Actor: ActorChecklist}, key)
+	f.a.LastSeenAt, f.a.Magnitude = at, magnitude
+	f.append(TimelineEntry{At: at, Kind: KindSeenAgain, Actor: ActorChecklist, Data: TimelineData{Magnitude: magnitude}}, key)
 	return f.a, true, nil
 }
 
@@ -63,26 +63,26 @@ func TestObserve(t *testing.T) {
 	f := &fakeStore{a: a, tl: tl, keys: map[string]bool{}}
 	var p RecurrencePolicy
 
-	obs, err := Observe(ctx, f, p, "prod", "other", days(2), "run1/other")
+	obs, err := Observe(ctx, f, p, "prod", "other", 0, days(2), "run1/other")
 	if err != nil || obs.Found {
 		t.Fatalf("unknown fingerprint: %+v, %v", obs, err)
 	}
 	for i, run := range []string{"run1", "run2"} {
-		obs, err := Observe(ctx, f, p, "prod", "pods/x", days(2+float64(i)), run+"/pods/x")
+		obs, err := Observe(ctx, f, p, "prod", "pods/x", 0, days(2+float64(i)), run+"/pods/x")
 		if err != nil || !obs.Found || obs.Escalated || obs.Recurrence.SinceDecision != i+1 {
 			t.Fatalf("%s: %+v, %v", run, obs, err)
 		}
 	}
 	// The third sighting escalates, but the escalation write fails...
 	f.failEscalate = true
-	if _, err := Observe(ctx, f, p, "prod", "pods/x", days(4), "run3/pods/x"); err == nil {
+	if _, err := Observe(ctx, f, p, "prod", "pods/x", 0, days(4), "run3/pods/x"); err == nil {
 		t.Fatal("Observe did not report the failed escalation")
 	}
 	if f.a.State != Closed {
 		t.Fatalf("state = %v after a failed escalation", f.a.State)
 	}
 	// ...so the retried run records no second sighting and escalates.
-	obs, err = Observe(ctx, f, p, "prod", "pods/x", days(4), "run3/pods/x")
+	obs, err = Observe(ctx, f, p, "prod", "pods/x", 0, days(4), "run3/pods/x")
 	if err != nil || !obs.Escalated || obs.Anomaly.State != Open || f.a.SeenCount != 4 {
 		t.Fatalf("retry: %+v, %v (seen %d)", obs, err, f.a.SeenCount)
 	}
@@ -92,12 +92,12 @@ func TestObserve(t *testing.T) {
 	}
 	// Replaying again changes nothing and does not escalate twice.
 	n := len(f.tl)
-	obs, err = Observe(ctx, f, p, "prod", "pods/x", days(4), "run3/pods/x")
+	obs, err = Observe(ctx, f, p, "prod", "pods/x", 0, days(4), "run3/pods/x")
 	if err != nil || obs.Escalated || len(f.tl) != n {
 		t.Fatalf("second replay: %+v, %v, %d entries (want %d)", obs, err, len(f.tl), n)
 	}
 	// A fourth sighting is recorded but not escalated again.
-	obs, err = Observe(ctx, f, p, "prod", "pods/x", days(5), "run4/pods/x")
+	obs, err = Observe(ctx, f, p, "prod", "pods/x", 0, days(5), "run4/pods/x")
 	if err != nil || obs.Escalated || !obs.Recurrence.AlreadyEscalated {
 		t.Fatalf("run4: %+v, %v", obs, err)
 	}

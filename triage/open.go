@@ -25,8 +25,14 @@ func FindingAnomaly(env string, f checks.Finding, openedBy string, at time.Time)
 		Detail: opsbot.Truncate(f.Detail, MaxTextLen),
 		Link:   httpLink(f.Link),
 		Source: SourceChecklist, OpenedBy: openedBy, OpenedAt: at,
+		Magnitude: Magnitude(f),
 	}
 }
+
+// Magnitude is how big finding f is, to tell whether it grew since it was
+// decided: its Count (log lines of a signature, pods, alerts, series), 0
+// when the check gives none.
+func Magnitude(f checks.Finding) float64 { return float64(max(f.Count, 0)) }
 
 // ManualAnomaly is the anomaly a person reports by hand (`/ops anomaly
 // <title>`) in env. Its fingerprint is the title's, case and spacing

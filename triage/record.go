@@ -34,6 +34,12 @@ type DecisionRecord struct {
 	// DecidedBy is the Slack user id of who decided; DecidedAt is when.
 	DecidedBy string    `json:"decidedBy"`
 	DecidedAt time.Time `json:"decidedAt"`
+
+	// Magnitude is the anomaly's Magnitude when the decision was recorded:
+	// set by the store (what a caller gives is ignored). A finding that
+	// grows to RecurrencePolicy.Growth times it is no longer covered by
+	// the decision.
+	Magnitude float64 `json:"magnitude,omitempty"`
 }
 
 // Normalized returns the record as a store keeps it: text cleaned

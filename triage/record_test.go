@@ -2,6 +2,7 @@ package triage
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"sort"
 	"strings"
@@ -150,8 +151,13 @@ func TestAnomalyValidate(t *testing.T) {
 	if err := ValidateThread("", "1.2"); err == nil || !strings.Contains(err.Error(), "channel: required") {
 		t.Errorf("ValidateThread = %v", err)
 	}
-	if err := ValidateSighting("prod", "", time.Time{}); err == nil || !strings.Contains(err.Error(), "fingerprint: required") {
+	if err := ValidateSighting("prod", "", 0, time.Time{}); err == nil || !strings.Contains(err.Error(), "fingerprint: required") {
 		t.Errorf("ValidateSighting = %v", err)
+	}
+	for _, m := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if err := ValidateSighting("prod", "pods/x", m, day0); err == nil || !strings.Contains(err.Error(), "magnitude:") {
+			t.Errorf("ValidateSighting(magnitude %v) = %v", m, err)
+		}
 	}
 	if err := (Escalation{}).Validate(); err == nil || !strings.Contains(err.Error(), "reason: required") {
 		t.Errorf("Escalation.Validate = %v", err)

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -9,21 +10,30 @@ import (
 )
 
 // Recurrence defaults: an Intermittent anomaly seen 3 times within 7 days of
-// its decision is escalated.
+// its decision is escalated; a finding decided Noise or Intermittent is new
+// again once it is 10 times as big as when it was decided.
 const (
 	DefaultEscalateThreshold = 3
 	DefaultEscalateWindow    = model.Duration(7 * 24 * time.Hour)
+	DefaultGrowth            = 10.0
 )
 
-// RecurrencePolicy says when an anomaly decided Intermittent has come back
-// often enough to be escalated: when it was seen Threshold times after the
-// decision, within Window before the latest sighting. The zero value means
-// the defaults.
+// RecurrencePolicy says what a finding seen again means for its anomaly:
+// when an anomaly decided Intermittent has come back often enough to be
+// escalated (seen Threshold times after the decision, within Window
+// before the latest sighting), and when a decision still covers the
+// finding, so that the checklist suppresses it as known noise (Covers).
+// The zero value means the defaults.
 type RecurrencePolicy struct {
 	// Threshold is how many sightings escalate. Default 3.
 	Threshold int `yaml:"threshold"`
-	// Window is how recent those sightings must be ("7d"). Default 7d.
+	// Window is how recent those sightings must be ("7d"), and how long an
+	// Intermittent decision covers its finding. Default 7d.
 	Window model.Duration `yaml:"window"`
+	// Growth is how many times bigger than when it was decided
+	// (DecisionRecord.Magnitude) a finding must be for its Noise or
+	// Intermittent decision to stop covering it. Default 10.
+	Growth float64 `yaml:"growth"`
 }
 
 // SetDefaults fills zero fields with the defaults.
@@ -33,6 +43,9 @@ func (p *RecurrencePolicy) SetDefaults() {
 	}
 	if p.Window == 0 {
 		p.Window = DefaultEscalateWindow
+	}
+	if p.Growth == 0 {
+		p.Growth = DefaultGrowth
 	}
 }
 
@@ -44,7 +57,49 @@ func (p RecurrencePolicy) Validate() error {
 	if p.Window <= 0 {
 		return fmt.Errorf("window: must be positive, got %s", p.Window)
 	}
+	if !(p.Growth > 1) || math.IsInf(p.Growth, 0) {
+		return fmt.Errorf("growth: must be a number more than 1, got %v", p.Growth)
+	}
 	return nil
+}
+
+// Cover is what an anomaly's standing decision makes of a sighting of its
+// finding (RecurrencePolicy.Covers).
+type Cover struct {
+	// Suppressed: the decision covers the finding; the checklist counts
+	// it as known noise rather than reporting it as a new problem.
+	Suppressed bool
+	// Grew: the decision would cover it, but the finding grew to Growth
+	// times its magnitude when decided: it is reported as new again.
+	Grew bool
+}
+
+// Covers says whether anomaly a's decision covers a sighting of its
+// finding, magnitude big, at now. A decision covers its finding while it
+// stands, the anomaly closed (not escalated since): Noise always,
+// Intermittent for Window after it was made. Serious never does: a
+// serious problem is reported every time. A finding that grew to Growth
+// times the magnitude recorded with the decision is not covered (Grew); a
+// decision recorded without a magnitude (0) covers whatever the size.
+func (p RecurrencePolicy) Covers(a Anomaly, magnitude float64, now time.Time) Cover {
+	p.SetDefaults()
+	d := a.Decision
+	if d == nil || a.State != Closed || !a.EscalatedAt.IsZero() {
+		return Cover{}
+	}
+	switch d.Decision {
+	case Noise:
+	case Intermittent:
+		if now.Sub(d.DecidedAt) >= time.Duration(p.Window) {
+			return Cover{}
+		}
+	default:
+		return Cover{}
+	}
+	if d.Magnitude > 0 && magnitude >= p.Growth*d.Magnitude {
+		return Cover{Grew: true}
+	}
+	return Cover{Suppressed: true}
 }
 
 // Recurrence is what a sighting means for an anomaly.

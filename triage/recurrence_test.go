@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -140,11 +141,73 @@ func TestRecurrenceEvaluate(t *testing.T) {
 	}
 }
 
+// TestRecurrenceCovers: which standing decisions suppress a finding seen
+// again, and when it grew past them.
+func TestRecurrenceCovers(t *testing.T) {
+	tests := []struct {
+		name      string
+		steps     []step
+		decidedAt float64 // the decision's magnitude
+		magnitude float64 // the sighting's
+		now       time.Time
+		policy    RecurrencePolicy
+		want      Cover
+	}{
+		{name: "undecided", steps: nil, magnitude: 5, now: days(2)},
+		{name: "noise", steps: []step{decided(Noise, days(1))}, decidedAt: 12, magnitude: 30, now: days(2),
+			want: Cover{Suppressed: true}},
+		{name: "noise, long after", steps: []step{decided(Noise, days(1))}, decidedAt: 12, magnitude: 12, now: days(400),
+			want: Cover{Suppressed: true}},
+		{name: "noise, shrunk to nothing", steps: []step{decided(Noise, days(1))}, decidedAt: 12, magnitude: 0, now: days(2),
+			want: Cover{Suppressed: true}},
+		{name: "noise, just under 10x", steps: []step{decided(Noise, days(1))}, decidedAt: 12, magnitude: 119, now: days(2),
+			want: Cover{Suppressed: true}},
+		{name: "noise, 10x", steps: []step{decided(Noise, days(1))}, decidedAt: 12, magnitude: 120, now: days(2),
+			want: Cover{Grew: true}},
+		{name: "noise decided without a magnitude: any size", steps: []step{decided(Noise, days(1))}, magnitude: 1e6, now: days(2),
+			want: Cover{Suppressed: true}},
+		{name: "noise, growth 3", steps: []step{decided(Noise, days(1))}, decidedAt: 12, magnitude: 36, now: days(2),
+			policy: RecurrencePolicy{Growth: 3}, want: Cover{Grew: true}},
+		{name: "noise changed to serious", steps: []step{decided(Noise, days(1)), changed(Serious, days(1.5))}, decidedAt: 12,
+			magnitude: 12, now: days(2)},
+		{name: "serious", steps: []step{decided(Serious, days(1))}, decidedAt: 12, magnitude: 12, now: days(2)},
+		{name: "not enough information", steps: []step{decided(NotEnoughInformation, days(1))}, magnitude: 1, now: days(2)},
+		{name: "undetermined", steps: []step{decided(Undetermined, days(1))}, magnitude: 1, now: days(2)},
+		{name: "intermittent within its window", steps: []step{decided(Intermittent, days(1))}, decidedAt: 2, magnitude: 3,
+			now: days(7.9), want: Cover{Suppressed: true}},
+		{name: "intermittent past its window", steps: []step{decided(Intermittent, days(1))}, decidedAt: 2, magnitude: 3,
+			now: days(8)},
+		{name: "intermittent, 10x", steps: []step{decided(Intermittent, days(1))}, decidedAt: 2, magnitude: 20, now: days(2),
+			want: Cover{Grew: true}},
+		{name: "intermittent escalated", steps: []step{decided(Intermittent, days(1)), escalated(days(3))}, decidedAt: 2,
+			magnitude: 2, now: days(3)},
+		{name: "noise escalated by hand", steps: []step{decided(Noise, days(1)), escalated(days(3))}, decidedAt: 2,
+			magnitude: 2, now: days(3)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _ := history(tt.steps...)
+			if a.Decision != nil {
+				a.Decision.Magnitude = tt.decidedAt
+			}
+			if got := tt.policy.Covers(a, tt.magnitude, tt.now); got != tt.want {
+				t.Errorf("Covers = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestRecurrencePolicy(t *testing.T) {
 	var p RecurrencePolicy
 	p.SetDefaults()
-	if p.Threshold != 3 || p.Window != model.Duration(7*24*time.Hour) {
+	if p.Threshold != 3 || p.Window != model.Duration(7*24*time.Hour) || p.Growth != 10 {
 		t.Errorf("defaults = %+v", p)
+	}
+	for _, g := range []float64{1, 0.5, -2, math.NaN(), math.Inf(1)} {
+		if err := (RecurrencePolicy{Threshold: 1, Window: p.Window, Growth: g}).Validate(); err == nil ||
+			!strings.HasPrefix(err.Error(), "growth: must be a number more than 1") {
+			t.Errorf("Validate(growth %v) = %v", g, err)
+		}
 	}
 	if err := p.Validate(); err != nil {
 		t.Error(err)

@@ -519,7 +519,7 @@ func TestObserveFindingsAndAnnounce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
-		if len(obs) != 1 || obs[0].Anomaly.ID != flaky.ID || obs[0].Escalated != (run == 3) {
+		if len(obs.Announce) != 1 || obs.Announce[0].Anomaly.ID != flaky.ID || obs.Announce[0].Escalated != (run == 3) {
 			t.Fatalf("run %d: observations %+v", run, obs)
 		}
 		if got := sightings(flaky.ID); got != run {
@@ -536,14 +536,14 @@ func TestObserveFindingsAndAnnounce(t *testing.T) {
 		if m := r.threads.methods(); len(m) != 0 {
 			t.Fatalf("run %d: port calls while observing: %v", run, m)
 		}
-		if err := r.svc.Announce(r.ctx, obs[0]); err != nil {
+		if err := r.svc.Announce(r.ctx, obs.Announce[0]); err != nil {
 			t.Fatal(err)
 		}
 		want := []string{"ReplySeenAgain"}
 		if run == 3 {
 			want = append(want, "ReplyEscalated", "UpdateRoot")
-			if obs[0].Anomaly.State != triage.Open {
-				t.Errorf("escalated anomaly state = %s", obs[0].Anomaly.State)
+			if obs.Announce[0].Anomaly.State != triage.Open {
+				t.Errorf("escalated anomaly state = %s", obs.Announce[0].Anomaly.State)
 			}
 		}
 		if m := r.threads.methods(); !slices.Equal(m, want) {
@@ -553,6 +553,77 @@ func TestObserveFindingsAndAnnounce(t *testing.T) {
 	a, err := r.store.Get(r.ctx, flaky.ID)
 	if err != nil || a.EscalatedAt.IsZero() || a.State != triage.Open {
 		t.Errorf("flaky after three sightings = %+v, %v", a, err)
+	}
+}
+
+// TestObserveFindingsKnownNoise: a finding decided Noise is suppressed
+// while the decision stands, its sightings still recorded with their size;
+// it comes back when it grows 10x the size recorded with the decision, and
+// when the decision is changed. Intermittent is suppressed within its
+// window and still announced in its thread.
+func TestObserveFindingsKnownNoise(t *testing.T) {
+	r := newRig(t)
+	f := checks.Finding{Fingerprint: "logs/shop/api/timeout", Severity: checks.Warn, Title: "timeout", Count: 12}
+	o, err := r.svc.Open(r.ctx, triage.FindingAnomaly("prod", f, "U0ALICE", r.clock.Now()), "cmd:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky := checks.Finding{Fingerprint: "pods/shop/Deployment/api/api/restarts", Title: "restarts", Count: 2}
+	fo, err := r.svc.Open(r.ctx, triage.FindingAnomaly("prod", flaky, "U0ALICE", r.clock.Now()), "cmd:2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(time.Hour)
+	if a := r.decide(t, o.Anomaly.ID, triage.Noise, "V1"); a.Decision.Magnitude != 12 {
+		t.Fatalf("the decision recorded magnitude %v, want 12 (the finding's count)", a.Decision.Magnitude)
+	}
+	r.decide(t, fo.Anomaly.ID, triage.Intermittent, "V2")
+	r.threads.methods()
+
+	observe := func(run string, count int) triage.Sightings {
+		t.Helper()
+		r.clock.Advance(time.Hour)
+		g, fl := f, flaky
+		g.Count = count
+		out, err := r.svc.ObserveFindings(r.ctx, "prod", run, []checks.Finding{g, fl, {Fingerprint: "pods/new"}})
+		if err != nil {
+			t.Fatalf("%s: %v", run, err)
+		}
+		return out
+	}
+	for i, count := range []int{30, 119} {
+		s := observe(fmt.Sprint("run", i), count)
+		k, ok := s.Known[f.Fingerprint]
+		if !ok || !k.Cover.Suppressed || k.Cover.Grew || k.Anomaly.ID != o.Anomaly.ID || k.Magnitude != float64(count) {
+			t.Fatalf("count %d: known %+v, %v; want it suppressed", count, k, ok)
+		}
+		if kf := s.Known[flaky.Fingerprint]; !kf.Cover.Suppressed {
+			t.Errorf("count %d: the intermittent finding is not suppressed: %+v", count, kf)
+		}
+		if _, ok := s.Known["pods/new"]; ok || len(s.Known) != 2 {
+			t.Errorf("count %d: known %v; want only the two decided findings", count, s.Known)
+		}
+		if len(s.Announce) != 1 || s.Announce[0].Anomaly.ID != fo.Anomaly.ID {
+			t.Errorf("count %d: announce %+v; want the intermittent one", count, s.Announce)
+		}
+	}
+	a, err := r.store.Get(r.ctx, o.Anomaly.ID)
+	if err != nil || a.SeenCount != 3 || a.Magnitude != 119 || a.Decision.Magnitude != 12 {
+		t.Fatalf("after two suppressed sightings: seen %d, magnitude %v, decided %v, %v", a.SeenCount, a.Magnitude, a.Decision.Magnitude, err)
+	}
+
+	// 10x what it was when decided: new again.
+	if k := observe("run2", 120).Known[f.Fingerprint]; !k.Cover.Grew || k.Cover.Suppressed {
+		t.Errorf("grown 10x: %+v; want it reported as grown", k.Cover)
+	}
+	// Back to its size: suppressed again, the decision unchanged.
+	if k := observe("run3", 20).Known[f.Fingerprint]; !k.Cover.Suppressed {
+		t.Errorf("shrunk back: %+v; want it suppressed", k.Cover)
+	}
+	// The decision changed to Serious: reported as any finding.
+	r.decide(t, o.Anomaly.ID, triage.Serious, "V3")
+	if k, ok := observe("run4", 20).Known[f.Fingerprint]; ok {
+		t.Errorf("decided Serious: known %+v; want it reported", k)
 	}
 }
 
@@ -577,7 +648,7 @@ func TestObserveFindingsWithoutThreadAndErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "recurrence of") {
 		t.Errorf("err = %v, want the invalid fingerprint's", err)
 	}
-	if len(obs) != 1 || obs[0].Anomaly.ID != withThread.ID {
+	if len(obs.Announce) != 1 || obs.Announce[0].Anomaly.ID != withThread.ID {
 		t.Errorf("observations = %+v", obs)
 	}
 }

@@ -49,7 +49,8 @@ type Store interface {
 
 	// Decide records a decision: a decided entry (or decision_changed, with
 	// the previous decision) and the anomaly's new current decision and
-	// state. A decision that would reopen the anomaly while another one with
+	// state. The decision records the anomaly's Magnitude then
+	// (DecisionRecord.Magnitude). A decision that would reopen the anomaly while another one with
 	// its fingerprint is open is opsbot.ErrConflict.
 	Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error)
 
@@ -59,10 +60,11 @@ type Store interface {
 	KeyUsed(ctx context.Context, key string) (bool, error)
 
 	// RecordSighting records that the checklist saw (env, fingerprint) again
-	// at the given time: on the open anomaly with that fingerprint, or else
-	// the most recent one. found is false (and nothing is written) when no
-	// anomaly has that fingerprint.
-	RecordSighting(ctx context.Context, env, fingerprint string, at time.Time, key string) (_ Anomaly, found bool, _ error)
+	// at the given time, magnitude big (Magnitude): on the open anomaly
+	// with that fingerprint, or else the most recent one. The anomaly's
+	// Magnitude becomes the latest sighting's (by time). found is false
+	// (and nothing is written) when no anomaly has that fingerprint.
+	RecordSighting(ctx context.Context, env, fingerprint string, magnitude float64, at time.Time, key string) (_ Anomaly, found bool, _ error)
 
 	// Escalate reopens the anomaly for a new decision, keeping its current
 	// one, and records why. Like Decide, it is opsbot.ErrConflict when another

@@ -22,7 +22,8 @@ const (
 	// KindDecisionChanged: a later decision (Data.Decision) replaced
 	// Data.Previous.
 	KindDecisionChanged Kind = "decision_changed"
-	// KindSeenAgain: the checklist saw it again (Data.SeenCount).
+	// KindSeenAgain: the checklist saw it again (Data.SeenCount,
+	// Data.Magnitude).
 	KindSeenAgain Kind = "seen_again"
 	// KindEscalated: it was reopened for a new decision (Data.Reason).
 	KindEscalated Kind = "escalated"
@@ -60,6 +61,9 @@ type TimelineData struct {
 
 	// SeenCount is the anomaly's SeenCount after a seen_again entry.
 	SeenCount int64 `json:"seenCount,omitempty"`
+	// Magnitude is the finding's magnitude at an opened or seen_again
+	// entry (0: none).
+	Magnitude float64 `json:"magnitude,omitempty"`
 
 	// Reason says why an escalated entry escalated ("seen 3 times in 7d").
 	Reason string `json:"reason,omitempty"`

@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -248,7 +251,7 @@ func testKeyReusedElsewhere(t *testing.T, o Opener) {
 	wantErr(t, "LinkThread with the key of a decision", err, opsbot.ErrConflict)
 	_, _, err = s.OpenAnomaly(ctx, newAnomaly("prod", "pods/z"), "k-decide")
 	wantErr(t, "OpenAnomaly with the key of a decision", err, opsbot.ErrConflict)
-	_, _, err = s.RecordSighting(ctx, "prod", "pods/x", at(2), "k-decide")
+	_, _, err = s.RecordSighting(ctx, "prod", "pods/x", 0, at(2), "k-decide")
 	wantErr(t, "RecordSighting with the key of a decision", err, opsbot.ErrConflict)
 	_, err = s.Escalate(ctx, a.ID, triage.Escalation{At: at(2), Actor: "U1", Reason: "r"}, "k-open")
 	wantErr(t, "Escalate with the key of an opening", err, opsbot.ErrConflict)
@@ -271,7 +274,7 @@ func testNotFound(t *testing.T, o Opener) {
 	wantErr(t, "Escalate", err, triage.ErrNotFound)
 	_, err = s.FindOpen(ctx, "prod", "nothing")
 	wantErr(t, "FindOpen", err, triage.ErrNotFound)
-	a, found, err := s.RecordSighting(ctx, "prod", "nothing", t0, "k4")
+	a, found, err := s.RecordSighting(ctx, "prod", "nothing", 0, t0, "k4")
 	if err != nil || found || a.ID != 0 {
 		t.Errorf("RecordSighting of an unknown fingerprint = %+v, %v, %v", a, found, err)
 	}
@@ -325,7 +328,7 @@ func testRecordSighting(t *testing.T, o Opener) {
 	s := open(t, o)
 	a := mustOpenAnomaly(t, s, newAnomaly("prod", "pods/x"), "")
 
-	b, found, err := s.RecordSighting(ctx, "prod", "pods/x", at(60), "run1/pods/x")
+	b, found, err := s.RecordSighting(ctx, "prod", "pods/x", 0, at(60), "run1/pods/x")
 	if err != nil || !found {
 		t.Fatalf("RecordSighting = %v, %v", found, err)
 	}
@@ -333,13 +336,13 @@ func testRecordSighting(t *testing.T, o Opener) {
 	want.SeenCount, want.LastSeenAt, want.Version = 2, at(60), 2
 	equal(t, "after a sighting", b, want)
 	// The same run reported twice: counted once.
-	c, found, err := s.RecordSighting(ctx, "prod", "pods/x", at(61), "run1/pods/x")
+	c, found, err := s.RecordSighting(ctx, "prod", "pods/x", 0, at(61), "run1/pods/x")
 	if err != nil || !found {
 		t.Fatalf("replayed RecordSighting = %v, %v", found, err)
 	}
 	equal(t, "after a replayed sighting", c, b)
 	// An older sighting arriving late counts, but LastSeenAt stays the latest.
-	c, _, err = s.RecordSighting(ctx, "prod", "pods/x", at(30), "run0/pods/x")
+	c, _, err = s.RecordSighting(ctx, "prod", "pods/x", 0, at(30), "run0/pods/x")
 	if err != nil || c.SeenCount != 3 || !c.LastSeenAt.Equal(at(60)) {
 		t.Fatalf("late sighting = %+v, %v", c, err)
 	}
@@ -350,31 +353,87 @@ func testRecordSighting(t *testing.T, o Opener) {
 
 	// Closed, it still collects sightings (that is how Intermittent recurs)...
 	mustDecide(t, s, a.ID, record(triage.Intermittent, "U1", at(90)), "")
-	c, found, err = s.RecordSighting(ctx, "prod", "pods/x", at(120), "run2/pods/x")
+	c, found, err = s.RecordSighting(ctx, "prod", "pods/x", 0, at(120), "run2/pods/x")
 	if err != nil || !found || c.ID != a.ID || c.SeenCount != 4 {
 		t.Fatalf("sighting of a closed anomaly = #%d %d, %v, %v", c.ID, c.SeenCount, found, err)
 	}
 	// ...until the fingerprint is investigated anew: the open one gets them.
 	n := mustOpenAnomaly(t, s, newAnomaly("prod", "pods/x"), "")
-	d, _, err := s.RecordSighting(ctx, "prod", "pods/x", at(150), "run3/pods/x")
+	d, _, err := s.RecordSighting(ctx, "prod", "pods/x", 0, at(150), "run3/pods/x")
 	if err != nil || d.ID != n.ID || d.SeenCount != 2 {
 		t.Fatalf("sighting with an open anomaly = #%d %d, %v; want #%d", d.ID, d.SeenCount, err, n.ID)
 	}
 	// And once that one is closed too, the latest gets them.
 	mustDecide(t, s, n.ID, record(triage.Noise, "U1", at(160)), "")
-	d, _, err = s.RecordSighting(ctx, "prod", "pods/x", at(170), "run4/pods/x")
+	d, _, err = s.RecordSighting(ctx, "prod", "pods/x", 0, at(170), "run4/pods/x")
 	if err != nil || d.ID != n.ID {
 		t.Fatalf("sighting with two closed anomalies = #%d, %v; want #%d", d.ID, err, n.ID)
 	}
 	// A replay of run2's key still answers with the anomaly it counted on.
-	e, found, err := s.RecordSighting(ctx, "prod", "pods/x", at(120), "run2/pods/x")
+	e, found, err := s.RecordSighting(ctx, "prod", "pods/x", 0, at(120), "run2/pods/x")
 	if err != nil || !found || e.ID != a.ID {
 		t.Fatalf("late replay = #%d, %v, %v; want #%d", e.ID, found, err, a.ID)
 	}
-	_, _, err = s.RecordSighting(ctx, "prod", "", at(170), "")
+	_, _, err = s.RecordSighting(ctx, "prod", "", 0, at(170), "")
 	wantInvalid(t, "RecordSighting without a fingerprint", err, "fingerprint")
 	checkConsistent(t, s, a.ID)
 	checkConsistent(t, s, n.ID)
+}
+
+// testMagnitude: how big a finding was is kept from its opening and each
+// sighting (the latest by time wins), and a decision records it as it was
+// when decided, whatever the caller gives; it survives a restart, and a
+// magnitude that is not a finite number, 0 or more, is refused.
+func testMagnitude(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	in := newAnomaly("prod", "logs/shop/api/timeout")
+	in.Magnitude = 12
+	a := mustOpenAnomaly(t, s, in, "o1")
+	if a.Magnitude != 12 || mustGet(t, s, a.ID).Magnitude != 12 {
+		t.Fatalf("opened with magnitude %v, stored %v; want 12", a.Magnitude, mustGet(t, s, a.ID).Magnitude)
+	}
+	b, _, err := s.RecordSighting(ctx, "prod", in.Fingerprint, 30.5, at(60), "run1")
+	if err != nil || b.Magnitude != 30.5 {
+		t.Fatalf("after a sighting of 30.5: %v, %v", b.Magnitude, err)
+	}
+	// A late sighting (an older run) is counted but is not the size now.
+	if b, _, err = s.RecordSighting(ctx, "prod", in.Fingerprint, 5, at(30), "run0"); err != nil || b.Magnitude != 30.5 {
+		t.Fatalf("after a late sighting of 5: %v, %v", b.Magnitude, err)
+	}
+	r := record(triage.Noise, "U0BOB", at(61))
+	r.Magnitude = 999 // the store's to set
+	d := mustDecide(t, s, a.ID, r, "d1")
+	if d.Decision.Magnitude != 30.5 {
+		t.Fatalf("decided with magnitude %v, want 30.5 (the anomaly's)", d.Decision.Magnitude)
+	}
+	if tl := mustTimeline(t, s, a.ID); tl[len(tl)-1].Data.Decision.Magnitude != 30.5 {
+		t.Errorf("the timeline's decision records magnitude %v", tl[len(tl)-1].Data.Decision.Magnitude)
+	}
+	// It grows: the anomaly's magnitude follows, the decision's stays.
+	if b, _, err = s.RecordSighting(ctx, "prod", in.Fingerprint, 305, at(120), "run2"); err != nil ||
+		b.Magnitude != 305 || b.Decision.Magnitude != 30.5 {
+		t.Fatalf("after growing: %v (decided %v), %v", b.Magnitude, b.Decision.Magnitude, err)
+	}
+	for _, m := range []float64{-1, math.NaN(), math.Inf(1)} {
+		_, _, err = s.RecordSighting(ctx, "prod", in.Fingerprint, m, at(130), "bad")
+		wantInvalid(t, fmt.Sprintf("RecordSighting of magnitude %v", m), err, "magnitude")
+	}
+	bad := newAnomaly("prod", "logs/other")
+	bad.Magnitude = math.NaN()
+	_, _, err = s.OpenAnomaly(ctx, bad, "o2")
+	wantInvalid(t, "OpenAnomaly of magnitude NaN", err, "magnitude")
+	checkConsistent(t, s, a.ID)
+
+	s.Close()
+	s = open(t, o)
+	got := mustGet(t, s, a.ID)
+	if got.Magnitude != 305 || got.Decision.Magnitude != 30.5 {
+		t.Errorf("after a restart: magnitude %v, decided %v", got.Magnitude, got.Decision.Magnitude)
+	}
+	if _, err := s.FindOpen(ctx, "prod", "logs/other"); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("the refused anomaly was opened: %v", err)
+	}
 }
 
 // testKeyUsed: a key is used once a write with it is recorded, whichever

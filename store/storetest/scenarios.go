@@ -86,7 +86,7 @@ func testObserve(t *testing.T, o Opener) {
 	var p triage.RecurrencePolicy // 3 in 7 days
 	for i := 1; i <= 4; i++ {
 		key := fmt.Sprintf("run%d/pods/x", i)
-		obs, err := triage.Observe(ctx, s, p, "prod", "pods/x", at(24*60*i), key)
+		obs, err := triage.Observe(ctx, s, p, "prod", "pods/x", 0, at(24*60*i), key)
 		if err != nil || !obs.Found {
 			t.Fatalf("Observe %d: %+v, %v", i, obs, err)
 		}
@@ -94,7 +94,7 @@ func testObserve(t *testing.T, o Opener) {
 			t.Errorf("Observe %d: escalated %v, %s", i, obs.Escalated, obs.Recurrence)
 		}
 		// Replayed: nothing more.
-		again, err := triage.Observe(ctx, s, p, "prod", "pods/x", at(24*60*i), key)
+		again, err := triage.Observe(ctx, s, p, "prod", "pods/x", 0, at(24*60*i), key)
 		if err != nil || again.Escalated || again.Anomaly.SeenCount != obs.Anomaly.SeenCount {
 			t.Errorf("replayed Observe %d: %+v, %v", i, again, err)
 		}
@@ -256,7 +256,7 @@ func testConcurrentSightings(t *testing.T, o Opener) {
 				env := []string{"prod", "preprod", "prod"}[w-1]
 				// Workers 1 and 3 both report prod runs, with the same keys:
 				// each run is counted once.
-				_, _, err = s.RecordSighting(ctx, env, "pods/x", at(r), fmt.Sprintf("run%d/%s", r, env))
+				_, _, err = s.RecordSighting(ctx, env, "pods/x", 0, at(r), fmt.Sprintf("run%d/%s", r, env))
 			}
 			if err != nil {
 				failed.Add(1)
@@ -289,7 +289,7 @@ func testRestart(t *testing.T, o Opener) {
 	}
 	mustDecide(t, s, a.ID, record(triage.Intermittent, "U1", at(1)), "d1")
 	for i := range 2 {
-		if _, _, err := s.RecordSighting(ctx, "prod", "pods/x", at(10+i), fmt.Sprintf("run%d", i)); err != nil {
+		if _, _, err := s.RecordSighting(ctx, "prod", "pods/x", 0, at(10+i), fmt.Sprintf("run%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -301,14 +301,14 @@ func testRestart(t *testing.T, o Opener) {
 	s = open(t, o)
 	equal(t, "after a restart", takeSnapshot(t, s, a.ID, b.ID), before)
 	// Keys are remembered across the restart.
-	if _, _, err := s.RecordSighting(ctx, "prod", "pods/x", at(11), "run1"); err != nil {
+	if _, _, err := s.RecordSighting(ctx, "prod", "pods/x", 0, at(11), "run1"); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustGet(t, s, a.ID); got.SeenCount != 3 {
 		t.Errorf("SeenCount after a replay across a restart = %d, want 3", got.SeenCount)
 	}
 	// Counting goes on.
-	obs, err := triage.Observe(ctx, s, triage.RecurrencePolicy{}, "prod", "pods/x", at(12), "run2")
+	obs, err := triage.Observe(ctx, s, triage.RecurrencePolicy{}, "prod", "pods/x", 0, at(12), "run2")
 	if err != nil || !obs.Escalated || obs.Anomaly.SeenCount != 4 {
 		t.Errorf("third sighting after a restart: %+v, %v", obs, err)
 	}
@@ -376,7 +376,7 @@ func testCrashBeforeCommit(t *testing.T, o Opener) {
 			return err
 		}},
 		{store.OpRecordSighting, func(ctx context.Context, key string) error {
-			_, _, err := s.RecordSighting(ctx, "prod", "pods/y", at(3), key)
+			_, _, err := s.RecordSighting(ctx, "prod", "pods/y", 0, at(3), key)
 			return err
 		}},
 		{store.OpEscalate, func(ctx context.Context, key string) error {
@@ -446,7 +446,7 @@ func testCancelAnyTime(t *testing.T, o Opener) {
 		key := fmt.Sprintf("k%d", i)
 		var err error
 		if i%3 == 2 {
-			_, _, err = s.RecordSighting(ctx, "prod", "pods/x", at(i), key)
+			_, _, err = s.RecordSighting(ctx, "prod", "pods/x", 0, at(i), key)
 		} else {
 			_, err = s.Decide(ctx, a.ID, record(triage.Decisions[i%5], "U1", at(i)), key)
 		}

@@ -65,6 +65,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"NotFound", testNotFound},
 		{"ListOpenFindOpen", testListOpenFindOpen},
 		{"RecordSighting", testRecordSighting},
+		{"Magnitude", testMagnitude},
 		{"Escalate", testEscalate},
 		{"ReopenConflict", testReopenConflict},
 		{"Observe", testObserve},
@@ -218,7 +219,9 @@ func takeSnapshot(t *testing.T, s triage.Store, ids ...int64) snapshot {
 // decision equal to the last decision entry, each decision_changed naming
 // the decision before it, SeenCount one more than the sightings, the thread
 // of the last thread_linked entry, EscalatedAt from an escalation after the
-// last decision, and the state that follows from those.
+// last decision, the state that follows from those, and the Magnitude of
+// the latest sighting (by time; the opening is the first), which each
+// decision records as it was when the decision was made.
 func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []triage.TimelineEntry) {
 	t.Helper()
 	a := mustGet(t, s, id)
@@ -233,6 +236,8 @@ func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []
 		channel, ts string
 		escalatedAt time.Time
 		keys        = map[string]bool{}
+		magnitude   float64
+		magnitudeAt time.Time
 	)
 	for i, e := range tl {
 		if e.AnomalyID != id || e.Seq != int64(i+1) {
@@ -250,6 +255,7 @@ func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []
 		switch e.Kind {
 		case triage.KindOpened:
 			lastSeen = e.At
+			magnitude, magnitudeAt = e.Data.Magnitude, e.At
 			if e.Actor != a.OpenedBy || !e.At.Equal(a.OpenedAt) {
 				t.Errorf("anomaly %d: opened entry %+v", id, e)
 			}
@@ -267,6 +273,10 @@ func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []
 			if e.Actor != e.Data.Decision.DecidedBy || !e.At.Equal(e.Data.Decision.DecidedAt) {
 				t.Errorf("anomaly %d: entry %d actor/time %s %v differ from the record's", id, e.Seq, e.Actor, e.At)
 			}
+			if e.Data.Decision.Magnitude != magnitude {
+				t.Errorf("anomaly %d: entry %d records magnitude %v, the anomaly's was %v",
+					id, e.Seq, e.Data.Decision.Magnitude, magnitude)
+			}
 			decision, escalatedAt = e.Data.Decision, time.Time{}
 		case triage.KindSeenAgain:
 			seen++
@@ -275,6 +285,9 @@ func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []
 			}
 			if e.At.After(lastSeen) {
 				lastSeen = e.At
+			}
+			if !e.At.Before(magnitudeAt) {
+				magnitude, magnitudeAt = e.Data.Magnitude, e.At
 			}
 		case triage.KindThreadLinked:
 			if e.Data.PreviousChannel != channel || e.Data.PreviousThreadTS != ts {
@@ -291,6 +304,9 @@ func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []
 	equal(t, fmt.Sprintf("anomaly %d: current decision vs last decision entry", id), a.Decision, decision)
 	if a.SeenCount != seen || !a.LastSeenAt.Equal(lastSeen) {
 		t.Errorf("anomaly %d: seen %d times, last %v; timeline says %d, %v", id, a.SeenCount, a.LastSeenAt, seen, lastSeen)
+	}
+	if a.Magnitude != magnitude {
+		t.Errorf("anomaly %d: magnitude %v; timeline says %v", id, a.Magnitude, magnitude)
 	}
 	if a.Channel != channel || a.ThreadTS != ts {
 		t.Errorf("anomaly %d: thread %s/%s; timeline says %s/%s", id, a.Channel, a.ThreadTS, channel, ts)
