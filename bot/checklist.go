@@ -135,13 +135,34 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, out.ObserveErr)
 	}
 	b.opts.Metrics.ChecklistRun(env, trigger, rep, true)
-	errs := []error{saveErr}
+	errs := []error{saveErr, b.postKnownNoise(ctx, channel, ts, rep)}
 	for _, obs := range out.Announce {
 		if err := b.triage.Announce(ctx, obs); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return true, errors.Join(append(errs, out.ObserveErr)...)
+}
+
+// postKnownNoise lists the report's findings suppressed as known noise
+// in the report's thread (channel, ts), where its "known noise: N
+// suppressed" line sends the reader; nothing when there are none.
+func (b *Bot) postKnownNoise(ctx context.Context, channel, ts string, rep checks.Report) error {
+	if len(rep.Suppressed) == 0 {
+		return nil
+	}
+	deciders := map[string]string{}
+	for _, sp := range rep.Suppressed {
+		if id := sp.Known.DecidedBy; deciders[id] == "" {
+			deciders[id] = b.names.display(ctx, id)
+		}
+	}
+	text, blocks := knownNoiseMessage(b.texts(), rep, deciders)
+	if _, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionTS(ts),
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		return fmt.Errorf("listing the known noise in the report's thread: %w", err)
+	}
+	return nil
 }
 
 // reportMessage is the checklist's final message: its fallback text and

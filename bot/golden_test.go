@@ -192,6 +192,57 @@ func TestGoldenChecklistReport(t *testing.T) {
 	}
 }
 
+// goldenKnownNoise is a report with findings suppressed as known noise
+// and one that grew past its Noise decision.
+func goldenKnownNoise() checks.Report {
+	res := goldenResults()
+	decided := goldenNow.Add(-72 * time.Hour)
+	res[1].Findings[0].Count = 150
+	res[1].Findings[0].Known = &checks.Known{AnomalyID: 8, Decision: "Noise", DecidedBy: goldenCarol, DecidedAt: decided,
+		DecidedCount: 12, Count: 150, Grew: true}
+	rep := goldenReport(res)
+	rep.Suppressed = []checks.Suppressed{
+		{Check: "logs", Finding: checks.Finding{Fingerprint: "logs/shop/Deployment/api/api/timeout", Severity: checks.Warn,
+			Title: "api: 30× WARN upstream timeout " + evil, Count: 30},
+			Known: checks.Known{AnomalyID: 4, Decision: "Noise", DecidedBy: goldenCarol, DecidedAt: decided, DecidedCount: 12, Count: 30}},
+		{Check: "pods", Finding: checks.Finding{Fingerprint: "pods/shop/Deployment/cron/cron/Restarts", Severity: checks.Warn,
+			Title: "Deployment shop/cron: 1/1 pods restarting often", Count: 1},
+			Known: checks.Known{AnomalyID: 5, Decision: "Intermittent", DecidedBy: goldenAlice, DecidedAt: goldenNow.Add(-24 * time.Hour),
+				DecidedCount: 1, Count: 1}},
+		// Decided before sizes were recorded.
+		{Check: "metrics", Finding: checks.Finding{Fingerprint: "metrics/disk", Severity: checks.Warn, Title: "disk at 81%"},
+			Known: checks.Known{AnomalyID: 2, Decision: "Noise", DecidedBy: "U0GONE", DecidedAt: decided}},
+	}
+	return rep
+}
+
+func TestGoldenChecklistKnownNoise(t *testing.T) {
+	tx := testTexts(t)
+	rep := goldenKnownNoise()
+	fallback, blocks := reportMessage(tx, rep, 46, Escape("@alice"), "")
+	goldenMsg(t, "checklist-report-known-noise", fallback, blocks)
+
+	deciders := map[string]string{goldenCarol: Escape("@carol"), goldenAlice: Escape("@alice"), "U0GONE": Escape("@U0GONE")}
+	text, list := knownNoiseMessage(tx, rep, deciders)
+	goldenMsg(t, "checklist-known-noise-list", text, list)
+
+	// Hundreds suppressed: the list stays within Slack's limits and counts
+	// the rest.
+	for i := range 400 {
+		rep.Suppressed = append(rep.Suppressed, checks.Suppressed{Check: "logs",
+			Finding: checks.Finding{Title: fmt.Sprintf("signature %03d %s", i, strings.Repeat("&", 40))},
+			Known:   checks.Known{AnomalyID: int64(100 + i), Decision: "Noise", DecidedBy: goldenCarol, DecidedAt: goldenNow}})
+	}
+	_, list = knownNoiseMessage(tx, rep, deciders)
+	if len(list) > maxMessageBlocks || len(slacktest.JSON(t, list)) > blocksBudget {
+		t.Errorf("%d blocks, %d bytes of JSON: over Slack's limits", len(list), len(slacktest.JSON(t, list)))
+	}
+	last, ok := list[len(list)-1].(*slack.ContextBlock)
+	if !ok || !strings.Contains(string(slacktest.JSON(t, last)), "more") {
+		t.Errorf("the list does not end with the count of what did not fit: %s", slacktest.JSON(t, list[len(list)-1]))
+	}
+}
+
 func TestGoldenScheduledIntro(t *testing.T) {
 	tmpl, err := templates.New("")
 	if err != nil {

@@ -146,6 +146,12 @@ func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []sl
 		used += size(cost)
 		blocks++
 	}
+	var known slack.Block
+	if n := len(rep.Suppressed); n > 0 {
+		known = contextText(say(tx, templates.ChecklistKnownNoise, templates.Count{Count: n}))
+		used += size(known)
+		blocks++
+	}
 	var unsaved slack.Block
 	if runID <= 0 && slices.ContainsFunc(rep.Results, func(r checks.Result) bool { return len(r.Findings) > 0 }) {
 		unsaved = contextText(say(tx, templates.ChecklistUnsaved, templates.NoData{}))
@@ -173,7 +179,7 @@ func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []sl
 			if runID > 0 {
 				value = investigateValue(runID, n)
 			}
-			fb := findingBlock(f, n, value)
+			fb := findingBlock(tx, f, n, value)
 			cost := size(fb)
 			if blocks+1 > maxMessageBlocks || used+cost > blocksBudget {
 				full = true
@@ -197,6 +203,9 @@ func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []sl
 	if full {
 		out = append(out, note)
 	}
+	if known != nil {
+		out = append(out, known)
+	}
 	if unsaved != nil {
 		out = append(out, unsaved)
 	}
@@ -216,9 +225,10 @@ func reportData(rep checks.Report, askedBy string) templates.Report {
 	}
 }
 
-// findingBlock is finding idx of a report: what, where, evidence, and an
-// Investigate button with value (none when value is "").
-func findingBlock(f checks.Finding, idx int, value string) slack.Block {
+// findingBlock is finding idx of a report: what, where, that it grew past
+// the decision that covered it, evidence, and an Investigate button with
+// value (none when value is "").
+func findingBlock(tx texts, f checks.Finding, idx int, value string) slack.Block {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s *%s*", statusEmoji[f.Severity], escapeLine(f.Title, titleRunes))
 	if f.Object != "" {
@@ -226,6 +236,9 @@ func findingBlock(f checks.Finding, idx int, value string) slack.Block {
 	}
 	if f.Count > 1 {
 		fmt.Fprintf(&b, " · ×%d", f.Count)
+	}
+	if k := f.Known; k != nil && k.Grew {
+		b.WriteString("\n" + say(tx, templates.ChecklistGrew, knownNoiseData("", f, *k, "")))
 	}
 	if f.Detail != "" {
 		b.WriteString("\n" + quote(Escape(truncate(strings.TrimSpace(f.Detail), detailRunes))))
@@ -242,6 +255,64 @@ func findingBlock(f checks.Finding, idx int, value string) slack.Block {
 	s := slack.NewSectionBlock(mrkdwn(clip(b.String(), maxSectionText)), nil, acc)
 	s.BlockID = "finding/" + strconv.Itoa(idx)
 	return s
+}
+
+// knownNoiseData is what the texts about finding f of check, which a
+// decision (k) covers or covered, show; decider is who decided, escaped.
+func knownNoiseData(check string, f checks.Finding, k checks.Known, decider string) templates.KnownNoise {
+	d := templates.KnownNoise{
+		Check: Escape(check), Title: escapeLine(f.Title, titleRunes), ID: k.AnomalyID,
+		Decision: Escape(k.Decision), DecidedBy: decider, DecidedAt: fmtTime(k.DecidedAt),
+		Count: checks.FormatCount(k.Count),
+	}
+	if k.DecidedCount > 0 {
+		d.DecidedCount = checks.FormatCount(k.DecidedCount)
+	}
+	return d
+}
+
+// knownNoiseMessage is the reply, in a report's thread, listing the
+// findings suppressed as known noise (rep.Suppressed): its text and
+// blocks, a line per finding with its anomaly and decision (deciders: who
+// decided, by Slack user id, escaped), within Slack's limits; those that
+// do not fit are counted in an "…and N more" line.
+func knownNoiseMessage(tx texts, rep checks.Report, deciders map[string]string) (string, []slack.Block) {
+	head := say(tx, templates.ChecklistKnownNoiseList, templates.Count{Count: len(rep.Suppressed)})
+	blocks := []slack.Block{section(head)}
+	used := size(blocks[0]) + size(contextText(say(tx, templates.ChecklistMore, templates.Count{Count: 99999})))
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			blocks = append(blocks, section(cur.String()))
+			cur.Reset()
+		}
+	}
+	omitted := 0
+	for i, sp := range rep.Suppressed {
+		line := say(tx, templates.ChecklistKnownNoiseLine, knownNoiseData(sp.Check, sp.Finding, sp.Known, deciders[sp.Known.DecidedBy]))
+		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(line) > maxSectionText {
+			flush()
+		}
+		// A line costs its JSON (escaped, so counted twice to be safe).
+		cost := 2*len(line) + 2
+		if cur.Len() == 0 {
+			cost += size(section(""))
+		}
+		if used+cost > blocksBudget || len(blocks)+2 > maxMessageBlocks {
+			omitted = len(rep.Suppressed) - i
+			break
+		}
+		used += cost
+		if cur.Len() > 0 {
+			cur.WriteString("\n")
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	if omitted > 0 {
+		blocks = append(blocks, contextText(say(tx, templates.ChecklistMore, templates.Count{Count: omitted})))
+	}
+	return head, blocks
 }
 
 // size is a block's weight in the message's blocks JSON (with a comma).

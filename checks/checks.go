@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -281,6 +282,16 @@ func Thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// FormatCount formats a finding's count (Known.Count, DecidedCount) as
+// people read it: whole numbers with comma separators (1,204), others with
+// up to three significant decimals (0.25).
+func FormatCount(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return Thousands(int64(v))
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // HumanBytes formats a byte count in SI units: 1.2 GB, 38.0 MB, 512 B.

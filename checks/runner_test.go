@@ -167,7 +167,7 @@ func TestReportJSONIsStable(t *testing.T) {
 	}
 	want := `{"schemaVersion":1,"environment":"prod","startedAt":"2026-11-24T09:30:00Z","finishedAt":"2026-11-24T09:30:01.5Z","status":"warn","checks":[` +
 		`{"check":"pods","status":"ok","summary":"12 pods: all healthy","findings":[],"durationMs":120},` +
-		`{"check":"alerts","status":"warn","summary":"1 firing alert","findings":[{"fingerprint":"alerts/HighLatency/shop","severity":"warn","title":"HighLatency ×1","count":1}],"durationMs":40}]}`
+		`{"check":"alerts","status":"warn","summary":"1 firing alert","findings":[{"fingerprint":"alerts/HighLatency/shop","severity":"warn","title":"HighLatency ×1","count":1}],"durationMs":40}],"suppressed":[]}`
 	if string(b) != want {
 		t.Errorf("report JSON changed:\n got %s\nwant %s", b, want)
 	}

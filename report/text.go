@@ -47,7 +47,9 @@ var findingMark = map[checks.Status]string{
 }
 
 // WriteText writes the report for a person at a terminal: a line per check
-// with its status and summary, the findings under it, and an overall line.
+// with its status and summary, the findings under it (saying when one is
+// back because it grew past the decision that covered it), the findings
+// suppressed as known noise, listed, and an overall line.
 func WriteText(w io.Writer, rep checks.Report, opts TextOptions) error {
 	if opts.MaxDetailLines <= 0 {
 		opts.MaxDetailLines = 3
@@ -81,6 +83,10 @@ func WriteText(w io.Writer, rep checks.Report, opts TextOptions) error {
 			Clean(r.Summary), paint(ansiDim, "("+r.Duration.Round(time.Millisecond).String()+")"))
 		for _, f := range r.Findings {
 			ew.printf("        %s %s\n", paint(statusColor[f.Severity], findingMark[f.Severity]), Clean(f.Title))
+			if k := f.Known; k != nil && k.Grew {
+				ew.printf("          %s\n", paint(ansiBold, fmt.Sprintf("↑ new again: grew from %s to %s since decided %s (anomaly #%d)",
+					checks.FormatCount(k.DecidedCount), checks.FormatCount(k.Count), Clean(k.Decision), k.AnomalyID)))
+			}
 			lines := strings.Split(strings.TrimRight(f.Detail, "\n"), "\n")
 			if f.Detail == "" {
 				lines = nil
@@ -95,6 +101,19 @@ func WriteText(w io.Writer, rep checks.Report, opts TextOptions) error {
 			if f.Link != "" {
 				ew.printf("          → %s\n", Clean(f.Link))
 			}
+		}
+	}
+	if n := len(rep.Suppressed); n > 0 {
+		ew.printf("\n%s %d suppressed (decided Noise, or Intermittent within its window)\n", paint(ansiBold, "Known noise:"), n)
+		for _, sp := range rep.Suppressed {
+			k := sp.Known
+			ew.printf("        %s %s: %s\n", paint(ansiDim, "~"), Clean(sp.Check), Clean(sp.Finding.Title))
+			line := fmt.Sprintf("anomaly #%d, decided %s by %s on %s", k.AnomalyID, Clean(k.Decision), Clean(k.DecidedBy),
+				k.DecidedAt.UTC().Format("2006-01-02 15:04 UTC"))
+			if k.DecidedCount > 0 {
+				line += fmt.Sprintf(" · %s then, %s now", checks.FormatCount(k.DecidedCount), checks.FormatCount(k.Count))
+			}
+			ew.printf("          %s\n", paint(ansiDim, line))
 		}
 	}
 	var parts []string

@@ -58,6 +58,37 @@ func TestWriteTextGolden(t *testing.T) {
 	}
 }
 
+// knownNoiseReport is the sample with findings suppressed as known noise
+// and one back because it grew.
+func knownNoiseReport() checks.Report {
+	rep := sampleResults()
+	decided := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	web := &rep.Results[1].Findings[0]
+	web.Count = 150
+	web.Known = &checks.Known{AnomalyID: 8, Decision: "Noise", DecidedBy: "U0CAROL", DecidedAt: decided, DecidedCount: 12, Count: 150, Grew: true}
+	rep.Suppressed = []checks.Suppressed{
+		{Check: "logs", Finding: checks.Finding{Fingerprint: "logs/shop/Deployment/api/api/timeout", Severity: checks.Warn,
+			Title: "api: 30× WARN upstream timeout \x1b[2J", Count: 30},
+			Known: checks.Known{AnomalyID: 4, Decision: "Noise", DecidedBy: "U0CAROL", DecidedAt: decided, DecidedCount: 12, Count: 30}},
+		{Check: "metrics", Finding: checks.Finding{Fingerprint: "metrics/disk", Severity: checks.Warn, Title: "disk at 81%"},
+			Known: checks.Known{AnomalyID: 2, Decision: "Intermittent", DecidedBy: "U0ALICE", DecidedAt: decided}},
+	}
+	return rep
+}
+
+func TestWriteTextKnownNoiseGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteText(&buf, knownNoiseReport(), TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report-known-noise.golden", buf.Bytes())
+	buf.Reset()
+	if err := WriteJSON(&buf, knownNoiseReport()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report-known-noise.json.golden", buf.Bytes())
+}
+
 func TestWriteJSONGolden(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, sampleReport()); err != nil {

@@ -120,6 +120,27 @@ type Count struct {
 	Count int
 }
 
+// KnownNoise is the data of the texts about a finding a triage decision
+// covers, or covered until it grew ("checklist.knownNoise.line",
+// "checklist.grew").
+type KnownNoise struct {
+	// Check is the check that found it, and Title the finding's title,
+	// both escaped.
+	Check string
+	Title string
+	// ID is the anomaly the finding was decided as.
+	ID int64
+	// Decision is its decision ("Noise", "Intermittent"), DecidedBy who
+	// made it ("@bob", escaped), DecidedAt when ("2026-11-24 09:30 UTC").
+	Decision  string
+	DecidedBy string
+	DecidedAt string
+	// DecidedCount is how big the finding was when decided ("12"; "" when
+	// not known), Count how big it is now ("150").
+	DecidedCount string
+	Count        string
+}
+
 // RunCost is the data of "checklist.cost", the last line of a report: what
 // the run cost the systems it looked at. Both fields are opsbot's own
 // text.

@@ -73,6 +73,15 @@ var (
 	ChecklistCost               = declare[RunCost]("checklist.cost")
 	ChecklistTruncated          = declare[Env]("checklist.truncated")
 	ChecklistUnsaved            = declare[NoData]("checklist.unsaved")
+	// ChecklistKnownNoise is the report's line counting the findings
+	// suppressed as known noise; ChecklistKnownNoiseList heads their list
+	// in the report's thread, a ChecklistKnownNoiseLine each.
+	ChecklistKnownNoise     = declare[Count]("checklist.knownNoise")
+	ChecklistKnownNoiseList = declare[Count]("checklist.knownNoise.list")
+	ChecklistKnownNoiseLine = declare[KnownNoise]("checklist.knownNoise.line")
+	// ChecklistGrew marks a finding reported again because it grew past
+	// the decision that covered it.
+	ChecklistGrew               = declare[KnownNoise]("checklist.grew")
 	ChecklistTimedOut           = declare[NoData]("checklist.timedOut")
 	ChecklistCancelled          = declare[NoData]("checklist.cancelled")
 	ChecklistStale              = declare[NoData]("checklist.stale")
