@@ -34,6 +34,16 @@
 // when an Intermittent anomaly has come back often enough to be escalated;
 // Observe does the three steps (record, evaluate, escalate) idempotently.
 //
+// # Known noise
+//
+// A sighting records how big the finding is (Magnitude: its Count), and a
+// decision records the size it had then. RecurrencePolicy.Covers says
+// whether a standing decision covers a finding seen again: Noise while it
+// stands, Intermittent within Window, neither once escalated, and not once
+// the finding grew to Growth (10) times its size when decided.
+// ObserveFindings returns them (Sightings.Known), and the checklist leaves
+// the covered ones out of its report as known noise.
+//
 // # The service
 //
 // Service runs the use-cases on top of the Store: Open (an anomaly and its
