@@ -83,7 +83,9 @@ func (r *refusals) all(t testing.TB) []opsbot.Refusal {
 }
 
 // wantRefusalsCounted checks opsbot_refusals_total: want by reason, every
-// other reason 0.
+// other reason 0. The bot counts a refusal after the store has answered,
+// so a test that has just seen the refusal recorded may be a moment
+// early: the comparison is retried until it holds or waitTimeout passes.
 func wantRefusalsCounted(t *testing.T, m *telemetry.Metrics, want map[string]int) {
 	t.Helper()
 	var b strings.Builder
@@ -92,8 +94,20 @@ func wantRefusalsCounted(t *testing.T, m *telemetry.Metrics, want map[string]int
 	for _, r := range opsbot.Reasons {
 		fmt.Fprintf(&b, "opsbot_refusals_total{reason=%q} %d\n", r, want[r])
 	}
-	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(b.String()), "opsbot_refusals_total"); err != nil {
-		t.Error(err)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitTimeout)
+	for {
+		err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(b.String()), "opsbot_refusals_total")
+		if err == nil {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Error(err)
+			return
+		}
 	}
 }
 
