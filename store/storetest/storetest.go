@@ -21,6 +21,7 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/triage"
@@ -39,6 +40,7 @@ type Store interface {
 	RunFinding(ctx context.Context, runID int64, idx int) (checks.Finding, string, bool, error)
 	RecordRefusal(ctx context.Context, r opsbot.Refusal) (bool, error)
 	Refusals(ctx context.Context, since time.Time, limit int) ([]opsbot.Refusal, error)
+	noise.Store
 	io.Closer
 }
 
@@ -85,6 +87,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, threadTests...)
 	tests = append(tests, refusalTests...)
 	tests = append(tests, escalationTests...)
+	tests = append(tests, noiseTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
