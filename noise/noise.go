@@ -61,8 +61,8 @@ type FingerprintCount struct {
 
 // DayCount is the sightings of one UTC day (Day is its midnight).
 type DayCount struct {
-	Day       time.Time
-	Sightings int
+	Day       time.Time `json:"day"`
+	Sightings int       `json:"sightings"`
 }
 
 // AnomalyIncident is an incident announced from an anomaly.
@@ -275,4 +275,38 @@ func mistriage(entries []triage.TimelineEntry, incidents []AnomalyIncident) Mist
 		m.Rate = float64(len(m.Anomalies)) / float64(m.Decided)
 	}
 	return m
+}
+
+// sparks are the bars of Sparkline, lowest first.
+var sparks = []rune("▁▂▃▄▅▆▇█")
+
+// Sparkline draws the sightings per day as one bar each, scaled to the
+// busiest day: a day without sightings is the lowest bar, the busiest the
+// highest.
+func Sparkline(days []DayCount) string {
+	top := 0
+	for _, d := range days {
+		top = max(top, d.Sightings)
+	}
+	out := make([]rune, len(days))
+	for i, d := range days {
+		out[i] = sparks[0]
+		if d.Sightings > 0 {
+			out[i] = sparks[1+(d.Sightings*(len(sparks)-1)-1)/top]
+		}
+	}
+	return string(out)
+}
+
+// DecisionLabel is the label of a decision's key ("noise": "Noise"), and
+// "undecided" for "".
+func DecisionLabel(key string) string {
+	if key == "" {
+		return "undecided"
+	}
+	d, err := triage.ParseDecision(key)
+	if err != nil {
+		return key
+	}
+	return d.Label()
 }

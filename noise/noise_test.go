@@ -61,3 +61,29 @@ func TestDays(t *testing.T) {
 		t.Errorf("Since(2, %v) = %v, want %v", now, got, want)
 	}
 }
+
+// TestSparkline: empty days are the lowest bar, the busiest the highest,
+// the others in proportion.
+func TestSparkline(t *testing.T) {
+	days := func(n ...int) []DayCount {
+		out := make([]DayCount, len(n))
+		for i, v := range n {
+			out[i].Sightings = v
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		in   []DayCount
+		want string
+	}{
+		{days(0, 0, 0), "▁▁▁"},
+		{days(0, 1, 7), "▁▂█"},
+		{days(4, 3, 2), "█▇▅"},
+		{days(1, 1000), "▂█"},
+		{nil, ""},
+	} {
+		if got := Sparkline(tc.in); got != tc.want {
+			t.Errorf("Sparkline(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
