@@ -14,6 +14,7 @@ import (
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/run"
+	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/telemetry"
 	"github.com/opsbot/opsbot/templates"
@@ -135,6 +136,9 @@ type Options struct {
 	// not set up, and Serious decisions get no Announce button (see
 	// ThreadsOptions.AnnounceButton).
 	Incidents *incident.Desk
+	// Noise reads the noise report (`/ops noise`; store.DB); nil: the
+	// command answers that the report is not set up.
+	Noise noise.Store
 	// IncidentChannel is the channel id announcements go to (default
 	// OpsChannel, else DevChannel).
 	IncidentChannel string

@@ -445,3 +445,73 @@ type ChecklistIntro struct {
 	// bot from configuration, or "".
 	Mention string
 }
+
+// --- /ops noise -------------------------------------------------------------
+
+// BadDays is the data of "noise.badDays": the period asked for is not a
+// number of days from 1 to Max.
+type BadDays struct {
+	// Given is what was typed, cut and escaped.
+	Given string
+	Max   int
+}
+
+// NoisePeriod is the data of "noise.header", the first line of the noise
+// report.
+type NoisePeriod struct {
+	// Days is the period's length in UTC days; Since and Until its first
+	// day and its end, formatted by opsbot (UTC).
+	Days         int
+	Since, Until string
+	// Sightings is the number of sightings in the period; Sparkline draws
+	// them per day (one bar a day).
+	Sightings int
+	Sparkline string
+}
+
+// DaySightings is the data of "noise.day", the sightings of one UTC day.
+type DaySightings struct {
+	// Day is the date ("11-24"), formatted by opsbot.
+	Day       string
+	Sightings int
+}
+
+// NoisyFingerprint is the data of "noise.top.line", one of the most-seen
+// fingerprints.
+type NoisyFingerprint struct {
+	Sightings int
+	// Environment, Fingerprint and Title (its latest anomaly's) are
+	// escaped.
+	Environment, Fingerprint, Title string
+	AnomalyID                       int64
+	// Decision is the latest anomaly's decision ("Noise"); "" when
+	// undecided. DecidedBy is who decided, mrkdwn built by opsbot (a
+	// mention); Ticket a link to the ticket, or "".
+	Decision, DecidedBy, Ticket string
+}
+
+// UndecidedAnomaly is the data of "noise.undecided.line", an open anomaly
+// without a decision.
+type UndecidedAnomaly struct {
+	AnomalyID int64
+	// Environment and Title are escaped; OpenedAt is formatted by opsbot
+	// (UTC).
+	Environment, Title, OpenedAt string
+	SeenCount                    int64
+}
+
+// MistriageRate is the data of "noise.mistriage": Mistriaged of the
+// Decided anomalies decided Noise or Intermittent in the period later
+// became Serious or an incident (Percent, rounded).
+type MistriageRate struct {
+	Mistriaged, Decided, Percent int
+}
+
+// MistriagedAnomaly is the data of "noise.mistriage.line", one mis-triaged
+// anomaly.
+type MistriagedAnomaly struct {
+	AnomalyID int64
+	// From is the first decision ("Noise"); Became is what it became
+	// ("Serious", "incident #3"); At when (UTC), formatted by opsbot.
+	From, Became, At string
+}

@@ -129,6 +129,22 @@ var (
 	StatusLine   = declare[OpenAnomaly]("status.line")
 )
 
+// /ops noise: the noise report.
+var (
+	NoiseNotSetUp        = declare[NoData]("noise.notSetUp")
+	NoiseBadDays         = declare[BadDays]("noise.badDays")
+	NoiseHeader          = declare[NoisePeriod]("noise.header")
+	NoiseDay             = declare[DaySightings]("noise.day")
+	NoiseTopHeader       = declare[NoData]("noise.top.header")
+	NoiseTopNone         = declare[NoData]("noise.top.none")
+	NoiseTopLine         = declare[NoisyFingerprint]("noise.top.line")
+	NoiseUndecidedHeader = declare[Count]("noise.undecided.header")
+	NoiseUndecidedLine   = declare[UndecidedAnomaly]("noise.undecided.line")
+	NoiseMistriage       = declare[MistriageRate]("noise.mistriage")
+	NoiseMistriageLine   = declare[MistriagedAnomaly]("noise.mistriage.line")
+	NoiseNotCovered      = declare[NoData]("noise.notCovered")
+)
+
 // Incidents: /ops incident, update and resolve, the announcement modal,
 // the Announce incident and Retry buttons.
 var (

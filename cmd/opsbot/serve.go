@@ -54,6 +54,8 @@ type serveDeps struct {
 	// health, if set, is called with the health server as soon as it is
 	// built, before the store is opened.
 	health func(*health.Server)
+	// now, if set, is the bot's clock (default time.Now).
+	now func() time.Time
 }
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) int {
@@ -296,7 +298,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel,
 		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
-		Checklist: factory, Triage: tri, Runs: db,
+		Checklist: factory, Triage: tri, Runs: db, Noise: db, Now: deps.now,
 		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
 		Metrics: metrics, Logger: logger,
 	})

@@ -1,0 +1,121 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/opsbot/opsbot/noise"
+	"github.com/opsbot/opsbot/templates"
+)
+
+// noiseDay and noiseTime are how the noise report writes a day and a time:
+// in UTC, as its days are, so that `/ops noise` and `opsbot noise` read
+// the same.
+const (
+	noiseDay  = "2006-01-02"
+	noiseTime = "2006-01-02 15:04 UTC"
+)
+
+// parseNoise checks `/ops noise [days]`: at most one word, a number of
+// days from 1 to noise.MaxDays.
+func parseNoise(b *Bot, r *request) string {
+	if _, ok := noiseDays(r.args); !ok {
+		return say(b.texts(), templates.NoiseBadDays, templates.BadDays{
+			Given: Escape(truncate(strings.Join(r.args, " "), 50)), Max: noise.MaxDays})
+	}
+	return ""
+}
+
+// noiseDays is the period `/ops noise` asks for: noise.DefaultDays
+// without a word; ok is false unless args is one number of days from 1 to
+// noise.MaxDays.
+func noiseDays(args []string) (days int, ok bool) {
+	switch len(args) {
+	case 0:
+		return noise.DefaultDays, true
+	case 1:
+		n, err := strconv.Atoi(args[0])
+		return n, err == nil && noise.CheckDays(n) == nil
+	}
+	return 0, false
+}
+
+// handleNoise answers `/ops noise [days]` with the noise report, to the
+// user only. Anyone who may use /ops in the channel may read it, as they
+// may read /ops status: it shows what the anomalies' threads already show
+// to the channel, and changes nothing.
+func (b *Bot) handleNoise(ctx context.Context, r *request) error {
+	if b.opts.Noise == nil {
+		return b.ephemeral(ctx, r, say(b.texts(), templates.NoiseNotSetUp, templates.NoData{}))
+	}
+	days, _ := noiseDays(r.args) // checked by parseNoise
+	rep, err := noise.Build(ctx, b.opts.Noise, days, b.opts.Now())
+	if err != nil {
+		return fmt.Errorf("noise report: %w", err)
+	}
+	msg, blocks := noiseMessage(b.texts(), rep)
+	return b.ephemeral(ctx, r, msg, blocks...)
+}
+
+// noiseMessage is the noise report in Block Kit: its fallback text (the
+// header) and its blocks: the header, the sightings per day, the most-seen
+// fingerprints, the undecided anomalies, the mis-triage rate and what it
+// does not cover yet.
+func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
+	header := say(tx, templates.NoiseHeader, templates.NoisePeriod{
+		Days: rep.Days, Since: rep.Since.UTC().Format(noiseDay), Until: rep.Until.UTC().Format(noiseTime),
+		Sightings: rep.Sightings, Sparkline: noise.Sparkline(rep.PerDay),
+	})
+	days := make([]string, len(rep.PerDay))
+	for i, d := range rep.PerDay {
+		days[i] = say(tx, templates.NoiseDay, templates.DaySightings{Day: d.Day.UTC().Format(noiseDay), Sightings: d.Sightings})
+	}
+
+	lines := []string{say(tx, templates.NoiseTopHeader, templates.NoData{})}
+	if len(rep.Top) == 0 {
+		lines = append(lines, say(tx, templates.NoiseTopNone, templates.NoData{}))
+	}
+	for _, f := range rep.Top {
+		line := templates.NoisyFingerprint{Sightings: f.Sightings, Environment: Escape(f.Environment),
+			Fingerprint: escapeLine(f.Fingerprint, 200), Title: escapeLine(f.Title, 120), AnomalyID: f.AnomalyID}
+		if f.Decision != "" {
+			line.Decision, line.DecidedBy = noise.DecisionLabel(f.Decision), mentionOf(f.DecidedBy)
+			if line.DecidedBy == "" {
+				line.DecidedBy = Escape(f.DecidedBy)
+			}
+		}
+		if f.Ticket != "" {
+			line.Ticket = Link(f.Ticket, "ticket")
+		}
+		lines = append(lines, say(tx, templates.NoiseTopLine, line))
+	}
+
+	lines = append(lines, "", say(tx, templates.NoiseUndecidedHeader, templates.Count{Count: len(rep.Undecided)}))
+	for _, u := range rep.Undecided {
+		lines = append(lines, say(tx, templates.NoiseUndecidedLine, templates.UndecidedAnomaly{AnomalyID: u.AnomalyID,
+			Environment: Escape(u.Environment), Title: escapeLine(u.Title, 120),
+			OpenedAt: u.OpenedAt.UTC().Format(noiseTime), SeenCount: u.SeenCount}))
+	}
+
+	m := rep.Mistriage
+	lines = append(lines, "", say(tx, templates.NoiseMistriage, templates.MistriageRate{
+		Mistriaged: len(m.Anomalies), Decided: m.Decided, Percent: int(math.Round(100 * m.Rate))}))
+	for _, a := range m.Anomalies {
+		became := noise.DecisionLabel(noise.BecameSerious)
+		if a.Became == noise.BecameIncident {
+			became = fmt.Sprintf("incident #%d", a.IncidentID)
+		}
+		lines = append(lines, say(tx, templates.NoiseMistriageLine, templates.MistriagedAnomaly{AnomalyID: a.AnomalyID,
+			From: noise.DecisionLabel(a.From), Became: became, At: a.At.UTC().Format(noiseTime)}))
+	}
+
+	blocks := []slack.Block{section(header), contextText(strings.Join(days, " · "))}
+	blocks = append(blocks, packSections(tx, lines, maxMessageBlocks-3)...)
+	blocks = append(blocks, contextText(say(tx, templates.NoiseNotCovered, templates.NoData{})))
+	return header, blocks
+}

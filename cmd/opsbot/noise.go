@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/opsbot/opsbot/noise"
+	"github.com/opsbot/opsbot/report"
+)
+
+// noiseDeps are what `opsbot noise` takes from the process; tests give
+// their own.
+type noiseDeps struct {
+	// getenv reads the environment (the PostgreSQL DSN).
+	getenv func(string) string
+	// now is the clock: the report's period ends now.
+	now func() time.Time
+}
+
+func runNoise(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return noiseCommand(ctx, args, stdout, stderr, noiseDeps{getenv: os.Getenv, now: time.Now})
+}
+
+// noiseCommand is `opsbot noise`: the noise report of the bot's store (the
+// config's bot.store), the same figures as `/ops noise`.
+func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, deps noiseDeps) int {
+	p := newPrologue("opsbot noise", fmt.Sprintf("Usage: opsbot noise [flags]\n\n"+
+		"Reports the noise of the last days from the bot's store (the config file's bot.store):\n"+
+		"the fingerprints seen most often with their decisions, the anomalies still undecided,\n"+
+		"the mis-triage rate and the sightings per UTC day. `/ops noise` in Slack shows the same.\n"+
+		"Exit status: 0 reported, 1 the store could not be read, 2 usage or config error.\n"), "warn", false, stderr)
+	days := p.fs.Int("days", noise.DefaultDays, fmt.Sprintf("the period, in UTC days ending today: 1 to %d", noise.MaxDays))
+	output := p.fs.String("output", "text", "output format: text or json")
+	if code, done := p.parse(args); done {
+		return code
+	}
+	if p.fs.NArg() > 0 {
+		return p.usageError("unexpected arguments %q", p.fs.Args())
+	}
+	if err := noise.CheckDays(*days); err != nil {
+		return p.usageError("--days: %v", err)
+	}
+	if *output != "text" && *output != "json" {
+		return p.usageError("--output must be text or json, got %q", *output)
+	}
+	logger, cfg, ok := p.start()
+	if logger != nil {
+		defer func() { _ = logger.Sync() }()
+	}
+	if !ok {
+		return exitUsage
+	}
+	if cfg.Bot == nil {
+		return p.usageError("the config file %s has no bot block: the noise report reads the bot's store (bot.store)", *p.config)
+	}
+	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot noise: opening the store: %v\n", err)
+		return exitProblems
+	}
+	defer closeStore()
+	rep, err := noise.Build(ctx, db, *days, deps.now())
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot noise: %v\n", err)
+		return exitProblems
+	}
+	if *output == "json" {
+		err = report.WriteNoiseJSON(stdout, rep)
+	} else {
+		err = report.WriteNoiseText(stdout, rep)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot noise: writing the report: %v\n", err)
+		return exitProblems
+	}
+	return exitOK
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/health"
+	"github.com/opsbot/opsbot/noise"
+	"github.com/opsbot/opsbot/store/postgres"
+	"github.com/opsbot/opsbot/store/postgres/pgtest"
+	"github.com/opsbot/opsbot/store/sqlite"
+	"github.com/opsbot/opsbot/store/storetest"
+)
+
+// TestNoiseSameFiguresInSlackAndTerminal: on one store, SQLite and then
+// PostgreSQL, seeded with storetest.SeedNoise, `opsbot noise --output
+// json` gives the scenario's report, and `/ops noise 3` through the fake
+// Slack to the real `opsbot serve` shows every figure of it (and so does
+// the text output).
+func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			env := map[string]string{}
+			var storeYAML string
+			var seeded storetest.Store
+			if kind == "sqlite" {
+				path := filepath.Join(t.TempDir(), "opsbot.db")
+				db, err := sqlite.Open(ctx, path, zap.NewNop())
+				if err != nil {
+					t.Fatal(err)
+				}
+				seeded, storeYAML = db, fmt.Sprintf("sqlite: {path: %s}", path)
+			} else {
+				if testing.Short() {
+					t.Skip("integration test: PostgreSQL")
+				}
+				pg, err := pgtest.Start(ctx, pgtest.Options{})
+				if err != nil {
+					t.Fatalf("this test needs a real PostgreSQL: %v", err)
+				}
+				t.Cleanup(func() { _ = pg.Stop() })
+				dsn, err := pg.CreateDatabase(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := postgres.Open(ctx, dsn, zap.NewNop())
+				if err != nil {
+					t.Fatal(err)
+				}
+				env["OPSBOT_TEST_DSN"] = dsn
+				seeded, storeYAML = db, "postgres: {dsnEnv: OPSBOT_TEST_DSN}"
+			}
+			now := storetest.SeedNoise(t, seeded)
+			if err := seeded.Close(); err != nil {
+				t.Fatal(err)
+			}
+			clock := func() time.Time { return now }
+
+			fs := newServeFake(t)
+			cfgPath := writeServeConfigStore(t, fs, storeYAML, "")
+
+			// The terminal's JSON: the scenario's report.
+			var stdout, stderr bytes.Buffer
+			deps := noiseDeps{getenv: func(k string) string { return env[k] }, now: clock}
+			if code := noiseCommand(ctx, []string{"--config", cfgPath, "--days", "3", "--output", "json"}, &stdout, &stderr, deps); code != exitOK {
+				t.Fatalf("opsbot noise --output json = %d\n%s", code, &stderr)
+			}
+			var rep noise.Report
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("opsbot noise --output json: %v\n%s", err, &stdout)
+			}
+			if want := storetest.NoiseWant(); !reflect.DeepEqual(rep, want) {
+				t.Fatalf("opsbot noise --output json =\n%+v\nwant\n%+v", rep, want)
+			}
+			stdout.Reset()
+			if code := noiseCommand(ctx, []string{"--config", cfgPath, "--days", "3"}, &stdout, &stderr, deps); code != exitOK {
+				t.Fatalf("opsbot noise = %d\n%s", code, &stderr)
+			}
+			checkFigures(t, "opsbot noise", stdout.String(), textFigures(rep))
+
+			// Slack: the same figures.
+			fo := fs.Options()
+			env[envAppToken], env[envBotToken] = fo.AppToken, fo.BotToken
+			s := &servedBot{code: make(chan int, 1), bot: make(chan *bot.Bot, 1), stderr: &syncBuffer{}}
+			sctx, stop := context.WithCancel(ctx)
+			go func() {
+				s.code <- serve(sctx, []string{"--config", cfgPath}, s.stderr, serveDeps{
+					getenv: func(k string) string { return env[k] }, now: clock,
+					started: func(b *bot.Bot, _ *health.Server) { s.bot <- b },
+				})
+			}()
+			defer func() { stop(); s.exitCode(t, ctx) }()
+			s.waitConnected(t, ctx)
+			if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "noise 3",
+				ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
+				t.Fatal(err)
+			}
+			var shown string
+			err := fs.WaitFor(ctx, func() bool {
+				for _, e := range fs.Ephemerals(slacktest.DefaultAliceID) {
+					if strings.Contains(e.Text, "Noise report") {
+						shown = blockTexts(t, e.Blocks)
+						return true
+					}
+				}
+				return false
+			})
+			if err != nil {
+				t.Fatalf("no noise report in Slack: %v\n%s", err, s.stderr)
+			}
+			checkFigures(t, "/ops noise 3", shown, slackFigures(rep))
+		})
+	}
+}
+
+// textFigures are the figures of rep as `opsbot noise` writes them.
+func textFigures(rep noise.Report) []string {
+	out := []string{fmt.Sprintf("Sightings: %d  %s", rep.Sightings, noise.Sparkline(rep.PerDay))}
+	for _, d := range rep.PerDay {
+		out = append(out, fmt.Sprintf("%s  %d", d.Day.Format("2006-01-02"), d.Sightings))
+	}
+	for _, f := range rep.Top {
+		out = append(out, fmt.Sprintf("%4d  %s %s\n        #%d %s — %s", f.Sightings, f.Environment, f.Fingerprint,
+			f.AnomalyID, f.Title, noise.DecisionLabel(f.Decision)))
+	}
+	for _, u := range rep.Undecided {
+		out = append(out, fmt.Sprintf("#%d %s %s", u.AnomalyID, u.Environment, u.Title))
+	}
+	out = append(out, fmt.Sprintf("%d of %d Noise or Intermittent decisions (%.0f%%)",
+		len(rep.Mistriage.Anomalies), rep.Mistriage.Decided, 100*rep.Mistriage.Rate))
+	for _, m := range rep.Mistriage.Anomalies {
+		out = append(out, fmt.Sprintf("#%d %s →", m.AnomalyID, noise.DecisionLabel(m.From)))
+	}
+	return out
+}
+
+// slackFigures are the figures of rep as `/ops noise` shows them.
+func slackFigures(rep noise.Report) []string {
+	out := []string{fmt.Sprintf("*%d* sightings `%s`", rep.Sightings, noise.Sparkline(rep.PerDay))}
+	for _, d := range rep.PerDay {
+		out = append(out, fmt.Sprintf("%s: %d", d.Day.Format("2006-01-02"), d.Sightings))
+	}
+	for _, f := range rep.Top {
+		out = append(out, fmt.Sprintf("*%d×* %s `%s` — #%d %s — %s", f.Sightings, f.Environment, f.Fingerprint,
+			f.AnomalyID, f.Title, noise.DecisionLabel(f.Decision)))
+	}
+	for _, u := range rep.Undecided {
+		out = append(out, fmt.Sprintf("#%d *%s* — %s", u.AnomalyID, u.Title, u.Environment))
+	}
+	out = append(out, fmt.Sprintf("%d of %d Noise or Intermittent decisions (%.0f%%)",
+		len(rep.Mistriage.Anomalies), rep.Mistriage.Decided, 100*rep.Mistriage.Rate))
+	for _, m := range rep.Mistriage.Anomalies {
+		out = append(out, fmt.Sprintf("#%d %s →", m.AnomalyID, noise.DecisionLabel(m.From)))
+	}
+	return out
+}
+
+func checkFigures(t *testing.T, what, shown string, figures []string) {
+	t.Helper()
+	for _, f := range figures {
+		if !strings.Contains(shown, f) {
+			t.Errorf("%s does not show %q:\n%s", what, f, shown)
+		}
+	}
+}
+
+// blockTexts is the text of a message's sections and context blocks, one
+// block a line.
+func blockTexts(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var blocks []struct {
+		Text     *struct{ Text string }  `json:"text"`
+		Elements []struct{ Text string } `json:"elements"`
+	}
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatalf("blocks: %v\n%s", err, raw)
+	}
+	var b strings.Builder
+	for _, bl := range blocks {
+		if bl.Text != nil {
+			b.WriteString(bl.Text.Text + "\n")
+		}
+		for _, e := range bl.Elements {
+			b.WriteString(e.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestNoiseCommandErrors: a bad period, a bad output format, stray
+// arguments or a config without a bot block are usage errors that say
+// what is wrong and read nothing.
+func TestNoiseCommandErrors(t *testing.T) {
+	fs := newServeFake(t)
+	cfgPath := writeServeConfig(t, fs, filepath.Join(t.TempDir(), "never.db"), "")
+	noBot := filepath.Join(t.TempDir(), "opsbot.yaml")
+	if err := os.WriteFile(noBot, []byte("environments:\n  prod:\n    namespaces: [shop]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deps := noiseDeps{getenv: func(string) string { return "" }, now: time.Now}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", cfgPath, "--days", "0"}, "--days: the period must be 1 to 90 days, got 0"},
+		{[]string{"--config", cfgPath, "--days", "91"}, "got 91"},
+		{[]string{"--config", cfgPath, "--output", "xml"}, `--output must be text or json, got "xml"`},
+		{[]string{"--config", cfgPath, "prod"}, `unexpected arguments ["prod"]`},
+		{[]string{"--config", noBot}, "has no bot block"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := noiseCommand(context.Background(), tc.args, &stdout, &stderr, deps); code != exitUsage || !strings.Contains(stderr.String(), tc.want) || stdout.Len() > 0 {
+			t.Errorf("opsbot noise %q = %d, stderr %q, stdout %q; want %d and %q", tc.args, code, &stderr, &stdout, exitUsage, tc.want)
+		}
+	}
+}
