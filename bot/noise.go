@@ -21,6 +21,10 @@ const (
 	noiseTime = "2006-01-02 15:04 UTC"
 )
 
+// maxNoiseLines bounds each list of `/ops noise` (undecided, mis-triaged),
+// so that a long one never pushes the next out of the message.
+const maxNoiseLines = 20
+
 // parseNoise checks `/ops noise [days]`: at most one word, a number of
 // days from 1 to noise.MaxDays.
 func parseNoise(b *Bot, r *request) string {
@@ -96,7 +100,11 @@ func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
 	}
 
 	lines = append(lines, "", say(tx, templates.NoiseUndecidedHeader, templates.Count{Count: len(rep.Undecided)}))
-	for _, u := range rep.Undecided {
+	for i, u := range rep.Undecided {
+		if i == maxNoiseLines {
+			lines = append(lines, say(tx, templates.ChecklistMore, templates.Count{Count: len(rep.Undecided) - i}))
+			break
+		}
 		lines = append(lines, say(tx, templates.NoiseUndecidedLine, templates.UndecidedAnomaly{AnomalyID: u.AnomalyID,
 			Environment: Escape(u.Environment), Title: escapeLine(u.Title, 120),
 			OpenedAt: u.OpenedAt.UTC().Format(noiseTime), SeenCount: u.SeenCount}))
@@ -105,7 +113,11 @@ func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
 	m := rep.Mistriage
 	lines = append(lines, "", say(tx, templates.NoiseMistriage, templates.MistriageRate{
 		Mistriaged: len(m.Anomalies), Decided: m.Decided, Percent: int(math.Round(100 * m.Rate))}))
-	for _, a := range m.Anomalies {
+	for i, a := range m.Anomalies {
+		if i == maxNoiseLines {
+			lines = append(lines, say(tx, templates.ChecklistMore, templates.Count{Count: len(m.Anomalies) - i}))
+			break
+		}
 		became := noise.DecisionLabel(noise.BecameSerious)
 		if a.Became == noise.BecameIncident {
 			became = fmt.Sprintf("incident #%d", a.IncidentID)

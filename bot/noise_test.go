@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/store/storetest"
 )
@@ -70,4 +71,28 @@ func routedBot(t *testing.T) *Bot {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestNoiseMessageLongLists: however many anomalies are undecided or
+// mis-triaged, the message lists maxNoiseLines of each with a count of the
+// rest, and the mis-triage rate is still shown.
+func TestNoiseMessageLongLists(t *testing.T) {
+	rep := storetest.NoiseWant()
+	for i := range 300 {
+		rep.Undecided = append(rep.Undecided, noise.Undecided{AnomalyID: int64(100 + i), Environment: "prod",
+			Title: strings.Repeat("a long title ", 9), OpenedAt: rep.Since})
+		rep.Mistriage.Anomalies = append(rep.Mistriage.Anomalies, noise.Mistriaged{AnomalyID: int64(100 + i),
+			From: "noise", Became: noise.BecameSerious, At: rep.Since})
+	}
+	rep.Mistriage.Decided = 400
+	_, blocks := noiseMessage(testTexts(t), rep)
+	js := string(slacktest.JSON(t, blocks))
+	for _, want := range []string{"Mis-triage:", "302 of 400", "and 282 more", "and 282 more", "Not covered yet"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("the message does not show %q:\n%s", want, js)
+		}
+	}
+	if n := strings.Count(js, "and 282 more"); n != 2 {
+		t.Errorf("%d \"and 282 more\" lines; want one per list", n)
+	}
 }
