@@ -56,6 +56,14 @@ func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if cfg.Bot == nil {
 		return p.usageError("the config file %s has no bot block: the noise report reads the bot's store (bot.store)", *p.config)
 	}
+	// Opening SQLite creates the file: a report of a mistyped path would
+	// be an empty store's zeros.
+	if st := cfg.Bot.Store; st.Postgres == nil {
+		if _, err := os.Stat(st.SQLite.Path); err != nil {
+			fmt.Fprintf(stderr, "opsbot noise: no store to read: %v\n", err)
+			return exitProblems
+		}
+	}
 	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot noise: opening the store: %v\n", err)

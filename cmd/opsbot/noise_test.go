@@ -206,7 +206,8 @@ func blockTexts(t *testing.T, raw json.RawMessage) string {
 // what is wrong and read nothing.
 func TestNoiseCommandErrors(t *testing.T) {
 	fs := newServeFake(t)
-	cfgPath := writeServeConfig(t, fs, filepath.Join(t.TempDir(), "never.db"), "")
+	dbPath := filepath.Join(t.TempDir(), "never.db")
+	cfgPath := writeServeConfig(t, fs, dbPath, "")
 	noBot := filepath.Join(t.TempDir(), "opsbot.yaml")
 	if err := os.WriteFile(noBot, []byte("environments:\n  prod:\n    namespaces: [shop]\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -226,5 +227,16 @@ func TestNoiseCommandErrors(t *testing.T) {
 		if code := noiseCommand(context.Background(), tc.args, &stdout, &stderr, deps); code != exitUsage || !strings.Contains(stderr.String(), tc.want) || stdout.Len() > 0 {
 			t.Errorf("opsbot noise %q = %d, stderr %q, stdout %q; want %d and %q", tc.args, code, &stderr, &stdout, exitUsage, tc.want)
 		}
+	}
+
+	// A SQLite file that is not there is not created: the report would
+	// be an empty store's zeros.
+	var stdout, stderr bytes.Buffer
+	if code := noiseCommand(context.Background(), []string{"--config", cfgPath}, &stdout, &stderr, deps); code != exitProblems ||
+		!strings.Contains(stderr.String(), "no store to read") || stdout.Len() > 0 {
+		t.Errorf("opsbot noise without the store's file = %d, stderr %q, stdout %q; want %d and no store to read", code, &stderr, &stdout, exitProblems)
+	}
+	if _, err := os.Stat(dbPath); !os.IsNotExist(err) {
+		t.Errorf("opsbot noise created %s (%v)", dbPath, err)
 	}
 }
