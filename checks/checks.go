@@ -111,6 +111,11 @@ type Finding struct {
 	Count int `json:"count,omitempty"`
 	// Link points at where to look next (Grafana, Alertmanager, logs).
 	Link string `json:"link,omitempty"`
+	// Labels identify the alerts behind a finding of the alerts check:
+	// the labels every alert of the finding has with the same value
+	// (alertname, namespace, ...). A silence of the finding matches them.
+	// Nil for other checks.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Known is set on a finding a standing triage decision would have
 	// suppressed but that grew past it (Known.Grew), so it is reported as
 	// new again; nil otherwise. Checks leave it nil: the morning run

@@ -167,5 +167,12 @@ func (r *Runner) redact(res *Result) {
 		f := &res.Findings[i]
 		f.Object, f.Title, f.Detail = r.Redactor.Text(f.Object), r.Redactor.Text(f.Title), r.Redactor.Text(f.Detail)
 		f.Fingerprint = r.Redactor.Text(f.Fingerprint)
+		if f.Labels != nil {
+			labels := make(map[string]string, len(f.Labels))
+			for k, v := range f.Labels {
+				labels[k] = r.Redactor.Text(v)
+			}
+			f.Labels = labels
+		}
 	}
 }

@@ -315,7 +315,20 @@ func (c *Check) finding(g *group) checks.Finding {
 		Detail:      detail(g.alerts),
 		Count:       len(g.alerts),
 		Link:        c.groupLink(g),
+		Labels:      commonLabels(g.alerts),
 	}
+}
+
+// commonLabels returns the labels every alert has with the same non-empty
+// value: what identifies the group, and what a silence of it matches.
+func commonLabels(alerts []alert) map[string]string {
+	labels := map[string]string{}
+	for l := range alerts[0].Labels {
+		if v, ok := common(alerts, l); ok {
+			labels[l] = v
+		}
+	}
+	return labels
 }
 
 // common returns the value of label l if every alert has it with the same

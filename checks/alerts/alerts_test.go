@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -143,6 +144,14 @@ func TestGrouping(t *testing.T) {
 	}
 	if want := "alerts/HighLatency/namespace=shop/service=api"; lat.Fingerprint != want {
 		t.Errorf("fingerprint %q, want %q", lat.Fingerprint, want)
+	}
+	// The labels the group's alerts share (not pod, not severity: they
+	// differ), and all of a lone alert's.
+	if want := map[string]string{"alertname": "KubePodCrashLooping", "namespace": "shop", "job": "kube-state-metrics"}; !maps.Equal(crash.Labels, want) {
+		t.Errorf("crash labels %v, want %v", crash.Labels, want)
+	}
+	if want := map[string]string{"alertname": "HighLatency", "namespace": "shop", "service": "api", "severity": "warning"}; !maps.Equal(lat.Labels, want) {
+		t.Errorf("latency labels %v, want %v", lat.Labels, want)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -181,7 +182,7 @@ func TestRunReadsTheChannel(t *testing.T) {
 		t.Fatalf("got %d findings, want %d: %+v", len(res.Findings), len(want), res.Findings)
 	}
 	for i := range want {
-		if res.Findings[i] != want[i] {
+		if !reflect.DeepEqual(res.Findings[i], want[i]) {
 			t.Errorf("finding %d:\n got %+v\nwant %+v", i, res.Findings[i], want[i])
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestTargets(t *testing.T) {
 				}
 				return
 			}
-			if len(res.Findings) != 1 || res.Findings[0] != *tt.want {
+			if len(res.Findings) != 1 || !reflect.DeepEqual(res.Findings[0], *tt.want) {
 				t.Errorf("findings\n%+v\nwant\n%+v", res.Findings, *tt.want)
 			}
 			if res.Status != tt.want.Severity {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -249,7 +250,7 @@ func TestCheckFindings(t *testing.T) {
 		t.Fatalf("%d findings, want %d: %+v", len(res.Findings), len(want), res.Findings)
 	}
 	for i := range want {
-		if res.Findings[i] != want[i] {
+		if !reflect.DeepEqual(res.Findings[i], want[i]) {
 			t.Errorf("finding %d\n got %+v\nwant %+v", i, res.Findings[i], want[i])
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -161,7 +162,7 @@ func TestEvaluate(t *testing.T) {
 		Detail:      `{container="api", namespace="shop", pod="api-7d9f8c6b5-x2x9q"}`,
 		Link:        "https://grafana.example.com/d/k8s",
 	}}
-	if !slices.Equal(res.Findings, want) {
+	if !reflect.DeepEqual(res.Findings, want) {
 		t.Errorf("findings\n%+v\nwant\n%+v", res.Findings, want)
 	}
 }
