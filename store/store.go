@@ -41,6 +41,7 @@ const (
 	OpRecordSighting = "record_sighting"
 	OpEscalate       = "escalate"
 	OpEscalationPost = "escalation_post"
+	OpRecordSilence  = "record_silence"
 )
 
 // Dialect is what differs between the backends.

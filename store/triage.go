@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,7 +17,8 @@ var _ triage.Store = (*DB)(nil)
 const anomalyColumns = `id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
 	channel, thread_ts, state, escalated_at, version, seen_count, last_seen_at,
 	decision, conclusion, five_whys, ticket, users_affected, outage, to_collect, dashboard,
-	decided_by, decided_at, escalation_pending, magnitude, decided_magnitude`
+	decided_by, decided_at, escalation_pending, magnitude, decided_magnitude,
+	labels, silence_id, silence_ends_at`
 
 // nanos and fromNanos convert times to and from their stored form.
 func nanos(t time.Time) int64         { return t.UnixNano() }
@@ -35,13 +37,22 @@ func scanAnomaly(sc scanner) (triage.Anomaly, error) {
 		openedAt, lastSeenAt   int64
 		escalatedAt, decidedAt sql.NullInt64
 		decision               sql.NullString
+		labels, silenceID      string
+		silenceEndsAt          sql.NullInt64
 	)
 	err := sc.Scan(&a.ID, &a.Environment, &a.Fingerprint, &a.Title, &a.Detail, &a.Link, &source, &a.OpenedBy, &openedAt,
 		&a.Channel, &a.ThreadTS, &state, &escalatedAt, &a.Version, &a.SeenCount, &lastSeenAt,
 		&decision, &r.Conclusion, &r.FiveWhys, &r.Ticket, &r.UsersAffected, &r.Outage, &r.ToCollect, &r.Dashboard,
-		&r.DecidedBy, &decidedAt, &a.EscalationPending, &a.Magnitude, &r.Magnitude)
+		&r.DecidedBy, &decidedAt, &a.EscalationPending, &a.Magnitude, &r.Magnitude,
+		&labels, &silenceID, &silenceEndsAt)
 	if err != nil {
 		return triage.Anomaly{}, err
+	}
+	if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
+		return triage.Anomaly{}, fmt.Errorf("anomaly %d: labels: %w", a.ID, err)
+	}
+	if len(a.Labels) == 0 {
+		a.Labels = nil
 	}
 	a.Source, a.State = triage.Source(source), triage.State(state)
 	a.OpenedAt, a.LastSeenAt = fromNanos(openedAt), fromNanos(lastSeenAt)
@@ -53,6 +64,9 @@ func scanAnomaly(sc scanner) (triage.Anomaly, error) {
 			return triage.Anomaly{}, fmt.Errorf("anomaly %d: %w", a.ID, err)
 		}
 		r.DecidedAt = fromNanos(decidedAt.Int64)
+		if silenceID != "" {
+			r.Silence = &triage.SilenceMark{ID: silenceID, EndsAt: fromNanos(silenceEndsAt.Int64)}
+		}
 		a.Decision = &r
 	}
 	return a, nil
@@ -137,6 +151,14 @@ func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (tr
 		return triage.Anomaly{}, false, err
 	}
 	a.OpenedAt = roundTrip(a.OpenedAt)
+	labels := "{}"
+	if a.Labels != nil {
+		b, err := json.Marshal(a.Labels)
+		if err != nil {
+			return triage.Anomaly{}, false, fmt.Errorf("open anomaly: labels: %w", err)
+		}
+		labels = string(b)
+	}
 	var (
 		out     triage.Anomaly
 		created bool
@@ -175,10 +197,10 @@ func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (tr
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO anomalies
 			(id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
-			 state, version, seen_count, last_seen_at, magnitude)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			 state, version, seen_count, last_seen_at, magnitude, labels)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			n.ID, n.Environment, n.Fingerprint, n.Title, n.Detail, n.Link, string(n.Source), n.OpenedBy,
-			nanos(n.OpenedAt), string(n.State), n.Version, n.SeenCount, nanos(n.LastSeenAt), n.Magnitude); err != nil {
+			nanos(n.OpenedAt), string(n.State), n.Version, n.SeenCount, nanos(n.LastSeenAt), n.Magnitude, labels); err != nil {
 			return fmt.Errorf("insert anomaly: %w", err)
 		}
 		if err := appendEntry(ctx, tx, triage.TimelineEntry{AnomalyID: n.ID, Seq: 1, At: n.OpenedAt,
@@ -288,7 +310,7 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 				}
 			}
 			r := rec
-			r.Magnitude = a.Magnitude
+			r.Magnitude, r.Silence = a.Magnitude, nil
 			e := triage.TimelineEntry{At: rec.DecidedAt, Actor: rec.DecidedBy, Kind: triage.KindDecided,
 				Data: triage.TimelineData{Decision: &r}}
 			if a.Decision != nil {
@@ -305,7 +327,7 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 				escalation_pending = FALSE, escalation_holder = '', escalation_lease = 0,
 				decision = $3, conclusion = $4, five_whys = $5, ticket = $6, users_affected = $7,
 				outage = $8, to_collect = $9, dashboard = $10, decided_by = $11, decided_at = $12,
-				decided_magnitude = $13
+				decided_magnitude = $13, silence_id = '', silence_ends_at = NULL
 				WHERE id = $14 AND version = $15`,
 				string(n.State), n.Version,
 				r.Decision.String(), r.Conclusion, r.FiveWhys, r.Ticket, r.UsersAffected,
@@ -314,6 +336,43 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 		})
 	if err != nil {
 		return triage.Anomaly{}, fmt.Errorf("decide anomaly %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// RecordSilence implements triage.Store.
+func (s *DB) RecordSilence(ctx context.Context, id int64, m triage.SilenceMark, actor string, at time.Time, key string) (triage.Anomaly, error) {
+	m = triage.SilenceMark{ID: opsbot.CleanText(m.ID), EndsAt: roundTrip(m.EndsAt)}
+	actor = opsbot.CleanText(actor)
+	v := opsbot.Validator{What: "silence"}
+	v.Required("actor", actor, opsbot.MaxIDLen)
+	v.Time("at", at)
+	if err := errors.Join(m.Validate(), v.Err(), opsbot.ValidateIdempotencyKey(key)); err != nil {
+		return triage.Anomaly{}, err
+	}
+	at = roundTrip(at)
+	a, err := s.change(ctx, OpRecordSilence, id, key, []triage.Kind{triage.KindSilenced},
+		func(_ *sql.Tx, a triage.Anomaly) (triage.Anomaly, triage.TimelineEntry, bool, error) {
+			if a.CurrentDecision() != triage.Noise {
+				return a, triage.TimelineEntry{}, false, fmt.Errorf("%w: anomaly %d is not decided Noise: only a Noise decision is silenced",
+					opsbot.ErrConflict, a.ID)
+			}
+			if old := a.Decision.Silence; old != nil && old.ID == m.ID && old.EndsAt.Equal(m.EndsAt) {
+				return a, triage.TimelineEntry{}, false, nil
+			}
+			mark := m
+			current := *a.Decision
+			current.Silence = &mark
+			a.Decision = &current
+			return a, triage.TimelineEntry{At: at, Actor: actor, Kind: triage.KindSilenced,
+				Data: triage.TimelineData{Silence: &mark}}, true, nil
+		},
+		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
+			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET silence_id = $1, silence_ends_at = $2, version = $3
+				WHERE id = $4 AND version = $5`, m.ID, nanos(m.EndsAt), n.Version, n.ID, old))
+		})
+	if err != nil {
+		return triage.Anomaly{}, fmt.Errorf("record the silence of anomaly %d: %w", id, err)
 	}
 	return a, nil
 }

@@ -50,6 +50,10 @@ type Anomaly struct {
 	Detail string
 	// Link points at where to look (Grafana, Alertmanager, logs).
 	Link string
+	// Labels identify the alerts of an anomaly found by the alerts check
+	// (checks.Finding.Labels): what a silence of it matches. Nil for
+	// other anomalies.
+	Labels map[string]string
 	// Source: SourceChecklist or SourceManual.
 	Source Source
 	// OpenedBy is the Slack user id of whoever clicked "Investigate" (or
@@ -123,6 +127,7 @@ func (a Anomaly) Normalized() Anomaly {
 		Title:       opsbot.CleanText(a.Title),
 		Detail:      opsbot.CleanText(a.Detail),
 		Link:        opsbot.CleanText(a.Link),
+		Labels:      normalizedLabels(a.Labels),
 		Source:      Source(opsbot.CleanText(string(a.Source))),
 		OpenedBy:    opsbot.CleanText(a.OpenedBy),
 		OpenedAt:    a.OpenedAt.UTC(),
@@ -138,6 +143,13 @@ func (a Anomaly) Validate() error {
 	v.Required("title", a.Title, MaxTitleLen)
 	v.Text("detail", a.Detail, MaxTextLen)
 	v.HTTPURL("link", a.Link)
+	if len(a.Labels) > MaxLabels {
+		v.Add("labels", "at most %d labels, got %d", MaxLabels, len(a.Labels))
+	}
+	for name, value := range a.Labels {
+		v.Required("labels", name, opsbot.MaxIDLen)
+		v.Text("labels."+name, value, MaxTextLen)
+	}
 	if a.Source != SourceChecklist && a.Source != SourceManual {
 		v.Add("source", "must be %q or %q, got %q", SourceChecklist, SourceManual, a.Source)
 	}
@@ -145,6 +157,26 @@ func (a Anomaly) Validate() error {
 	v.Time("openedAt", a.OpenedAt)
 	validateMagnitude(&v, a.Magnitude)
 	return v.Err()
+}
+
+// MaxLabels bounds an anomaly's labels.
+const MaxLabels = 64
+
+// normalizedLabels returns labels with names and values cleaned
+// (opsbot.CleanText), empty values left out; nil when none is left.
+func normalizedLabels(labels map[string]string) map[string]string {
+	var out map[string]string
+	for name, value := range labels {
+		name, value = opsbot.CleanText(name), opsbot.CleanText(value)
+		if value == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = value
+	}
+	return out
 }
 
 // validateMagnitude checks a finding's magnitude: finite, not negative.

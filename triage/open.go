@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -24,9 +25,24 @@ func FindingAnomaly(env string, f checks.Finding, openedBy string, at time.Time)
 		Title:  opsbot.Truncate(oneLine(f.Title), MaxTitleLen),
 		Detail: opsbot.Truncate(f.Detail, MaxTextLen),
 		Link:   httpLink(f.Link),
+		Labels: storableLabels(f.Labels),
 		Source: SourceChecklist, OpenedBy: openedBy, OpenedAt: at,
 		Magnitude: Magnitude(f),
 	}
+}
+
+// storableLabels returns labels when an anomaly can keep them all, else
+// nil: the anomaly is still opened, it just cannot be silenced.
+func storableLabels(labels map[string]string) map[string]string {
+	if len(labels) > MaxLabels {
+		return nil
+	}
+	for name, value := range labels {
+		if len(name) > opsbot.MaxIDLen || utf8.RuneCountInString(value) > MaxTextLen {
+			return nil
+		}
+	}
+	return labels
 }
 
 // Magnitude is how big finding f is, to tell whether it grew since it was

@@ -40,6 +40,27 @@ type DecisionRecord struct {
 	// grows to RecurrencePolicy.Growth times it is no longer covered by
 	// the decision.
 	Magnitude float64 `json:"magnitude,omitempty"`
+
+	// Silence is the Alertmanager silence made for a Noise decision:
+	// set by the store (Store.RecordSilence) after the decision was
+	// recorded; what a caller gives to Decide is ignored. Nil when there
+	// is none.
+	Silence *SilenceMark `json:"silence,omitempty"`
+}
+
+// SilenceMark is a silence as a decision records it: its Alertmanager id
+// and its end.
+type SilenceMark struct {
+	ID     string    `json:"id"`
+	EndsAt time.Time `json:"endsAt"`
+}
+
+// Validate checks a mark given to Store.RecordSilence.
+func (m SilenceMark) Validate() error {
+	v := opsbot.Validator{What: "silence"}
+	v.Required("id", m.ID, opsbot.MaxIDLen)
+	v.Time("endsAt", m.EndsAt)
+	return v.Err()
 }
 
 // Normalized returns the record as a store keeps it: text cleaned
@@ -53,6 +74,10 @@ func (r DecisionRecord) Normalized() DecisionRecord {
 	r.Dashboard = opsbot.CleanText(r.Dashboard)
 	r.DecidedBy = opsbot.CleanText(r.DecidedBy)
 	r.DecidedAt = r.DecidedAt.UTC()
+	if r.Silence != nil {
+		m := SilenceMark{ID: opsbot.CleanText(r.Silence.ID), EndsAt: r.Silence.EndsAt.UTC()}
+		r.Silence = &m
+	}
 	return r
 }
 

@@ -55,6 +55,9 @@ type ServiceOptions struct {
 	// and a decision's texts (config's redaction block). The zero
 	// Redactor redacts every kind, emails included.
 	Redactor redact.Redactor
+	// Silencers make the silences of Noise decisions, by environment
+	// (Anomaly.Environment); an environment without one cannot silence.
+	Silencers map[string]Silencer
 	// Logger may be nil.
 	Logger *zap.Logger
 }
@@ -78,6 +81,7 @@ type Service struct {
 	now     func() time.Time
 	redact  redact.Redactor
 	log     *zap.Logger
+	silence map[string]Silencer
 	// holder names this Service when it takes the posting of an
 	// escalation (Store.TakeEscalation).
 	holder string
@@ -105,7 +109,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails
 	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, redact: o.Redactor, log: o.Logger,
-		holder: "triage-" + hex.EncodeToString(id[:])}
+		silence: o.Silencers, holder: "triage-" + hex.EncodeToString(id[:])}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot"
+	"go.uber.org/zap"
 )
 
 // Matcher is one label matcher of an Alertmanager silence. The silences
@@ -161,4 +163,93 @@ type Silencer interface {
 	// returns it. Its ID may change: Alertmanager replaces a silence it
 	// cannot update in place.
 	Extend(ctx context.Context, id string, endsAt time.Time) (Silence, error)
+}
+
+// ErrNoSilencer: the anomaly's environment has no Silencer (no
+// Alertmanager configured for it).
+var ErrNoSilencer = errors.New("silences are not configured for this environment")
+
+// SilenceOrder asks Service.Silence for the silence of a Noise decision.
+type SilenceOrder struct {
+	// EndsAt is when the silence ends; it starts now.
+	EndsAt time.Time
+	// AcrossNamespaces widens the silence to the alert in every namespace
+	// (SilenceMatchers): only when the user asked for it.
+	AcrossNamespaces bool
+	// By is the Slack user id of who asked (the timeline's actor); ByName
+	// is their name (the silence's createdBy).
+	By, ByName string
+	// ThreadLink is the permalink of the anomaly's thread, for the
+	// silence's comment; may be empty.
+	ThreadLink string
+}
+
+// SilenceKey is the key of the silences of anomaly a's current decision
+// (SilenceRequest.Key): the same decision silenced twice makes one
+// silence.
+func SilenceKey(a Anomaly) string {
+	if a.Decision == nil {
+		return fmt.Sprintf("anomaly-%d", a.ID)
+	}
+	return fmt.Sprintf("anomaly-%d-%d", a.ID, a.Decision.DecidedAt.UnixNano())
+}
+
+// Silence silences the alerts of anomaly id's current decision, which must
+// be Noise: it asks the environment's Silencer for a silence with the
+// anomaly's matchers (SilenceMatchers), created by o.ByName, whose comment
+// is the decision's conclusion and the thread's link, then records it on
+// the decision (Store.RecordSilence, idempotent on key).
+//
+// The decision is recorded before and is never changed by a failure here:
+// a silence that could not be made is an error (the Silencer's, wrapped),
+// and a silence made but not recorded is opsbot.ErrNotRecorded with the
+// silence returned; the same call again finds that silence rather than
+// making another. Other errors: ErrNotFound, ErrNoSilencer,
+// opsbot.ErrConflict (the decision is not Noise) and a
+// *opsbot.ValidationError (the anomaly has no labels to silence, or the
+// order is invalid).
+func (s *Service) Silence(ctx context.Context, id int64, o SilenceOrder, key string) (Anomaly, Silence, error) {
+	unlock := s.lock(id)
+	defer unlock()
+	a, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Anomaly{}, Silence{}, fmt.Errorf("silencing anomaly %d: %w", id, err)
+	}
+	silencer := s.silence[a.Environment]
+	if silencer == nil {
+		return a, Silence{}, fmt.Errorf("silencing anomaly %d in %s: %w", id, a.Environment, ErrNoSilencer)
+	}
+	if d := a.CurrentDecision(); d != Noise {
+		return a, Silence{}, fmt.Errorf("silencing anomaly %d: %w: only a Noise decision is silenced, its decision is %s",
+			id, opsbot.ErrConflict, d.Label())
+	}
+	v := opsbot.Validator{What: "silence"}
+	v.Required("by", o.By, opsbot.MaxIDLen)
+	if err := v.Err(); err != nil {
+		return a, Silence{}, err
+	}
+	matchers, err := SilenceMatchers(a.Labels, o.AcrossNamespaces)
+	if err != nil {
+		return a, Silence{}, err
+	}
+	comment := a.Decision.Conclusion
+	if o.ThreadLink != "" {
+		comment += "\n" + s.redact.Text(o.ThreadLink)
+	}
+	sil, err := silencer.Silence(ctx, SilenceRequest{
+		Matchers:  matchers,
+		EndsAt:    o.EndsAt,
+		CreatedBy: s.redact.Text(opsbot.CleanText(o.ByName)),
+		Comment:   comment,
+		Key:       SilenceKey(a),
+	})
+	if err != nil {
+		return a, Silence{}, fmt.Errorf("silencing anomaly %d: %w", id, err)
+	}
+	recorded, err := s.store.RecordSilence(ctx, id, SilenceMark{ID: sil.ID, EndsAt: sil.EndsAt}, o.By, s.now(), opKey("silence", key))
+	if err != nil {
+		return a, sil, fmt.Errorf("recording silence %s on anomaly %d: %w", sil.ID, id, opsbot.NotRecorded(err))
+	}
+	s.log.Info("silenced", zap.Int64("anomaly", id), zap.String("silence", sil.ID), zap.Time("endsAt", sil.EndsAt))
+	return recorded, sil, nil
 }

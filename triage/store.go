@@ -54,6 +54,13 @@ type Store interface {
 	// its fingerprint is open is opsbot.ErrConflict.
 	Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error)
 
+	// RecordSilence records silence m on the anomaly's current decision,
+	// which must be Noise (else opsbot.ErrConflict), with a silenced
+	// timeline entry by actor at at. Recording the mark the decision
+	// already has changes nothing. Decide clears it: a new decision has
+	// no silence.
+	RecordSilence(ctx context.Context, id int64, m SilenceMark, actor string, at time.Time, key string) (Anomaly, error)
+
 	// KeyUsed reports whether a write with idempotency key key was
 	// recorded: a Slack delivery handled before, by this replica or
 	// another, before a restart or not. The empty key is never used.

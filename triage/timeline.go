@@ -27,6 +27,9 @@ const (
 	KindSeenAgain Kind = "seen_again"
 	// KindEscalated: it was reopened for a new decision (Data.Reason).
 	KindEscalated Kind = "escalated"
+	// KindSilenced: the current (Noise) decision's alerts were silenced
+	// in Alertmanager (Data.Silence).
+	KindSilenced Kind = "silenced"
 )
 
 // TimelineEntry is one line of an anomaly's append-only history: who did what
@@ -67,6 +70,9 @@ type TimelineData struct {
 
 	// Reason says why an escalated entry escalated ("seen 3 times in 7d").
 	Reason string `json:"reason,omitempty"`
+
+	// Silence is the silence of a silenced entry.
+	Silence *SilenceMark `json:"silence,omitempty"`
 }
 
 // Escalation is a request to reopen an anomaly for a new decision.

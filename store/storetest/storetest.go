@@ -88,6 +88,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, refusalTests...)
 	tests = append(tests, escalationTests...)
 	tests = append(tests, noiseTests...)
+	tests = append(tests, silenceTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
@@ -300,6 +301,14 @@ func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []
 			channel, ts = e.Data.Channel, e.Data.ThreadTS
 		case triage.KindEscalated:
 			escalatedAt = e.At
+		case triage.KindSilenced:
+			if decision == nil || decision.Decision != triage.Noise || e.Data.Silence == nil {
+				t.Errorf("anomaly %d: entry %d silences %+v on decision %+v", id, e.Seq, e.Data.Silence, decision)
+				continue
+			}
+			d := *decision
+			d.Silence = e.Data.Silence
+			decision = &d
 		default:
 			t.Errorf("anomaly %d: entry %d of unknown kind %q", id, e.Seq, e.Kind)
 		}

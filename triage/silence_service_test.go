@@ -1,0 +1,223 @@
+package triage_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// fakeSilencer is triage.Silencer in memory, one silence per key as the
+// real adapter (silence/) makes.
+type fakeSilencer struct {
+	mu    sync.Mutex
+	reqs  []triage.SilenceRequest
+	byKey map[string]triage.Silence
+	fail  error
+}
+
+func (f *fakeSilencer) Silence(_ context.Context, r triage.SilenceRequest) (triage.Silence, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reqs = append(f.reqs, r)
+	if f.fail != nil {
+		return triage.Silence{}, f.fail
+	}
+	if s, ok := f.byKey[r.Key]; ok {
+		return s, nil
+	}
+	if f.byKey == nil {
+		f.byKey = map[string]triage.Silence{}
+	}
+	s := triage.Silence{ID: "silence-" + r.Key, Matchers: r.Matchers, EndsAt: r.EndsAt, CreatedBy: r.CreatedBy,
+		Comment: r.Comment, State: triage.SilenceActive}
+	f.byKey[r.Key] = s
+	return s, nil
+}
+
+func (f *fakeSilencer) Get(context.Context, string) (triage.Silence, error) {
+	return triage.Silence{}, errors.New("not used")
+}
+func (f *fakeSilencer) Expire(context.Context, string) error { return errors.New("not used") }
+func (f *fakeSilencer) Extend(context.Context, string, time.Time) (triage.Silence, error) {
+	return triage.Silence{}, errors.New("not used")
+}
+
+func (f *fakeSilencer) requests() []triage.SilenceRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]triage.SilenceRequest(nil), f.reqs...)
+}
+
+// silenceRig is a rig whose Service silences prod's alerts with a fake.
+func silenceRig(t *testing.T) (*rig, *fakeSilencer) {
+	t.Helper()
+	r := newRig(t)
+	f := &fakeSilencer{}
+	svc, err := triage.NewService(triage.ServiceOptions{Store: r.store, Threads: r.threads, Now: r.clock.Now,
+		Silencers: map[string]triage.Silencer{"prod": f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.svc = svc
+	return r, f
+}
+
+// openAlert opens the anomaly of an alerts finding with labels.
+func openAlert(t *testing.T, r *rig, labels map[string]string) triage.Anomaly {
+	t.Helper()
+	f := checks.Finding{Fingerprint: "alerts/" + labels["alertname"], Title: labels["alertname"], Severity: checks.Warn, Labels: labels}
+	o, err := r.svc.Open(r.ctx, triage.FindingAnomaly("prod", f, "U0ALICE", r.clock.Now()), "open-"+labels["alertname"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Anomaly
+}
+
+func order(r *rig) triage.SilenceOrder {
+	return triage.SilenceOrder{EndsAt: r.clock.Now().Add(24 * time.Hour), By: "U0BOB", ByName: "Bob Example",
+		ThreadLink: "https://example.slack.com/archives/C1/p1700000000000001"}
+}
+
+func TestSilenceANoiseDecision(t *testing.T) {
+	r, f := silenceRig(t)
+	labels := map[string]string{"alertname": "CanaryFlaps", "namespace": "shop", "service": "canary"}
+	a := openAlert(t, r, labels)
+	if !maps.Equal(a.Labels, labels) {
+		t.Fatalf("anomaly labels %v, want the finding's %v", a.Labels, labels)
+	}
+	r.decide(t, a.ID, triage.Noise, "d1")
+
+	got, sil, err := r.svc.Silence(r.ctx, a.ID, order(r), "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d silence requests, want 1", len(reqs))
+	}
+	req := reqs[0]
+	var ms []string
+	for _, m := range req.Matchers {
+		ms = append(ms, m.String())
+	}
+	if want := `alertname="CanaryFlaps" namespace="shop" service="canary"`; strings.Join(ms, " ") != want {
+		t.Errorf("matchers %s, want %s", strings.Join(ms, " "), want)
+	}
+	if req.CreatedBy != "Bob Example" || req.Comment != "a load test\nhttps://example.slack.com/archives/C1/p1700000000000001" ||
+		req.Key != triage.SilenceKey(got) || !req.EndsAt.Equal(r.clock.Now().Add(24*time.Hour)) {
+		t.Errorf("request %+v", req)
+	}
+	if got.Decision.Decision != triage.Noise || got.Decision.Silence == nil || got.Decision.Silence.ID != sil.ID {
+		t.Errorf("decision %+v, want Noise with silence %s", got.Decision, sil.ID)
+	}
+	stored, err := r.svc.Get(r.ctx, a.ID)
+	if err != nil || stored.Decision.Silence == nil || stored.Decision.Silence.ID != sil.ID {
+		t.Errorf("stored decision %+v, %v", stored.Decision, err)
+	}
+
+	// Clicked again: the same silence, recorded once.
+	again, sil2, err := r.svc.Silence(r.ctx, a.ID, order(r), "v2")
+	if err != nil || sil2.ID != sil.ID || again.Version != got.Version {
+		t.Errorf("second click: silence %s (want %s), version %d (want %d), %v", sil2.ID, sil.ID, again.Version, got.Version, err)
+	}
+	tl, err := r.store.Timeline(r.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range tl {
+		if e.Kind == triage.KindSilenced {
+			n++
+			if e.Actor != "U0BOB" || e.Data.Silence == nil || e.Data.Silence.ID != sil.ID {
+				t.Errorf("silenced entry %+v", e)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d silenced entries, want 1", n)
+	}
+}
+
+// A silence that cannot be made is an error; the decision stands, and
+// the same call later makes it.
+func TestSilenceFailureKeepsTheDecision(t *testing.T) {
+	r, f := silenceRig(t)
+	a := openAlert(t, r, map[string]string{"alertname": "CanaryFlaps", "namespace": "shop"})
+	decided := r.decide(t, a.ID, triage.Noise, "d1")
+	f.fail = errors.New("alertmanager: connection refused")
+	_, _, err := r.svc.Silence(r.ctx, a.ID, order(r), "v1")
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("error %v, want the silencer's", err)
+	}
+	after, err := r.svc.Get(r.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Version != decided.Version || after.Decision.Decision != triage.Noise || after.Decision.Silence != nil {
+		t.Errorf("after the failure: %+v", after.Decision)
+	}
+	f.fail = nil
+	got, sil, err := r.svc.Silence(r.ctx, a.ID, order(r), "v2")
+	if err != nil || got.Decision.Silence == nil || got.Decision.Silence.ID != sil.ID {
+		t.Errorf("retry: %+v, %v", got.Decision, err)
+	}
+}
+
+func TestSilenceRefusals(t *testing.T) {
+	r, f := silenceRig(t)
+	alert := openAlert(t, r, map[string]string{"alertname": "CanaryFlaps", "namespace": "shop"})
+	bare := openAlert(t, r, map[string]string{"alertname": "Everywhere"})
+	manual := r.open(t, "checkout is slow", "m1").Anomaly
+
+	_, _, err := r.svc.Silence(r.ctx, alert.ID, order(r), "k1")
+	wantIs(t, "undecided", err, opsbot.ErrConflict)
+	r.decide(t, alert.ID, triage.Intermittent, "d1")
+	_, _, err = r.svc.Silence(r.ctx, alert.ID, order(r), "k2")
+	wantIs(t, "Intermittent", err, opsbot.ErrConflict)
+
+	r.decide(t, bare.ID, triage.Noise, "d2")
+	_, _, err = r.svc.Silence(r.ctx, bare.ID, order(r), "k3")
+	wantIs(t, "a bare alertname", err, opsbot.ErrInvalid)
+	r.decide(t, manual.ID, triage.Noise, "d3")
+	_, _, err = r.svc.Silence(r.ctx, manual.ID, order(r), "k4")
+	wantIs(t, "no labels", err, opsbot.ErrInvalid)
+	noBy := order(r)
+	noBy.By = ""
+	r.decide(t, alert.ID, triage.Noise, "d4")
+	_, _, err = r.svc.Silence(r.ctx, alert.ID, noBy, "k5")
+	wantIs(t, "no user", err, opsbot.ErrInvalid)
+	_, _, err = r.svc.Silence(r.ctx, 9999, order(r), "k6")
+	wantIs(t, "unknown anomaly", err, triage.ErrNotFound)
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("%d requests reached the silencer", n)
+	}
+
+	// Widened, the bare alert name may be silenced everywhere.
+	wide := order(r)
+	wide.AcrossNamespaces = true
+	if _, _, err := r.svc.Silence(r.ctx, bare.ID, wide, "k7"); err != nil {
+		t.Errorf("widened: %v", err)
+	}
+
+	// No Silencer for the environment.
+	plain := newRig(t)
+	a := openAlert(t, plain, map[string]string{"alertname": "CanaryFlaps", "namespace": "shop"})
+	plain.decide(t, a.ID, triage.Noise, "d1")
+	_, _, err = plain.svc.Silence(plain.ctx, a.ID, order(plain), "k1")
+	wantIs(t, "no silencer", err, triage.ErrNoSilencer)
+}
+
+func wantIs(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: %v, want %v", what, err, target)
+	}
+}
