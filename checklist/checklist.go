@@ -139,7 +139,7 @@ func (b *build) endpointClient(ep *config.Endpoint, field string) (*http.Client,
 		}
 		return c, nil
 	}
-	c, err := endpointClient(ep, field)
+	c, err := EndpointClient(ep, field)
 	if err != nil {
 		return nil, located(err)
 	}
@@ -332,9 +332,11 @@ func RESTConfig(k config.Kubernetes) (*rest.Config, error) {
 	return rc, nil
 }
 
-// endpointClient is the HTTP client of a Prometheus or Alertmanager, with
-// its credentials read from the environment variables the config names.
-func endpointClient(ep *config.Endpoint, field string) (*http.Client, error) {
+// EndpointClient is the HTTP client of a Prometheus or Alertmanager reached
+// directly (not ThroughKubernetes), with its credentials read from the
+// environment variables the config names; field locates the endpoint in
+// the config for errors (e.g. "environments.prod.alertmanager").
+func EndpointClient(ep *config.Endpoint, field string) (*http.Client, error) {
 	o := httpx.Options{Version: version.Version}
 	tok, err := config.Secret(field+".bearerTokenEnv", ep.BearerTokenEnv)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/opsbot/opsbot/internal/run"
 	"github.com/opsbot/opsbot/internal/version"
 	"github.com/opsbot/opsbot/internal/wait"
+	"github.com/opsbot/opsbot/silence"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/sqlite"
@@ -281,7 +282,11 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	if err != nil {
 		return nil, err
 	}
-	tri, err := triage.NewService(triage.ServiceOptions{Store: db, Threads: threads,
+	silencers, err := silencers(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	tri, err := triage.NewService(triage.ServiceOptions{Store: db, Threads: threads, Silencers: silencers,
 		Recurrence: bc.Recurrence, Redactor: cfg.Redaction.Redactor(), Logger: logger.Named("triage")})
 	if err != nil {
 		return nil, err
@@ -310,6 +315,29 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 
 	if err := addSchedule(&out.group, cfg, b, db, deps.getenv, logger); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// silencers are the Silencers of the environments with an Alertmanager,
+// which make the silences of Noise decisions, by environment name.
+func silencers(cfg *config.Config, logger *zap.Logger) (map[string]triage.Silencer, error) {
+	out := map[string]triage.Silencer{}
+	for _, name := range cfg.EnvironmentNames() {
+		am := cfg.Environments[name].Alertmanager
+		if am == nil || am.URL == "" {
+			continue
+		}
+		field := "environments." + name + ".alertmanager"
+		client, err := checklist.EndpointClient(am, field)
+		if err != nil {
+			return nil, err
+		}
+		c, err := silence.New(am.URL, silence.Options{HTTPClient: client, Logger: logger.Named("silence").With(zap.String("environment", name))})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		out[name] = c
 	}
 	return out, nil
 }
