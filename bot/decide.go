@@ -66,6 +66,8 @@ var errBadValue = errors.New("not an anomaly id")
 // the ack, on the fields' blocks) and, when valid, records the decision
 // after the ack: Decide (idempotent on the view id), a reply in the thread
 // with the conclusion and the follow-up, and the root message updated.
+// A Noise decision whose modal asked for a silence is then silenced
+// (Bot.silence); the decision stands whatever comes of that.
 func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handlerFunc, error) {
 	view := r.cb.View
 	id, d, err := parseDecisionMetadata(view.PrivateMetadata)
@@ -84,11 +86,20 @@ func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handle
 		}
 		return slack.NewErrorsViewSubmissionResponse(fieldErrors(ve, inputBlocks(d))), nil, nil
 	}
+	var sc silenceChoice
+	if d == triage.Noise {
+		sc = silenceChoiceFromState(view.State)
+	}
 	return nil, func(ctx context.Context, r *request) error {
 		if b.seen.check("decide:" + view.ID) {
 			return nil // the same submission, delivered again
 		}
-		return b.decide(ctx, id, rec, view.ID)
+		if err := b.decide(ctx, id, rec, view.ID); err != nil || sc.length == 0 {
+			return err
+		}
+		// The decision is recorded: a silence that cannot be made is
+		// said in the thread, with Retry, and leaves it as it is.
+		return b.silence(ctx, r, id, sc, view.ID)
 	}, nil
 }
 

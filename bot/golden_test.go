@@ -657,3 +657,35 @@ func TestGoldenIncidentResolveList(t *testing.T) {
 	head, blocks := resolveList(tx, open, time.Date(2026, 11, 23, 14, 25, 0, 0, time.UTC), line)
 	goldenMsg(t, "incident-resolve-list", head, blocks)
 }
+
+// goldenAlertAnomaly is goldenAnomaly found by the alerts check: it has
+// the labels a silence matches, one of them hostile.
+func goldenAlertAnomaly() triage.Anomaly {
+	a := goldenAnomaly()
+	a.Fingerprint = "alerts/prod/KubePodCrashLooping/shop"
+	a.Labels = map[string]string{"alertname": "KubePodCrashLooping", "namespace": "shop", "severity": "warning", "pod": evil}
+	return a
+}
+
+func TestGoldenSilence(t *testing.T) {
+	tx := testTexts(t)
+	a := goldenAlertAnomaly()
+	golden(t, "decision-modal-noise-alert", decisionModal(tx, a, triage.Noise))
+	a.Labels = map[string]string{"alertname": "Watchdog", "severity": "none"}
+	golden(t, "decision-modal-noise-alert-no-namespace", decisionModal(tx, a, triage.Noise))
+
+	ms, err := triage.SilenceMatchers(goldenAlertAnomaly().Labels, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sil := triage.Silence{ID: "5d3c7c6e-<b>", Matchers: ms, EndsAt: goldenNow.Add(24 * time.Hour), State: triage.SilenceActive}
+	text, blocks := silencedReply(tx, goldenLondon, 12, sil)
+	goldenMsg(t, "silence-made", text, blocks)
+	c := silenceChoice{length: 24 * time.Hour, value: "24h", widen: true}
+	text, blocks = silenceFailedReply(tx, 12, c, fmt.Errorf("silencing anomaly 12: alertmanager http://am:9093: 503 Service Unavailable <x>"))
+	goldenMsg(t, "silence-failed", text, blocks)
+	text, blocks = silenceFailedReply(tx, 12, c, fmt.Errorf("silencing anomaly 12 in prod: %w", triage.ErrNoSilencer))
+	goldenMsg(t, "silence-failed-not-configured", text, blocks)
+	msg := say(tx, templates.TriageSilenceExpired, templates.Silenced{AnomalyID: 12, ID: Escape(sil.ID), By: "@alice"})
+	goldenMsg(t, "silence-expired", msg, []slack.Block{section(msg)})
+}

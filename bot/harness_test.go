@@ -141,6 +141,8 @@ type setup struct {
 	// BeforeRun, if set, is given the bot between New and Run (for the
 	// hooks of export_test.go).
 	BeforeRun func(*bot.Bot)
+	// Silencers are the triage service's, by environment.
+	Silencers map[string]triage.Silencer
 }
 
 // testIncidents are the incident procedure's parts.
@@ -199,7 +201,7 @@ func (h *harness) assemble() *bot.Bot {
 		h.t.Fatal(err)
 	}
 	if o.Triage, err = triage.NewService(triage.ServiceOptions{Store: h.store, Threads: threads,
-		Now: o.Now, Logger: h.log}); err != nil {
+		Silencers: o.Silencers, Now: o.Now, Logger: h.log}); err != nil {
 		h.t.Fatal(err)
 	}
 	o.Options.Slack = sl

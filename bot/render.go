@@ -454,6 +454,7 @@ func decisionModal(tx texts, a triage.Anomaly, d triage.Decision) slack.ModalVie
 	case triage.Noise:
 		blocks = append(blocks,
 			textInput(blockDashboard, "Dashboard", hint(templates.TriageHintDashboard), false, false, "https://…"))
+		blocks = append(blocks, silenceModalBlocks(tx, a)...)
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,

@@ -106,6 +106,8 @@ func (b *Bot) routes() (map[string]actionRoute, map[string]viewRoute, map[string
 		t.action(DecideActionID(d), "decide", b.handleDecideClick)
 	}
 	t.view(CallbackDecision, "decision", blockConclusion, b.handleDecisionSubmit)
+	t.action(ActionExpireSilence, "silence-expire", b.handleExpireSilence)
+	t.action(ActionRetrySilence, "silence-retry", b.handleRetrySilence)
 
 	t.command(commandRoute{name: "checklist", usage: "checklist [environment]", parse: parseChecklist, h: b.handleChecklist, long: true})
 	t.command(commandRoute{name: "anomaly", usage: "anomaly <title>", parse: parseAnomaly, h: b.handleManualAnomaly})

@@ -515,3 +515,38 @@ type MistriagedAnomaly struct {
 	// ("Serious", "incident #3"); At when (UTC), formatted by opsbot.
 	From, Became, At string
 }
+
+// SilenceMatchers is the decision modal's line saying what a Noise
+// decision's silence will match.
+type SilenceMatchers struct {
+	// Matchers are the silence's matchers in Alertmanager's syntax,
+	// escaped; empty when Problem says why there are none.
+	Matchers string
+	// Widened are the matchers when the silence is widened to every
+	// namespace, escaped; empty when that changes nothing.
+	Widened string
+	// Problem says, escaped, why the alert cannot be silenced as it is.
+	Problem string
+}
+
+// Silenced is a silence made (or expired) for a Noise decision.
+type Silenced struct {
+	// AnomalyID is the anomaly's number.
+	AnomalyID int64
+	// ID is the silence's Alertmanager id, escaped.
+	ID string
+	// Until is when the silence ends, formatted by Slack's date token.
+	Until string
+	// Matchers are its matchers in Alertmanager's syntax, escaped.
+	Matchers string
+	// By is who expired it, "@alice", escaped ("triage.silenceExpired").
+	By string
+}
+
+// SilenceFailed says a Noise decision's silence could not be made.
+type SilenceFailed struct {
+	// AnomalyID is the anomaly's number.
+	AnomalyID int64
+	// Reason is the error, escaped.
+	Reason string
+}

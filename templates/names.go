@@ -120,6 +120,15 @@ var (
 	TriageHintToCollect     = declare[NoData]("triage.hint.toCollect")
 	TriageHintDashboard     = declare[NoData]("triage.hint.dashboard")
 	TriageOptionOutage      = declare[NoData]("triage.option.outage")
+
+	// A Noise decision's silence: the modal's matchers line and widen
+	// checkbox, and the thread's replies.
+	TriageSilenceMatchers = declare[SilenceMatchers]("triage.silence.matchers")
+	TriageOptionWiden     = declare[NoData]("triage.option.widen")
+	TriageSilenced        = declare[Silenced]("triage.silenced")
+	TriageSilenceFailed   = declare[SilenceFailed]("triage.silenceFailed")
+	TriageSilenceExpired  = declare[Silenced]("triage.silenceExpired")
+	TriageNoSilence       = declare[Anomaly]("triage.noSilence")
 )
 
 // /ops status.

@@ -253,3 +253,32 @@ func (s *Service) Silence(ctx context.Context, id int64, o SilenceOrder, key str
 	s.log.Info("silenced", zap.Int64("anomaly", id), zap.String("silence", sil.ID), zap.Time("endsAt", sil.EndsAt))
 	return recorded, sil, nil
 }
+
+// ErrNoSilence: the anomaly's current decision has no silence.
+var ErrNoSilence = errors.New("the decision has no silence")
+
+// ExpireSilence ends the silence recorded on anomaly id's current decision
+// now, through the environment's Silencer, and returns the anomaly and the
+// silence's id. Expiring a silence already expired is not an error. The
+// store is not written: the decision keeps the silence's id, and
+// Silencer.Get says it is expired. Errors: ErrNotFound, ErrNoSilencer,
+// ErrNoSilence, and the Silencer's, wrapped.
+func (s *Service) ExpireSilence(ctx context.Context, id int64) (Anomaly, string, error) {
+	a, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Anomaly{}, "", fmt.Errorf("expiring the silence of anomaly %d: %w", id, err)
+	}
+	if a.Decision == nil || a.Decision.Silence == nil {
+		return a, "", fmt.Errorf("expiring the silence of anomaly %d: %w", id, ErrNoSilence)
+	}
+	silencer := s.silence[a.Environment]
+	if silencer == nil {
+		return a, "", fmt.Errorf("expiring the silence of anomaly %d in %s: %w", id, a.Environment, ErrNoSilencer)
+	}
+	sid := a.Decision.Silence.ID
+	if err := silencer.Expire(ctx, sid); err != nil {
+		return a, sid, fmt.Errorf("expiring silence %s of anomaly %d: %w", sid, id, err)
+	}
+	s.log.Info("silence expired", zap.Int64("anomaly", id), zap.String("silence", sid))
+	return a, sid, nil
+}

@@ -1,0 +1,266 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/templates"
+	"github.com/opsbot/opsbot/triage"
+)
+
+const (
+	// ActionExpireSilence is the Expire silence button under a silence
+	// made for a Noise decision; its value is the anomaly's id.
+	ActionExpireSilence = "triage.silence.expire"
+	// ActionRetrySilence is the Retry button under a silence that could
+	// not be made; its value is silenceOrderValue's.
+	ActionRetrySilence = "triage.silence.retry"
+
+	// The Noise modal's silence inputs.
+	blockSilenceFor   = "silence_for"
+	blockSilenceWiden = "silence_widen"
+	// noSilence is the "Don't silence" option's value.
+	noSilence = "none"
+)
+
+// silenceLengths are the lengths the Noise modal offers, in its order.
+var silenceLengths = []struct {
+	value, label string
+	d            time.Duration
+}{
+	{"2h", "2 hours", 2 * time.Hour},
+	{"24h", "24 hours", 24 * time.Hour},
+	{"7d", "7 days", 7 * 24 * time.Hour},
+}
+
+// silenceLength is the length of the option value v; false for "Don't
+// silence" and unknown values.
+func silenceLength(v string) (time.Duration, bool) {
+	for _, l := range silenceLengths {
+		if l.value == v {
+			return l.d, true
+		}
+	}
+	return 0, false
+}
+
+// silenceChoice is what the Noise modal asks of a silence.
+type silenceChoice struct {
+	length time.Duration // 0: no silence
+	value  string        // the option's value
+	widen  bool
+}
+
+// silenceChoiceFromState reads the Noise modal's silence inputs.
+func silenceChoiceFromState(st *slack.ViewState) silenceChoice {
+	if st == nil {
+		return silenceChoice{}
+	}
+	var c silenceChoice
+	if a, ok := st.Values[blockSilenceFor][blockSilenceFor]; ok {
+		if d, ok := silenceLength(a.SelectedOption.Value); ok {
+			c.length, c.value = d, a.SelectedOption.Value
+		}
+	}
+	if a, ok := st.Values[blockSilenceWiden][blockSilenceWiden]; ok && len(a.SelectedOptions) > 0 {
+		c.widen = true
+	}
+	return c
+}
+
+// joinMatchers is ms in Alertmanager's syntax, comma separated, escaped.
+func joinMatchers(ms []triage.Matcher) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = m.String()
+	}
+	return Escape(strings.Join(s, ", "))
+}
+
+// silenceModalBlocks are the Noise modal's silence inputs for anomaly a:
+// none unless a came from alerts (it has labels). The context line shows
+// the matchers the silence will use, and those it uses widened.
+func silenceModalBlocks(tx texts, a triage.Anomaly) []slack.Block {
+	if len(a.Labels) == 0 {
+		return nil
+	}
+	var data templates.SilenceMatchers
+	narrow, err := triage.SilenceMatchers(a.Labels, false)
+	if err != nil {
+		data.Problem = Escape(problemText(err))
+	} else {
+		data.Matchers = joinMatchers(narrow)
+	}
+	wide, werr := triage.SilenceMatchers(a.Labels, true)
+	if werr == nil && len(wide) != len(narrow) {
+		data.Widened = joinMatchers(wide)
+	}
+	none := slack.NewOptionBlockObject(noSilence, plain("Don't silence"), nil)
+	opts := []*slack.OptionBlockObject{none}
+	for _, l := range silenceLengths {
+		opts = append(opts, slack.NewOptionBlockObject(l.value, plain(l.label), nil))
+	}
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, nil, blockSilenceFor, opts...)
+	sel.InitialOption = none
+	in := slack.NewInputBlock(blockSilenceFor, plain("Silence it for"), nil, sel)
+	in.Optional = true
+	blocks := []slack.Block{in,
+		slack.NewContextBlock("silence_matchers", mrkdwn(clip(say(tx, templates.TriageSilenceMatchers, data), maxSectionText)))}
+	if data.Widened != "" {
+		box := slack.NewCheckboxGroupsBlockElement(blockSilenceWiden,
+			slack.NewOptionBlockObject("widen", plain(say(tx, templates.TriageOptionWiden, templates.NoData{})), nil))
+		w := slack.NewInputBlock(blockSilenceWiden, plain("Scope"), nil, box)
+		w.Optional = true
+		blocks = append(blocks, w)
+	}
+	return blocks
+}
+
+// problemText is a validation error's problems, without its prefix.
+func problemText(err error) string {
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	p := make([]string, len(ve.Problems))
+	for i, x := range ve.Problems {
+		p[i] = x.Problem
+	}
+	return strings.Join(p, "; ")
+}
+
+// silenceOrderValue is the Retry button's value: the anomaly, the length
+// and the scope asked for.
+func silenceOrderValue(id int64, c silenceChoice) string {
+	w := ""
+	if c.widen {
+		w = "widen"
+	}
+	return strconv.FormatInt(id, 10) + ":" + c.value + ":" + w
+}
+
+func parseSilenceOrderValue(s string) (int64, silenceChoice, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return 0, silenceChoice{}, fmt.Errorf("silence button value %q", s)
+	}
+	id, err := strconv.ParseInt(parts[0], 10, 64)
+	d, ok := silenceLength(parts[1])
+	if err != nil || id <= 0 || !ok || (parts[2] != "" && parts[2] != "widen") {
+		return 0, silenceChoice{}, fmt.Errorf("silence button value %q", s)
+	}
+	return id, silenceChoice{length: d, value: parts[1], widen: parts[2] == "widen"}, nil
+}
+
+// silence makes the silence c asks for on anomaly id's Noise decision
+// (triage.Service.Silence, idempotent on key) and says in the anomaly's
+// thread what came of it: the silence with an Expire button, or why it
+// could not be made with a Retry button. The decision is never changed.
+func (b *Bot) silence(ctx context.Context, r *request, id int64, c silenceChoice, key string) error {
+	tx := b.texts()
+	a, err := b.triage.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("silencing anomaly %d: %w", id, err)
+	}
+	o := triage.SilenceOrder{EndsAt: b.opts.Now().Add(c.length), AcrossNamespaces: c.widen, By: r.userID, ByName: r.userName}
+	if o.ByName == "" {
+		o.ByName = r.userID
+	}
+	if a.HasThread() {
+		o.ThreadLink = b.permalink(ctx, a.Channel, a.ThreadTS)
+	}
+	_, sil, err := b.triage.Silence(ctx, id, o, key)
+	var msg string
+	var blocks []slack.Block
+	if err == nil {
+		msg, blocks = silencedReply(tx, b.opts.Location, id, sil)
+	} else {
+		b.log.Warn("could not silence a Noise decision", zap.Int64("anomaly", id), zap.Error(err))
+		msg, blocks = silenceFailedReply(tx, id, c, err)
+	}
+	return b.tellThread(ctx, r, a, msg, blocks)
+}
+
+// silencedReply is the thread reply to silence sil made for anomaly id's
+// decision, with its Expire button; times are shown in loc.
+func silencedReply(tx texts, loc *time.Location, id int64, sil triage.Silence) (string, []slack.Block) {
+	msg := say(tx, templates.TriageSilenced, templates.Silenced{AnomalyID: id, ID: Escape(sil.ID),
+		Until: sil.EndsAt.In(loc).Format("Mon 2 Jan 15:04 MST"), Matchers: joinMatchers(sil.Matchers)})
+	return msg, []slack.Block{section(clip(msg, maxSectionText)), slack.NewActionBlock("silence/"+strconv.FormatInt(id, 10),
+		slack.NewButtonBlockElement(ActionExpireSilence, strconv.FormatInt(id, 10), plain("Expire silence")))}
+}
+
+// silenceFailedReply is the thread reply when the silence c asked for
+// anomaly id could not be made (err), with a Retry button unless retrying
+// cannot help (the alert cannot be silenced as it is, the environment has
+// no Alertmanager, the decision changed).
+func silenceFailedReply(tx texts, id int64, c silenceChoice, err error) (string, []slack.Block) {
+	msg := say(tx, templates.TriageSilenceFailed, templates.SilenceFailed{AnomalyID: id,
+		Reason: Escape(truncate(problemText(err), 1000))})
+	blocks := []slack.Block{section(clip(msg, maxSectionText))}
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) && !errors.Is(err, triage.ErrNoSilencer) && !errors.Is(err, opsbot.ErrConflict) {
+		blocks = append(blocks, slack.NewActionBlock("silence-retry/"+strconv.FormatInt(id, 10),
+			slack.NewButtonBlockElement(ActionRetrySilence, silenceOrderValue(id, c), plain("Retry"))))
+	}
+	return msg, blocks
+}
+
+// tellThread posts msg in anomaly a's thread, or answers r when a has no
+// thread or the post fails.
+func (b *Bot) tellThread(ctx context.Context, r *request, a triage.Anomaly, msg string, blocks []slack.Block) error {
+	if a.HasThread() {
+		_, _, err := b.api.PostMessageContext(ctx, a.Channel, slack.MsgOptionTS(a.ThreadTS),
+			slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(blocks...))
+		if err == nil {
+			return nil
+		}
+		b.log.Warn("could not post in an anomaly's thread", zap.Int64("anomaly", a.ID), zap.Error(err))
+	}
+	return b.answer(ctx, r, msg, blocks...)
+}
+
+// handleRetrySilence is the Retry button under a silence that could not
+// be made: the same order again, from now.
+func (b *Bot) handleRetrySilence(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "silence alerts"); err != nil {
+		return err
+	}
+	id, c, err := parseSilenceOrderValue(r.action.Value)
+	if err != nil {
+		return err
+	}
+	return b.silence(ctx, r, id, c, r.idem)
+}
+
+// handleExpireSilence is the Expire silence button: it ends the silence of
+// the anomaly's current decision and says so in the thread.
+func (b *Bot) handleExpireSilence(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "expire silences"); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("expire button value %q: %w", r.action.Value, errors.Join(err, errBadValue))
+	}
+	a, sid, err := b.triage.ExpireSilence(ctx, id)
+	switch {
+	case errors.Is(err, triage.ErrNotFound):
+		return userErr(say(b.texts(), templates.TriageStale, templates.Anomaly{ID: id}))
+	case errors.Is(err, triage.ErrNoSilence):
+		return userErr(say(b.texts(), templates.TriageNoSilence, templates.Anomaly{ID: id}))
+	case err != nil:
+		return err
+	}
+	msg := say(b.texts(), templates.TriageSilenceExpired, templates.Silenced{AnomalyID: id, ID: Escape(sid),
+		By: b.names.display(ctx, r.userID)})
+	return b.tellThread(ctx, r, a, msg, []slack.Block{section(msg)})
+}

@@ -1,0 +1,240 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/checks/alerts"
+	"github.com/opsbot/opsbot/silence"
+	"github.com/opsbot/opsbot/testenv"
+	"github.com/opsbot/opsbot/triage"
+)
+
+// A Noise decision on a firing alert, with "24 hours", makes one silence
+// in the real Alertmanager with the matchers the modal showed: the alert
+// leaves the next checklist. The submission delivered again makes no
+// other silence; Expire silence ends it and the alert fires again.
+func TestNoiseSilencesTheAlertUntilExpired(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Alertmanager (not with -short)")
+	}
+	am, err := testenv.StartAlertmanager(t.Context(), testenv.AlertmanagerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { am.Stop() })
+	sil, err := silence.New(am.URL(), silence.Options{Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := alerts.New(alerts.Config{Matchers: []string{`namespace="shop"`}}, am.URL(), nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	fs := newFake(t)
+	store := openStore(t, onSQLite, "")
+	h := newHarness(t, fs, store, func(s *setup) { s.Silencers = map[string]triage.Silencer{"prod": sil} })
+	h.setChecks(check)
+	h.start()
+
+	labels := testenv.Labels{"alertname": "CheckoutFlaps", "namespace": "shop", "service": "checkout", "severity": "warning"}
+	if err := am.PostAlerts(h.ctx, testenv.Alert{Labels: labels, Annotations: map[string]string{"summary": "checkout flaps"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitAlertState(t, h, am, testenv.AlertStateActive)
+
+	rep := h.report(alice)
+	root := h.investigate(alice, rep, 0)
+	open, err := store.ListOpen(h.ctx, "prod")
+	if err != nil || len(open) != 1 || open[0].Labels["alertname"] != "CheckoutFlaps" {
+		t.Fatalf("open = %+v, %v", open, err)
+	}
+	id := open[0].ID
+
+	// The modal shows the matchers: the alert's labels, with its namespace.
+	viewID := h.openModal(alice, root, triage.Noise)
+	shown := modalContext(t, fs, viewID)
+	wantShown := `alertname="CheckoutFlaps", namespace="shop", service="checkout", severity="warning"`
+	if !strings.Contains(shown, "The silence will match "+wantShown) {
+		t.Fatalf("modal does not show the matchers %s:\n%s", wantShown, shown)
+	}
+	env, err := fs.SubmitView(h.ctx, viewID, slacktest.ViewValues{
+		"conclusion":  {"conclusion": {Value: "the checkout canary flaps on deploys"}},
+		"fiveWhys":    {"fiveWhys": {Value: "1. the canary restarts during deploys"}},
+		"ticket":      {"ticket": {Value: "https://tickets.example.com/OPS-7"}},
+		"dashboard":   {"dashboard": {Value: "https://grafana.example.com/d/checkout"}},
+		"silence_for": {"silence_for": {SelectedOption: "24h"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, _ := env.ViewAck(); ack.ResponseAction != "" {
+		t.Fatalf("noise ack = %+v", ack)
+	}
+	reply := h.waitMessage(devChannel, ":mute: Silenced until")
+	if reply.ThreadTS != root.TS || !strings.Contains(reply.Text, "("+wantShown+")") {
+		t.Errorf("silence reply %q (thread %s, root %s)", reply.Text, reply.ThreadTS, root.TS)
+	}
+
+	a, err := store.Get(h.ctx, id)
+	if err != nil || a.Decision == nil || a.Decision.Silence == nil {
+		t.Fatalf("anomaly %+v, %v: want its silence recorded", a, err)
+	}
+	s, err := sil.Get(h.ctx, a.Decision.Silence.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range s.Matchers {
+		got = append(got, m.String())
+	}
+	if strings.Join(got, ", ") != wantShown || s.State != triage.SilenceActive {
+		t.Errorf("silence %+v: matchers %v, want %s, active", s, got, wantShown)
+	}
+	if d := s.EndsAt.Sub(s.StartsAt); d < 23*time.Hour || d > 25*time.Hour {
+		t.Errorf("silence lasts %s, want 24h", d)
+	}
+	if !strings.Contains(reply.Text, "silence `"+s.ID+"`") {
+		t.Errorf("reply %q does not name silence %s", reply.Text, s.ID)
+	}
+
+	// Delivered again: no second silence, no second reply.
+	if _, err := fs.Redeliver(h.ctx, env.ID, ""); err != nil {
+		t.Logf("redeliver: %v", err) // the view is closed: the fake may refuse to apply the ack
+	}
+	h.slash(alice, "status") // a later request: the redelivery was handled before it
+	h.waitEphemeral(alice, "")
+	if n := countSilencedReplies(fs.ThreadReplies(devChannel, root.TS)); n != 1 {
+		t.Errorf("%d silence replies after a redelivery, want 1", n)
+	}
+	if n := silencesOf(t, h, am, s.ID, wantShown); n != 1 {
+		t.Errorf("%d silences with the matchers, want 1", n)
+	}
+
+	// Silenced: the next checklist does not report the alert.
+	waitAlertState(t, h, am, testenv.AlertStateSuppressed)
+	if res := check.Run(h.ctx); res.Status != checks.OK {
+		t.Errorf("silenced alert still reported: %+v", res.Findings)
+	}
+
+	// Bob is no decider: his Expire is refused and changes nothing.
+	h.click(bob, devChannel, reply.TS, bot.ActionExpireSilence, "silence/"+strconv.FormatInt(id, 10))
+	h.waitEphemeral(bob, "")
+	if s, err := sil.Get(h.ctx, s.ID); err != nil || s.State != triage.SilenceActive {
+		t.Errorf("after bob's Expire: %+v, %v; want active", s, err)
+	}
+	h.click(alice, devChannel, reply.TS, bot.ActionExpireSilence, "silence/"+strconv.FormatInt(id, 10))
+	h.waitMessage(devChannel, "expired silence `"+s.ID+"`")
+	if s, err := sil.Get(h.ctx, s.ID); err != nil || s.State != triage.SilenceExpired {
+		t.Errorf("after Expire: %+v, %v; want expired", s, err)
+	}
+	waitAlertState(t, h, am, testenv.AlertStateActive)
+}
+
+func countSilencedReplies(ms []slacktest.Message) int {
+	n := 0
+	for _, m := range ms {
+		if strings.Contains(m.Text, ":mute: Silenced until") {
+			n++
+		}
+	}
+	return n
+}
+
+// waitAlertState waits until the CheckoutFlaps alert is in state.
+func waitAlertState(t *testing.T, h *harness, am *testenv.Alertmanager, state string) {
+	t.Helper()
+	if _, err := am.WaitForAlertsFunc(h.ctx, testenv.AlertQuery{Filter: []string{`alertname="CheckoutFlaps"`}}, func(as []testenv.ListedAlert) bool {
+		return len(as) == 1 && as[0].Status.State == state
+	}); err != nil {
+		t.Fatalf("CheckoutFlaps never %s: %v", state, err)
+	}
+}
+
+// modalContext is the text of modal viewID's context blocks.
+func modalContext(t *testing.T, fs *slacktest.Server, viewID string) string {
+	t.Helper()
+	for _, v := range fs.Views() {
+		if v.ID != viewID {
+			continue
+		}
+		var blocks []struct {
+			Type     string `json:"type"`
+			Elements []struct {
+				Text string `json:"text"`
+			} `json:"elements"`
+		}
+		if err := json.Unmarshal(v.Blocks, &blocks); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, b := range blocks {
+			for _, e := range b.Elements {
+				if b.Type == "context" {
+					out = append(out, e.Text)
+				}
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	t.Fatalf("no view %s", viewID)
+	return ""
+}
+
+// silencesOf counts the pending or active silences in Alertmanager whose
+// matchers are want, and checks id is one of them.
+func silencesOf(t *testing.T, h *harness, am *testenv.Alertmanager, id, want string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(h.ctx, http.MethodGet, am.URL()+"/api/v2/silences", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		ID       string `json:"id"`
+		Matchers []struct {
+			Name    string `json:"name"`
+			Value   string `json:"value"`
+			IsRegex bool   `json:"isRegex"`
+			IsEqual *bool  `json:"isEqual"`
+		} `json:"matchers"`
+		Status struct {
+			State string `json:"state"`
+		} `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	n, found := 0, false
+	for _, s := range list {
+		if s.Status.State == "expired" {
+			continue
+		}
+		ms := make([]string, len(s.Matchers))
+		for i, m := range s.Matchers {
+			ms[i] = triage.Matcher{Name: m.Name, Value: m.Value, IsRegex: m.IsRegex, NotEqual: m.IsEqual != nil && !*m.IsEqual}.String()
+		}
+		if strings.Join(ms, ", ") == want {
+			n++
+			found = found || s.ID == id
+		}
+	}
+	if !found {
+		t.Errorf("silence %s is not among the active ones", id)
+	}
+	return n
+}
