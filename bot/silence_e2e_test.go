@@ -1,10 +1,13 @@
 package bot_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,4 +240,69 @@ func silencesOf(t *testing.T, h *harness, am *testenv.Alertmanager, id, want str
 		t.Errorf("silence %s is not among the active ones", id)
 	}
 	return n
+}
+
+// flakySilencer fails to create silences until it is told to work.
+type flakySilencer struct {
+	triage.Silencer
+	mu    sync.Mutex
+	fail  bool
+	calls int
+}
+
+func (f *flakySilencer) Silence(_ context.Context, r triage.SilenceRequest) (triage.Silence, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.fail {
+		return triage.Silence{}, errors.New("alertmanager http://am.example:9093: 503 Service Unavailable")
+	}
+	return triage.Silence{ID: "s-1", Matchers: r.Matchers, StartsAt: time.Now(), EndsAt: r.EndsAt, State: triage.SilenceActive}, nil
+}
+
+func (f *flakySilencer) set(fail bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fail
+}
+
+// A silence that cannot be made is said in the thread with Retry; the
+// Noise decision stands; Retry makes the silence.
+func TestNoiseSilenceFailureKeepsTheDecisionAndRetries(t *testing.T) {
+	fs := newFake(t)
+	store := openStore(t, onSQLite, "")
+	sil := &flakySilencer{fail: true}
+	h := newHarness(t, fs, store, func(s *setup) { s.Silencers = map[string]triage.Silencer{"prod": sil} })
+	f := finding("alerts", "shop/CheckoutFlaps", "CheckoutFlaps is firing")
+	f.Labels = map[string]string{"alertname": "CheckoutFlaps", "namespace": "shop"}
+	h.setChecks(&fakeCheck{name: "alerts", result: result(f)})
+	h.start()
+
+	root := h.investigate(alice, h.report(alice), 0)
+	open, err := store.ListOpen(h.ctx, "")
+	if err != nil || len(open) != 1 || open[0].Labels["alertname"] != "CheckoutFlaps" {
+		t.Fatalf("open = %+v, %v", open, err)
+	}
+	h.decide(alice, root, triage.Noise, slacktest.ViewValues{
+		"conclusion":  {"conclusion": {Value: "the canary flaps"}},
+		"fiveWhys":    {"fiveWhys": {Value: "1. deploys"}},
+		"ticket":      {"ticket": {Value: "https://tickets.example.com/OPS-8"}},
+		"dashboard":   {"dashboard": {Value: "https://grafana.example.com/d/checkout"}},
+		"silence_for": {"silence_for": {SelectedOption: "2h"}},
+	})
+	failed := h.waitMessage(devChannel, "its silence could not be made")
+	if failed.ThreadTS != root.TS || !strings.Contains(failed.Text, "503 Service Unavailable") {
+		t.Errorf("failure reply %q", failed.Text)
+	}
+	a, err := store.Get(h.ctx, open[0].ID)
+	if err != nil || a.CurrentDecision() != triage.Noise || a.Decision.Silence != nil {
+		t.Fatalf("after the failure: %+v, %v; want the Noise decision, no silence", a.Decision, err)
+	}
+
+	sil.set(false)
+	h.click(alice, devChannel, failed.TS, bot.ActionRetrySilence, "silence-retry/"+strconv.FormatInt(a.ID, 10))
+	h.waitMessage(devChannel, ":mute: Silenced until")
+	if a, err = store.Get(h.ctx, a.ID); err != nil || a.Decision.Silence == nil || a.Decision.Silence.ID != "s-1" {
+		t.Errorf("after Retry: %+v, %v; want silence s-1 recorded", a.Decision, err)
+	}
 }
