@@ -17,10 +17,11 @@ import (
 // fakeSilencer is triage.Silencer in memory, one silence per key as the
 // real adapter (silence/) makes.
 type fakeSilencer struct {
-	mu    sync.Mutex
-	reqs  []triage.SilenceRequest
-	byKey map[string]triage.Silence
-	fail  error
+	mu      sync.Mutex
+	reqs    []triage.SilenceRequest
+	byKey   map[string]triage.Silence
+	fail    error
+	expired []string
 }
 
 func (f *fakeSilencer) Silence(_ context.Context, r triage.SilenceRequest) (triage.Silence, error) {
@@ -45,7 +46,12 @@ func (f *fakeSilencer) Silence(_ context.Context, r triage.SilenceRequest) (tria
 func (f *fakeSilencer) Get(context.Context, string) (triage.Silence, error) {
 	return triage.Silence{}, errors.New("not used")
 }
-func (f *fakeSilencer) Expire(context.Context, string) error { return errors.New("not used") }
+func (f *fakeSilencer) Expire(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expired = append(f.expired, id)
+	return nil
+}
 func (f *fakeSilencer) Extend(context.Context, string, time.Time) (triage.Silence, error) {
 	return triage.Silence{}, errors.New("not used")
 }
@@ -219,5 +225,30 @@ func wantIs(t *testing.T, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Errorf("%s: %v, want %v", what, err, target)
+	}
+}
+
+// ExpireSilence ends the silence recorded on the decision, and refuses a
+// decision without one.
+func TestExpireSilence(t *testing.T) {
+	r, f := silenceRig(t)
+	a := openAlert(t, r, map[string]string{"alertname": "CanaryExpires", "namespace": "shop"})
+	r.decide(t, a.ID, triage.Noise, "d1")
+	if _, _, err := r.svc.ExpireSilence(r.ctx, a.ID); !errors.Is(err, triage.ErrNoSilence) {
+		t.Errorf("expire without a silence: %v, want ErrNoSilence", err)
+	}
+	_, sil, err := r.svc.Silence(r.ctx, a.ID, order(r), "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, id, err := r.svc.ExpireSilence(r.ctx, a.ID)
+	f.mu.Lock()
+	expired := append([]string(nil), f.expired...)
+	f.mu.Unlock()
+	if err != nil || id != sil.ID || len(expired) != 1 || expired[0] != sil.ID {
+		t.Errorf("expire: id %q, expired %v, %v; want %s expired once", id, expired, err, sil.ID)
+	}
+	if _, _, err := r.svc.ExpireSilence(r.ctx, 999999); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("expire of an unknown anomaly: %v, want ErrNotFound", err)
 	}
 }
