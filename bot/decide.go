@@ -106,8 +106,8 @@ func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handle
 // decide records rec on anomaly id and tells the thread
 // (triage.Service.Decide); key is the modal's view id.
 func (b *Bot) decide(ctx context.Context, id int64, rec triage.DecisionRecord, key string) error {
-	a, err := b.triage.Decide(ctx, id, rec, key)
-	if a.Decision != nil && a.Decision.Decision == rec.Decision {
+	_, first, err := b.triage.Decide(ctx, id, rec, key)
+	if first {
 		b.opts.Metrics.Decision(rec.Decision.String())
 	}
 	switch {

@@ -158,23 +158,25 @@ func (s *Service) ListOpen(ctx context.Context, env string) ([]Anomaly, error) {
 // opsbot.ErrNotRecorded for the store's own failures (the decision is not
 // recorded and nothing was posted: the same call may succeed later). When the
 // decision is recorded, the anomaly is returned with the errors of
-// telling the thread, if any.
-func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (Anomaly, error) {
+// telling the thread, if any. first says this call recorded the decision
+// (false for a delivery handled before), so that a caller counts each
+// decision once.
+func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key string) (a Anomaly, first bool, err error) {
 	rec = s.redactRecord(rec)
 	unlock := s.lock(id)
 	defer unlock()
 	k := opKey("decide", key)
 	replayed, err := s.store.KeyUsed(ctx, k)
 	if err != nil {
-		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, opsbot.NotRecorded(err))
+		return Anomaly{}, false, fmt.Errorf("recording a decision on anomaly %d: %w", id, opsbot.NotRecorded(err))
 	}
-	a, err := s.store.Decide(ctx, id, rec, k)
+	a, err = s.store.Decide(ctx, id, rec, k)
 	if err != nil {
-		return Anomaly{}, fmt.Errorf("recording a decision on anomaly %d: %w", id, opsbot.NotRecorded(err))
+		return Anomaly{}, false, fmt.Errorf("recording a decision on anomaly %d: %w", id, opsbot.NotRecorded(err))
 	}
 	if replayed {
 		s.log.Info("a decision delivered again; not posted twice", zap.Int64("anomaly", id), zap.String("key", k))
-		return a, s.updateRoot(ctx, a)
+		return a, false, s.updateRoot(ctx, a)
 	}
 	var replyErr error
 	if a.HasThread() {
@@ -182,7 +184,7 @@ func (s *Service) Decide(ctx context.Context, id int64, rec DecisionRecord, key 
 			replyErr = fmt.Errorf("replying in anomaly %d's thread: %w", a.ID, err)
 		}
 	}
-	return a, errors.Join(replyErr, s.updateRoot(ctx, a))
+	return a, true, errors.Join(replyErr, s.updateRoot(ctx, a))
 }
 
 // updateRoot shows a in its root message, when it has a thread.

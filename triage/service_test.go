@@ -171,7 +171,7 @@ func (r *rig) open(t *testing.T, title, key string) triage.Opened {
 
 func (r *rig) decide(t *testing.T, id int64, d triage.Decision, key string) triage.Anomaly {
 	t.Helper()
-	a, err := r.svc.Decide(r.ctx, id, record(d, r.clock.Now()), key)
+	a, _, err := r.svc.Decide(r.ctx, id, record(d, r.clock.Now()), key)
 	if err != nil {
 		t.Fatalf("Decide(%d, %s): %v", id, d, err)
 	}
@@ -266,7 +266,7 @@ func TestOpenThenComesBeforeTheNextStep(t *testing.T) {
 	o, err := r.svc.Open(r.ctx, triage.ManualAnomaly("prod", "disk full", "U0ALICE", r.clock.Now()), "cmd:1",
 		func(ctx context.Context, o triage.Opened) error {
 			go func() {
-				_, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Noise, r.clock.Now()), "V1")
+				_, _, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Noise, r.clock.Now()), "V1")
 				decided <- err
 			}()
 			// The decision waits for the lock this call holds.
@@ -432,9 +432,9 @@ func TestDecide(t *testing.T) {
 	r := newRig(t)
 	o := r.open(t, "disk full", "cmd:1")
 	r.threads.methods()
-	a := r.decide(t, o.Anomaly.ID, triage.Noise, "V1")
-	if a.CurrentDecision() != triage.Noise || a.State != triage.Closed {
-		t.Fatalf("decided = %+v", a)
+	a, first, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Noise, r.clock.Now()), "V1")
+	if err != nil || !first || a.CurrentDecision() != triage.Noise || a.State != triage.Closed {
+		t.Fatalf("Decide = %+v, first %v, %v; want it decided Noise, first", a, first, err)
 	}
 	if m := r.threads.methods(); !slices.Equal(m, []string{"ReplyDecision", "UpdateRoot"}) {
 		t.Errorf("port calls = %v", m)
@@ -442,7 +442,10 @@ func TestDecide(t *testing.T) {
 	// The same submission again (Slack redelivers it, maybe to another
 	// replica, maybe after a restart) changes nothing more, and posts
 	// nothing again but the root.
-	a2 := r.decide(t, o.Anomaly.ID, triage.Noise, "V1")
+	a2, first, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Noise, r.clock.Now()), "V1")
+	if err != nil || first {
+		t.Errorf("a repeated Decide said first %v, %v; want false, nil (it is counted once)", first, err)
+	}
 	if a2.Version != a.Version {
 		t.Errorf("version %d after a repeated decision, want %d", a2.Version, a.Version)
 	}
@@ -452,7 +455,7 @@ func TestDecide(t *testing.T) {
 
 	// A failed reply still updates the root, and says so.
 	r.threads.fail = map[string]error{"ReplyDecision": errors.New("invalid_blocks")}
-	a3, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Intermittent, r.clock.Now()), "V2")
+	a3, _, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Intermittent, r.clock.Now()), "V2")
 	if err == nil || !strings.Contains(err.Error(), "replying in anomaly 1's thread: invalid_blocks") ||
 		a3.CurrentDecision() != triage.Intermittent {
 		t.Errorf("Decide with a failing reply = %+v, %v", a3, err)
@@ -464,7 +467,7 @@ func TestDecide(t *testing.T) {
 
 func TestDecideNotFoundAndConflict(t *testing.T) {
 	r := newRig(t)
-	if _, err := r.svc.Decide(r.ctx, 42, record(triage.Noise, r.clock.Now()), "V1"); !errors.Is(err, triage.ErrNotFound) {
+	if _, _, err := r.svc.Decide(r.ctx, 42, record(triage.Noise, r.clock.Now()), "V1"); !errors.Is(err, triage.ErrNotFound) {
 		t.Errorf("deciding an unknown anomaly: %v, want ErrNotFound", err)
 	}
 	first := r.open(t, "disk full", "cmd:1")
@@ -475,7 +478,7 @@ func TestDecideNotFoundAndConflict(t *testing.T) {
 	}
 	r.threads.methods()
 	// Reopening the first while the second is open is a conflict.
-	_, err := r.svc.Decide(r.ctx, first.Anomaly.ID, record(triage.Undetermined, r.clock.Now()), "V3")
+	_, _, err := r.svc.Decide(r.ctx, first.Anomaly.ID, record(triage.Undetermined, r.clock.Now()), "V3")
 	if !errors.Is(err, opsbot.ErrConflict) {
 		t.Errorf("reopening decision: %v, want ErrConflict", err)
 	}
@@ -687,7 +690,7 @@ func TestOpenAndDecideRedact(t *testing.T) {
 	rec := record(triage.Serious, r.clock.Now())
 	rec.Conclusion = "the api_key: AKIAIOSFODNN7EXAMPLE leaked"
 	rec.UsersAffected = "everyone mailing help@example.com"
-	if _, err := r.svc.Decide(r.ctx, o.Anomaly.ID, rec, "d1"); err != nil {
+	if _, _, err := r.svc.Decide(r.ctx, o.Anomaly.ID, rec, "d1"); err != nil {
 		t.Fatal(err)
 	}
 	got, err = r.store.Get(r.ctx, o.Anomaly.ID)

@@ -103,7 +103,7 @@ func TestDecideStoreDownPostsNothing(t *testing.T) {
 	o := r.open(t, "disk full", "cmd:1")
 	r.threads.methods()
 	r.store.Close()
-	_, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Noise, writesNow), "view:1")
+	_, _, err := r.svc.Decide(r.ctx, o.Anomaly.ID, record(triage.Noise, writesNow), "view:1")
 	if !errors.Is(err, opsbot.ErrNotRecorded) {
 		t.Fatalf("Decide = %v, want ErrNotRecorded", err)
 	}
