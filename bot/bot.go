@@ -178,36 +178,30 @@ type Options struct {
 	MaxBackoff   time.Duration
 }
 
-func (o *Options) setDefaults() error {
-	def := func(p *time.Duration, v time.Duration) {
-		if *p <= 0 {
-			*p = v
-		}
+// orDefault sets *p to v when it is not positive (unset).
+func orDefault[T int | time.Duration](p *T, v T) {
+	if *p <= 0 {
+		*p = v
 	}
+}
+
+func (o *Options) setDefaults() error {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Workers <= 0 {
-		o.Workers = DefaultWorkers
-	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = DefaultQueueSize
-	}
-	if o.ChecklistWorkers <= 0 {
-		o.ChecklistWorkers = DefaultChecklistWorkers
-	}
-	if o.ViewWorkers <= 0 {
-		o.ViewWorkers = DefaultViewWorkers
-	}
-	def(&o.HandlerTimeout, DefaultHandlerTimeout)
-	def(&o.ChecklistTimeout, DefaultChecklistTimeout)
-	def(&o.ShutdownTimeout, DefaultShutdownTimeout)
-	def(&o.GroupCacheTTL, DefaultGroupCacheTTL)
-	def(&o.StableAfter, DefaultStableAfter)
-	def(&o.MaxBackoff, DefaultMaxBackoff)
+	orDefault(&o.Workers, DefaultWorkers)
+	orDefault(&o.QueueSize, DefaultQueueSize)
+	orDefault(&o.ChecklistWorkers, DefaultChecklistWorkers)
+	orDefault(&o.ViewWorkers, DefaultViewWorkers)
+	orDefault(&o.HandlerTimeout, DefaultHandlerTimeout)
+	orDefault(&o.ChecklistTimeout, DefaultChecklistTimeout)
+	orDefault(&o.ShutdownTimeout, DefaultShutdownTimeout)
+	orDefault(&o.GroupCacheTTL, DefaultGroupCacheTTL)
+	orDefault(&o.StableAfter, DefaultStableAfter)
+	orDefault(&o.MaxBackoff, DefaultMaxBackoff)
 	if o.DefaultEnvironment == "" && len(o.Environments) == 1 {
 		o.DefaultEnvironment = o.Environments[0]
 	}

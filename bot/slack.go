@@ -91,21 +91,11 @@ func NewSlack(o SlackOptions) (*Slack, error) {
 		counted.Transport = o.Metrics.SlackTransport(counted.Transport)
 		o.HTTPClient = &counted
 	}
-	if o.UpdateInterval <= 0 {
-		o.UpdateInterval = DefaultUpdateInterval
-	}
-	if o.PostInterval <= 0 {
-		o.PostInterval = DefaultPostInterval
-	}
-	if o.PostQueue <= 0 {
-		o.PostQueue = DefaultPostQueue
-	}
-	if o.Attempts <= 0 {
-		o.Attempts = DefaultAttempts
-	}
-	if o.RetryBackoff <= 0 {
-		o.RetryBackoff = DefaultRetryBackoff
-	}
+	orDefault(&o.UpdateInterval, DefaultUpdateInterval)
+	orDefault(&o.PostInterval, DefaultPostInterval)
+	orDefault(&o.PostQueue, DefaultPostQueue)
+	orDefault(&o.Attempts, DefaultAttempts)
+	orDefault(&o.RetryBackoff, DefaultRetryBackoff)
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}

@@ -65,14 +65,7 @@ const responseURLMethod = "response_url"
 // apps.connections.open passes through untouched: the Socket Mode
 // supervision has its own backoff.
 type webAPI struct {
-	next     *http.Client
-	apiURL   string // the Web API base URL: calls are apiURL + method
-	interval time.Duration
-	queueCap int
-	attempts int
-	backoff  time.Duration
-	log      *zap.Logger
-	metrics  *telemetry.Metrics
+	webAPIOptions
 
 	mu     sync.Mutex
 	holds  map[string]time.Time // method (or method|channel) → no call before
@@ -93,7 +86,7 @@ type lane struct {
 
 type webAPIOptions struct {
 	next     *http.Client
-	apiURL   string
+	apiURL   string // the Web API base URL: calls are apiURL + method
 	interval time.Duration
 	queueCap int
 	attempts int
@@ -103,9 +96,7 @@ type webAPIOptions struct {
 }
 
 func newWebAPI(o webAPIOptions) *webAPI {
-	return &webAPI{next: o.next, apiURL: o.apiURL, interval: o.interval, queueCap: o.queueCap,
-		attempts: o.attempts, backoff: o.backoff, log: o.log, metrics: o.metrics,
-		holds: map[string]time.Time{}, lanes: map[string]*lane{}}
+	return &webAPI{webAPIOptions: o, holds: map[string]time.Time{}, lanes: map[string]*lane{}}
 }
 
 // RoundTrip implements http.RoundTripper, for response_url answers
