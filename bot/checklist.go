@@ -258,11 +258,7 @@ func (u *progressUpdater) loop(ctx context.Context) {
 			snapshot[k] = v
 		}
 		u.mu.Unlock()
-		_, _, _, err := u.b.api.UpdateMessageContext(ctx, u.channel, u.ts, slack.MsgOptionBlocks(u.render(snapshot)...))
-		var rl *slack.RateLimitedError
-		if errors.As(err, &rl) {
-			u.b.spacer.delay(rl.RetryAfter)
-		} else if err != nil {
+		if err := u.b.update(ctx, u.channel, u.ts, slack.MsgOptionBlocks(u.render(snapshot)...)); err != nil {
 			u.b.log.Warn("could not update checklist progress", zap.Error(err))
 		}
 	}

@@ -115,15 +115,11 @@ func NewSlack(o SlackOptions) (*Slack, error) {
 // bot's (the alertschannel check reads the channel's history with it).
 func (s *Slack) Client() *slack.Client { return s.api }
 
-// update is chat.update; the Web API layer waits out rate limits
-// (Retry-After), and a 429 it could not wait out also pushes back the
-// chat.update spacer.
+// update is chat.update. The Web API layer waits out rate limits
+// (Retry-After), and after a 429 it holds the method's next calls, so the
+// spacer's slots need no pushing back.
 func (s *Slack) update(ctx context.Context, channel, ts string, opts ...slack.MsgOption) error {
 	_, _, _, err := s.api.UpdateMessageContext(ctx, channel, ts, opts...)
-	var rl *slack.RateLimitedError
-	if errors.As(err, &rl) {
-		s.spacer.delay(rl.RetryAfter)
-	}
 	return err
 }
 

@@ -249,15 +249,6 @@ func (s *spacer) wait(ctx context.Context) error {
 	return wait.Sleep(ctx, time.Until(at))
 }
 
-// delay pushes the next slot back (after a 429's Retry-After).
-func (s *spacer) delay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t := time.Now().Add(d); t.After(s.next) {
-		s.next = t
-	}
-}
-
 // permalinks caches chat.getPermalink answers.
 type permalinks struct {
 	mu sync.Mutex
