@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -73,9 +72,4 @@ func WriteNoiseText(w io.Writer, r noise.Report) error {
 
 // WriteNoiseJSON writes the noise report as JSON (noise.Report's fields),
 // indented, with a trailing newline.
-func WriteNoiseJSON(w io.Writer, r noise.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
-}
+func WriteNoiseJSON(w io.Writer, r noise.Report) error { return writeIndented(w, r) }

@@ -132,11 +132,15 @@ func WriteText(w io.Writer, rep checks.Report, opts TextOptions) error {
 
 // WriteJSON writes the report in its documented JSON schema, indented, with
 // a trailing newline.
-func WriteJSON(w io.Writer, rep checks.Report) error {
+func WriteJSON(w io.Writer, rep checks.Report) error { return writeIndented(w, rep) }
+
+// writeIndented writes v as indented JSON with a trailing newline, "<", ">"
+// and "&" as they are (the reader is a person or jq, not a browser).
+func writeIndented(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(rep)
+	return enc.Encode(v)
 }
 
 // Clean makes untrusted text (log lines, alert annotations, pod names) safe
