@@ -526,13 +526,7 @@ func TestRestartKeepsThreadsDecisionsAndRecurrence(t *testing.T) {
 		t.Fatalf("after escalation: %+v, %v", a, err)
 	}
 	// Only one escalation mention, ever.
-	n := 0
-	for _, m := range fs.ThreadReplies(devChannel, root.TS) {
-		if strings.Contains(m.AllText(), "<!subteam^") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := countContaining(fs.ThreadReplies(devChannel, root.TS), "<!subteam^"); n != 1 {
 		t.Errorf("%d escalation mentions", n)
 	}
 	h2.waitMessage(devChannel, "Escalated on")

@@ -622,6 +622,18 @@ func kinds(t *testing.T, s triage.Store, id int64) []triage.Kind {
 	return ks
 }
 
+// countContaining counts the messages whose text (blocks included)
+// contains substr.
+func countContaining(ms []slacktest.Message, substr string) int {
+	n := 0
+	for _, m := range ms {
+		if strings.Contains(m.AllText(), substr) {
+			n++
+		}
+	}
+	return n
+}
+
 func count(ks []triage.Kind, k triage.Kind) int {
 	n := 0
 	for _, x := range ks {

@@ -62,13 +62,7 @@ func TestRateLimitedRecurrenceReplyIsPostedOnce(t *testing.T) {
 		h.report(alice)
 		h.waitMessage(devChannel, "seen again, 1st time since it was decided Intermittent")
 	})
-	n := 0
-	for _, m := range fs.ThreadReplies(devChannel, root.TS) {
-		if strings.Contains(m.AllText(), "seen again") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := countContaining(fs.ThreadReplies(devChannel, root.TS), "seen again"); n != 1 {
 		t.Errorf("%d recurrence replies, want 1", n)
 	}
 }
@@ -215,13 +209,7 @@ func TestLostEscalationIsPostedByTheNextRunOnce(t *testing.T) {
 		h.waitMessage(devChannel, want)
 	}
 	mentions := func() int {
-		n := 0
-		for _, m := range fs.ThreadReplies(devChannel, root.TS) {
-			if strings.Contains(m.AllText(), "<!subteam^"+opsGroup+">") {
-				n++
-			}
-		}
-		return n
+		return countContaining(fs.ThreadReplies(devChannel, root.TS), "<!subteam^"+opsGroup+">")
 	}
 
 	// The third sighting escalates; its reply and the mention are refused

@@ -117,7 +117,7 @@ func TestNoiseSilencesTheAlertUntilExpired(t *testing.T) {
 	}
 	h.slash(alice, "status") // a later request: the redelivery was handled before it
 	h.waitEphemeral(alice, "")
-	if n := countSilencedReplies(fs.ThreadReplies(devChannel, root.TS)); n != 1 {
+	if n := countContaining(fs.ThreadReplies(devChannel, root.TS), ":mute: Silenced until"); n != 1 {
 		t.Errorf("%d silence replies after a redelivery, want 1", n)
 	}
 	if n := silencesOf(t, h, am, s.ID, wantShown); n != 1 {
@@ -142,16 +142,6 @@ func TestNoiseSilencesTheAlertUntilExpired(t *testing.T) {
 		t.Errorf("after Expire: %+v, %v; want expired", s, err)
 	}
 	waitAlertState(t, h, am, testenv.AlertStateActive)
-}
-
-func countSilencedReplies(ms []slacktest.Message) int {
-	n := 0
-	for _, m := range ms {
-		if strings.Contains(m.Text, ":mute: Silenced until") {
-			n++
-		}
-	}
-	return n
 }
 
 // waitAlertState waits until the CheckoutFlaps alert is in state.
