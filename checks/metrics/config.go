@@ -31,6 +31,13 @@ type Config struct {
 	HTTPMetrics string `yaml:"httpMetrics"`
 	// Thresholds overrides the built-ins' thresholds.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// NetworkLimit is the bandwidth a pod may use in each direction: its
+	// share of the node's link, or what the cluster's bandwidth plugin
+	// enforces. Setting it runs the networkReceive and networkTransmit
+	// built-ins, each pod's rate against it (thresholds networkWarn and
+	// networkFail). Written "1Gbit/s", "200Mbit/s", "50MB/s", "64MiB/s" or
+	// a number of bytes per second. Unset: no network look.
+	NetworkLimit Bandwidth `yaml:"networkLimit"`
 	// Queries are queries of your own. One with a built-in's name replaces
 	// the built-in.
 	Queries []Query `yaml:"queries"`
@@ -59,6 +66,10 @@ type Thresholds struct {
 	HTTP5xxFail    *float64 `yaml:"http5xxFail"`
 	LatencyP99Warn *float64 `yaml:"latencyP99Warn"`
 	LatencyP99Fail *float64 `yaml:"latencyP99Fail"`
+	// NetworkWarn and NetworkFail are fractions of NetworkLimit, for
+	// receive and transmit alike.
+	NetworkWarn *float64 `yaml:"networkWarn"`
+	NetworkFail *float64 `yaml:"networkFail"`
 }
 
 // Query is one PromQL instant query with thresholds. Every series of its
@@ -159,6 +170,9 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
 	}
+	if c.NetworkLimit < 0 || math.IsNaN(float64(c.NetworkLimit)) || math.IsInf(float64(c.NetworkLimit), 0) {
+		return fmt.Errorf("networkLimit: must be a positive bandwidth, got %v", float64(c.NetworkLimit))
+	}
 	if c.Concurrency < 0 {
 		return fmt.Errorf("concurrency: must be at least 1, got %d", c.Concurrency)
 	}
@@ -256,7 +270,11 @@ func (t Thresholds) validate() error {
 		if fail != nil {
 			f = fail
 		}
-		if err := checkPair(d.Name+"Warn", d.Name+"Fail", d.Name+"Warn", w, f, d.Direction); err != nil {
+		key := d.Name
+		if isNetwork(key) {
+			key = "network" // one pair for both directions
+		}
+		if err := checkPair(key+"Warn", key+"Fail", key+"Warn", w, f, d.Direction); err != nil {
 			return err
 		}
 	}
@@ -278,6 +296,8 @@ func (t Thresholds) pair(name string) (warn, fail *float64) {
 		return t.HTTP5xxWarn, t.HTTP5xxFail
 	case "latencyP99":
 		return t.LatencyP99Warn, t.LatencyP99Fail
+	case "networkReceive", "networkTransmit":
+		return t.NetworkWarn, t.NetworkFail
 	}
 	return nil, nil
 }

@@ -3,11 +3,14 @@ package metrics
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // DefaultQueryNames returns the names of the built-in queries, in the
-// order they run: cpu, memory, pvc, restarts, http5xx, latencyP99.
+// order they run: cpu, memory, pvc, restarts, http5xx, latencyP99,
+// networkReceive, networkTransmit. The two network queries run only when
+// Config.NetworkLimit is set.
 func DefaultQueryNames() []string {
 	names := make([]string, len(builtins))
 	for i, b := range builtins {
@@ -76,7 +79,36 @@ max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes{n
 		Warn:        ptr(1), Fail: ptr(2.5), Direction: Above, Unit: UnitSeconds,
 		Labels: []string{"namespace", "job"},
 	},
+	{
+		Name:        "networkReceive",
+		Description: "network receive vs limit",
+		Query:       networkQuery("container_network_receive_bytes_total"),
+		Warn:        ptr(0.8), Fail: ptr(0.95), Direction: Above, Unit: UnitRatio,
+		Labels: []string{"namespace", "pod"},
+	},
+	{
+		Name:        "networkTransmit",
+		Description: "network transmit vs limit",
+		Query:       networkQuery("container_network_transmit_bytes_total"),
+		Warn:        ptr(0.8), Fail: ptr(0.95), Direction: Above, Unit: UnitRatio,
+		Labels: []string{"namespace", "pod"},
+	},
 }
+
+// networkQuery is a pod's rate of metric (a cAdvisor network counter)
+// against {{networkLimit}}, in bytes per second. cAdvisor reports a pod's
+// network once per interface, and depending on the kubelet's version also
+// on the pause container and the pod's cgroup with the same figures: the
+// max by interface counts each interface once before the interfaces are
+// summed. The loopback never leaves the pod.
+func networkQuery(metric string) string {
+	return `sum by (namespace, pod) (max by (namespace, pod, interface) (rate(` + metric + `{namespace=~"{{namespace}}", pod!="", interface!="lo"}[5m])))
+  / {{networkLimit}}`
+}
+
+// isNetwork reports whether name is one of the network built-ins, which
+// run only when a limit is configured.
+func isNetwork(name string) bool { return name == "networkReceive" || name == "networkTransmit" }
 
 // httpQueries are the http5xx and latencyP99 queries for each httpMetrics
 // convention. The 5xx ratio adds "or ... * 0" so that a service without a
@@ -114,6 +146,13 @@ func (cfg Config) queries() []Query {
 			}
 			if slices.Contains(cfg.DisableDefaults, d.Name) {
 				continue
+			}
+			if isNetwork(d.Name) {
+				if cfg.NetworkLimit == 0 {
+					continue
+				}
+				d.Description += " (" + cfg.NetworkLimit.String() + ")"
+				d.Query = strings.ReplaceAll(d.Query, "{{networkLimit}}", strconv.FormatFloat(float64(cfg.NetworkLimit), 'g', -1, 64))
 			}
 			warn, fail := cfg.Thresholds.pair(d.Name)
 			if warn != nil {

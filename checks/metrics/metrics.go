@@ -5,8 +5,9 @@
 //
 // Built-in queries cover the usual tolerances, scoped to the environment's
 // namespaces: CPU and memory against the containers' limits, PVC usage,
-// container restarts in the last hour, the HTTP 5xx ratio and the p99 HTTP
-// latency. Each can be disabled by name, its thresholds overridden, or
+// container restarts in the last hour, the HTTP 5xx ratio, the p99 HTTP
+// latency and, when a bandwidth is configured (networkLimit), each pod's
+// network receive and transmit rates against it. Each can be disabled by name, its thresholds overridden, or
 // replaced by a query of the same name. A query whose metrics do not exist
 // returns no series: that is "no data" in the summary, not an error.
 //

@@ -344,8 +344,8 @@ func TestConcurrencyBounded(t *testing.T) {
 func TestBuiltins(t *testing.T) {
 	env := Env{PrometheusURL: "http://prom:9090", Namespaces: []string{"shop", "payments"}}
 	c := newCheck(t, Config{}, env)
-	if got, want := c.Queries(), []string{"cpu", "memory", "pvc", "restarts", "http5xx", "latencyP99"}; !slices.Equal(got, want) || !slices.Equal(DefaultQueryNames(), want) {
-		t.Errorf("queries %q, want %q", got, want)
+	if got, want := c.Queries(), []string{"cpu", "memory", "pvc", "restarts", "http5xx", "latencyP99"}; !slices.Equal(got, want) || !slices.Equal(DefaultQueryNames(), append(want, "networkReceive", "networkTransmit")) {
+		t.Errorf("queries %q, want %q (the network built-ins need networkLimit)", got, want)
 	}
 	for _, q := range c.queries {
 		if strings.Contains(q.Query, "{{namespace}}") || !strings.Contains(q.Query, `namespace=~"shop|payments"`) {
@@ -387,6 +387,26 @@ func TestBuiltins(t *testing.T) {
 	c = newCheck(t, Config{Defaults: off(), Queries: []Query{{Name: "cpu", Query: "x", Warn: f64(1)}}}, env)
 	if got := c.Queries(); !slices.Equal(got, []string{"cpu"}) {
 		t.Errorf("defaults off: queries %q", got)
+	}
+}
+
+func TestNetworkBuiltins(t *testing.T) {
+	env := Env{PrometheusURL: "http://prom:9090", Namespaces: []string{"shop"}}
+	cfg := Config{
+		NetworkLimit:    125e6,
+		DisableDefaults: []string{"networkTransmit"},
+		Thresholds:      Thresholds{NetworkWarn: f64(0.6)},
+	}
+	c := newCheck(t, cfg, env)
+	if got, want := c.Queries(), []string{"cpu", "memory", "pvc", "restarts", "http5xx", "latencyP99", "networkReceive"}; !slices.Equal(got, want) {
+		t.Fatalf("queries %q, want %q", got, want)
+	}
+	rx := c.queries[len(c.queries)-1]
+	if !strings.Contains(rx.Query, `/ 1.25e+08`) || strings.Contains(rx.Query, "{{") {
+		t.Errorf("limit not expanded: %s", rx.Query)
+	}
+	if rx.Description != "network receive vs limit (1 Gbit/s)" || *rx.Warn != 0.6 || *rx.Fail != 0.95 {
+		t.Errorf("networkReceive = %q warn %v fail %v", rx.Description, *rx.Warn, *rx.Fail)
 	}
 }
 
@@ -507,7 +527,9 @@ func TestValidate(t *testing.T) {
 		{q(func(q *Query) { q.Link = "grafana/d/x" }), `queries[2].link: "grafana/d/x" must be an absolute http:// or https:// URL`},
 		{Config{Thresholds: Thresholds{CPUFail: f64(0.5)}}, "thresholds.cpuFail: must be >= cpuWarn (0.8) for direction above, got 0.5"},
 		{Config{Thresholds: Thresholds{PVCWarn: f64(0.95)}}, "thresholds.pvcFail: must be >= pvcWarn (0.95) for direction above, got 0.9"},
-		{Config{DisableDefaults: []string{"cpu", "disk"}}, `disableDefaults[1]: no built-in query "disk" (built-ins: cpu, memory, pvc, restarts, http5xx, latencyP99)`},
+		{Config{DisableDefaults: []string{"cpu", "disk"}}, `disableDefaults[1]: no built-in query "disk" (built-ins: cpu, memory, pvc, restarts, http5xx, latencyP99, networkReceive, networkTransmit)`},
+		{Config{Thresholds: Thresholds{NetworkFail: f64(0.5)}}, "thresholds.networkFail: must be >= networkWarn (0.8) for direction above, got 0.5"},
+		{Config{NetworkLimit: -1}, "networkLimit: must be a positive bandwidth, got -1"},
 		{Config{HTTPMetrics: "spring"}, `httpMetrics: must be one of prometheus, micrometer, got "spring"`},
 		{Config{Concurrency: -1}, "concurrency: must be at least 1, got -1"},
 		{Config{MaxFindings: -1}, "maxFindings: must be at least 1, got -1"},
