@@ -31,6 +31,17 @@ type call struct {
 	Channel string
 	TS      string
 	Detail  string // the decision, the recurrence
+	// Last is the anomaly whose decision the root message shows as "last
+	// time" (PostRoot, UpdateRoot); 0 for none.
+	Last int64
+}
+
+// lastID is the anomaly id of a History, 0 for none.
+func lastID(h *triage.History) int64 {
+	if h == nil {
+		return 0
+	}
+	return h.AnomalyID
 }
 
 // fakeThreads is triage.Threads in memory.
@@ -51,7 +62,7 @@ func (f *fakeThreads) record(c call) error {
 	return f.fail[c.Method]
 }
 
-func (f *fakeThreads) PostRoot(ctx context.Context, a triage.Anomaly) (string, string, error) {
+func (f *fakeThreads) PostRoot(ctx context.Context, a triage.Anomaly, last *triage.History) (string, string, error) {
 	f.mu.Lock()
 	f.n++
 	ts := fmt.Sprintf("1700000000.%06d", f.n)
@@ -60,7 +71,7 @@ func (f *fakeThreads) PostRoot(ctx context.Context, a triage.Anomaly) (string, s
 	if posting != nil {
 		posting(ctx, a)
 	}
-	if err := f.record(call{Method: "PostRoot", Anomaly: a.ID, Channel: "C0DEV", TS: ts}); err != nil {
+	if err := f.record(call{Method: "PostRoot", Anomaly: a.ID, Channel: "C0DEV", TS: ts, Last: lastID(last)}); err != nil {
 		return "", "", err
 	}
 	return "C0DEV", ts, nil
@@ -70,8 +81,8 @@ func (f *fakeThreads) DeleteRoot(_ context.Context, channel, ts string) error {
 	return f.record(call{Method: "DeleteRoot", Channel: channel, TS: ts})
 }
 
-func (f *fakeThreads) UpdateRoot(_ context.Context, a triage.Anomaly) error {
-	return f.record(call{Method: "UpdateRoot", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: string(a.State)})
+func (f *fakeThreads) UpdateRoot(_ context.Context, a triage.Anomaly, last *triage.History) error {
+	return f.record(call{Method: "UpdateRoot", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: string(a.State), Last: lastID(last)})
 }
 
 func (f *fakeThreads) ReplyDecision(_ context.Context, a triage.Anomaly, rec triage.DecisionRecord) error {

@@ -32,6 +32,8 @@ var (
 // Inputs are validated before anything is written; text is kept as
 // Normalized says.
 type Store interface {
+	HistoryStore
+
 	// OpenAnomaly opens an investigation of a. If an anomaly with the same
 	// environment and fingerprint is open, it is returned with created false
 	// (nothing is written), so "Investigate" clicked twice leads to the same

@@ -89,6 +89,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, escalationTests...)
 	tests = append(tests, noiseTests...)
 	tests = append(tests, silenceTests...)
+	tests = append(tests, historyTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
