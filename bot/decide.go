@@ -19,7 +19,9 @@ import (
 // The trigger_id lives 3 s: after the authorization (group lists are
 // cached), views.open comes first, with what the button says (the anomaly
 // id and the decision); the anomaly is then read and the modal updated
-// with its title. The submission is checked against the store anyway.
+// with its title and, when its fingerprint was decided before, filled in
+// from that decision (prefillFor). The submission is checked against the
+// store anyway.
 func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "record decisions"); err != nil {
 		return err
@@ -33,7 +35,7 @@ func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 		return fmt.Errorf("decision button value %q: %w", r.action.Value, errors.Join(err, errBadValue))
 	}
 	tx := b.texts()
-	v, err := b.api.OpenViewContext(ctx, r.triggerID, decisionModal(tx, triage.Anomaly{ID: id}, d))
+	v, err := b.api.OpenViewContext(ctx, r.triggerID, decisionModal(tx, triage.Anomaly{ID: id}, d, nil))
 	if err != nil {
 		var sr slack.SlackErrorResponse
 		if errors.As(err, &sr) && (sr.Err == "expired_trigger_id" || sr.Err == "exchanged_trigger_id") {
@@ -54,13 +56,29 @@ func (b *Bot) handleDecideClick(ctx context.Context, r *request) error {
 		return nil
 	}
 	// The hash makes this a no-op when the user already submitted.
-	if _, err := b.api.UpdateViewContext(ctx, decisionModal(tx, a, d), "", v.Hash, v.ID); err != nil {
+	if _, err := b.api.UpdateViewContext(ctx, decisionModal(tx, a, d, b.prefillFor(ctx, tx, a)), "", v.Hash, v.ID); err != nil {
 		b.log.Info("could not add the title to a decision modal", zap.Int64("anomaly", id), zap.Error(err))
 	}
 	return nil
 }
 
 var errBadValue = errors.New("not an anomaly id")
+
+// prefillFor is what anomaly a's decision modal is filled in with: the
+// last decision on its fingerprint (its own current one, when it has
+// one), or nil. A history that cannot be read leaves the form empty.
+func (b *Bot) prefillFor(ctx context.Context, tx texts, a triage.Anomaly) *prefill {
+	hs, err := b.triage.History(ctx, a.Environment, []string{a.Fingerprint}, 0)
+	if err != nil {
+		b.log.Warn("could not read the last decision to fill in a decision modal", zap.Int64("anomaly", a.ID), zap.Error(err))
+		return nil
+	}
+	h, ok := hs[a.Fingerprint]
+	if !ok {
+		return nil
+	}
+	return b.modalPrefill(ctx, tx, &h)
+}
 
 // handleDecisionSubmit validates a decision modal (the errors go back in
 // the ack, on the fields' blocks) and, when valid, records the decision

@@ -186,7 +186,7 @@ func TestGoldenChecklistReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := goldenReport(tc.results)
 			rep.Cost = tc.cost
-			fallback, blocks := reportMessage(tx, rep, tc.runID, tc.askedBy, tc.stopped)
+			fallback, blocks := reportMessage(tx, rep, tc.runID, tc.askedBy, tc.stopped, nil)
 			goldenMsg(t, tc.name, fallback, blocks)
 		})
 	}
@@ -219,7 +219,7 @@ func goldenKnownNoise() checks.Report {
 func TestGoldenChecklistKnownNoise(t *testing.T) {
 	tx := testTexts(t)
 	rep := goldenKnownNoise()
-	fallback, blocks := reportMessage(tx, rep, 46, Escape("@alice"), "")
+	fallback, blocks := reportMessage(tx, rep, 46, Escape("@alice"), "", nil)
 	goldenMsg(t, "checklist-report-known-noise", fallback, blocks)
 
 	deciders := map[string]string{goldenCarol: Escape("@carol"), goldenAlice: Escape("@alice"), "U0GONE": Escape("@U0GONE")}
@@ -319,7 +319,7 @@ func TestGoldenDecisionModal(t *testing.T) {
 	for _, d := range triage.Decisions {
 		t.Run(d.String(), func(t *testing.T) {
 			// With the title, as handleDecideClick updates it.
-			golden(t, "decision-modal-"+d.String(), decisionModal(tx, goldenAnomaly(), d))
+			golden(t, "decision-modal-"+d.String(), decisionModal(tx, goldenAnomaly(), d, nil))
 		})
 	}
 }
@@ -670,9 +670,9 @@ func goldenAlertAnomaly() triage.Anomaly {
 func TestGoldenSilence(t *testing.T) {
 	tx := testTexts(t)
 	a := goldenAlertAnomaly()
-	golden(t, "decision-modal-noise-alert", decisionModal(tx, a, triage.Noise))
+	golden(t, "decision-modal-noise-alert", decisionModal(tx, a, triage.Noise, nil))
 	a.Labels = map[string]string{"alertname": "Watchdog", "severity": "none"}
-	golden(t, "decision-modal-noise-alert-no-namespace", decisionModal(tx, a, triage.Noise))
+	golden(t, "decision-modal-noise-alert-no-namespace", decisionModal(tx, a, triage.Noise, nil))
 
 	ms, err := triage.SilenceMatchers(goldenAlertAnomaly().Labels, false)
 	if err != nil {
@@ -688,4 +688,47 @@ func TestGoldenSilence(t *testing.T) {
 	goldenMsg(t, "silence-failed-not-configured", text, blocks)
 	msg := say(tx, templates.TriageSilenceExpired, templates.Silenced{AnomalyID: 12, ID: Escape(sil.ID), By: "@alice"})
 	goldenMsg(t, "silence-expired", msg, []slack.Block{section(msg)})
+}
+
+// goldenLastTime is what was decided last time about a finding: its
+// conclusion untrusted (what someone typed), long enough to be cut.
+func goldenLastTime() checks.LastTime {
+	return checks.LastTime{AnomalyID: 3, Decision: "Noise", DecidedBy: goldenCarol, DecidedAt: goldenNow.Add(-12 * 24 * time.Hour),
+		Conclusion: "retry storm from community-api " + evil + "; the client retries without backoff on every 503 it gets, all day long",
+		Ticket:     "https://jira.example.com/browse/OPS-123", Channel: goldenDev, ThreadTS: "1700000000.000100", Seen: 4}
+}
+
+// goldenThreadLink is the permalink of goldenLastTime's thread.
+const goldenThreadLink = "https://example.slack.com/archives/C0000DEV1/p1700000000000100"
+
+// A finding decided before says what was decided last time, under it.
+func TestGoldenChecklistLastTime(t *testing.T) {
+	tx := testTexts(t)
+	res := goldenResults()
+	lt := goldenLastTime()
+	res[0].Findings[0].LastTime = &lt
+	rep := goldenReport(res)
+	notes := map[string]string{res[0].Findings[0].Fingerprint: say(tx, templates.TriageLastTime, lastTimeData(lt, Escape("@carol"), goldenThreadLink))}
+	fallback, blocks := reportMessage(tx, rep, 47, Escape("@alice"), "", notes)
+	goldenMsg(t, "checklist-report-last-time", fallback, blocks)
+}
+
+// A new thread for a fingerprint decided before: the root says what was
+// decided last time, its button highlighted; the decision form is filled
+// in from it.
+func TestGoldenLastTimeThread(t *testing.T) {
+	tx := testTexts(t)
+	lt := goldenLastTime()
+	lt.Seen = 1
+	v := rootView{Anomaly: goldenAnomaly(), Opener: Escape("@alice"), LastDecision: triage.Noise,
+		LastTime: say(tx, templates.TriageLastTime, lastTimeData(lt, Escape("@carol"), goldenThreadLink))}
+	goldenMsg(t, "anomaly-root-last-time", rootFallback(tx, v), rootBlocks(tx, v))
+
+	rec := goldenRecords()[triage.Noise]
+	rec.Conclusion = lt.Conclusion
+	pre := &prefill{Record: rec, Note: say(tx, templates.TriageModalPrefilled, lastTimeData(lt, Escape("@carol"), ""))}
+	golden(t, "decision-modal-prefilled-noise", decisionModal(tx, goldenAnomaly(), triage.Noise, pre))
+	lt.Decision = "Serious"
+	pre = &prefill{Record: goldenRecords()[triage.Serious], Note: say(tx, templates.TriageModalPrefilled, lastTimeData(lt, Escape("@carol"), ""))}
+	golden(t, "decision-modal-prefilled-serious", decisionModal(tx, goldenAnomaly(), triage.Serious, pre))
 }

@@ -113,10 +113,12 @@ func progressBlocks(tx texts, env, askedBy string, names []string, done map[int]
 // Investigate button whose value is "<runID>/<index>" (investigateValue:
 // the stored run, and the index into its findings in report order). With
 // runID 0 (the run could not be stored) the findings have no buttons and a
-// line says why. It stays within Slack's limits (50 blocks, 3,000
+// line says why. A finding decided before shows what was decided last
+// time under it (notes, by fingerprint: rendered "Last time" lines). It
+// stays within Slack's limits (50 blocks, 3,000
 // characters a section, blocksBudget of JSON): findings that do not fit
 // are counted in an "…and N more" line.
-func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []slack.Block {
+func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string, notes map[string]string) []slack.Block {
 	title := section(say(tx, templates.ChecklistTitle, reportData(rep, askedBy)))
 	checkLines := make([]slack.Block, len(rep.Results))
 	for i, r := range rep.Results {
@@ -179,7 +181,7 @@ func reportBlocks(tx texts, rep checks.Report, runID int64, askedBy string) []sl
 			if runID > 0 {
 				value = investigateValue(runID, n)
 			}
-			fb := findingBlock(tx, f, n, value)
+			fb := findingBlock(tx, f, n, value, notes[f.Fingerprint])
 			cost := size(fb)
 			if blocks+1 > maxMessageBlocks || used+cost > blocksBudget {
 				full = true
@@ -226,9 +228,10 @@ func reportData(rep checks.Report, askedBy string) templates.Report {
 }
 
 // findingBlock is finding idx of a report: what, where, that it grew past
-// the decision that covered it, evidence, and an Investigate button with
+// the decision that covered it, what was decided last time (lastTime, a
+// rendered line; "" for none), evidence, and an Investigate button with
 // value (none when value is "").
-func findingBlock(tx texts, f checks.Finding, idx int, value string) slack.Block {
+func findingBlock(tx texts, f checks.Finding, idx int, value, lastTime string) slack.Block {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s *%s*", statusEmoji[f.Severity], escapeLine(f.Title, titleRunes))
 	if f.Object != "" {
@@ -239,6 +242,9 @@ func findingBlock(tx texts, f checks.Finding, idx int, value string) slack.Block
 	}
 	if k := f.Known; k != nil && k.Grew {
 		b.WriteString("\n" + say(tx, templates.ChecklistGrew, knownNoiseData("", f, *k, "")))
+	}
+	if lastTime != "" {
+		b.WriteString("\n" + lastTime)
 	}
 	if f.Detail != "" {
 		b.WriteString("\n" + quote(Escape(truncate(strings.TrimSpace(f.Detail), detailRunes))))
@@ -329,6 +335,11 @@ type rootView struct {
 	Anomaly triage.Anomaly
 	Opener  string // "@alice", escaped
 	Decider string // who made the current decision, escaped
+	// LastTime is the rendered "Last time" line of the last decision on
+	// the anomaly's fingerprint before it ("" for none), and LastDecision
+	// that decision, whose button is highlighted.
+	LastTime     string
+	LastDecision triage.Decision
 }
 
 // rootBlocks renders an anomaly's root message: who is looking at what, the
@@ -345,6 +356,9 @@ func rootBlocks(tx texts, v rootView) []slack.Block {
 		ctx += " · " + Link(a.Link, "where to look")
 	}
 	blocks = append(blocks, contextText(ctx))
+	if v.LastTime != "" {
+		blocks = append(blocks, contextText(v.LastTime))
+	}
 
 	outcome := say(tx, templates.TriageOutcomeNone, templates.NoData{})
 	if d := a.Decision; d != nil {
@@ -360,8 +374,11 @@ func rootBlocks(tx texts, v rootView) []slack.Block {
 	buttons := make([]slack.BlockElement, 0, len(triage.Decisions))
 	for _, d := range triage.Decisions {
 		btn := slack.NewButtonBlockElement(DecideActionID(d), strconv.FormatInt(a.ID, 10), plain(d.Label()))
-		if d == triage.Serious {
+		switch {
+		case d == triage.Serious:
 			btn.Style = slack.StyleDanger
+		case d == v.LastDecision:
+			btn.Style = slack.StylePrimary
 		}
 		buttons = append(buttons, btn)
 	}
@@ -408,8 +425,9 @@ func parseDecisionMetadata(s string) (int64, triage.Decision, error) {
 	return id, d, nil
 }
 
-func textInput(block, label, hint string, multiline, optional bool, placeholder string) *slack.InputBlock {
+func textInput(block, label, hint string, multiline, optional bool, placeholder, initial string) *slack.InputBlock {
 	el := slack.NewPlainTextInputBlockElement(nil, block)
+	el.InitialValue = initial
 	if placeholder != "" {
 		el.Placeholder = plain(placeholder)
 	}
@@ -425,35 +443,46 @@ func textInput(block, label, hint string, multiline, optional bool, placeholder 
 }
 
 // decisionModal asks for what the runbook wants written down for decision
-// d on anomaly a.
-func decisionModal(tx texts, a triage.Anomaly, d triage.Decision) slack.ModalViewRequest {
+// d on anomaly a; with pre, its inputs are filled in from the last
+// decision on a's fingerprint (editable), saying so.
+func decisionModal(tx texts, a triage.Anomaly, d triage.Decision, pre *prefill) slack.ModalViewRequest {
+	var last triage.DecisionRecord
+	if pre != nil {
+		last = pre.Record
+	}
 	hint := func(t templates.Text[templates.NoData]) string { return say(tx, t, templates.NoData{}) }
 	// The title is empty when the modal is opened from the button alone
 	// (handleDecideClick adds it with views.update).
 	intro := say(tx, templates.TriageModalIntro, templates.DecisionForm{
 		ID: a.ID, Title: escapeLine(a.Title, 200), Decision: d.Label(), Runbook: Escape(d.Runbook()),
 	})
-	blocks := []slack.Block{
-		section(intro),
-		textInput(blockConclusion, "Conclusion", hint(templates.TriageHintConclusion), true, false, ""),
-		textInput(blockFiveWhys, "Five whys", hint(templates.TriageHintFiveWhys), true, true, ""),
-		textInput(blockTicket, "Ticket", "", false, d != triage.Noise, "https://…"),
+	blocks := []slack.Block{section(intro)}
+	if pre != nil {
+		blocks = append(blocks, contextText(pre.Note))
 	}
+	blocks = append(blocks,
+		textInput(blockConclusion, "Conclusion", hint(templates.TriageHintConclusion), true, false, "", last.Conclusion),
+		textInput(blockFiveWhys, "Five whys", hint(templates.TriageHintFiveWhys), true, true, "", last.FiveWhys),
+		textInput(blockTicket, "Ticket", "", false, d != triage.Noise, "https://…", last.Ticket),
+	)
 	switch d {
 	case triage.Serious:
 		blocks = append(blocks,
-			textInput(blockUsersAffected, "Users affected", hint(templates.TriageHintUsersAffected), true, false, ""))
-		box := slack.NewCheckboxGroupsBlockElement(blockOutage,
-			slack.NewOptionBlockObject("outage", plain(hint(templates.TriageOptionOutage)), nil))
+			textInput(blockUsersAffected, "Users affected", hint(templates.TriageHintUsersAffected), true, false, "", last.UsersAffected))
+		outage := slack.NewOptionBlockObject("outage", plain(hint(templates.TriageOptionOutage)), nil)
+		box := slack.NewCheckboxGroupsBlockElement(blockOutage, outage)
+		if last.Outage {
+			box.InitialOptions = []*slack.OptionBlockObject{outage}
+		}
 		in := slack.NewInputBlock(blockOutage, plain("Outage"), nil, box)
 		in.Optional = true
 		blocks = append(blocks, in)
 	case triage.NotEnoughInformation:
 		blocks = append(blocks,
-			textInput(blockToCollect, "What to collect", hint(templates.TriageHintToCollect), true, false, ""))
+			textInput(blockToCollect, "What to collect", hint(templates.TriageHintToCollect), true, false, "", last.ToCollect))
 	case triage.Noise:
 		blocks = append(blocks,
-			textInput(blockDashboard, "Dashboard", hint(templates.TriageHintDashboard), false, false, "https://…"))
+			textInput(blockDashboard, "Dashboard", hint(templates.TriageHintDashboard), false, false, "https://…", last.Dashboard))
 		blocks = append(blocks, silenceModalBlocks(tx, a)...)
 	}
 	return slack.ModalViewRequest{

@@ -65,10 +65,12 @@ type threads struct {
 	texts         decisionTexts
 }
 
-// PostRoot posts a's root message in the dev channel.
-func (t threads) PostRoot(ctx context.Context, a triage.Anomaly) (channel, ts string, err error) {
+// PostRoot posts a's root message in the dev channel, with what was
+// decided last time about its fingerprint (last, when not nil).
+func (t threads) PostRoot(ctx context.Context, a triage.Anomaly, last *triage.History) (channel, ts string, err error) {
 	v := rootView{Anomaly: a, Opener: t.names.display(ctx, a.OpenedBy)}
 	tx := t.texts.tx()
+	t.rootLastTime(ctx, tx, &v, last)
 	return t.api.PostMessageContext(ctx, t.dev,
 		slack.MsgOptionText(rootFallback(tx, v), false), slack.MsgOptionBlocks(rootBlocks(tx, v)...))
 }
@@ -86,12 +88,13 @@ func (t threads) DeleteRoot(ctx context.Context, channel, ts string) error {
 
 // UpdateRoot re-renders an anomaly's root message from the store's view
 // of it.
-func (t threads) UpdateRoot(ctx context.Context, a triage.Anomaly) error {
+func (t threads) UpdateRoot(ctx context.Context, a triage.Anomaly, last *triage.History) error {
 	v := rootView{Anomaly: a, Opener: t.names.display(ctx, a.OpenedBy)}
 	if a.Decision != nil {
 		v.Decider = t.names.display(ctx, a.Decision.DecidedBy)
 	}
 	tx := t.texts.tx()
+	t.rootLastTime(ctx, tx, &v, last)
 	return t.update(ctx, a.Channel, a.ThreadTS,
 		slack.MsgOptionText(rootFallback(tx, v), false), slack.MsgOptionBlocks(rootBlocks(tx, v)...))
 }

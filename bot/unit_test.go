@@ -106,7 +106,7 @@ func TestReportBlocksStayWithinLimits(t *testing.T) {
 		{Check: "logs", Status: checks.Warn, Summary: "many", Findings: fs},
 		{Check: "pods", Status: checks.OK, Summary: "fine"},
 	})
-	blocks := reportBlocks(testTexts(t), rep, 1, "@alice")
+	blocks := reportBlocks(testTexts(t), rep, 1, "@alice", nil)
 	total := 2
 	for _, b := range blocks {
 		total += size(b)

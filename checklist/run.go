@@ -49,6 +49,13 @@ type Observer interface {
 	ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) (triage.Sightings, error)
 }
 
+// History says what was decided the last time each of some fingerprints
+// was investigated (triage.HistoryStore's History, by fingerprint; see
+// triage.Service.History, which implements it).
+type History interface {
+	History(ctx context.Context, env string, fingerprints []string, beforeID int64) (map[string]triage.History, error)
+}
+
 // Progress is told of a run as it goes, to show it (the bot updates its
 // "running…" message in place).
 type Progress interface {
@@ -82,6 +89,10 @@ type RunOptions struct {
 	// decision covers are suppressed as known noise (Report.Suppressed).
 	// Without it (the terminal), nothing is suppressed.
 	Triage Observer
+	// History, if not nil, says what was decided last time about the
+	// report's findings (Finding.LastTime), in one call for them all.
+	// Without it (the terminal), findings have no LastTime.
+	History History
 	// SaveTimeout bounds saving a run cut short, whose context is done by
 	// then (default DefaultSaveTimeout).
 	SaveTimeout time.Duration
@@ -112,6 +123,9 @@ type Outcome struct {
 	// sighting could not be recorded.
 	Announce   []triage.Observation
 	ObserveErr error
+	// HistoryErr says why the findings have no LastTime when
+	// RunOptions.History could not be read.
+	HistoryErr error
 	// CutShort is why the checks were stopped before they finished (the
 	// context's cause), nil when they ran to their end; TimedOut says it
 	// was a deadline rather than a cancellation (shutting down).
@@ -188,6 +202,9 @@ func Run(ctx context.Context, o RunOptions) Outcome {
 		out.Announce = seen.Announce
 		suppress(&out.Report, seen.Known)
 	}
+	if o.History != nil {
+		out.HistoryErr = lastTimes(ctx, o.History, &out.Report)
+	}
 	if o.Runs != nil {
 		if out.RunID, out.SaveErr = o.Runs.SaveRun(ctx, out.Report, o.Channel, o.MessageTS); out.SaveErr != nil {
 			out.RunID = 0
@@ -231,6 +248,48 @@ func suppress(rep *checks.Report, known map[string]triage.Observation) {
 		st = checks.Worst(st, r.Status)
 	}
 	rep.Status = st
+}
+
+// lastTimes sets the LastTime of rep's findings from h, asked once for
+// all their fingerprints.
+func lastTimes(ctx context.Context, h History, rep *checks.Report) error {
+	var fps []string
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		for _, f := range r.Findings {
+			if f.Fingerprint != "" && !seen[f.Fingerprint] {
+				seen[f.Fingerprint] = true
+				fps = append(fps, f.Fingerprint)
+			}
+		}
+	}
+	if len(fps) == 0 {
+		return nil
+	}
+	// More than a store takes in one query is more than any report
+	// shows (Slack's 50 blocks): the first ones have it.
+	fps = fps[:min(len(fps), triage.MaxHistoryFingerprints)]
+	hs, err := h.History(ctx, rep.Environment, fps, 0)
+	if err != nil {
+		return err
+	}
+	for i := range rep.Results {
+		for j := range rep.Results[i].Findings {
+			f := &rep.Results[i].Findings[j]
+			if x, ok := hs[f.Fingerprint]; ok {
+				f.LastTime = LastTimeOf(x)
+			}
+		}
+	}
+	return nil
+}
+
+// LastTimeOf is History h as a finding shows it.
+func LastTimeOf(h triage.History) *checks.LastTime {
+	d := h.Decision
+	return &checks.LastTime{AnomalyID: h.AnomalyID, Decision: d.Decision.Label(), DecidedBy: d.DecidedBy,
+		DecidedAt: d.DecidedAt, Conclusion: d.Conclusion, Ticket: d.Ticket,
+		Channel: h.Channel, ThreadTS: h.ThreadTS, Seen: h.Seen}
 }
 
 // knownOf is what the report says of finding f, which obs's decision

@@ -352,3 +352,63 @@ func TestRunRedactsWithItsRedactor(t *testing.T) {
 		}
 	}
 }
+
+// history is a checklist.History in memory that records its calls.
+type history struct {
+	j     *journal
+	calls [][]string
+	hs    map[string]triage.History
+	err   error
+}
+
+func (h *history) History(_ context.Context, env string, fps []string, beforeID int64) (map[string]triage.History, error) {
+	h.j.add("history %s %d before %d", env, len(fps), beforeID)
+	h.calls = append(h.calls, fps)
+	return h.hs, h.err
+}
+
+// The findings left in the report get what was decided last time, asked
+// once for all their fingerprints, after the sightings and before the
+// run is saved (its findings as reported).
+func TestRunLastTime(t *testing.T) {
+	decided := time.Date(2026, 11, 12, 10, 0, 0, 0, time.UTC)
+	api, web := finding("pods/shop/api/OOMKilled"), finding("logs/shop/web/panic")
+	list := []checks.Check{
+		fakeCheck{name: "pods", res: checks.Result{Status: checks.Fail, Findings: []checks.Finding{api, finding("pods/shop/db/crash")}}},
+		fakeCheck{name: "logs", res: checks.Result{Status: checks.Fail, Findings: []checks.Finding{web, api}}},
+	}
+	j := &journal{}
+	s := &saver{j: j}
+	h := &history{j: j, hs: map[string]triage.History{api.Fingerprint: {
+		Environment: "prod", Fingerprint: api.Fingerprint, AnomalyID: 3, Channel: "C0DEV", ThreadTS: "1700000000.000100", Seen: 4,
+		Decision: triage.DecisionRecord{Decision: triage.Noise, Conclusion: "retry storm", Ticket: "https://jira.example.com/browse/OPS-123",
+			DecidedBy: "U0BOB", DecidedAt: decided},
+	}}}
+	out := checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list, Runs: s,
+		Triage: &observer{j: j}, History: h, Now: clock()})
+	if want := []string{"observe prod 4", "history prod 3 before 0", "save prod  "}; !slices.Equal(j.list()[len(j.list())-3:], want) {
+		t.Errorf("events %q, want them to end with %q", j.list(), want)
+	}
+	if len(h.calls) != 1 || !slices.Equal(h.calls[0], []string{api.Fingerprint, "pods/shop/db/crash", web.Fingerprint}) {
+		t.Errorf("History asked %q; want once, each fingerprint once, in report order", h.calls)
+	}
+	want := checks.LastTime{AnomalyID: 3, Decision: "Noise", DecidedBy: "U0BOB", DecidedAt: decided, Conclusion: "retry storm",
+		Ticket: "https://jira.example.com/browse/OPS-123", Channel: "C0DEV", ThreadTS: "1700000000.000100", Seen: 4}
+	for _, f := range []checks.Finding{out.Report.Results[0].Findings[0], out.Report.Results[1].Findings[1], s.rep.Results[0].Findings[0]} {
+		if f.LastTime == nil || *f.LastTime != want {
+			t.Errorf("%s's LastTime = %+v, want %+v", f.Fingerprint, f.LastTime, want)
+		}
+	}
+	for _, f := range []checks.Finding{out.Report.Results[0].Findings[1], out.Report.Results[1].Findings[0]} {
+		if f.LastTime != nil {
+			t.Errorf("%s has LastTime %+v; never decided, it has none", f.Fingerprint, f.LastTime)
+		}
+	}
+
+	// A history that cannot be read leaves the report as it is, saying why.
+	h.err = errors.New("database is down")
+	out = checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list, History: h})
+	if out.HistoryErr == nil || out.Report.Results[0].Findings[0].LastTime != nil {
+		t.Errorf("history failed: HistoryErr %v, LastTime %+v", out.HistoryErr, out.Report.Results[0].Findings[0].LastTime)
+	}
+}

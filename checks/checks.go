@@ -121,6 +121,34 @@ type Finding struct {
 	// new again; nil otherwise. Checks leave it nil: the morning run
 	// (checklist.Run) sets it.
 	Known *Known `json:"known,omitempty"`
+	// LastTime is what the rotation decided the last time a finding with
+	// this fingerprint was investigated; nil when it never was, or when
+	// the run has no store to ask (the terminal). Checks leave it nil: the
+	// morning run (checklist.Run) sets it.
+	LastTime *LastTime `json:"lastTime,omitempty"`
+}
+
+// LastTime is the last decision on a fingerprint, and how often it was
+// seen lately: "Last time, 12 Nov, @bob: Noise: retry storm from
+// community-api, ticket OPS-123 · thread · seen 4 times in 30 days".
+type LastTime struct {
+	// AnomalyID is the anomaly that decision was made on.
+	AnomalyID int64 `json:"anomalyId"`
+	// Decision is the decision as people read it ("Noise"); DecidedBy
+	// who made it (a Slack user id), DecidedAt when.
+	Decision  string    `json:"decision"`
+	DecidedBy string    `json:"decidedBy"`
+	DecidedAt time.Time `json:"decidedAt"`
+	// Conclusion and Ticket (a URL, "" when none) are the decision's, as
+	// recorded (redacted then).
+	Conclusion string `json:"conclusion"`
+	Ticket     string `json:"ticket,omitempty"`
+	// Channel and ThreadTS are the anomaly's Slack thread ("" when none).
+	Channel  string `json:"channel,omitempty"`
+	ThreadTS string `json:"threadTs,omitempty"`
+	// Seen is how many times the fingerprint was seen in the last 30
+	// days (the run's own sighting included).
+	Seen int64 `json:"seenLast30Days"`
 }
 
 // Known is what the triage had decided about a finding when the checklist

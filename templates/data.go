@@ -181,6 +181,31 @@ type Outcome struct {
 	At string
 }
 
+// LastTime is the data of "triage.lastTime" and "triage.modal.prefilled":
+// what was decided the last time a fingerprint was investigated.
+type LastTime struct {
+	// ID is the anomaly that decision was made on.
+	ID int64
+	// When is the day it was made ("12 Nov 2026"), opsbot's.
+	When string
+	// DecidedBy is who made it, "@bob", escaped.
+	DecidedBy string
+	// Decision is its label ("Noise"), opsbot's.
+	Decision string
+	// Conclusion is its conclusion on one line, cut, escaped.
+	Conclusion string
+	// Ticket links the ticket, named by its URL's last part
+	// ("<https://jira.example.com/browse/OPS-123|OPS-123>"); "" when none.
+	Ticket string
+	// Thread links that anomaly's thread ("<https://…|thread>"); "" when
+	// it has none or its link is not known.
+	Thread string
+	// Seen is how many times the fingerprint was seen in the last Days
+	// days.
+	Seen int64
+	Days int
+}
+
 // DecisionForm is the data of "triage.modal.intro", the first lines of
 // the decision modal.
 type DecisionForm struct {

@@ -112,6 +112,11 @@ var (
 	TriageCut       = declare[NoData]("triage.cut")
 	TriageSeenAgain = declare[Recurrence]("triage.seenAgain")
 	TriageEscalate  = declare[Recurrence]("triage.escalate")
+	// TriageLastTime is the line under a finding (the report, an
+	// anomaly's root message) whose fingerprint was decided before;
+	// TriageModalPrefilled says the decision form is filled from it.
+	TriageLastTime       = declare[LastTime]("triage.lastTime")
+	TriageModalPrefilled = declare[LastTime]("triage.modal.prefilled")
 
 	// The decision modal's hints and its outage checkbox.
 	TriageHintConclusion    = declare[NoData]("triage.hint.conclusion")
