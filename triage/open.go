@@ -142,7 +142,7 @@ func (s *Service) thread(ctx context.Context, a Anomaly, created bool, key strin
 		return Opened{Anomaly: a, Created: created}, nil
 	}
 
-	channel, ts, err := s.threads.PostRoot(ctx, a, s.lastTime(ctx, a))
+	channel, ts, err := s.threads.PostRoot(ctx, a, s.memory(ctx, a))
 	if err != nil {
 		return Opened{}, fmt.Errorf("posting anomaly %d's thread: %w", a.ID, err)
 	}

@@ -20,16 +20,16 @@ import (
 // its errors are its own (the Service says which anomaly they concern).
 type Threads interface {
 	// PostRoot posts the root message of a's thread (a has none yet) and
-	// returns where it is. last, when not nil, is what was decided the
-	// last time a's fingerprint was investigated, to show.
-	PostRoot(ctx context.Context, a Anomaly, last *History) (channel, ts string, err error)
+	// returns where it is, showing m: what was decided the last time
+	// a's fingerprint was investigated, and its tips.
+	PostRoot(ctx context.Context, a Anomaly, m Memory) (channel, ts string, err error)
 	// DeleteRoot deletes a root message PostRoot posted that lost the race
 	// to be its anomaly's thread. A message already gone is an error
 	// matching opsbot.ErrNotFound.
 	DeleteRoot(ctx context.Context, channel, ts string) error
-	// UpdateRoot shows a, as it is now, in its root message, with last
-	// as PostRoot shows it.
-	UpdateRoot(ctx context.Context, a Anomaly, last *History) error
+	// UpdateRoot shows a, as it is now, in its root message, with m as
+	// PostRoot shows it.
+	UpdateRoot(ctx context.Context, a Anomaly, m Memory) error
 	// ReplyDecision posts rec, just recorded, in a's thread.
 	ReplyDecision(ctx context.Context, a Anomaly, rec DecisionRecord) error
 	// ReplySeenAgain posts a sighting of a (r) in its thread.
@@ -194,7 +194,7 @@ func (s *Service) updateRoot(ctx context.Context, a Anomaly) error {
 	if !a.HasThread() {
 		return nil
 	}
-	if err := s.threads.UpdateRoot(ctx, a, s.lastTime(ctx, a)); err != nil {
+	if err := s.threads.UpdateRoot(ctx, a, s.memory(ctx, a)); err != nil {
 		return fmt.Errorf("updating anomaly %d's root message: %w", a.ID, err)
 	}
 	return nil

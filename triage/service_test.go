@@ -36,12 +36,12 @@ type call struct {
 	Last int64
 }
 
-// lastID is the anomaly id of a History, 0 for none.
-func lastID(h *triage.History) int64 {
-	if h == nil {
+// lastID is the anomaly id of a Memory's last decision, 0 for none.
+func lastID(m triage.Memory) int64 {
+	if m.Last == nil {
 		return 0
 	}
-	return h.AnomalyID
+	return m.Last.AnomalyID
 }
 
 // fakeThreads is triage.Threads in memory.
@@ -62,7 +62,7 @@ func (f *fakeThreads) record(c call) error {
 	return f.fail[c.Method]
 }
 
-func (f *fakeThreads) PostRoot(ctx context.Context, a triage.Anomaly, last *triage.History) (string, string, error) {
+func (f *fakeThreads) PostRoot(ctx context.Context, a triage.Anomaly, last triage.Memory) (string, string, error) {
 	f.mu.Lock()
 	f.n++
 	ts := fmt.Sprintf("1700000000.%06d", f.n)
@@ -81,7 +81,7 @@ func (f *fakeThreads) DeleteRoot(_ context.Context, channel, ts string) error {
 	return f.record(call{Method: "DeleteRoot", Channel: channel, TS: ts})
 }
 
-func (f *fakeThreads) UpdateRoot(_ context.Context, a triage.Anomaly, last *triage.History) error {
+func (f *fakeThreads) UpdateRoot(_ context.Context, a triage.Anomaly, last triage.Memory) error {
 	return f.record(call{Method: "UpdateRoot", Anomaly: a.ID, Channel: a.Channel, TS: a.ThreadTS, Detail: string(a.State), Last: lastID(last)})
 }
 

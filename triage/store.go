@@ -33,6 +33,7 @@ var (
 // Normalized says.
 type Store interface {
 	HistoryStore
+	TipStore
 
 	// OpenAnomaly opens an investigation of a. If an anomaly with the same
 	// environment and fingerprint is open, it is returned with created false

@@ -41,6 +41,7 @@ type Store interface {
 	RecordRefusal(ctx context.Context, r opsbot.Refusal) (bool, error)
 	Refusals(ctx context.Context, since time.Time, limit int) ([]opsbot.Refusal, error)
 	noise.Store
+	TipTimeline(ctx context.Context, id int64) ([]triage.TipEntry, error)
 	io.Closer
 }
 
@@ -90,6 +91,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, noiseTests...)
 	tests = append(tests, silenceTests...)
 	tests = append(tests, historyTests...)
+	tests = append(tests, tipTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}

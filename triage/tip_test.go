@@ -1,0 +1,71 @@
+package triage_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/triage"
+)
+
+func TestTipMatches(t *testing.T) {
+	const fp = "pods/shop/Deployment/api/api/OOMKilled"
+	for _, tc := range []struct {
+		pattern string
+		want    bool
+	}{
+		{fp, true},
+		{"pods", true},
+		{"pods/shop", true},
+		{"pods/shop/Deployment/api/*/OOMKilled", true},
+		{"pods/*/Deployment/api", true},
+		{"*", true},
+		{"*/*/*/*/*/*", true},
+		{"*/*/*/*/*/*/*", false}, // longer than the fingerprint
+		{"pods/sh", false},       // whole segments only
+		{"pods/shop/Deployment/api/*/CrashLoopBackOff", false},
+		{"Pods/shop", false}, // case matters
+		{"", false},
+		{fp + "/more", false},
+	} {
+		if got := triage.TipMatches(tc.pattern, fp); got != tc.want {
+			t.Errorf("TipMatches(%q) = %v, want %v", tc.pattern, got, tc.want)
+		}
+	}
+}
+
+func TestMatchTips(t *testing.T) {
+	tips := []triage.Tip{
+		{ID: 1, Pattern: "pods"},
+		{ID: 2, Pattern: "pods/shop/Deployment/api/*/OOMKilled"},
+		{ID: 3, Pattern: "logs/shop"},
+		{ID: 4, Pattern: "pods/shop/Deployment/api/api/OOMKilled"},
+		{ID: 5, Pattern: "pods/shop", RemovedAt: time.Now()},
+		{ID: 6, Pattern: "pods/shop"},
+		{ID: 7, Pattern: "pods/shop/Deployment"},
+	}
+	got := triage.MatchTips(tips, "pods/shop/Deployment/api/api/OOMKilled")
+	var ids []int64
+	for _, tip := range got {
+		ids = append(ids, tip.ID)
+	}
+	// Most specific first, removed ones never, at most MaxTipsShown.
+	if want := []int64{4, 2, 7}; len(ids) != len(want) || ids[0] != 4 || ids[1] != 2 || ids[2] != 7 {
+		t.Errorf("MatchTips = %v, want %v", ids, want)
+	}
+	if got := triage.MatchTips(tips, "metrics/disk"); len(got) != 0 {
+		t.Errorf("MatchTips(metrics/disk) = %+v, want none", got)
+	}
+}
+
+func TestValidateTipPattern(t *testing.T) {
+	for _, p := range []string{"pods", "pods/*/Deployment", "*", "manual/checkout-slow"} {
+		if err := triage.ValidateTipPattern(p); err != nil {
+			t.Errorf("ValidateTipPattern(%q) = %v", p, err)
+		}
+	}
+	for _, p := range []string{"", "pods//api", "/pods", "pods/", "two words", "pods/\u202ex", "pods/\tx"} {
+		if err := triage.ValidateTipPattern(p); err == nil {
+			t.Errorf("ValidateTipPattern(%q) = nil, want an error", p)
+		}
+	}
+}
