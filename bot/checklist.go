@@ -106,7 +106,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	out := checklist.Run(ctx, checklist.RunOptions{
 		Environment: env, Checks: list.Checks, Timeout: list.Timeout,
 		Channel: channel, MessageTS: ts, Progress: up,
-		Runs: b.runs, Triage: b.triage, History: b.triage, SaveTimeout: finalUpdateTimeout,
+		Runs: b.runs, Triage: b.triage, Memory: b.triage, SaveTimeout: finalUpdateTimeout,
 		Logger: b.log.Named("checks"), Now: b.opts.Now, Meter: list.Meter, Redactor: list.Redactor,
 	})
 	rep := out.Report
@@ -129,10 +129,10 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	if saveErr != nil {
 		saveErr = fmt.Errorf("storing the %s checklist's findings (the report has no Investigate buttons): %w", env, saveErr)
 	}
-	fallback, blocks := reportMessage(tx, rep, out.RunID, askedBy, stopped, b.lastTimeNotes(ctx, tx, rep))
+	fallback, blocks := reportMessage(tx, rep, out.RunID, askedBy, stopped, b.findingNotes(ctx, tx, rep))
 	if err := b.updateFinal(ctx, channel, ts, fallback, blocks); err != nil {
 		b.opts.Metrics.ChecklistRun(env, trigger, rep, false)
-		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, out.ObserveErr, out.HistoryErr)
+		return false, errors.Join(fmt.Errorf("posting the report: %w", err), saveErr, out.ObserveErr, out.MemoryErr)
 	}
 	b.opts.Metrics.ChecklistRun(env, trigger, rep, true)
 	errs := []error{saveErr, b.postKnownNoise(ctx, channel, ts, rep)}
@@ -141,7 +141,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 			errs = append(errs, err)
 		}
 	}
-	return true, errors.Join(append(errs, out.ObserveErr, out.HistoryErr)...)
+	return true, errors.Join(append(errs, out.ObserveErr, out.MemoryErr)...)
 }
 
 // postKnownNoise lists the report's findings suppressed as known noise
@@ -168,7 +168,8 @@ func (b *Bot) postKnownNoise(ctx context.Context, channel, ts string, rep checks
 // reportMessage is the checklist's final message: its fallback text and
 // reportBlocks, with the reason first when the run was cut short (stopped:
 // the rendered checklist.timedOut or checklist.cancelled; "" when it
-// finished), and notes (the "Last time" lines) under the findings.
+// finished), and notes (the "Last time" lines and tips) under the
+// findings.
 func reportMessage(tx texts, rep checks.Report, runID int64, askedBy, stopped string, notes map[string]string) (string, []slack.Block) {
 	data := reportData(rep, askedBy)
 	data.Stopped = stopped

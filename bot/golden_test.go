@@ -701,14 +701,20 @@ func goldenLastTime() checks.LastTime {
 // goldenThreadLink is the permalink of goldenLastTime's thread.
 const goldenThreadLink = "https://example.slack.com/archives/C0000DEV1/p1700000000000100"
 
-// A finding decided before says what was decided last time, under it.
+// A finding decided before says what was decided last time, under it,
+// and the tips that match a finding come under it.
 func TestGoldenChecklistLastTime(t *testing.T) {
 	tx := testTexts(t)
 	res := goldenResults()
 	lt := goldenLastTime()
 	res[0].Findings[0].LastTime = &lt
+	heap := say(tx, templates.TriageTip, tipTemplateData(goldenTips()[0], Escape("@carol"), ""))
+	shop := say(tx, templates.TriageTip, tipTemplateData(goldenTips()[1], Escape("@alice"), ""))
 	rep := goldenReport(res)
-	notes := map[string]string{res[0].Findings[0].Fingerprint: say(tx, templates.TriageLastTime, lastTimeData(lt, Escape("@carol"), goldenThreadLink))}
+	notes := map[string]string{
+		res[0].Findings[0].Fingerprint: say(tx, templates.TriageLastTime, lastTimeData(lt, Escape("@carol"), goldenThreadLink)) + "\n" + heap + "\n" + shop,
+		res[1].Findings[0].Fingerprint: shop,
+	}
 	fallback, blocks := reportMessage(tx, rep, 47, Escape("@alice"), "", notes)
 	goldenMsg(t, "checklist-report-last-time", fallback, blocks)
 }
@@ -721,7 +727,8 @@ func TestGoldenLastTimeThread(t *testing.T) {
 	lt := goldenLastTime()
 	lt.Seen = 1
 	v := rootView{Anomaly: goldenAnomaly(), Opener: Escape("@alice"), LastDecision: triage.Noise,
-		LastTime: say(tx, templates.TriageLastTime, lastTimeData(lt, Escape("@carol"), goldenThreadLink))}
+		LastTime: say(tx, templates.TriageLastTime, lastTimeData(lt, Escape("@carol"), goldenThreadLink)),
+		Tips:     say(tx, templates.TriageTip, tipTemplateData(goldenTips()[0], Escape("@carol"), ""))}
 	goldenMsg(t, "anomaly-root-last-time", rootFallback(tx, v), rootBlocks(tx, v))
 
 	rec := goldenRecords()[triage.Noise]
@@ -731,4 +738,46 @@ func TestGoldenLastTimeThread(t *testing.T) {
 	lt.Decision = "Serious"
 	pre = &prefill{Record: goldenRecords()[triage.Serious], Note: say(tx, templates.TriageModalPrefilled, lastTimeData(lt, Escape("@carol"), ""))}
 	golden(t, "decision-modal-prefilled-serious", decisionModal(tx, goldenAnomaly(), triage.Serious, pre))
+}
+
+// goldenTips are runbook tips, one with untrusted text.
+func goldenTips() []checks.Tip {
+	return []checks.Tip{
+		{ID: 3, Pattern: "pods/shop/Deployment/api/*/OOMKilled", Text: "raise the heap, see OPS-88 " + evil, Author: goldenCarol},
+		{ID: 5, Pattern: "pods/shop", Text: "shop's pods restart at 03:00 for the backup: ignore restarts then", Author: goldenAlice},
+	}
+}
+
+// `/ops tip`: its answers.
+func TestGoldenTips(t *testing.T) {
+	tx := testTexts(t)
+	created := fmtTime(goldenNow)
+	tips := goldenTips()
+	added := tipTemplateData(tips[0], Escape("@carol"), created)
+	golden(t, "tip-added", ephemeralPayload(say(tx, templates.TipAdded, added)))
+	golden(t, "tip-removed", ephemeralPayload(say(tx, templates.TipRemoved, added)))
+	text, blocks := tipListMessage(tx, []templates.Tip{added, tipTemplateData(tips[1], Escape("@alice"), created)})
+	goldenMsg(t, "tip-list", text, blocks)
+	text, blocks = tipListMessage(tx, nil)
+	goldenMsg(t, "tip-list-empty", text, blocks)
+
+	b := &Bot{opts: Options{Environments: []string{"prod"}, Templates: tx.set}}
+	var err error
+	if _, _, b.commands, err = b.routes(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, text string }{
+		{"tip-usage", "tip pods/shop"},
+		{"tip-remove-which", "tip remove three"},
+	} {
+		route, msg := b.routeCommand(tc.text, &request{})
+		if route != nil {
+			t.Fatalf("/ops %s: routed", tc.text)
+		}
+		golden(t, tc.name, ephemeralPayload(msg))
+	}
+	golden(t, "tip-not-found", ephemeralPayload(say(tx, templates.TipNotFound, templates.Tip{ID: 9})))
+	golden(t, "tip-invalid", ephemeralPayload(say(tx, templates.TipInvalid, templates.Problem{
+		Problem: Escape(`tip: pattern: has an empty segment ("//", or a "/" at an end): "pods//api"`)})))
+	golden(t, "tip-too-many", ephemeralPayload(say(tx, templates.TipTooMany, templates.Count{Count: triage.MaxTips})))
 }

@@ -59,28 +59,41 @@ func (s *Slack) lastTimeLine(ctx context.Context, tx texts, lt checks.LastTime) 
 	return say(tx, templates.TriageLastTime, lastTimeData(lt, s.names.display(ctx, lt.DecidedBy), link))
 }
 
-// lastTimeNotes renders the "Last time" line of each of rep's findings
-// that has one, by fingerprint.
-func (s *Slack) lastTimeNotes(ctx context.Context, tx texts, rep checks.Report) map[string]string {
+// findingNotes renders, by fingerprint, what each of rep's findings
+// shows of the rotation's memory: its "Last time" line and its tips, one
+// a line.
+func (s *Slack) findingNotes(ctx context.Context, tx texts, rep checks.Report) map[string]string {
 	notes := map[string]string{}
 	for _, r := range rep.Results {
 		for _, f := range r.Findings {
-			if f.LastTime != nil && notes[f.Fingerprint] == "" {
-				notes[f.Fingerprint] = s.lastTimeLine(ctx, tx, *f.LastTime)
+			if _, done := notes[f.Fingerprint]; done || (f.LastTime == nil && len(f.Tips) == 0) {
+				continue
 			}
+			var lines []string
+			if f.LastTime != nil {
+				lines = append(lines, s.lastTimeLine(ctx, tx, *f.LastTime))
+			}
+			if len(f.Tips) > 0 {
+				lines = append(lines, s.tipLines(ctx, tx, f.Tips))
+			}
+			notes[f.Fingerprint] = strings.Join(lines, "\n")
 		}
 	}
 	return notes
 }
 
-// rootLastTime is what an anomaly's root message shows of h, the last
-// decision on its fingerprint before it (nil: none).
-func (s *Slack) rootLastTime(ctx context.Context, tx texts, v *rootView, h *triage.History) {
-	if h == nil {
-		return
+// rootMemory is what an anomaly's root message shows of m: the last
+// decision on its fingerprint before it, and its tips.
+func (s *Slack) rootMemory(ctx context.Context, tx texts, v *rootView, m triage.Memory) {
+	if h := m.Last; h != nil {
+		v.LastTime = s.lastTimeLine(ctx, tx, *checklist.LastTimeOf(*h))
+		v.LastDecision = h.Decision.Decision
 	}
-	v.LastTime = s.lastTimeLine(ctx, tx, *checklist.LastTimeOf(*h))
-	v.LastDecision = h.Decision.Decision
+	tips := make([]checks.Tip, len(m.Tips))
+	for i, t := range m.Tips {
+		tips[i] = checklist.TipOf(t)
+	}
+	v.Tips = s.tipLines(ctx, tx, tips)
 }
 
 // prefill is what a decision modal is filled in with: the last decision

@@ -114,7 +114,7 @@ func progressBlocks(tx texts, env, askedBy string, names []string, done map[int]
 // the stored run, and the index into its findings in report order). With
 // runID 0 (the run could not be stored) the findings have no buttons and a
 // line says why. A finding decided before shows what was decided last
-// time under it (notes, by fingerprint: rendered "Last time" lines). It
+// time and its tips under it (notes, by fingerprint: rendered lines). It
 // stays within Slack's limits (50 blocks, 3,000
 // characters a section, blocksBudget of JSON): findings that do not fit
 // are counted in an "…and N more" line.
@@ -229,9 +229,10 @@ func reportData(rep checks.Report, askedBy string) templates.Report {
 
 // findingBlock is finding idx of a report: what, where, that it grew past
 // the decision that covered it, what was decided last time (lastTime, a
-// rendered line; "" for none), evidence, and an Investigate button with
+// and its tips: rendered lines; "" for none), evidence, and an
+// Investigate button with
 // value (none when value is "").
-func findingBlock(tx texts, f checks.Finding, idx int, value, lastTime string) slack.Block {
+func findingBlock(tx texts, f checks.Finding, idx int, value, notes string) slack.Block {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s *%s*", statusEmoji[f.Severity], escapeLine(f.Title, titleRunes))
 	if f.Object != "" {
@@ -243,8 +244,8 @@ func findingBlock(tx texts, f checks.Finding, idx int, value, lastTime string) s
 	if k := f.Known; k != nil && k.Grew {
 		b.WriteString("\n" + say(tx, templates.ChecklistGrew, knownNoiseData("", f, *k, "")))
 	}
-	if lastTime != "" {
-		b.WriteString("\n" + lastTime)
+	if notes != "" {
+		b.WriteString("\n" + notes)
 	}
 	if f.Detail != "" {
 		b.WriteString("\n" + quote(Escape(truncate(strings.TrimSpace(f.Detail), detailRunes))))
@@ -340,6 +341,9 @@ type rootView struct {
 	// that decision, whose button is highlighted.
 	LastTime     string
 	LastDecision triage.Decision
+	// Tips are the rendered tip lines that match its fingerprint ("" for
+	// none).
+	Tips string
 }
 
 // rootBlocks renders an anomaly's root message: who is looking at what, the
@@ -358,6 +362,9 @@ func rootBlocks(tx texts, v rootView) []slack.Block {
 	blocks = append(blocks, contextText(ctx))
 	if v.LastTime != "" {
 		blocks = append(blocks, contextText(v.LastTime))
+	}
+	if v.Tips != "" {
+		blocks = append(blocks, contextText(v.Tips))
 	}
 
 	outcome := say(tx, templates.TriageOutcomeNone, templates.NoData{})

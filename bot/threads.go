@@ -66,11 +66,11 @@ type threads struct {
 }
 
 // PostRoot posts a's root message in the dev channel, with what was
-// decided last time about its fingerprint (last, when not nil).
-func (t threads) PostRoot(ctx context.Context, a triage.Anomaly, last *triage.History) (channel, ts string, err error) {
+// decided last time about its fingerprint and its tips (m).
+func (t threads) PostRoot(ctx context.Context, a triage.Anomaly, m triage.Memory) (channel, ts string, err error) {
 	v := rootView{Anomaly: a, Opener: t.names.display(ctx, a.OpenedBy)}
 	tx := t.texts.tx()
-	t.rootLastTime(ctx, tx, &v, last)
+	t.rootMemory(ctx, tx, &v, m)
 	return t.api.PostMessageContext(ctx, t.dev,
 		slack.MsgOptionText(rootFallback(tx, v), false), slack.MsgOptionBlocks(rootBlocks(tx, v)...))
 }
@@ -88,13 +88,13 @@ func (t threads) DeleteRoot(ctx context.Context, channel, ts string) error {
 
 // UpdateRoot re-renders an anomaly's root message from the store's view
 // of it.
-func (t threads) UpdateRoot(ctx context.Context, a triage.Anomaly, last *triage.History) error {
+func (t threads) UpdateRoot(ctx context.Context, a triage.Anomaly, m triage.Memory) error {
 	v := rootView{Anomaly: a, Opener: t.names.display(ctx, a.OpenedBy)}
 	if a.Decision != nil {
 		v.Decider = t.names.display(ctx, a.Decision.DecidedBy)
 	}
 	tx := t.texts.tx()
-	t.rootLastTime(ctx, tx, &v, last)
+	t.rootMemory(ctx, tx, &v, m)
 	return t.update(ctx, a.Channel, a.ThreadTS,
 		slack.MsgOptionText(rootFallback(tx, v), false), slack.MsgOptionBlocks(rootBlocks(tx, v)...))
 }

@@ -49,11 +49,13 @@ type Observer interface {
 	ObserveFindings(ctx context.Context, env, runKey string, findings []checks.Finding) (triage.Sightings, error)
 }
 
-// History says what was decided the last time each of some fingerprints
-// was investigated (triage.HistoryStore's History, by fingerprint; see
-// triage.Service.History, which implements it).
-type History interface {
+// Memory is what the rotation remembers of kinds of findings: what was
+// decided the last time each of some fingerprints was investigated
+// (History, by fingerprint), and the runbook tips in force (Tips).
+// *triage.Service implements it.
+type Memory interface {
 	History(ctx context.Context, env string, fingerprints []string, beforeID int64) (map[string]triage.History, error)
+	Tips(ctx context.Context) ([]triage.Tip, error)
 }
 
 // Progress is told of a run as it goes, to show it (the bot updates its
@@ -89,10 +91,11 @@ type RunOptions struct {
 	// decision covers are suppressed as known noise (Report.Suppressed).
 	// Without it (the terminal), nothing is suppressed.
 	Triage Observer
-	// History, if not nil, says what was decided last time about the
-	// report's findings (Finding.LastTime), in one call for them all.
-	// Without it (the terminal), findings have no LastTime.
-	History History
+	// Memory, if not nil, says what was decided last time about the
+	// report's findings (Finding.LastTime), in one call for them all, and
+	// which tips match them (Finding.Tips), from one read of the tips.
+	// Without it (the terminal), findings have neither.
+	Memory Memory
 	// SaveTimeout bounds saving a run cut short, whose context is done by
 	// then (default DefaultSaveTimeout).
 	SaveTimeout time.Duration
@@ -123,9 +126,9 @@ type Outcome struct {
 	// sighting could not be recorded.
 	Announce   []triage.Observation
 	ObserveErr error
-	// HistoryErr says why the findings have no LastTime when
-	// RunOptions.History could not be read.
-	HistoryErr error
+	// MemoryErr says why findings have no LastTime or Tips when
+	// RunOptions.Memory could not be read.
+	MemoryErr error
 	// CutShort is why the checks were stopped before they finished (the
 	// context's cause), nil when they ran to their end; TimedOut says it
 	// was a deadline rather than a cancellation (shutting down).
@@ -202,8 +205,8 @@ func Run(ctx context.Context, o RunOptions) Outcome {
 		out.Announce = seen.Announce
 		suppress(&out.Report, seen.Known)
 	}
-	if o.History != nil {
-		out.HistoryErr = lastTimes(ctx, o.History, &out.Report)
+	if o.Memory != nil {
+		out.MemoryErr = remember(ctx, o.Memory, &out.Report)
 	}
 	if o.Runs != nil {
 		if out.RunID, out.SaveErr = o.Runs.SaveRun(ctx, out.Report, o.Channel, o.MessageTS); out.SaveErr != nil {
@@ -250,9 +253,9 @@ func suppress(rep *checks.Report, known map[string]triage.Observation) {
 	rep.Status = st
 }
 
-// lastTimes sets the LastTime of rep's findings from h, asked once for
-// all their fingerprints.
-func lastTimes(ctx context.Context, h History, rep *checks.Report) error {
+// remember sets the LastTime and Tips of rep's findings from m: one
+// History call for all their fingerprints, one read of the tips.
+func remember(ctx context.Context, m Memory, rep *checks.Report) error {
 	var fps []string
 	seen := map[string]bool{}
 	for _, r := range rep.Results {
@@ -269,19 +272,25 @@ func lastTimes(ctx context.Context, h History, rep *checks.Report) error {
 	// More than a store takes in one query is more than any report
 	// shows (Slack's 50 blocks): the first ones have it.
 	fps = fps[:min(len(fps), triage.MaxHistoryFingerprints)]
-	hs, err := h.History(ctx, rep.Environment, fps, 0)
-	if err != nil {
-		return err
-	}
+	hs, herr := m.History(ctx, rep.Environment, fps, 0)
+	tips, terr := m.Tips(ctx)
 	for i := range rep.Results {
 		for j := range rep.Results[i].Findings {
 			f := &rep.Results[i].Findings[j]
 			if x, ok := hs[f.Fingerprint]; ok {
 				f.LastTime = LastTimeOf(x)
 			}
+			for _, t := range triage.MatchTips(tips, f.Fingerprint) {
+				f.Tips = append(f.Tips, TipOf(t))
+			}
 		}
 	}
-	return nil
+	return errors.Join(herr, terr)
+}
+
+// TipOf is tip t as a finding shows it.
+func TipOf(t triage.Tip) checks.Tip {
+	return checks.Tip{ID: t.ID, Pattern: t.Pattern, Text: t.Text, Author: t.Author}
 }
 
 // LastTimeOf is History h as a finding shows it.

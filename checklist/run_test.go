@@ -353,18 +353,30 @@ func TestRunRedactsWithItsRedactor(t *testing.T) {
 	}
 }
 
-// history is a checklist.History in memory that records its calls.
+// history is a checklist.Memory in memory that records its calls.
 type history struct {
 	j     *journal
 	calls [][]string
 	hs    map[string]triage.History
+	tips  []triage.Tip
 	err   error
+}
+
+func (h *history) Tips(context.Context) ([]triage.Tip, error) {
+	h.j.add("tips")
+	if h.err != nil {
+		return nil, h.err
+	}
+	return h.tips, nil
 }
 
 func (h *history) History(_ context.Context, env string, fps []string, beforeID int64) (map[string]triage.History, error) {
 	h.j.add("history %s %d before %d", env, len(fps), beforeID)
 	h.calls = append(h.calls, fps)
-	return h.hs, h.err
+	if h.err != nil {
+		return nil, h.err
+	}
+	return h.hs, nil
 }
 
 // The findings left in the report get what was decided last time, asked
@@ -379,14 +391,18 @@ func TestRunLastTime(t *testing.T) {
 	}
 	j := &journal{}
 	s := &saver{j: j}
-	h := &history{j: j, hs: map[string]triage.History{api.Fingerprint: {
+	h := &history{j: j, tips: []triage.Tip{
+		{ID: 1, Pattern: "pods/shop", Text: "shop pods restart at 03:00", Author: "U0BOB"},
+		{ID: 2, Pattern: "pods/shop/*/OOMKilled", Text: "raise the heap", Author: "U0BOB"},
+		{ID: 3, Pattern: "logs", Text: "removed", Author: "U0BOB", RemovedAt: t0},
+	}, hs: map[string]triage.History{api.Fingerprint: {
 		Environment: "prod", Fingerprint: api.Fingerprint, AnomalyID: 3, Channel: "C0DEV", ThreadTS: "1700000000.000100", Seen: 4,
 		Decision: triage.DecisionRecord{Decision: triage.Noise, Conclusion: "retry storm", Ticket: "https://jira.example.com/browse/OPS-123",
 			DecidedBy: "U0BOB", DecidedAt: decided},
 	}}}
 	out := checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list, Runs: s,
-		Triage: &observer{j: j}, History: h, Now: clock()})
-	if want := []string{"observe prod 4", "history prod 3 before 0", "save prod  "}; !slices.Equal(j.list()[len(j.list())-3:], want) {
+		Triage: &observer{j: j}, Memory: h, Now: clock()})
+	if want := []string{"observe prod 4", "history prod 3 before 0", "tips", "save prod  "}; !slices.Equal(j.list()[len(j.list())-4:], want) {
 		t.Errorf("events %q, want them to end with %q", j.list(), want)
 	}
 	if len(h.calls) != 1 || !slices.Equal(h.calls[0], []string{api.Fingerprint, "pods/shop/db/crash", web.Fingerprint}) {
@@ -404,11 +420,30 @@ func TestRunLastTime(t *testing.T) {
 			t.Errorf("%s has LastTime %+v; never decided, it has none", f.Fingerprint, f.LastTime)
 		}
 	}
+	// Tips: the matching ones, the most specific first, none removed.
+	tipIDs := func(f checks.Finding) (ids []int64) {
+		for _, tip := range f.Tips {
+			ids = append(ids, tip.ID)
+		}
+		return ids
+	}
+	for f, want := range map[*checks.Finding][]int64{
+		&out.Report.Results[0].Findings[0]: {2, 1}, // pods/shop/api/OOMKilled
+		&out.Report.Results[0].Findings[1]: {1},    // pods/shop/db/crash
+		&out.Report.Results[1].Findings[0]: nil,    // logs/shop/web/panic: its tip was removed
+	} {
+		if got := tipIDs(*f); !slices.Equal(got, want) {
+			t.Errorf("%s's tips = %v, want %v", f.Fingerprint, got, want)
+		}
+	}
+	if tip := out.Report.Results[0].Findings[0].Tips[0]; tip != (checks.Tip{ID: 2, Pattern: "pods/shop/*/OOMKilled", Text: "raise the heap", Author: "U0BOB"}) {
+		t.Errorf("tip = %+v", tip)
+	}
 
 	// A history that cannot be read leaves the report as it is, saying why.
 	h.err = errors.New("database is down")
-	out = checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list, History: h})
-	if out.HistoryErr == nil || out.Report.Results[0].Findings[0].LastTime != nil {
-		t.Errorf("history failed: HistoryErr %v, LastTime %+v", out.HistoryErr, out.Report.Results[0].Findings[0].LastTime)
+	out = checklist.Run(context.Background(), checklist.RunOptions{Environment: "prod", Checks: list, Memory: h})
+	if out.MemoryErr == nil || out.Report.Results[0].Findings[0].LastTime != nil {
+		t.Errorf("history failed: MemoryErr %v, LastTime %+v", out.MemoryErr, out.Report.Results[0].Findings[0].LastTime)
 	}
 }

@@ -126,6 +126,19 @@ type Finding struct {
 	// the run has no store to ask (the terminal). Checks leave it nil: the
 	// morning run (checklist.Run) sets it.
 	LastTime *LastTime `json:"lastTime,omitempty"`
+	// Tips are the runbook tips whose patterns match the fingerprint (at
+	// most 3, the most specific first); set like LastTime.
+	Tips []Tip `json:"tips,omitempty"`
+}
+
+// Tip is a runbook tip shown under a finding: "raise the heap, see
+// OPS-88", added by a decider for every finding its pattern matches.
+type Tip struct {
+	ID      int64  `json:"id"`
+	Pattern string `json:"pattern"`
+	Text    string `json:"text"`
+	// Author is who added it (a Slack user id).
+	Author string `json:"author"`
 }
 
 // LastTime is the last decision on a fingerprint, and how often it was

@@ -206,6 +206,19 @@ type LastTime struct {
 	Days int
 }
 
+// Tip is the data of the texts about a runbook tip ("triage.tip", "tip.*").
+type Tip struct {
+	// ID is the tip's number.
+	ID int64
+	// Pattern is what it matches, Text the tip, both escaped.
+	Pattern string
+	Text    string
+	// Author is who added it ("@alice", escaped); Created when
+	// ("2026-11-24 09:30 UTC").
+	Author  string
+	Created string
+}
+
 // DecisionForm is the data of "triage.modal.intro", the first lines of
 // the decision modal.
 type DecisionForm struct {

@@ -117,6 +117,21 @@ var (
 	// TriageModalPrefilled says the decision form is filled from it.
 	TriageLastTime       = declare[LastTime]("triage.lastTime")
 	TriageModalPrefilled = declare[LastTime]("triage.modal.prefilled")
+	// TriageTip is a runbook tip under a finding it matches.
+	TriageTip = declare[Tip]("triage.tip")
+
+	// `/ops tip`: the answers to adding, listing and removing tips.
+	TipAdded       = declare[Tip]("tip.added")
+	TipRemoved     = declare[Tip]("tip.removed")
+	TipListHeader  = declare[Count]("tip.list.header")
+	TipListLine    = declare[Tip]("tip.list.line")
+	TipNone        = declare[NoData]("tip.none")
+	TipUsage       = declare[NoData]("tip.usage")
+	TipRemoveWhich = declare[NoData]("tip.removeWhich")
+	TipNotFound    = declare[Tip]("tip.notFound")
+	TipInvalid     = declare[Problem]("tip.invalid")
+	TipTooMany     = declare[Count]("tip.tooMany")
+	TipNotRecorded = declare[NoData]("tip.notRecorded")
 
 	// The decision modal's hints and its outage checkbox.
 	TriageHintConclusion    = declare[NoData]("triage.hint.conclusion")
