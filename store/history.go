@@ -55,6 +55,9 @@ func (s *DB) History(ctx context.Context, q triage.HistoryQuery) (map[string]tri
 		return nil, err
 	}
 	for _, h := range rows {
+		if prev, dup := out[h.Fingerprint]; dup {
+			return nil, fmt.Errorf("history of %q: anomalies %d and %d both read as the last decision", h.Fingerprint, prev.AnomalyID, h.AnomalyID)
+		}
 		out[h.Fingerprint] = h
 	}
 	return out, nil

@@ -52,6 +52,10 @@ func TestMatchTips(t *testing.T) {
 	if want := []int64{4, 2, 7}; len(ids) != len(want) || ids[0] != 4 || ids[1] != 2 || ids[2] != 7 {
 		t.Errorf("MatchTips = %v, want %v", ids, want)
 	}
+	got = triage.MatchTips(tips, "pods/shop/Job/backup")
+	if len(got) != 2 || got[0].ID != 6 || got[1].ID != 1 {
+		t.Errorf("MatchTips(pods/shop/Job/backup) = %+v, want #6 then #1 (#5 was removed)", got)
+	}
 	if got := triage.MatchTips(tips, "metrics/disk"); len(got) != 0 {
 		t.Errorf("MatchTips(metrics/disk) = %+v, want none", got)
 	}
