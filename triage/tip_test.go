@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -71,5 +72,39 @@ func TestValidateTipPattern(t *testing.T) {
 		if err := triage.ValidateTipPattern(p); err == nil {
 			t.Errorf("ValidateTipPattern(%q) = nil, want an error", p)
 		}
+	}
+}
+
+// A tip's pattern and text are redacted before they are stored, and a
+// tip is found again by the finding whose fingerprint was redacted alike.
+func TestAddTipRedacts(t *testing.T) {
+	r := newRig(t)
+	tip, err := r.svc.AddTip(r.ctx, triage.Tip{Pattern: "logs/shop/api/password=hunter2",
+		Text: "rotate it: curl -H 'Authorization: Bearer abcdefgh12345' https://vault.example.com", Author: "U0ALICE",
+		CreatedAt: r.clock.Now()}, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := r.svc.Tips(r.ctx)
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("Tips = %+v, %v", stored, err)
+	}
+	if s := stored[0]; s.ID != tip.ID || s.Pattern != "logs/shop/api/password=[redacted:secret]" ||
+		s.Text != "rotate it: curl -H 'Authorization: Bearer [redacted:bearer]' https://vault.example.com" {
+		t.Errorf("stored tip %+v", s)
+	}
+	f := checks.Finding{Fingerprint: "logs/shop/api/password=hunter2", Title: "errors"}
+	o, err := r.svc.Open(r.ctx, triage.FindingAnomaly("prod", f, "U0ALICE", r.clock.Now()), "k1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := triage.MatchTips(stored, o.Anomaly.Fingerprint); len(got) != 1 {
+		t.Errorf("the redacted fingerprint %q matches no tip", o.Anomaly.Fingerprint)
+	}
+	if _, err := r.svc.RemoveTip(r.ctx, tip.ID, "U0BOB", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := r.svc.RemoveTip(r.ctx, tip.ID, "U0BOB", "r1"); err != nil || again.RemovedBy != "U0BOB" {
+		t.Errorf("RemoveTip delivered again = %+v, %v; want the tip as removed", again, err)
 	}
 }
