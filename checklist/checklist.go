@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -28,6 +29,7 @@ import (
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
+	"github.com/opsbot/opsbot/checks/security"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/httpx"
 	"github.com/opsbot/opsbot/internal/version"
@@ -47,6 +49,9 @@ type Options struct {
 	// Kube, if set, is used instead of the client the config describes
 	// (tests, or a caller that already has one).
 	Kube kubernetes.Interface
+	// Dynamic, if set, is used instead of the dynamic client the config
+	// describes (the security check's custom resources).
+	Dynamic dynamic.Interface
 	// Now is the clock of the checks; time.Now when nil.
 	Now func() time.Time
 	// Slack reads the alerts channel's history (a *slack.Client with the
@@ -80,6 +85,7 @@ var kinds = []kind{
 	{"metrics", buildMetrics},
 	{"http", buildHTTP},
 	{"alertschannel", buildAlertsChannel},
+	{"security", buildSecurity},
 }
 
 // build is what the builders share: the environment, the options and the
@@ -93,6 +99,22 @@ type build struct {
 
 	kubeClient kubernetes.Interface
 	kubeErr    error
+}
+
+// dynamic is the environment's dynamic Kubernetes client (custom
+// resources), Options.Dynamic or connected from the config.
+func (b *build) dynamic() (dynamic.Interface, error) {
+	if b.opts.Dynamic != nil {
+		return b.opts.Dynamic, nil
+	}
+	rc, err := b.restConfig()
+	if err == nil {
+		var d dynamic.Interface
+		if d, err = dynamic.NewForConfig(rc); err == nil {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("%s.kubernetes: %w", b.field, err)
 }
 
 // kube is the environment's Kubernetes client, connected on first use.
@@ -287,6 +309,30 @@ func buildAlertsChannel(b *build) (checks.Check, error) {
 	return alertschannel.New(b.opts.Slack, c.Config, alertschannel.Options{
 		Since: b.opts.LastChecklist, Now: b.now, Location: b.opts.Location, Logger: b.logger.Named("alertschannel"),
 	})
+}
+
+func buildSecurity(b *build) (checks.Check, error) {
+	c := b.env.Checks.Security
+	if !c.On(c.Config.On()) {
+		return nil, nil
+	}
+	o := security.Options{Namespaces: b.env.Namespaces, Location: b.opts.Location, Logger: b.logger.Named("security")}
+	if c.Config.Vulnerabilities != nil {
+		d, err := b.dynamic()
+		if err != nil {
+			return nil, located(err)
+		}
+		o.Dynamic = d
+	}
+	if gh := c.Config.GitHub; gh != nil {
+		tok, err := config.Secret(b.field+".checks.security.github.tokenEnv", gh.TokenEnv)
+		if err != nil {
+			return nil, located(err)
+		}
+		// A client of its own: the token goes to GitHub only.
+		o.GitHub = b.metered(httpx.NewClient(httpx.Options{Version: version.Version, BearerToken: httpx.Secret(tok)}))
+	}
+	return security.New(c.Config, o)
 }
 
 // KubeClient connects to the cluster the config names: in-cluster, or a

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/opsbot/opsbot/internal/config"
@@ -24,7 +26,7 @@ func environment(t *testing.T, doc string) *config.Environment {
 
 func names(t *testing.T, doc string) []string {
 	t.Helper()
-	list, err := Build(environment(t, doc), Options{Kube: fake.NewClientset()})
+	list, err := Build(environment(t, doc), Options{Kube: fake.NewClientset(), Dynamic: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +54,14 @@ environments:
     checks:
       http: {targets: [{name: api, url: http://api/health}]}
 `, "pods logs alerts metrics http"},
+		{"security, on with a few lines", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      security:
+        vulnerabilities: {}
+`, "pods logs security"},
 		{"turned off", `
 environments:
   prod:
@@ -88,6 +98,14 @@ environments:
     checks:
       alertschannel: {channel: C0123ALERT}
 `, "environments.prod.checks.alertschannel: reading the alerts channel needs the Slack bot token"},
+		{"the GitHub token names its key", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      security:
+        github: {tokenEnv: OPSBOT_TEST_NO_SUCH_TOKEN, workflows: [{repo: acme/shop, workflow: codeql.yml}]}
+`, "environments.prod.checks.security.github.tokenEnv: environment variable OPSBOT_TEST_NO_SUCH_TOKEN is not set"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Build(environment(t, tt.doc), Options{Kube: fake.NewClientset()})

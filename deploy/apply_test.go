@@ -217,6 +217,7 @@ func checkAccess(t *testing.T, ctx context.Context, k *testenv.Kube, d deployed)
 			access{w, "list", "apps", "statefulsets", "", ""},
 			access{w, "list", "batch", "jobs", "", ""},
 			access{w, "list", "batch", "cronjobs", "", ""},
+			access{w, "list", "aquasecurity.github.io", "vulnerabilityreports", "", ""},
 		)
 		deny = append(deny,
 			access{w, "get", "", "secrets", "", ""},
@@ -234,6 +235,11 @@ func checkAccess(t *testing.T, ctx context.Context, k *testenv.Kube, d deployed)
 			access{w, "update", "apps", "deployments", "scale", ""},
 			access{w, "delete", "batch", "jobs", "", ""},
 			access{w, "create", "rbac.authorization.k8s.io", "rolebindings", "", ""},
+			access{w, "get", "aquasecurity.github.io", "vulnerabilityreports", "", ""},
+			access{w, "watch", "aquasecurity.github.io", "vulnerabilityreports", "", ""},
+			access{w, "delete", "aquasecurity.github.io", "vulnerabilityreports", "", ""},
+			access{w, "list", "aquasecurity.github.io", "configauditreports", "", ""},
+			access{w, "list", "aquasecurity.github.io", "exposedsecretreports", "", ""},
 		)
 	}
 	want = append(want,
@@ -262,6 +268,7 @@ func checkAccess(t *testing.T, ctx context.Context, k *testenv.Kube, d deployed)
 			access{other, "get", "", "pods", "log", ""},
 			access{other, "list", "apps", "deployments", "", ""},
 			access{other, "get", "", "secrets", "", ""},
+			access{other, "list", "aquasecurity.github.io", "vulnerabilityreports", "", ""},
 		)
 	}
 
@@ -324,6 +331,7 @@ func checkAccess(t *testing.T, ctx context.Context, k *testenv.Kube, d deployed)
 	}
 	checklist := []string{
 		"get /pods/log", "list /pods", "list apps/deployments", "list apps/statefulsets", "list batch/cronjobs", "list batch/jobs",
+		"list aquasecurity.github.io/vulnerabilityreports",
 	}
 	leader := []string{
 		"create coordination.k8s.io/leases", "get coordination.k8s.io/leases " + lease, "update coordination.k8s.io/leases " + lease,

@@ -116,7 +116,7 @@ func (c *Config) SetDefaults() {
 // to the check's block, e.g. `github.workflows[1].repo: ...`.
 func (c Config) Validate() error {
 	if !c.On() {
-		return fmt.Errorf("name vulnerabilities, github or both (the check has nothing to look at)")
+		return fmt.Errorf("enabled: the check has nothing to look at: name vulnerabilities, github or both")
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)

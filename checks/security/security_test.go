@@ -19,6 +19,7 @@ import (
 
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/checks/security/githubtest"
+	"github.com/opsbot/opsbot/checks/security/trivytest"
 	"github.com/opsbot/opsbot/internal/httpx"
 )
 
@@ -43,7 +44,7 @@ func newVulnCheck(t *testing.T, v Vulnerabilities, objs ...*unstructured.Unstruc
 func lines(findings []checks.Finding) []string {
 	var out []string
 	for _, f := range findings {
-		out = append(out, summaryOf(f.Severity, f.Object, f.Title))
+		out = append(out, summaryOf(f))
 	}
 	return out
 }
@@ -54,7 +55,7 @@ func lines(findings []checks.Finding) []string {
 // workload container and image repository with critical or high
 // vulnerabilities.
 func TestVulnerabilities(t *testing.T) {
-	c := newVulnCheck(t, Vulnerabilities{}, scenarioReports(t)...)
+	c := newVulnCheck(t, Vulnerabilities{}, trivytest.Scenario("shop", "payments")...)
 	res := c.Run(context.Background())
 	want := []string{
 		"fail | Deployment shop/api | Deployment shop/api: 1 critical and 1 high vulnerabilities in ghcr.io/acme/api (container api)",
@@ -91,7 +92,7 @@ func TestVulnerabilities(t *testing.T) {
 
 // TestVulnerabilitiesMinSeverityCritical leaves high-only images out.
 func TestVulnerabilitiesMinSeverityCritical(t *testing.T) {
-	c := newVulnCheck(t, Vulnerabilities{MinSeverity: "critical"}, scenarioReports(t)...)
+	c := newVulnCheck(t, Vulnerabilities{MinSeverity: "critical"}, trivytest.Scenario("shop", "payments")...)
 	want := []string{
 		"fail | Deployment shop/api | Deployment shop/api: 1 critical vulnerabilities in ghcr.io/acme/api (container api)",
 		"fail | Deployment shop/nginx | Deployment shop/nginx: 2 critical vulnerabilities in index.docker.io/library/nginx (container nginx)",
@@ -105,13 +106,13 @@ func TestVulnerabilitiesMinSeverityCritical(t *testing.T) {
 // (another tag) keeps the fingerprint; one more vulnerability changes it,
 // so the triage sees what is new since the last checklist as new.
 func TestVulnerabilityFingerprint(t *testing.T) {
-	base := planted{namespace: "shop", name: "daemonset-agent-agent", kind: "DaemonSet", workload: "agent", ctr: "agent",
-		server: "ghcr.io", repo: "acme/agent", tag: "1.0.0", high: 1, vulns: []vuln{
-			{"CVE-2025-1111", "HIGH", "openssl", "3.0.2", "3.0.15"},
+	base := trivytest.Report{Namespace: "shop", Name: "daemonset-agent-agent", Kind: "DaemonSet", Workload: "agent", Container: "agent",
+		Server: "ghcr.io", Repository: "acme/agent", Tag: "1.0.0", High: 1, Vulns: []trivytest.Vuln{
+			{ID: "CVE-2025-1111", Severity: "HIGH", Package: "openssl", Installed: "3.0.2", Fixed: "3.0.15"},
 		}}
-	fingerprint := func(p planted) string {
+	fingerprint := func(p trivytest.Report) string {
 		t.Helper()
-		res := newVulnCheck(t, Vulnerabilities{}, p.object()).Run(context.Background())
+		res := newVulnCheck(t, Vulnerabilities{}, p.Object()).Run(context.Background())
 		if len(res.Findings) != 1 {
 			t.Fatalf("%d findings, want 1: %+v", len(res.Findings), res)
 		}
@@ -119,13 +120,13 @@ func TestVulnerabilityFingerprint(t *testing.T) {
 	}
 	first := fingerprint(base)
 	rebuilt := base
-	rebuilt.tag = "1.0.1"
+	rebuilt.Tag, rebuilt.Digest = "1.0.1", "sha256:0f3c2a"
 	if got := fingerprint(rebuilt); got != first {
 		t.Errorf("another tag with the same vulnerabilities: fingerprint %q, want %q", got, first)
 	}
 	grown := base
-	grown.high = 2
-	grown.vulns = append(slices.Clone(base.vulns), vuln{"CVE-2025-2222", "HIGH", "zlib1g", "1.2.13", ""})
+	grown.High = 2
+	grown.Vulns = append(slices.Clone(base.Vulns), trivytest.Vuln{ID: "CVE-2025-2222", Severity: "HIGH", Package: "zlib1g", Installed: "1.2.13"})
 	if got := fingerprint(grown); got == first {
 		t.Errorf("a new vulnerability kept the fingerprint %q", got)
 	}
@@ -133,7 +134,7 @@ func TestVulnerabilityFingerprint(t *testing.T) {
 
 // TestVulnerabilitiesMaxListed cuts the detail's list.
 func TestVulnerabilitiesMaxListed(t *testing.T) {
-	c := newVulnCheck(t, Vulnerabilities{MaxListed: 1}, docsReport(t, "shop"))
+	c := newVulnCheck(t, Vulnerabilities{MaxListed: 1}, trivytest.DocsReport("shop"))
 	d := c.Run(context.Background()).Findings[0].Detail
 	if !strings.HasSuffix(d, "CVE-2018-25009 CRITICAL libwebp6 0.6.1-2: no fix yet\n… and 1 more") {
 		t.Errorf("detail:\n%s", d)
@@ -351,7 +352,7 @@ func TestValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{}, "name vulnerabilities, github or both"},
+		{Config{}, "enabled: the check has nothing to look at: name vulnerabilities, github or both"},
 		{Config{Vulnerabilities: &Vulnerabilities{MinSeverity: "medium"}}, `vulnerabilities.minSeverity: want high or critical, got "medium"`},
 		{Config{Vulnerabilities: &Vulnerabilities{PageSize: -1}}, "vulnerabilities.pageSize: want 1 to 1000, got -1"},
 		{gh(func(g *GitHub) { g.TokenEnv = "" }), "github.tokenEnv: required"},

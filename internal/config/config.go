@@ -30,6 +30,7 @@ import (
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
+	"github.com/opsbot/opsbot/checks/security"
 	"github.com/opsbot/opsbot/statuspage"
 )
 
@@ -140,6 +141,9 @@ type Checks struct {
 	// exception posts); on when it names a channel. It needs the Slack bot
 	// token (SLACK_BOT_TOKEN).
 	AlertsChannel Check[alertschannel.Config] `yaml:"alertschannel"`
+	// Security reads Trivy Operator's VulnerabilityReports and the latest
+	// runs of CI workflows on GitHub; on when it names either.
+	Security Check[security.Config] `yaml:"security"`
 }
 
 // Check is one check's block: `enabled` beside the check's own keys, which
@@ -367,6 +371,7 @@ func (e *Environment) setDefaults() {
 	c.Metrics.Config.SetDefaults()
 	c.HTTP.Config.SetDefaults()
 	c.AlertsChannel.Config.SetDefaults()
+	c.Security.Config.SetDefaults()
 }
 
 func (e *Environment) validate(p string, fe *fieldErrors) {
@@ -413,6 +418,9 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	e.validateStatusPage(p, fe)
 	if ac := e.Checks.AlertsChannel; ac.On(ac.Config.Channel != "") {
 		fe.addErr(c+".alertschannel", ac.Config.Validate())
+	}
+	if sc := e.Checks.Security; sc.On(sc.Config.On()) {
+		fe.addErr(c+".security", sc.Config.Validate())
 	}
 }
 

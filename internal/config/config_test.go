@@ -131,6 +131,32 @@ environments:
     namespaces: [shop]
     checks: {alerts: {enabled: true}}
 `, "environments.prod.checks.alerts.enabled: the alerts check needs environments.prod.alertmanager.url"},
+		{"security on with nothing to look at", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks: {security: {enabled: true}}
+`, "environments.prod.checks.security.enabled: the check has nothing to look at: name vulnerabilities, github or both"},
+		{"security github without token", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks: {security: {github: {workflows: [{repo: acme/shop, workflow: codeql.yml}]}}}
+`, "environments.prod.checks.security.github.tokenEnv: required"},
+		{"security bad repo", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      security:
+        github: {tokenEnv: GITHUB_TOKEN, workflows: [{repo: "https://github.com/acme/shop", workflow: codeql.yml}]}
+`, `environments.prod.checks.security.github.workflows[0].repo: want owner/name, got "https://github.com/acme/shop"`},
+		{"security bad severity", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks: {security: {vulnerabilities: {minSeverity: medium}}}
+`, `environments.prod.checks.security.vulnerabilities.minSeverity: want high or critical, got "medium"`},
 		{"check's own validation", `
 environments:
   prod:
