@@ -144,7 +144,7 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 		v := c.vulnerabilities(ctx)
 		findings = append(findings, v.findings...)
 		blind = append(blind, v.blind...)
-		if v.reports > 0 || len(v.blind) < len(c.namespaces) {
+		if v.listed > 0 {
 			looked = true
 			parts = append(parts, fmt.Sprintf("%s: %s with critical or high vulnerabilities",
 				plural(v.reports, "vulnerability report"), plural(len(v.findings), "image")))
@@ -179,7 +179,3 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
-
-func zapObject(ns, n string) zap.Field { return zap.String("object", ns+"/"+n) }
-
-func zapErr(err error) zap.Field { return zap.Error(err) }

@@ -385,3 +385,45 @@ func TestValidate(t *testing.T) {
 		t.Errorf("defaults not set: %+v %+v", ok.GitHub, ok.Vulnerabilities)
 	}
 }
+
+// TestWorkload: a ReplicaSet named like a Deployment's is reported as the
+// Deployment; one whose suffix is not a pod-template-hash, and other
+// kinds, as themselves.
+func TestWorkload(t *testing.T) {
+	for _, tc := range []struct{ kind, name, wantKind, wantName string }{
+		{"ReplicaSet", "nginx-6d4cf56db6", "Deployment", "nginx"},
+		{"ReplicaSet", "api-server-5c4b9d7f8", "Deployment", "api-server"},
+		{"ReplicaSet", "web-cache", "ReplicaSet", "web-cache"},
+		{"ReplicaSet", "legacy", "ReplicaSet", "legacy"},
+		{"StatefulSet", "db-6d4cf56db6", "StatefulSet", "db-6d4cf56db6"},
+		{"CronJob", "backup", "CronJob", "backup"},
+	} {
+		if k, n := workload(tc.kind, tc.name); k != tc.wantKind || n != tc.wantName {
+			t.Errorf("workload(%s, %s) = %s %s, want %s %s", tc.kind, tc.name, k, n, tc.wantKind, tc.wantName)
+		}
+	}
+}
+
+// TestUnreadableReportSkipped: a report the check cannot decode is left
+// out (and logged); the others are still reported.
+func TestUnreadableReportSkipped(t *testing.T) {
+	bad := trivytest.Report{Namespace: "shop", Name: "replicaset-x-6d4cf56db6-x", Kind: "ReplicaSet", Workload: "x-6d4cf56db6",
+		Container: "x", Repository: "acme/x", Tag: "1", Critical: 1}.Object()
+	if err := unstructured.SetNestedField(bad.Object, "lots", "report", "summary", "criticalCount"); err != nil {
+		t.Fatal(err)
+	}
+	res := newVulnCheck(t, Vulnerabilities{}, bad, trivytest.DocsReport("shop")).Run(context.Background())
+	if got := lines(res.Findings); len(got) != 1 || !strings.Contains(got[0], "Deployment shop/nginx") {
+		t.Errorf("findings %q, want nginx's alone", got)
+	}
+	if res.Summary != "1 vulnerability report: 1 image with critical or high vulnerabilities" {
+		t.Errorf("summary %q", res.Summary)
+	}
+}
+
+// The rig and the check name the same resource.
+func TestTrivytestResource(t *testing.T) {
+	if trivytest.VulnerabilityReports != VulnerabilityReports {
+		t.Errorf("trivytest plants %v, the check reads %v", trivytest.VulnerabilityReports, VulnerabilityReports)
+	}
+}

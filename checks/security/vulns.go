@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -76,6 +77,9 @@ type image struct {
 
 // vulnResult is what the vulnerabilities look saw.
 type vulnResult struct {
+	// listed is how many namespaces' reports were listed (in part, at
+	// least); reports how many reports were read.
+	listed   int
 	reports  int
 	findings []checks.Finding
 	// blind says what could not be read, one phrase per namespace.
@@ -91,6 +95,9 @@ func (c *Check) vulnerabilities(ctx context.Context) vulnResult {
 	for _, ns := range c.namespaces {
 		n, err := c.listReports(ctx, ns, func(r *report) { c.addReport(images, ns, r) })
 		out.reports += n
+		if err == nil || n > 0 {
+			out.listed++
+		}
 		if ctx.Err() != nil {
 			out.blind = append(out.blind, fmt.Sprintf("could not list VulnerabilityReports in %s: %v", ns, context.Cause(ctx)))
 			break
@@ -123,7 +130,8 @@ func (c *Check) listReports(ctx context.Context, ns string, add func(*report)) (
 		for i := range list.Items {
 			var r report
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[i].Object, &r); err != nil {
-				c.logger.Warn("unreadable VulnerabilityReport", zapObject(ns, list.Items[i].GetName()), zapErr(err))
+				c.logger.Warn("unreadable VulnerabilityReport",
+					zap.String("object", ns+"/"+list.Items[i].GetName()), zap.Error(err))
 				continue
 			}
 			n++

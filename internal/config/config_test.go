@@ -48,6 +48,37 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 }
 
+// TestExampleSecurityBlockIsValid: the example's security block is
+// commented out (the check is off by default); uncommented, it must load
+// and turn the check on with both looks.
+func TestExampleSecurityBlockIsValid(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "opsbot.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "      # security:\n"
+	i := strings.Index(string(data), start)
+	if i < 0 {
+		t.Fatal("the example has no commented security block")
+	}
+	var block []string
+	for _, line := range strings.Split(string(data)[i:], "\n") {
+		if !strings.HasPrefix(line, "      #") {
+			break
+		}
+		block = append(block, "      "+strings.TrimPrefix(strings.TrimPrefix(line, "      #"), " "))
+	}
+	doc := "environments:\n  prod:\n    namespaces: [shop]\n    checks:\n" + strings.Join(block, "\n") + "\n"
+	cfg, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatalf("the example's security block, uncommented:\n%s\n%v", doc, err)
+	}
+	sec := cfg.Environments["prod"].Checks.Security
+	if !sec.On(sec.Config.On()) || sec.Config.Vulnerabilities == nil || sec.Config.GitHub == nil || len(sec.Config.GitHub.Workflows) != 2 {
+		t.Errorf("the example's security block gives %+v", sec.Config)
+	}
+}
+
 func TestParseErrorsNameTheField(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
