@@ -60,6 +60,11 @@ type Options struct {
 	// LastChecklist says when the checklist last ran, so the alerts
 	// channel is read from there; nil means the check's window.
 	LastChecklist func(ctx context.Context) (time.Time, error)
+	// LastRunFindings returns the findings of the environment's last saved
+	// run whose fingerprint starts with prefix (ok false: none saved), so
+	// that the security check marks the vulnerabilities new since; nil
+	// (the terminal, which has no store) marks none.
+	LastRunFindings func(ctx context.Context, prefix string) (findings []checks.Finding, ok bool, err error)
 	// Location is the time zone of times in summaries; time.Local when nil.
 	Location *time.Location
 	// Meter, if set, counts what the checks' HTTP clients do (give it to
@@ -316,7 +321,8 @@ func buildSecurity(b *build) (checks.Check, error) {
 	if !c.On(c.Config.On()) {
 		return nil, nil
 	}
-	o := security.Options{Namespaces: b.env.Namespaces, Location: b.opts.Location, Logger: b.logger.Named("security")}
+	o := security.Options{Namespaces: b.env.Namespaces, LastRunFindings: b.opts.LastRunFindings,
+		Location: b.opts.Location, Logger: b.logger.Named("security")}
 	if c.Config.Vulnerabilities != nil {
 		d, err := b.dynamic()
 		if err != nil {

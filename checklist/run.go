@@ -42,6 +42,21 @@ type RunStore interface {
 	RunFinding(ctx context.Context, runID int64, idx int) (f checks.Finding, env string, ok bool, err error)
 }
 
+// RunHistory reads what earlier runs found; store.DB implements it
+// (store/runs.go).
+type RunHistory interface {
+	// LastRunFindings returns the findings of env's latest kept run whose
+	// fingerprint starts with prefix; ok is false when env has none.
+	LastRunFindings(ctx context.Context, env, prefix string) (findings []checks.Finding, ok bool, err error)
+}
+
+// LastRunFindings is Options.LastRunFindings for env, read from h.
+func LastRunFindings(h RunHistory, env string) func(ctx context.Context, prefix string) ([]checks.Finding, bool, error) {
+	return func(ctx context.Context, prefix string) ([]checks.Finding, bool, error) {
+		return h.LastRunFindings(ctx, env, prefix)
+	}
+}
+
 // Observer records the sightings of a run's findings and says which to
 // announce in their anomalies' threads and which a standing decision
 // covers; *triage.Service implements it.

@@ -116,6 +116,10 @@ type Finding struct {
 	// (alertname, namespace, ...). A silence of the finding matches them.
 	// Nil for other checks.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Items are the identities of what a finding is made of, when the
+	// check can tell the next run which are new: the security check's
+	// vulnerability ids. Nil for other checks.
+	Items []string `json:"items,omitempty"`
 	// Known is set on a finding a standing triage decision would have
 	// suppressed but that grew past it (Known.Grew), so it is reported as
 	// new again; nil otherwise. Checks leave it nil: the morning run

@@ -126,6 +126,47 @@ func (s *DB) RunFinding(ctx context.Context, runID int64, idx int) (f checks.Fin
 	return f, env, true, nil
 }
 
+// LastRunFindings returns the findings of env's latest kept checklist run
+// whose fingerprint starts with prefix, in report order: what the last
+// checklist saw, for a check to say what is new since. ok is false when env
+// has no kept run (the first checklist, or none for RunRetention).
+func (s *DB) LastRunFindings(ctx context.Context, env, prefix string) (findings []checks.Finding, ok bool, err error) {
+	cutoff := nanos(s.opts.now().Add(-RunRetention))
+	var id int64
+	err = s.read.QueryRowContext(ctx, `SELECT id FROM checklist_runs
+		WHERE environment = $1 AND saved_at >= $2 ORDER BY id DESC LIMIT 1`, env, cutoff).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("read the last checklist run of %s: %w", env, err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT fingerprint, finding_json FROM checklist_findings
+		WHERE run_id = $1 ORDER BY idx`, id)
+	if err != nil {
+		return nil, false, fmt.Errorf("read the findings of checklist run %d: %w", id, err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var fp, data string
+		if err := rows.Scan(&fp, &data); err != nil {
+			return nil, false, fmt.Errorf("read the findings of checklist run %d: %w", id, err)
+		}
+		if !strings.HasPrefix(fp, prefix) {
+			continue
+		}
+		var f checks.Finding
+		if err := json.Unmarshal([]byte(data), &f); err != nil {
+			return nil, false, fmt.Errorf("decode a finding of checklist run %d: %w", id, err)
+		}
+		findings = append(findings, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("read the findings of checklist run %d: %w", id, err)
+	}
+	return findings, true, nil
+}
+
 // textSafe makes s storable in a PostgreSQL TEXT column: valid UTF-8,
 // without NUL.
 func textSafe(s string) string {

@@ -27,7 +27,14 @@
 // count. A rebuild with the same vulnerabilities is the same anomaly; a new
 // vulnerability since the last checklist makes a new fingerprint, so the
 // triage shows it as new even when the image's earlier set was decided
-// Noise.
+// Noise. The finding's Items are its critical and high vulnerability ids;
+// given the last checklist run's findings (Options.LastRunFindings: the
+// bot's store), the ids the image's finding did not have then are marked
+// "(new)" in the detail, with how many are new ("new since the last
+// checklist": all of an image not reported then). Nothing is marked on the
+// first run, from a terminal (no store), or against a finding saved before
+// its ids were kept. A last run that could not list the reports had no
+// findings for them, so the next one marks everything new.
 //
 // When the cluster does not serve VulnerabilityReports (Trivy Operator is
 // not installed) or the Role does not grant list on them, the check says so
@@ -81,6 +88,10 @@ type Options struct {
 	// (httpx.NewClient with a BearerToken); needed when Config.GitHub is
 	// set.
 	GitHub *http.Client
+	// LastRunFindings, if set, returns the findings of the environment's
+	// last checklist run whose fingerprint starts with prefix (ok false:
+	// there was none), so that the vulnerabilities new since are marked.
+	LastRunFindings func(ctx context.Context, prefix string) (findings []checks.Finding, ok bool, err error)
 	// Location is the time zone of times in details (time.Local when nil).
 	Location *time.Location
 	// Logger may be nil.
@@ -93,6 +104,7 @@ type Check struct {
 	dynamic    dynamic.Interface
 	namespaces []string
 	github     *http.Client
+	last       func(ctx context.Context, prefix string) ([]checks.Finding, bool, error)
 	loc        *time.Location
 	logger     *zap.Logger
 }
@@ -121,7 +133,7 @@ func New(cfg Config, o Options) (*Check, error) {
 		o.Logger = zap.NewNop()
 	}
 	return &Check{cfg: cfg, dynamic: o.Dynamic, namespaces: slices.Clone(o.Namespaces), github: o.GitHub,
-		loc: o.Location, logger: o.Logger.With(zap.String("check", name))}, nil
+		last: o.LastRunFindings, loc: o.Location, logger: o.Logger.With(zap.String("check", name))}, nil
 }
 
 // Name returns "security".

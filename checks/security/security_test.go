@@ -427,3 +427,67 @@ func TestTrivytestResource(t *testing.T) {
 		t.Errorf("trivytest plants %v, the check reads %v", trivytest.VulnerabilityReports, VulnerabilityReports)
 	}
 }
+
+// TestNewSinceLastChecklist: with the last run's findings, the
+// vulnerabilities an image's finding did not have then are marked new
+// (all of them for an image not reported then); nothing is marked without
+// a previous run, or when its finding did not record its ids.
+func TestNewSinceLastChecklist(t *testing.T) {
+	agent := func(vulns ...trivytest.Vuln) *unstructured.Unstructured {
+		return trivytest.Report{Namespace: "shop", Name: "daemonset-agent-agent", Kind: "DaemonSet", Workload: "agent", Container: "agent",
+			Server: "ghcr.io", Repository: "acme/agent", Tag: "1.0.0", High: len(vulns), Vulns: vulns}.Object()
+	}
+	openssl := trivytest.Vuln{ID: "CVE-2025-1111", Severity: "HIGH", Package: "openssl", Installed: "3.0.2", Fixed: "3.0.15"}
+	zlib := trivytest.Vuln{ID: "CVE-2025-2222", Severity: "HIGH", Package: "zlib1g", Installed: "1.2.13"}
+	run := func(last func(context.Context, string) ([]checks.Finding, bool, error), objs ...*unstructured.Unstructured) []checks.Finding {
+		t.Helper()
+		c, err := New(Config{Vulnerabilities: &Vulnerabilities{}}, Options{Dynamic: fakeDynamic(objs...), Namespaces: []string{"shop"},
+			LastRunFindings: last})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Run(context.Background()).Findings
+	}
+	none := func(context.Context, string) ([]checks.Finding, bool, error) { return nil, false, nil }
+	first := run(none, agent(openssl))
+	if d := first[0].Detail; strings.Contains(d, "new") {
+		t.Errorf("the first checklist marks vulnerabilities new:\n%s", d)
+	}
+	if !slices.Equal(first[0].Items, []string{"CVE-2025-1111"}) {
+		t.Errorf("items %q", first[0].Items)
+	}
+	var asked string
+	last := func(_ context.Context, prefix string) ([]checks.Finding, bool, error) {
+		asked = prefix
+		return first, true, nil
+	}
+	second := run(last, agent(openssl, zlib), trivytest.DocsReport("shop"))
+	if asked != "security/vulnerabilities/" {
+		t.Errorf("asked for the findings starting %q", asked)
+	}
+	want := map[string]string{
+		"DaemonSet shop/agent": "image ghcr.io/acme/agent:1.0.0\n1 of 2 listed have a fixed version; 1 new since the last checklist\n" +
+			"CVE-2025-1111 HIGH openssl 3.0.2: fixed in 3.0.15\nCVE-2025-2222 HIGH zlib1g 1.2.13: no fix yet (new)",
+		"Deployment shop/nginx": "image index.docker.io/library/nginx:1.16\n1 of 2 listed have a fixed version; 2 new since the last checklist\n" +
+			"CVE-2018-25009 CRITICAL libwebp6 0.6.1-2: no fix yet (new)\nCVE-2019-20367 CRITICAL libbsd0 0.9.1-2: fixed in 0.9.1-2+deb10u1 (new)",
+	}
+	for _, f := range second {
+		if f.Detail != want[f.Object] {
+			t.Errorf("%s detail:\n%s\nwant:\n%s", f.Object, f.Detail, want[f.Object])
+		}
+	}
+	// The last run's finding recorded no ids (before they were kept).
+	old := slices.Clone(first)
+	old[0].Items = nil
+	third := run(func(context.Context, string) ([]checks.Finding, bool, error) { return old, true, nil }, agent(openssl, zlib))
+	if d := third[0].Detail; strings.Contains(d, "new") {
+		t.Errorf("marked new against a finding without ids:\n%s", d)
+	}
+	// The store could not be read: no marks, the check still reports.
+	fourth := run(func(context.Context, string) ([]checks.Finding, bool, error) {
+		return nil, false, errors.New("database is locked")
+	}, agent(openssl, zlib))
+	if len(fourth) != 1 || strings.Contains(fourth[0].Detail, "new") {
+		t.Errorf("with the store failing: %+v", fourth)
+	}
+}

@@ -106,8 +106,9 @@ func (c *Check) vulnerabilities(ctx context.Context) vulnResult {
 			out.blind = append(out.blind, describeListError(ns, err))
 		}
 	}
+	prev := c.previous(ctx)
 	for _, im := range images {
-		if f, ok := c.imageFinding(im); ok {
+		if f, ok := c.imageFinding(im, prev); ok {
 			out.findings = append(out.findings, f)
 		}
 	}
@@ -115,6 +116,43 @@ func (c *Check) vulnerabilities(ctx context.Context) vulnResult {
 		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Fingerprint, b.Fingerprint))
 	})
 	return out
+}
+
+// previousRun is what the last checklist saw: the vulnerability ids of
+// each image's finding, by the fingerprint without its CVE-set part. nil
+// when not known (no previous run, no store, or it could not be read).
+type previousRun map[string]map[string]bool
+
+// previous reads the last checklist's vulnerability findings, if the check
+// was given a way to.
+func (c *Check) previous(ctx context.Context) previousRun {
+	if c.last == nil {
+		return nil
+	}
+	findings, ok, err := c.last(ctx, name+"/vulnerabilities/")
+	if err != nil {
+		c.logger.Warn("could not read the last checklist's findings: no vulnerability is marked new", zap.Error(err))
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	prev := previousRun{}
+	for _, f := range findings {
+		i := strings.LastIndexByte(f.Fingerprint, '/')
+		if i < 0 {
+			continue
+		}
+		var ids map[string]bool
+		if f.Items != nil {
+			ids = map[string]bool{}
+			for _, id := range f.Items {
+				ids[id] = true
+			}
+		}
+		prev[f.Fingerprint[:i]] = ids
+	}
+	return prev
 }
 
 // listReports lists the reports of ns page by page, handing each to add,
@@ -226,7 +264,9 @@ var severityRank = map[string]int{"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 
 
 // imageFinding is im's finding, if it has vulnerabilities of at least the
 // minimum severity: Fail with a critical one, Warn with high ones only.
-func (c *Check) imageFinding(im *image) (checks.Finding, bool) {
+// With prev, the vulnerabilities its finding did not have in the last
+// checklist are marked new.
+func (c *Check) imageFinding(im *image, prev previousRun) (checks.Finding, bool) {
 	minRank := severityRank["HIGH"]
 	if c.cfg.Vulnerabilities.MinSeverity == "critical" {
 		minRank = severityRank["CRITICAL"]
@@ -278,6 +318,40 @@ func (c *Check) imageFinding(im *image) (checks.Finding, bool) {
 	}
 	f.Title = fmt.Sprintf("%s: %s vulnerabilities in %s%s", f.Object, strings.Join(counts, " and "), im.repository, container)
 
+	// The fingerprint names the set of vulnerabilities, so that one more
+	// CVE (or one fixed) is a new anomaly for the triage, not a sighting
+	// of a decided one. Neither the tag nor the counts are in it: the
+	// same vulnerabilities after a rebuild are the same anomaly.
+	ids := make([]string, 0, len(critical)+len(high))
+	for id := range critical {
+		ids = append(ids, id)
+	}
+	for id := range high {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	set := strings.Join(ids, ",")
+	if len(ids) == 0 {
+		set = fmt.Sprintf("counts:%d,%d", nCritical, nHigh)
+	}
+	sum := sha256.Sum256([]byte(set))
+	base := checks.Fingerprint(name, "vulnerabilities", im.namespace, im.kind, im.name, im.container, im.repository)
+	f.Fingerprint = base + "/cves-" + hex.EncodeToString(sum[:6])
+	f.Items = ids
+
+	// New since the last checklist: not in the image's finding then (all
+	// of them when it had none). Not known without a previous run, or
+	// when its finding did not record its ids.
+	isNew := map[string]bool{}
+	if prevIDs, had := prev[base]; prev != nil && (!had || prevIDs != nil) {
+		for _, id := range ids {
+			if !prevIDs[id] {
+				isNew[id] = true
+			}
+		}
+	}
+
 	var d strings.Builder
 	fmt.Fprintf(&d, "image %s", strings.Join(im.refs, ", "))
 	fixable := 0
@@ -287,6 +361,9 @@ func (c *Check) imageFinding(im *image) (checks.Finding, bool) {
 		}
 	}
 	fmt.Fprintf(&d, "\n%d of %d listed have a fixed version", fixable, len(listed))
+	if len(isNew) > 0 {
+		fmt.Fprintf(&d, "; %d new since the last checklist", len(isNew))
+	}
 	for i, v := range listed {
 		if i == c.cfg.Vulnerabilities.MaxListed {
 			fmt.Fprintf(&d, "\n… and %d more", len(listed)-i)
@@ -296,36 +373,16 @@ func (c *Check) imageFinding(im *image) (checks.Finding, bool) {
 		if v.FixedVersion != "" {
 			fix = "fixed in " + v.FixedVersion
 		}
-		fmt.Fprintf(&d, "\n%s %s %s %s: %s", v.ID, v.Severity, v.Resource, v.InstalledVersion, fix)
+		mark := ""
+		if isNew[v.ID] {
+			mark = " (new)"
+		}
+		fmt.Fprintf(&d, "\n%s %s %s %s: %s%s", v.ID, v.Severity, v.Resource, v.InstalledVersion, fix, mark)
 	}
 	f.Detail = d.String()
 	if len(listed) > 0 {
 		f.Link = listed[0].PrimaryLink
 	}
 
-	// The fingerprint names the set of vulnerabilities, so that one more
-	// CVE (or one fixed) is a new anomaly for the triage, not a sighting
-	// of a decided one. Neither the tag nor the counts are in it: the
-	// same vulnerabilities after a rebuild are the same anomaly.
-	ids := slices.Sorted(func(yield func(string) bool) {
-		for id := range critical {
-			if !yield(id) {
-				return
-			}
-		}
-		for id := range high {
-			if !yield(id) {
-				return
-			}
-		}
-	})
-	ids = slices.Compact(ids)
-	set := strings.Join(ids, ",")
-	if len(ids) == 0 {
-		set = fmt.Sprintf("counts:%d,%d", nCritical, nHigh)
-	}
-	sum := sha256.Sum256([]byte(set))
-	f.Fingerprint = checks.Fingerprint(name, "vulnerabilities", im.namespace, im.kind, im.name, im.container,
-		im.repository, "cves-"+hex.EncodeToString(sum[:6]))
 	return f, true
 }

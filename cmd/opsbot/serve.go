@@ -383,6 +383,9 @@ func openStore(ctx context.Context, cfg config.Store, getenv func(string) string
 	return db.DB, func() { _ = db.Close() }, nil
 }
 
+// The store is the checklist's run history (checklistFactory finds it so).
+var _ checklist.RunHistory = (*store.DB)(nil)
+
 // checklistFactory builds an environment's checks from the config, once,
 // and reuses them. api reads the alerts channel; runs, if not nil, says
 // when the scheduled checklist last ran (the alerts channel is read from
@@ -401,8 +404,13 @@ func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.
 			return bot.Checklist{}, err
 		}
 		meter := &checklist.Meter{}
-		list, err := checklist.Build(env, checklist.Options{Logger: logger.Named("checks"),
-			Slack: api, LastChecklist: lastChecklist(runs, name), Location: scheduleLocation(cfg), Meter: meter})
+		opts := checklist.Options{Logger: logger.Named("checks"),
+			Slack: api, LastChecklist: lastChecklist(runs, name), Location: scheduleLocation(cfg), Meter: meter}
+		if h, ok := runs.(checklist.RunHistory); ok {
+			// The store keeps the runs: the security check says what is new since the last.
+			opts.LastRunFindings = checklist.LastRunFindings(h, name)
+		}
+		list, err := checklist.Build(env, opts)
 		if err != nil {
 			return bot.Checklist{}, err
 		}

@@ -22,6 +22,52 @@ var runTests = []struct {
 	{"RunRetention", testRunRetention},
 	{"SaveRunAtomic", testSaveRunAtomic},
 	{"ConcurrentSaveRun", testConcurrentSaveRun},
+	{"LastRunFindings", testLastRunFindings},
+}
+
+// testLastRunFindings: the findings of an environment's latest run, those
+// whose fingerprint has the prefix, in report order; none before the
+// first run; not another environment's; after a restart too.
+func testLastRunFindings(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	if f, ok, err := s.LastRunFindings(ctx, "prod", "security/"); err != nil || ok || f != nil {
+		t.Fatalf("before any run: %v, ok %v, %v; want none, not ok", f, ok, err)
+	}
+	vuln := func(object string, items ...string) checks.Finding {
+		f := runFinding("security", object, "vulnerabilities")
+		f.Items = items
+		return f
+	}
+	old := vuln("Deployment shop/api", "CVE-2024-1")
+	api := vuln("Deployment shop/api", "CVE-2024-1", "CVE-2024-2")
+	db := vuln("StatefulSet shop/db", "CVE-2024-3")
+	crash := runFinding("pods", "Deployment shop/api", "CrashLoopBackOff")
+	mustSaveRun(t, s, runReport("prod", []checks.Finding{old}))
+	mustSaveRun(t, s, runReport("prod", []checks.Finding{crash}, []checks.Finding{api, db}))
+	mustSaveRun(t, s, runReport("dev", []checks.Finding{vuln("Deployment dev/x", "CVE-2024-9")}))
+	check := func(s Store) {
+		t.Helper()
+		got, ok, err := s.LastRunFindings(ctx, "prod", "security/")
+		if err != nil || !ok {
+			t.Fatalf("LastRunFindings = ok %v, %v", ok, err)
+		}
+		equal(t, "the last prod run's security findings", got, []checks.Finding{api, db})
+		got, ok, err = s.LastRunFindings(ctx, "prod", "logs/")
+		if err != nil || !ok || len(got) != 0 {
+			t.Errorf("no finding with the prefix: %v, ok %v, %v; want none, ok", got, ok, err)
+		}
+	}
+	check(s)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := s.LastRunFindings(cancelled, "prod", ""); err == nil {
+		t.Error("LastRunFindings with a cancelled context succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check(open(t, o))
 }
 
 func runFinding(check, object, title string) checks.Finding {

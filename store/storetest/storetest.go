@@ -38,6 +38,7 @@ type Store interface {
 	LastClaim(ctx context.Context, prefix string) (string, time.Time, error)
 	SaveRun(ctx context.Context, rep checks.Report, channel, messageTS string) (int64, error)
 	RunFinding(ctx context.Context, runID int64, idx int) (checks.Finding, string, bool, error)
+	LastRunFindings(ctx context.Context, env, prefix string) ([]checks.Finding, bool, error)
 	RecordRefusal(ctx context.Context, r opsbot.Refusal) (bool, error)
 	Refusals(ctx context.Context, since time.Time, limit int) ([]opsbot.Refusal, error)
 	noise.Store
