@@ -144,7 +144,12 @@ func (c *Check) workflows(ctx context.Context) githubResult {
 	branches := map[string]string{} // default branch by repository
 	var limited *apiError
 	notChecked := 0
-	for _, w := range c.cfg.GitHub.Workflows {
+	for i, w := range c.cfg.GitHub.Workflows {
+		if ctx.Err() != nil {
+			out.blind = append(out.blind, fmt.Sprintf("%d of %d workflows not checked: %v",
+				len(c.cfg.GitHub.Workflows)-i, len(c.cfg.GitHub.Workflows), context.Cause(ctx)))
+			break
+		}
 		if limited != nil {
 			notChecked++
 			continue
@@ -162,9 +167,6 @@ func (c *Check) workflows(ctx context.Context) githubResult {
 			if f != nil {
 				out.findings = append(out.findings, *f)
 			}
-		}
-		if ctx.Err() != nil {
-			break
 		}
 	}
 	if limited != nil {

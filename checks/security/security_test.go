@@ -491,3 +491,37 @@ func TestNewSinceLastChecklist(t *testing.T) {
 		t.Errorf("with the store failing: %+v", fourth)
 	}
 }
+
+// TestVulnerabilitiesCutShort: a check whose context is done lists
+// nothing more and names what it did not list.
+func TestVulnerabilitiesCutShort(t *testing.T) {
+	c, err := New(Config{Vulnerabilities: &Vulnerabilities{}}, Options{Dynamic: fakeDynamic(trivytest.DocsReport("shop")),
+		Namespaces: []string{"shop", "payments"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("shutting down"))
+	res := c.Run(ctx)
+	if want := "did not list VulnerabilityReports in shop, payments: shutting down"; res.Status != checks.Unknown || res.Summary != want {
+		t.Errorf("got %s %q, want unknown %q", res.Status, res.Summary, want)
+	}
+}
+
+// TestWorkflowsCutShort: a check whose context is done asks GitHub
+// nothing more and says how many workflows it did not check.
+func TestWorkflowsCutShort(t *testing.T) {
+	fs := githubtest.New()
+	defer fs.Close()
+	plantRepos(fs, time.Now())
+	c := githubCheck(t, fs, Workflow{Repo: "acme/shop", Workflow: "codeql.yml"}, Workflow{Repo: "acme/web", Workflow: "trivy.yml"})
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("shutting down"))
+	res := c.Run(ctx)
+	if want := "2 of 2 workflows not checked: shutting down"; res.Status != checks.Unknown || res.Summary != want {
+		t.Errorf("got %s %q, want unknown %q", res.Status, res.Summary, want)
+	}
+	if n := len(fs.Requests()); n != 0 {
+		t.Errorf("%d requests after the context was done", n)
+	}
+}

@@ -92,17 +92,21 @@ type vulnResult struct {
 func (c *Check) vulnerabilities(ctx context.Context) vulnResult {
 	var out vulnResult
 	images := map[string]*image{}
-	for _, ns := range c.namespaces {
+	for i, ns := range c.namespaces {
+		if ctx.Err() != nil {
+			out.blind = append(out.blind, fmt.Sprintf("did not list VulnerabilityReports in %s: %v",
+				strings.Join(c.namespaces[i:], ", "), context.Cause(ctx)))
+			break
+		}
 		n, err := c.listReports(ctx, ns, func(r *report) { c.addReport(images, ns, r) })
 		out.reports += n
 		if err == nil || n > 0 {
 			out.listed++
 		}
-		if ctx.Err() != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
 			out.blind = append(out.blind, fmt.Sprintf("could not list VulnerabilityReports in %s: %v", ns, context.Cause(ctx)))
-			break
-		}
-		if err != nil {
+		case err != nil:
 			out.blind = append(out.blind, describeListError(ns, err))
 		}
 	}
