@@ -20,12 +20,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +64,10 @@ type Options struct {
 	StartTimeout time.Duration
 	// Logger receives the server's log lines at debug level. Default: none.
 	Logger *zap.Logger
+	// Settings are server settings (postgres -c name=value), after and so
+	// over pgtest's own, e.g. max_connections or
+	// shared_preload_libraries. Default: none.
+	Settings map[string]string
 }
 
 // Server is a running throwaway PostgreSQL.
@@ -156,6 +162,9 @@ func start(ctx context.Context, opts Options, dir, data string, env []string, cr
 	}
 	if !opts.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	for _, name := range slices.Sorted(maps.Keys(opts.Settings)) {
+		args = append(args, "-c", name+"="+opts.Settings[name])
 	}
 	// Not CommandContext: the server outlives ctx (the start-up deadline).
 	cmd := exec.Command(filepath.Join(opts.BinDir, "postgres"), args...)

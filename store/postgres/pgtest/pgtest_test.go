@@ -12,7 +12,7 @@ import (
 
 func TestStartStop(t *testing.T) {
 	ctx := context.Background()
-	s, err := Start(ctx, Options{})
+	s, err := Start(ctx, Options{Settings: map[string]string{"max_connections": "23"}})
 	if errors.Is(err, ErrNotInstalled) && testing.Short() {
 		t.Skipf("-short: %v", err)
 	}
@@ -32,15 +32,19 @@ func TestStartStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var version, db, listen, fsync string
+	var version, db, listen, fsync, maxConns string
 	err = conn.QueryRow(ctx, `SELECT current_setting('server_version'), current_database(),
-		current_setting('listen_addresses'), current_setting('fsync')`).Scan(&version, &db, &listen, &fsync)
+		current_setting('listen_addresses'), current_setting('fsync'), current_setting('max_connections')`).
+		Scan(&version, &db, &listen, &fsync, &maxConns)
 	conn.Close(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(version, "15") || db != "test_1" || listen != "127.0.0.1" || fsync != "off" {
 		t.Errorf("server %s, database %s, listening on %s, fsync %s", version, db, listen, fsync)
+	}
+	if maxConns != "23" {
+		t.Errorf("max_connections = %s, want 23 (Options.Settings)", maxConns)
 	}
 	if dsn2, err := s.CreateDatabase(ctx); err != nil || dsn2 == dsn {
 		t.Errorf("second database: %q, %v", dsn2, err)
