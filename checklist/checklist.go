@@ -26,6 +26,7 @@ import (
 	"github.com/opsbot/opsbot/checks/alerts"
 	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/checks/httpcheck"
+	"github.com/opsbot/opsbot/checks/integrity"
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
@@ -91,6 +92,7 @@ var kinds = []kind{
 	{"http", buildHTTP},
 	{"alertschannel", buildAlertsChannel},
 	{"security", buildSecurity},
+	{"integrity", buildIntegrity},
 }
 
 // build is what the builders share: the environment, the options and the
@@ -339,6 +341,18 @@ func buildSecurity(b *build) (checks.Check, error) {
 		o.GitHub = b.metered(httpx.NewClient(httpx.Options{Version: version.Version, BearerToken: httpx.Secret(tok)}))
 	}
 	return security.New(c.Config, o)
+}
+
+func buildIntegrity(b *build) (checks.Check, error) {
+	c := b.env.Checks.Integrity
+	if !c.On(len(c.Config.Invariants) > 0) {
+		return nil, nil
+	}
+	dsn, err := config.Secret("dsnEnv", c.Config.DSNEnv)
+	if err != nil {
+		return nil, err
+	}
+	return integrity.New(c.Config, dsn, b.logger.Named("integrity"))
 }
 
 // KubeClient connects to the cluster the config names: in-cluster, or a

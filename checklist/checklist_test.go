@@ -38,6 +38,7 @@ func names(t *testing.T, doc string) []string {
 }
 
 func TestBuildEnablesChecksInTheRunbooksOrder(t *testing.T) {
+	t.Setenv("OPSBOT_TEST_INTEGRITY_DSN", "postgres://checker@db.example:5432/shop")
 	for _, tt := range []struct {
 		name, doc, want string
 	}{
@@ -62,6 +63,15 @@ environments:
       security:
         vulnerabilities: {}
 `, "pods logs security"},
+		{"integrity when it has invariants", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      integrity:
+        dsnEnv: OPSBOT_TEST_INTEGRITY_DSN
+        invariants: [{name: orphans, query: "SELECT id FROM referrals"}]
+`, "pods logs integrity"},
 		{"turned off", `
 environments:
   prod:
@@ -106,6 +116,15 @@ environments:
       security:
         github: {tokenEnv: OPSBOT_TEST_NO_SUCH_TOKEN, workflows: [{repo: acme/shop, workflow: codeql.yml}]}
 `, "environments.prod.checks.security.github.tokenEnv: environment variable OPSBOT_TEST_NO_SUCH_TOKEN is not set"},
+		{"integrity without its DSN names the variable", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      integrity:
+        dsnEnv: OPSBOT_TEST_NO_SUCH_TOKEN
+        invariants: [{name: orphans, query: "SELECT id FROM referrals"}]
+`, "environments.prod.checks.integrity: dsnEnv: environment variable OPSBOT_TEST_NO_SUCH_TOKEN is not set"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Build(environment(t, tt.doc), Options{Kube: fake.NewClientset()})

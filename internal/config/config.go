@@ -27,6 +27,7 @@ import (
 	"github.com/opsbot/opsbot/checks/alerts"
 	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/checks/httpcheck"
+	"github.com/opsbot/opsbot/checks/integrity"
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/checks/pods"
@@ -144,6 +145,9 @@ type Checks struct {
 	// Security reads Trivy Operator's VulnerabilityReports and the latest
 	// runs of CI workflows on GitHub; on when it names either.
 	Security Check[security.Config] `yaml:"security"`
+	// Integrity runs the team's invariant queries against its PostgreSQL
+	// (read-only); on when it has invariants.
+	Integrity Check[integrity.Config] `yaml:"integrity"`
 }
 
 // Check is one check's block: `enabled` beside the check's own keys, which
@@ -372,6 +376,7 @@ func (e *Environment) setDefaults() {
 	c.HTTP.Config.SetDefaults()
 	c.AlertsChannel.Config.SetDefaults()
 	c.Security.Config.SetDefaults()
+	c.Integrity.Config.SetDefaults()
 }
 
 func (e *Environment) validate(p string, fe *fieldErrors) {
@@ -421,6 +426,9 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	}
 	if sc := e.Checks.Security; sc.On(sc.Config.On()) {
 		fe.addErr(c+".security", sc.Config.Validate())
+	}
+	if ic := e.Checks.Integrity; ic.On(len(ic.Config.Invariants) > 0) {
+		fe.addErr(c+".integrity", ic.Config.Validate())
 	}
 }
 

@@ -207,6 +207,23 @@ environments:
     checks:
       logs: {limitBytes: 10 parsecs}
 `, `line 6: environments.prod.checks.logs.limitBytes:`},
+		{"integrity without dsnEnv", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      integrity:
+        invariants: [{name: orphans, query: "SELECT id FROM referrals"}]
+`, "environments.prod.checks.integrity.dsnEnv: required"},
+		{"integrity query of two statements", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      integrity:
+        dsnEnv: OPS_INTEGRITY_DSN
+        invariants: [{name: orphans, query: "SELECT 1 AS id; DROP TABLE referrals"}]
+`, "environments.prod.checks.integrity.invariants[0].query: must be one statement"},
 		{"bad environment name", `
 environments:
   Prod: {namespaces: [shop]}
