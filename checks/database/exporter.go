@@ -1,0 +1,156 @@
+package database
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/opsbot/opsbot/internal/httpx"
+)
+
+// exporter gathers the figures from postgres_exporter's metrics in
+// Prometheus (source prometheus), by the names the exporter documents.
+// It has no query texts, lock waits or statement times; its longest
+// transaction is pg_stat_activity_max_tx_duration, which counts a single
+// long statement too.
+type exporter struct {
+	api      string
+	client   *http.Client
+	database string // datname, or "" for every database
+}
+
+// The queries, one per figure.
+const (
+	promSize        = `max by (datname) (pg_database_size_bytes%s)`
+	promConnections = `sum(pg_stat_activity_count)`
+	promMax         = `max(pg_settings_max_connections)`
+	promReserved    = `max(pg_settings_superuser_reserved_connections)`
+	promMaxTx       = `max(pg_stat_activity_max_tx_duration)`
+	promIsReplica   = `max(pg_replication_is_replica)`
+	promLag         = `max(pg_replication_lag_seconds)`
+)
+
+func (e *exporter) gather(ctx context.Context) (figures, error) {
+	f := figures{statementsNote: "no statement times (source prometheus)"}
+	sel := ""
+	if e.database != "" {
+		sel = fmt.Sprintf(`{datname=%q}`, e.database)
+	}
+	size, err := e.query(ctx, fmt.Sprintf(promSize, sel))
+	if err != nil {
+		return f, err
+	}
+	if len(size) == 0 {
+		// The exporter's first metric: without it, nothing else is there.
+		return f, fmt.Errorf("prometheus has no pg_database_size_bytes%s: is postgres_exporter scraped?", sel)
+	}
+	f.size = map[string]int64{}
+	for _, s := range size {
+		f.size[string(s.Metric["datname"])] = int64(s.Value)
+	}
+	conns, ok, err := e.scalar(ctx, promConnections)
+	if err != nil {
+		return f, err
+	}
+	maxConns, okMax, err := e.scalar(ctx, promMax)
+	if err != nil {
+		return f, err
+	}
+	reserved, _, err := e.scalar(ctx, promReserved)
+	if err != nil {
+		return f, err
+	}
+	if ok && okMax && maxConns-reserved > 0 {
+		f.connections, f.maxConnections = int64(conns), int64(maxConns-reserved)
+	}
+	if tx, ok, err := e.scalar(ctx, promMaxTx); err != nil {
+		return f, err
+	} else if ok && tx > 0 {
+		f.longestTx = &session{age: seconds(tx)}
+	}
+	// postgres_exporter reports the lag on a replica (on a primary it is
+	// 0): a primary's replicas are not known here.
+	f.replicasUnknown = true
+	isReplica, _, err := e.scalar(ctx, promIsReplica)
+	if err != nil {
+		return f, err
+	}
+	if isReplica == 1 {
+		f.isReplica = true
+		if lag, ok, err := e.scalar(ctx, promLag); err != nil {
+			return f, err
+		} else if ok {
+			l := seconds(lag)
+			f.lag = &l
+		}
+	}
+	return f, nil
+}
+
+// scalar runs query and returns its one value; ok is false when it has
+// none (the metric is not there).
+func (e *exporter) scalar(ctx context.Context, query string) (v float64, ok bool, err error) {
+	vec, err := e.query(ctx, query)
+	if err != nil || len(vec) == 0 || math.IsNaN(float64(vec[0].Value)) {
+		return 0, false, err
+	}
+	return float64(vec[0].Value), true, nil
+}
+
+// query runs an instant query. Errors say what failed, with credentials
+// redacted from the URL.
+func (e *exporter) query(ctx context.Context, query string) (model.Vector, error) {
+	where := "prometheus " + httpx.RedactURL(e.api)
+	q := url.Values{"query": {query}}
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left > 0 {
+			q.Set("timeout", strconv.FormatFloat(left.Seconds(), 'f', 3, 64))
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.api+"/api/v1/query?"+q.Encode(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot build the request", where)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		_, msg := httpx.Classify(ctx, err)
+		return nil, fmt.Errorf("%s: %s", where, msg)
+	}
+	defer resp.Body.Close()
+	body, truncated, err := httpx.ReadBody(resp.Body, 4<<20)
+	if err != nil {
+		_, msg := httpx.Classify(ctx, err)
+		return nil, fmt.Errorf("%s: reading the answer: %s", where, msg)
+	}
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			ResultType model.ValueType `json:"resultType"`
+			Result     model.Vector    `json:"result"`
+		} `json:"data"`
+		ErrorType string `json:"errorType"`
+		Error     string `json:"error"`
+	}
+	jsonErr := json.Unmarshal(body, &r)
+	switch {
+	case jsonErr == nil && r.Status == "error":
+		return nil, fmt.Errorf("%s returned %d for %s: %s: %s", where, resp.StatusCode, query, r.ErrorType, r.Error)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, fmt.Errorf("%s returned %d: %s", where, resp.StatusCode, httpx.Snippet(body, 200))
+	case truncated:
+		return nil, fmt.Errorf("%s: answer larger than 4 MiB", where)
+	case jsonErr != nil:
+		return nil, fmt.Errorf("%s: decoding the answer: %w (answer starts %q)", where, jsonErr, httpx.Snippet(body, 80))
+	case r.Data.ResultType != model.ValVector:
+		return nil, fmt.Errorf("%s: %s gave a %s, want a vector", where, query, r.Data.ResultType)
+	}
+	return r.Data.Result, nil
+}
