@@ -260,11 +260,12 @@ var (
 )
 
 // sanitize makes other people's SQL fit to show: string literals replaced
-// with '?', whitespace collapsed, shortened to 200 characters, redacted.
+// with '?', whitespace collapsed, redacted, then shortened to 200
+// characters (after: a secret cut in half might not be recognised).
 func sanitize(query string) string {
 	q := literalRE.ReplaceAllString(query, "'?'")
 	q = strings.TrimSpace(spacesRE.ReplaceAllString(q, " "))
-	return redact.Redactor{}.Text(httpx.Truncate(q, 200))
+	return httpx.Truncate(redact.Redactor{}.Text(q), 200)
 }
 
 func percent(r float64) string { return fmt.Sprintf("%.0f%%", r*100) }
