@@ -25,6 +25,7 @@ import (
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/checks/alerts"
 	"github.com/opsbot/opsbot/checks/alertschannel"
+	"github.com/opsbot/opsbot/checks/database"
 	"github.com/opsbot/opsbot/checks/httpcheck"
 	"github.com/opsbot/opsbot/checks/integrity"
 	"github.com/opsbot/opsbot/checks/logs"
@@ -93,6 +94,7 @@ var kinds = []kind{
 	{"alertschannel", buildAlertsChannel},
 	{"security", buildSecurity},
 	{"integrity", buildIntegrity},
+	{"database", buildDatabase},
 }
 
 // build is what the builders share: the environment, the options and the
@@ -353,6 +355,32 @@ func buildIntegrity(b *build) (checks.Check, error) {
 		return nil, err
 	}
 	return integrity.New(c.Config, dsn, b.logger.Named("integrity"))
+}
+
+func buildDatabase(b *build) (checks.Check, error) {
+	if !b.env.Checks.DatabaseOn() {
+		return nil, nil
+	}
+	cfg := b.env.Checks.Database.Config
+	var denv database.Env
+	if cfg.Source == database.SourcePrometheus {
+		prom := b.env.Prometheus
+		if prom == nil {
+			return nil, fmt.Errorf("source prometheus needs %s.prometheus.url", b.field)
+		}
+		client, err := b.endpointClient(prom, b.field+".prometheus")
+		if err != nil {
+			return nil, err
+		}
+		denv.PrometheusURL, denv.Client = prom.URL, client
+	} else {
+		dsn, err := config.Secret("dsnEnv", cfg.DSNEnv)
+		if err != nil {
+			return nil, err
+		}
+		denv.DSN = dsn
+	}
+	return database.New(cfg, denv, b.logger.Named("database"))
 }
 
 // KubeClient connects to the cluster the config names: in-cluster, or a

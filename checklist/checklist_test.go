@@ -72,6 +72,21 @@ environments:
         dsnEnv: OPSBOT_TEST_INTEGRITY_DSN
         invariants: [{name: orphans, query: "SELECT id FROM referrals"}]
 `, "pods logs integrity"},
+		{"database from a connection", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      database: {dsnEnv: OPSBOT_TEST_INTEGRITY_DSN}
+`, "pods logs database"},
+		{"database from prometheus", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: http://prometheus:9090}
+    checks:
+      database: {source: prometheus}
+`, "pods logs metrics database"},
 		{"turned off", `
 environments:
   prod:

@@ -63,7 +63,7 @@ BEGIN
   INSERT INTO audit (note) VALUES ('written by an invariant');
   RETURN QUERY SELECT 1;
 END $$;
-CREATE ROLE checker LOGIN PASSWORD '` + password + `';
+CREATE ROLE checker LOGIN PASSWORD '`+password+`';
 GRANT SELECT ON service_users, referrals, appointments TO checker;
 GRANT pg_monitor TO checker;
 `)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/opsbot/opsbot/checks/alerts"
 	"github.com/opsbot/opsbot/checks/alertschannel"
+	"github.com/opsbot/opsbot/checks/database"
 	"github.com/opsbot/opsbot/checks/httpcheck"
 	"github.com/opsbot/opsbot/checks/integrity"
 	"github.com/opsbot/opsbot/checks/logs"
@@ -148,6 +149,17 @@ type Checks struct {
 	// Integrity runs the team's invariant queries against its PostgreSQL
 	// (read-only); on when it has invariants.
 	Integrity Check[integrity.Config] `yaml:"integrity"`
+	// Database is PostgreSQL's tolerances, from a read-only connection
+	// (on when it has a dsnEnv) or postgres_exporter's metrics (on with
+	// source: prometheus).
+	Database Check[database.Config] `yaml:"database"`
+}
+
+// DatabaseOn reports whether the database check is on: as enabled says,
+// else when it names a DSN variable or the prometheus source.
+func (c Checks) DatabaseOn() bool {
+	d := c.Database
+	return d.On(d.Config.DSNEnv != "" || d.Config.Source == database.SourcePrometheus)
 }
 
 // Check is one check's block: `enabled` beside the check's own keys, which
@@ -377,6 +389,7 @@ func (e *Environment) setDefaults() {
 	c.AlertsChannel.Config.SetDefaults()
 	c.Security.Config.SetDefaults()
 	c.Integrity.Config.SetDefaults()
+	c.Database.Config.SetDefaults()
 }
 
 func (e *Environment) validate(p string, fe *fieldErrors) {
@@ -429,6 +442,13 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	}
 	if ic := e.Checks.Integrity; ic.On(len(ic.Config.Invariants) > 0) {
 		fe.addErr(c+".integrity", ic.Config.Validate())
+	}
+	if e.Checks.DatabaseOn() {
+		d := e.Checks.Database.Config
+		fe.addErr(c+".database", d.Validate())
+		if d.Source == database.SourcePrometheus && e.Prometheus == nil {
+			fe.add(c+".database.source", "source prometheus needs %s.prometheus.url", p)
+		}
 	}
 }
 

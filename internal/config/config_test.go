@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,45 @@ func TestExampleSecurityBlockIsValid(t *testing.T) {
 	sec := cfg.Environments["prod"].Checks.Security
 	if !sec.On(sec.Config.On()) || sec.Config.Vulnerabilities == nil || sec.Config.GitHub == nil || len(sec.Config.GitHub.Workflows) != 2 {
 		t.Errorf("the example's security block gives %+v", sec.Config)
+	}
+}
+
+// TestExampleCommentedChecksAreValid: the PostgreSQL checks the example
+// shows commented out (they need a database) parse once uncommented, keys
+// and defaults included.
+func TestExampleCommentedChecksAreValid(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "opsbot.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	for _, check := range []string{"integrity", "database"} {
+		t.Run(check, func(t *testing.T) {
+			const indent = "      "
+			start := slices.Index(lines, indent+"# "+check+":")
+			if start < 0 {
+				t.Fatalf("no commented %s block in the example", check)
+			}
+			var block []string
+			for _, l := range lines[start:] {
+				if !strings.HasPrefix(l, indent+"#") {
+					break
+				}
+				block = append(block, indent+strings.TrimPrefix(strings.TrimPrefix(l, indent+"#"), " "))
+			}
+			doc := "environments:\n  prod:\n    namespaces: [shop]\n    checks:\n" + strings.Join(block, "\n") + "\n"
+			cfg, err := Parse([]byte(doc))
+			if err != nil {
+				t.Fatalf("the commented %s block does not parse: %v\n%s", check, err, doc)
+			}
+			env := cfg.Environments["prod"]
+			if check == "integrity" && len(env.Checks.Integrity.Config.Invariants) != 2 {
+				t.Errorf("invariants = %+v", env.Checks.Integrity.Config.Invariants)
+			}
+			if check == "database" && (!env.Checks.DatabaseOn() || env.Checks.Database.Config.Thresholds.StatementFail == nil) {
+				t.Errorf("database = %+v", env.Checks.Database)
+			}
+		})
 	}
 }
 
@@ -224,6 +264,29 @@ environments:
         dsnEnv: OPS_INTEGRITY_DSN
         invariants: [{name: orphans, query: "SELECT 1 AS id; DROP TABLE referrals"}]
 `, "environments.prod.checks.integrity.invariants[0].query: must be one statement"},
+		{"database from prometheus without one", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      database: {source: prometheus}
+`, "environments.prod.checks.database.source: source prometheus needs environments.prod.prometheus.url"},
+		{"database thresholds", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      database:
+        dsnEnv: OPS_DATABASE_DSN
+        thresholds: {connectionsWarn: 0.9, connectionsFail: 0.85}
+`, "environments.prod.checks.database.thresholds.connectionsFail: must be >= connectionsWarn (0.9), got 0.85"},
+		{"database size", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      database: {dsnEnv: OPS_DATABASE_DSN, sizeLimit: 50 parsecs}
+`, "environments.prod.checks.database.sizeLimit"},
 		{"bad environment name", `
 environments:
   Prod: {namespaces: [shop]}
