@@ -363,17 +363,18 @@ func buildDatabase(b *build) (checks.Check, error) {
 	}
 	cfg := b.env.Checks.Database.Config
 	var denv database.Env
-	if cfg.Source == database.SourcePrometheus {
+	if cfg.Source == database.SourcePrometheus || cfg.PVC != "" {
 		prom := b.env.Prometheus
 		if prom == nil {
-			return nil, fmt.Errorf("source prometheus needs %s.prometheus.url", b.field)
+			return nil, fmt.Errorf("source prometheus and pvc need %s.prometheus.url", b.field)
 		}
 		client, err := b.endpointClient(prom, b.field+".prometheus")
 		if err != nil {
 			return nil, err
 		}
 		denv.PrometheusURL, denv.Client = prom.URL, client
-	} else {
+	}
+	if cfg.Source != database.SourcePrometheus {
 		dsn, err := config.Secret("dsnEnv", cfg.DSNEnv)
 		if err != nil {
 			return nil, err

@@ -33,6 +33,10 @@ type Config struct {
 	// SizeLimit is the most the database may take ("50GiB", "500GB"): its
 	// volume's capacity, or a quota. Unset: the size is shown, not judged.
 	SizeLimit logs.ByteSize `yaml:"sizeLimit"`
+	// PVC, "namespace/name", is the PersistentVolumeClaim holding the
+	// database: its capacity (kubelet_volume_stats_capacity_bytes in the
+	// environment's Prometheus) is the size limit. Instead of sizeLimit.
+	PVC string `yaml:"pvc"`
 	// TopStatements is how many of pg_stat_statements' slowest
 	// statements (by mean time) are looked at. Default 5.
 	TopStatements int `yaml:"topStatements"`
@@ -107,7 +111,10 @@ const (
 	DefaultTopStatements    = 5
 )
 
-var envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var (
+	envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	pvcRE    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+)
 
 // SetDefaults fills unset fields with their defaults.
 func (c *Config) SetDefaults() {
@@ -148,6 +155,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("statementTimeout: must not exceed timeout (%s), got %s", c.Timeout, c.StatementTimeout)
 	case c.SizeLimit < 0:
 		return fmt.Errorf("sizeLimit: must be positive, got %d", c.SizeLimit)
+	case c.PVC != "" && c.SizeLimit > 0:
+		return fmt.Errorf("pvc: set sizeLimit or pvc, not both")
+	case c.PVC != "" && !pvcRE.MatchString(c.PVC):
+		return fmt.Errorf("pvc: must be namespace/name, e.g. db/data-postgres-0, got %q", c.PVC)
 	case c.TopStatements < 0:
 		return fmt.Errorf("topStatements: must be at least 1, got %d", c.TopStatements)
 	}

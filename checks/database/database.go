@@ -2,7 +2,9 @@
 // is it within its tolerances? It measures, each against warn and fail
 // thresholds (defaults in parentheses):
 //
-//   - the database's size against sizeLimit (80%, 90%), when one is set;
+//   - the database's size against sizeLimit, or the capacity of its PVC
+//     (kubelet_volume_stats_capacity_bytes in Prometheus) (80%, 90%), when
+//     one is set;
 //   - connections in use against max_connections less
 //     superuser_reserved_connections (80%, 95%);
 //   - the longest running statement (5m, 30m) and the oldest transaction
@@ -62,8 +64,9 @@ type statement struct {
 
 // figures are what the check measured; a source fills what it can.
 type figures struct {
-	size     map[string]int64 // bytes, by database name
-	sizeNote string           // why there is no size
+	size      map[string]int64 // bytes, by database name
+	sizeLimit int64            // the PVC's capacity; 0: sizeLimit, if any
+	limitNote string           // why the PVC's capacity is not known
 
 	connections, maxConnections int64 // maxConnections 0: not known
 
@@ -90,6 +93,7 @@ type Check struct {
 	cfg    Config
 	lim    limits
 	src    source
+	prom   *prom // for the PVC's capacity; nil without pvc or source prometheus
 	logger *zap.Logger
 }
 
@@ -113,7 +117,27 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 		c.logger.Warn("cannot measure the database", zap.String("error", err.Error()))
 		return checks.UnknownResult(httpx.Truncate(err.Error(), 500))
 	}
+	if c.cfg.PVC != "" {
+		c.capacity(ctx, &f)
+	}
 	return c.evaluate(f)
+}
+
+// capacity sets the size limit to the PVC's capacity, or says why it
+// cannot.
+func (c *Check) capacity(ctx context.Context, f *figures) {
+	ns, name, _ := strings.Cut(c.cfg.PVC, "/")
+	q := fmt.Sprintf(`max(kubelet_volume_stats_capacity_bytes{namespace=%q,persistentvolumeclaim=%q})`, ns, name)
+	v, ok, err := c.prom.scalar(ctx, q)
+	switch {
+	case err != nil:
+		c.logger.Warn("cannot read the PVC's capacity", zap.Error(err))
+		f.limitNote = "capacity of PVC " + c.cfg.PVC + " unknown: " + httpx.Truncate(err.Error(), 200)
+	case !ok || v <= 0:
+		f.limitNote = "capacity of PVC " + c.cfg.PVC + " unknown: no kubelet_volume_stats_capacity_bytes for it"
+	default:
+		f.sizeLimit = int64(v)
+	}
 }
 
 // severity is Fail, Warn or OK for v against warn and fail.
@@ -145,7 +169,7 @@ func (c *Check) evaluate(f figures) checks.Result {
 	// Size.
 	switch {
 	case len(f.size) == 0:
-		sum = append(sum, "size "+cmp.Or(f.sizeNote, "unknown"))
+		sum = append(sum, "size unknown")
 	default:
 		var parts []string
 		for _, name := range sortedKeys(f.size) {
@@ -154,16 +178,23 @@ func (c *Check) evaluate(f figures) checks.Result {
 			if len(f.size) > 1 {
 				part = name + " " + part
 			}
-			if lim := int64(c.cfg.SizeLimit); lim > 0 {
+			if lim := cmp.Or(f.sizeLimit, int64(c.cfg.SizeLimit)); lim > 0 {
 				r := float64(b) / float64(lim)
 				part += fmt.Sprintf(" of %s", checks.HumanBytes(lim))
+				on := ""
+				if f.sizeLimit > 0 {
+					on = " on PVC " + c.cfg.PVC
+				}
 				add(severity(r, l.sizeWarn, l.sizeFail), "size", "database "+name,
-					fmt.Sprintf("database %s at %s of %s (%s; warn %s, fail %s)", name, checks.HumanBytes(b),
-						checks.HumanBytes(lim), percent(r), percent(l.sizeWarn), percent(l.sizeFail)), "", 0)
+					fmt.Sprintf("database %s at %s of %s%s (%s; warn %s, fail %s)", name, checks.HumanBytes(b),
+						checks.HumanBytes(lim), on, percent(r), percent(l.sizeWarn), percent(l.sizeFail)), "", 0)
 			}
 			parts = append(parts, part)
 		}
 		sum = append(sum, "size "+strings.Join(parts, ", "))
+	}
+	if f.limitNote != "" {
+		sum = append(sum, f.limitNote)
 	}
 
 	// Connections.

@@ -124,6 +124,8 @@ func TestValidate(t *testing.T) {
 		{"duration fail under default warn", Config{DSNEnv: "D", Thresholds: Thresholds{QueryFail: d("1m")}},
 			"thresholds.queryFail: must be >= queryWarn (5m0s), got 1m0s"},
 		{"negative size", Config{DSNEnv: "D", SizeLimit: -1}, "sizeLimit: must be positive"},
+		{"pvc and size", Config{DSNEnv: "D", SizeLimit: 1 << 30, PVC: "db/data"}, "pvc: set sizeLimit or pvc, not both"},
+		{"pvc without namespace", Config{DSNEnv: "D", PVC: "data"}, `pvc: must be namespace/name, e.g. db/data-postgres-0, got "data"`},
 		{"statement timeout over timeout", Config{DSNEnv: "D", Timeout: model.Duration(time.Second), StatementTimeout: model.Duration(time.Minute)},
 			"statementTimeout: must not exceed timeout (1s), got 1m"},
 	} {

@@ -21,9 +21,14 @@ import (
 // transaction is pg_stat_activity_max_tx_duration, which counts a single
 // long statement too.
 type exporter struct {
-	api      string
-	client   *http.Client
+	prom     *prom
 	database string // datname, or "" for every database
+}
+
+// prom asks the environment's Prometheus.
+type prom struct {
+	api    string
+	client *http.Client
 }
 
 // The queries, one per figure.
@@ -43,7 +48,7 @@ func (e *exporter) gather(ctx context.Context) (figures, error) {
 	if e.database != "" {
 		sel = fmt.Sprintf(`{datname=%q}`, e.database)
 	}
-	size, err := e.query(ctx, fmt.Sprintf(promSize, sel))
+	size, err := e.prom.query(ctx, fmt.Sprintf(promSize, sel))
 	if err != nil {
 		return f, err
 	}
@@ -55,22 +60,22 @@ func (e *exporter) gather(ctx context.Context) (figures, error) {
 	for _, s := range size {
 		f.size[string(s.Metric["datname"])] = int64(s.Value)
 	}
-	conns, ok, err := e.scalar(ctx, promConnections)
+	conns, ok, err := e.prom.scalar(ctx, promConnections)
 	if err != nil {
 		return f, err
 	}
-	maxConns, okMax, err := e.scalar(ctx, promMax)
+	maxConns, okMax, err := e.prom.scalar(ctx, promMax)
 	if err != nil {
 		return f, err
 	}
-	reserved, _, err := e.scalar(ctx, promReserved)
+	reserved, _, err := e.prom.scalar(ctx, promReserved)
 	if err != nil {
 		return f, err
 	}
 	if ok && okMax && maxConns-reserved > 0 {
 		f.connections, f.maxConnections = int64(conns), int64(maxConns-reserved)
 	}
-	if tx, ok, err := e.scalar(ctx, promMaxTx); err != nil {
+	if tx, ok, err := e.prom.scalar(ctx, promMaxTx); err != nil {
 		return f, err
 	} else if ok && tx > 0 {
 		f.longestTx = &session{age: seconds(tx)}
@@ -78,13 +83,13 @@ func (e *exporter) gather(ctx context.Context) (figures, error) {
 	// postgres_exporter reports the lag on a replica (on a primary it is
 	// 0): a primary's replicas are not known here.
 	f.replicasUnknown = true
-	isReplica, _, err := e.scalar(ctx, promIsReplica)
+	isReplica, _, err := e.prom.scalar(ctx, promIsReplica)
 	if err != nil {
 		return f, err
 	}
 	if isReplica == 1 {
 		f.isReplica = true
-		if lag, ok, err := e.scalar(ctx, promLag); err != nil {
+		if lag, ok, err := e.prom.scalar(ctx, promLag); err != nil {
 			return f, err
 		} else if ok {
 			l := seconds(lag)
@@ -96,7 +101,7 @@ func (e *exporter) gather(ctx context.Context) (figures, error) {
 
 // scalar runs query and returns its one value; ok is false when it has
 // none (the metric is not there).
-func (e *exporter) scalar(ctx context.Context, query string) (v float64, ok bool, err error) {
+func (e *prom) scalar(ctx context.Context, query string) (v float64, ok bool, err error) {
 	vec, err := e.query(ctx, query)
 	if err != nil || len(vec) == 0 || math.IsNaN(float64(vec[0].Value)) {
 		return 0, false, err
@@ -106,7 +111,7 @@ func (e *exporter) scalar(ctx context.Context, query string) (v float64, ok bool
 
 // query runs an instant query. Errors say what failed, with credentials
 // redacted from the URL.
-func (e *exporter) query(ctx context.Context, query string) (model.Vector, error) {
+func (e *prom) query(ctx context.Context, query string) (model.Vector, error) {
 	where := "prometheus " + httpx.RedactURL(e.api)
 	q := url.Values{"query": {query}}
 	if dl, ok := ctx.Deadline(); ok {

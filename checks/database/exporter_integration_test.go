@@ -82,6 +82,34 @@ func TestPressureFromPostgresExporter(t *testing.T) {
 		t.Errorf("status %s, summary %q, want fail, %q", res.Status, res.Summary, summary)
 	}
 
+	// The limit from the PVC's capacity: 45 of 50 GB is 90% (fail).
+	if err := env.Exporter.Set("kubelet_volume_stats_capacity_bytes",
+		testenv.Labels{"namespace": "db", "persistentvolumeclaim": "data-postgres-0"}, 50e9); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Prometheus.WaitForQuery(ctx, `kubelet_volume_stats_capacity_bytes`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ pvc, finding, summary string }{
+		{"db/data-postgres-0", "fail database shop at 45.0 GB of 50.0 GB on PVC db/data-postgres-0 (90%; warn 80%, fail 90%)", ""},
+		{"db/data-postgres-1", "", "capacity of PVC db/data-postgres-1 unknown: no kubelet_volume_stats_capacity_bytes for it"},
+	} {
+		c, err := New(Config{Source: SourcePrometheus, Database: "shop", PVC: tt.pvc}, Env{PrometheusURL: env.Prometheus.URL()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := c.Run(ctx)
+		var size string
+		for _, f := range res.Findings {
+			if strings.HasPrefix(f.Fingerprint, "database/size/") {
+				size = f.Severity.String() + " " + f.Title
+			}
+		}
+		if size != tt.finding || !strings.Contains(res.Summary, tt.summary) {
+			t.Errorf("pvc %s: size finding %q, summary %q; want %q, %q", tt.pvc, size, res.Summary, tt.finding, tt.summary)
+		}
+	}
+
 	// Without postgres_exporter the check cannot look: unknown, saying why.
 	env.Exporter.Reset()
 	if _, err := env.Prometheus.WaitForQuery(ctx, `absent(pg_database_size_bytes)`); err != nil {

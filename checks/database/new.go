@@ -36,16 +36,19 @@ func New(cfg Config, env Env, logger *zap.Logger) (*Check, error) {
 		logger = zap.NewNop()
 	}
 	c := &Check{cfg: cfg, lim: lim, logger: logger.With(zap.String("check", "database"))}
-	switch cfg.Source {
-	case SourcePrometheus:
+	if cfg.Source == SourcePrometheus || cfg.PVC != "" {
 		if err := httpx.CheckURL(env.PrometheusURL); err != nil {
-			return nil, fmt.Errorf("source prometheus needs the environment's prometheus url: %w", err)
+			return nil, fmt.Errorf("source prometheus and pvc need the environment's prometheus url: %w", err)
 		}
 		client := env.Client
 		if client == nil {
 			client = httpx.NewClient(httpx.Options{})
 		}
-		c.src = &exporter{api: strings.TrimRight(env.PrometheusURL, "/"), client: client, database: cfg.Database}
+		c.prom = &prom{api: strings.TrimRight(env.PrometheusURL, "/"), client: client}
+	}
+	switch cfg.Source {
+	case SourcePrometheus:
+		c.src = &exporter{prom: c.prom, database: cfg.Database}
 	default:
 		if strings.TrimSpace(env.DSN) == "" {
 			return nil, fmt.Errorf("dsnEnv: environment variable %s is empty", cfg.DSNEnv)

@@ -449,6 +449,9 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 		if d.Source == database.SourcePrometheus && e.Prometheus == nil {
 			fe.add(c+".database.source", "source prometheus needs %s.prometheus.url", p)
 		}
+		if d.PVC != "" && e.Prometheus == nil {
+			fe.add(c+".database.pvc", "the PVC's capacity comes from %s.prometheus.url, which is not set", p)
+		}
 	}
 }
 

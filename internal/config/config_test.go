@@ -271,6 +271,13 @@ environments:
     checks:
       database: {source: prometheus}
 `, "environments.prod.checks.database.source: source prometheus needs environments.prod.prometheus.url"},
+		{"database pvc without prometheus", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks:
+      database: {dsnEnv: OPS_DATABASE_DSN, pvc: db/data-postgres-0}
+`, "environments.prod.checks.database.pvc: the PVC's capacity comes from environments.prod.prometheus.url, which is not set"},
 		{"database thresholds", `
 environments:
   prod:
