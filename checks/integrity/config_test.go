@@ -43,8 +43,8 @@ func TestValidate(t *testing.T) {
 }
 
 func TestWrap(t *testing.T) {
-	got := wrap("SELECT ref FROM t -- trailing comment", `Ref "id"`)
-	want := "SELECT count(*) OVER (), q.\"Ref \"\"id\"\"\"::text FROM (\nSELECT ref FROM t -- trailing comment\n) AS q ORDER BY q.\"Ref \"\"id\"\"\" LIMIT $1"
+	got := wrap("SELECT ref FROM t -- trailing comment", `Ref "id"`, 5)
+	want := "SELECT count(*) OVER (), q.\"Ref \"\"id\"\"\"::text FROM (\nSELECT ref FROM t -- trailing comment\n) AS q ORDER BY q.\"Ref \"\"id\"\"\" LIMIT 5"
 	if got != want {
 		t.Errorf("wrap =\n%s\nwant\n%s", got, want)
 	}

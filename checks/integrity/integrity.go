@@ -19,6 +19,8 @@
 //	<query>
 //	) AS q ORDER BY q.<idColumn> LIMIT <maxIds>
 //
+// (the ids in order, the first maxIds of them, all rows counted).
+//
 // A query with a ';' other than a trailing one is rejected by the
 // configuration's validation, and the extended protocol the driver uses
 // refuses several statements anyway; the wrapper is not a security
@@ -36,6 +38,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,7 +134,7 @@ func (c *Check) run(ctx context.Context, conn *pgx.Conn, inv Invariant) outcome 
 	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+ms+"'"); err != nil {
 		return outcome{unknown: c.describe(err)}
 	}
-	rows, err := tx.Query(ctx, wrap(query, inv.IDColumn), c.cfg.MaxIDs)
+	rows, err := tx.Query(ctx, wrap(query, inv.IDColumn, c.cfg.MaxIDs))
 	if err != nil {
 		return outcome{unknown: c.describe(err)}
 	}
@@ -157,12 +160,13 @@ func deref(s *string) string {
 	return *s
 }
 
-// wrap is the query that counts query's rows and reads the first ids.
-// The newlines keep a trailing "-- comment" of query from commenting out
-// the rest.
-func wrap(query, idColumn string) string {
+// wrap is the query that counts query's rows and reads the first maxIDs
+// ids. The newlines keep a trailing "-- comment" of query from commenting
+// out the rest. It has no parameters, so a "$1" in query is an error of
+// its own, not the wrapper's limit.
+func wrap(query, idColumn string, maxIDs int) string {
 	id := "q." + pgx.Identifier{idColumn}.Sanitize()
-	return "SELECT count(*) OVER (), " + id + "::text FROM (\n" + query + "\n) AS q ORDER BY " + id + " LIMIT $1"
+	return "SELECT count(*) OVER (), " + id + "::text FROM (\n" + query + "\n) AS q ORDER BY " + id + " LIMIT " + strconv.Itoa(maxIDs)
 }
 
 // describe says why a query gave no answer, without the DSN.
