@@ -108,13 +108,13 @@ func (d *direct) gather(ctx context.Context) (figures, error) {
 	// (the extension installed but not preloaded, say).
 	if err := d.statements(ctx, tx, &f); err != nil {
 		f.statements = nil
-		f.statementsNote = "no statement times: " + pgsql.Redact(pgsql.Describe(err, d.statementTimeout), d.dsn)
+		f.statementsNote = "no statement times: " + pgsql.Redact(pgsql.Describe(err, pgsql.Timeouts{Statement: d.statementTimeout}), d.dsn)
 	}
 	return f, nil
 }
 
 func (d *direct) fail(what string, err error) error {
-	return fmt.Errorf("%s: %s", what, pgsql.Redact(pgsql.Describe(err, d.statementTimeout), d.dsn))
+	return fmt.Errorf("%s: %s", what, pgsql.Redact(pgsql.Describe(err, pgsql.Timeouts{Statement: d.statementTimeout}), d.dsn))
 }
 
 // oneSession runs a query of one session row, nil when there is none.

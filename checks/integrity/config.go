@@ -20,7 +20,8 @@ type Config struct {
 	// Timeout bounds the whole check, connecting included. Default 30s.
 	Timeout model.Duration `yaml:"timeout"`
 	// StatementTimeout bounds each invariant's query (PostgreSQL's
-	// statement_timeout, and its lock_timeout). Default 5s.
+	// statement_timeout); its lock_timeout is half of it, so a query kept
+	// waiting by a migration's lock says so. Default 5s.
 	StatementTimeout model.Duration `yaml:"statementTimeout"`
 	// MaxIDs is how many ids of the offending rows a finding shows; all of
 	// them are counted. Default 5.

@@ -50,6 +50,7 @@ CREATE TABLE service_users (id int PRIMARY KEY);
 CREATE TABLE referrals (id int PRIMARY KEY, service_user_id int);
 CREATE TABLE appointments (id int PRIMARY KEY, starts_at timestamptz NOT NULL, ends_at timestamptz NOT NULL);
 CREATE TABLE audit (id serial PRIMARY KEY, note text);
+CREATE TABLE invoices (id int PRIMARY KEY);
 INSERT INTO service_users SELECT generate_series(1, 10);
 -- referrals 1..10 have their user; 11..17 do not.
 INSERT INTO referrals SELECT i, CASE WHEN i <= 10 THEN i ELSE 1000 + i END FROM generate_series(1, 17) i;
@@ -64,7 +65,7 @@ BEGIN
   RETURN QUERY SELECT 1;
 END $$;
 CREATE ROLE checker LOGIN PASSWORD '`+password+`';
-GRANT SELECT ON service_users, referrals, appointments TO checker;
+GRANT SELECT ON service_users, referrals, appointments, invoices TO checker;
 GRANT pg_monitor TO checker;
 `)
 	if err != nil {
@@ -93,7 +94,19 @@ func TestInvariantsAgainstPostgres(t *testing.T) {
 			{Name: "writes", Query: "SELECT s AS id FROM sneaky_write() s"},
 			{Name: "slow", Query: "SELECT 1 AS id FROM pg_sleep(60)"},
 			{Name: "hidden", Query: "SELECT id FROM audit"},
+			{Name: "invoices-locked", Query: "SELECT id FROM invoices"},
 		},
+	}
+	// A migration holds an exclusive lock on invoices while the check runs.
+	migration, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer migration.Close(ctx)
+	for _, sql := range []string{"BEGIN", "LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE"} {
+		if _, err := migration.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c, err := New(cfg, dsn, nil)
 	if err != nil {
@@ -104,7 +117,7 @@ func TestInvariantsAgainstPostgres(t *testing.T) {
 	if res.Status != checks.Fail {
 		t.Errorf("status = %s, want fail", res.Status)
 	}
-	const wantSummary = "2 of 6 invariants broken; 3 unknown (writes: refused: read-only transaction"
+	const wantSummary = "2 of 7 invariants broken; 4 unknown (writes: refused: read-only transaction"
 	if !strings.HasPrefix(res.Summary, wantSummary) {
 		t.Errorf("summary = %q, want it to start %q", res.Summary, wantSummary)
 	}
@@ -116,8 +129,8 @@ func TestInvariantsAgainstPostgres(t *testing.T) {
 		}
 	}
 	want := []string{
-		"integrity/appointments-backwards", "integrity/hidden/unknown", "integrity/referrals-orphaned",
-		"integrity/slow/unknown", "integrity/writes/unknown",
+		"integrity/appointments-backwards", "integrity/hidden/unknown", "integrity/invoices-locked/unknown",
+		"integrity/referrals-orphaned", "integrity/slow/unknown", "integrity/writes/unknown",
 	}
 	if got := slices.Sorted(maps.Keys(byFP)); !slices.Equal(got, want) {
 		t.Fatalf("findings %q, want %q", got, want)
@@ -138,6 +151,10 @@ func TestInvariantsAgainstPostgres(t *testing.T) {
 	}
 	if f := byFP["integrity/slow/unknown"]; !strings.Contains(f.Title, "slow: unknown: timed out after 500ms (statementTimeout)") {
 		t.Errorf("slow finding title = %q", f.Title)
+	}
+	if f := byFP["integrity/invoices-locked/unknown"]; !strings.Contains(f.Title,
+		"invoices-locked: unknown: waited more than 250ms for a lock, held by a migration or a long transaction") {
+		t.Errorf("locked finding title = %q", f.Title)
 	}
 	// The role may not read the audit table: said, not hidden.
 	if f := byFP["integrity/hidden/unknown"]; !strings.Contains(f.Title, "permission denied for table audit") {

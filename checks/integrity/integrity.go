@@ -9,7 +9,8 @@
 // comes from an environment variable, each in its own read-only
 // transaction (BEGIN READ ONLY, on a session whose
 // default_transaction_read_only is on) with a statement_timeout and a
-// lock_timeout. A query that fails, times out or tries to write makes its
+// lock_timeout of half of it. A query that fails, times out, waits too
+// long for a lock (a migration holding one) or tries to write makes its
 // invariant unknown, with the reason; the others still report.
 //
 // A query runs wrapped, so that all its rows are counted but only the
@@ -119,19 +120,18 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 // run runs one invariant in a read-only transaction of its own, rolled
 // back whatever happens.
 func (c *Check) run(ctx context.Context, conn *pgx.Conn, inv Invariant) outcome {
-	st := time.Duration(c.cfg.StatementTimeout)
 	query, _ := pgsql.SingleStatement(inv.Query) // validated
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return outcome{unknown: c.describe(err)}
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	ms := fmt.Sprintf("%dms", st.Milliseconds())
-	// SET LOCAL takes no parameters; ms is digits and "ms".
-	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '"+ms+"'"); err != nil {
+	// SET LOCAL takes no parameters; the values are digits and "ms".
+	t := c.timeouts()
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = '%dms'", t.Statement.Milliseconds())); err != nil {
 		return outcome{unknown: c.describe(err)}
 	}
-	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+ms+"'"); err != nil {
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", max(t.Lock.Milliseconds(), 1))); err != nil {
 		return outcome{unknown: c.describe(err)}
 	}
 	rows, err := tx.Query(ctx, wrap(query, inv.IDColumn, c.cfg.MaxIDs))
@@ -171,7 +171,15 @@ func wrap(query, idColumn string, maxIDs int) string {
 
 // describe says why a query gave no answer, without the DSN.
 func (c *Check) describe(err error) string {
-	return pgsql.Redact(pgsql.Describe(err, time.Duration(c.cfg.StatementTimeout)), c.dsn)
+	return pgsql.Redact(pgsql.Describe(err, c.timeouts()), c.dsn)
+}
+
+// timeouts are an invariant's statement_timeout and its lock_timeout, half
+// of it: a query kept waiting by a lock (a migration's) says so, rather
+// than merely timing out.
+func (c *Check) timeouts() pgsql.Timeouts {
+	st := time.Duration(c.cfg.StatementTimeout)
+	return pgsql.Timeouts{Statement: st, Lock: st / 2}
 }
 
 // evaluate turns the outcomes into the check's result: a finding per

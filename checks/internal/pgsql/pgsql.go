@@ -34,7 +34,7 @@ func Open(ctx context.Context, dsn, app string, statementTimeout time.Duration) 
 	cfg.RuntimeParams["statement_timeout"] = strconvMillis(statementTimeout)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %s", Where(cfg), Redact(Describe(err, statementTimeout), dsn, cfg.Password))
+		return nil, fmt.Errorf("connecting to %s: %s", Where(cfg), Redact(Describe(err, Timeouts{Statement: statementTimeout}), dsn, cfg.Password))
 	}
 	return conn, nil
 }
@@ -81,10 +81,16 @@ const (
 // read-only transaction.
 var ErrRefused = errors.New("refused: read-only transaction")
 
+// Timeouts are the statement_timeout and lock_timeout a session has (zero:
+// not set), for Describe to name.
+type Timeouts struct {
+	Statement, Lock time.Duration
+}
+
 // Describe says what went wrong with a statement: the read-only refusal,
 // the statement timeout, the lock timeout, else PostgreSQL's message (with
 // its detail and hint) or the driver's.
-func Describe(err error, statementTimeout time.Duration) string {
+func Describe(err error, t Timeouts) string {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		switch pg.Code {
@@ -92,10 +98,10 @@ func Describe(err error, statementTimeout time.Duration) string {
 			return ErrRefused.Error() + " (" + pg.Message + ")"
 		case codeQueryCanceled:
 			if strings.Contains(pg.Message, "statement timeout") {
-				return fmt.Sprintf("timed out after %s (statementTimeout): %s", statementTimeout, pg.Message)
+				return fmt.Sprintf("timed out after %s (statementTimeout): %s", t.Statement, pg.Message)
 			}
 		case codeLockNotAvail:
-			return fmt.Sprintf("waited too long for a lock (lock_timeout %s): %s", statementTimeout, pg.Message)
+			return fmt.Sprintf("waited more than %s for a lock, held by a migration or a long transaction: %s", t.Lock, pg.Message)
 		}
 		msg := pg.Message
 		if pg.Detail != "" {

@@ -28,7 +28,7 @@ func TestRedact(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	st := 5 * time.Second
+	st := Timeouts{Statement: 5 * time.Second, Lock: 2500 * time.Millisecond}
 	for _, tt := range []struct {
 		err  error
 		want string
@@ -39,6 +39,8 @@ func TestDescribe(t *testing.T) {
 			"timed out after 5s (statementTimeout): canceling statement due to statement timeout"},
 		{fmt.Errorf("query: %w", &pgconn.PgError{Code: "42703", Message: `column q.id does not exist`, Hint: `Perhaps you meant "q.ref".`}),
 			`column q.id does not exist (hint: Perhaps you meant "q.ref".) (SQLSTATE 42703)`},
+		{&pgconn.PgError{Code: "55P03", Message: "canceling statement due to lock timeout"},
+			"waited more than 2.5s for a lock, held by a migration or a long transaction: canceling statement due to lock timeout"},
 		{context.DeadlineExceeded, "timed out: context deadline exceeded"},
 		{errors.New("conn closed"), "conn closed"},
 	} {
