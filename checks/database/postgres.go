@@ -76,12 +76,12 @@ func (d *direct) gather(ctx context.Context) (figures, error) {
 	if err != nil {
 		return f, err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer pgsql.Close(ctx, conn)
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return f, d.fail("starting a read-only transaction", err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer pgsql.Rollback(ctx, tx)
 
 	var name string
 	var size int64

@@ -102,7 +102,7 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 		c.logger.Warn("cannot connect", zap.String("error", err.Error()))
 		return checks.UnknownResult(httpx.Truncate(err.Error(), 500))
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer pgsql.Close(ctx, conn)
 	outcomes := make([]outcome, len(c.cfg.Invariants))
 	for i, inv := range c.cfg.Invariants {
 		if ctx.Err() != nil {
@@ -125,7 +125,7 @@ func (c *Check) run(ctx context.Context, conn *pgx.Conn, inv Invariant) outcome 
 	if err != nil {
 		return outcome{unknown: c.describe(err)}
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer pgsql.Rollback(ctx, tx)
 	// SET LOCAL takes no parameters; the values are digits and "ms".
 	t := c.timeouts()
 	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = '%dms'", t.Statement.Milliseconds())); err != nil {

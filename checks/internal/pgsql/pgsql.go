@@ -39,6 +39,24 @@ func Open(ctx context.Context, dsn, app string, statementTimeout time.Duration) 
 	return conn, nil
 }
 
+// cleanupTimeout bounds a rollback or a close after the check's deadline.
+const cleanupTimeout = 5 * time.Second
+
+// Close closes conn even when ctx is done, within a few seconds: a server
+// that stopped answering must not keep the check's goroutine forever.
+func Close(ctx context.Context, conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
+
+// Rollback ends tx even when ctx is done, within a few seconds.
+func Rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}
+
 // Where names the server of cfg without credentials: "db.example:5432/shop".
 func Where(cfg *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
