@@ -270,7 +270,12 @@ func (c *Check) evaluate(f figures) checks.Result {
 	return checks.Result{Status: checks.Summarize(findings), Summary: strings.Join(sum, "; "), Findings: findings}
 }
 
+// describe names a session: "pid 7 (app@shop): SELECT ...", or "" when
+// nothing is known of it but its age (source prometheus).
 func describe(s *session) string {
+	if s.pid == 0 {
+		return ""
+	}
 	who := fmt.Sprintf("pid %d", s.pid)
 	if s.user != "" {
 		who += " (" + s.user
