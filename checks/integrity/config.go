@@ -24,7 +24,7 @@ type Config struct {
 	// waiting by a migration's lock says so. Default 5s.
 	StatementTimeout model.Duration `yaml:"statementTimeout"`
 	// MaxIDs is how many ids of the offending rows a finding shows; all of
-	// them are counted. Default 5.
+	// them are counted. Default 5, at most 100.
 	MaxIDs int `yaml:"maxIds"`
 	// Invariants are the queries, each expected to return no rows.
 	// At least one.
@@ -55,6 +55,8 @@ const (
 	DefaultStatementTimeout = 5 * time.Second
 	DefaultMaxIDs           = 5
 	DefaultIDColumn         = "id"
+	// MaxMaxIDs is the most maxIds may be.
+	MaxMaxIDs = 100
 )
 
 var (
@@ -104,6 +106,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("statementTimeout: must not exceed timeout (%s), got %s", c.Timeout, c.StatementTimeout)
 	case c.MaxIDs < 0:
 		return fmt.Errorf("maxIds: must be at least 1, got %d", c.MaxIDs)
+	case c.MaxIDs > MaxMaxIDs:
+		return fmt.Errorf("maxIds: at most %d (a finding is read in Slack), got %d", MaxMaxIDs, c.MaxIDs)
 	case len(c.Invariants) == 0:
 		return fmt.Errorf("invariants: at least one is required")
 	}

@@ -21,6 +21,7 @@ func TestValidate(t *testing.T) {
 		{"negative timeout", Config{DSNEnv: "D", Timeout: -1, Invariants: []Invariant{ok}}, "timeout: must be positive"},
 		{"statement timeout over timeout", Config{DSNEnv: "D", Timeout: model.Duration(1e9), StatementTimeout: model.Duration(2e9), Invariants: []Invariant{ok}},
 			"statementTimeout: must not exceed timeout (1s), got 2s"},
+		{"too many ids", Config{DSNEnv: "D", MaxIDs: 1000, Invariants: []Invariant{ok}}, "maxIds: at most 100 (a finding is read in Slack), got 1000"},
 		{"negative maxIds", Config{DSNEnv: "D", MaxIDs: -1, Invariants: []Invariant{ok}}, "maxIds: must be at least 1"},
 		{"two statements", Config{DSNEnv: "D", Invariants: []Invariant{ok, {Name: "x", Query: "SELECT 1 AS id; DELETE FROM referrals"}}},
 			"invariants[1].query: must be one statement: a ';' may only end it, found one at offset 14"},
