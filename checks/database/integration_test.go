@@ -191,6 +191,28 @@ SELECT pg_stat_statements_reset();`)
 		t.Errorf("status %s, summary %q", res.Status, res.Summary)
 	}
 
+	// The pressure gone, the check sees nothing of it, nor of itself:
+	// its own statement is not "the longest query".
+	cancel()
+	running.Wait()
+	exec(holder, "ROLLBACK")
+	eventually(t, "the planted sessions are idle", func() bool {
+		var n int
+		err := db.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'`).Scan(&n)
+		return err == nil && n == 0
+	})
+	res = c.Run(ctx)
+	for _, f := range res.Findings {
+		if reason := strings.Split(f.Fingerprint, "/")[1]; reason != "size" && reason != "connections" && reason != "slow-statement" {
+			t.Errorf("once the pressure is gone: %+v", f)
+		}
+	}
+	if strings.Contains(res.Summary, "longest query") || strings.Contains(res.Summary, "oldest transaction") ||
+		!strings.Contains(res.Summary, "no lock waits") {
+		t.Errorf("once the pressure is gone: summary %q", res.Summary)
+	}
+
 	// A database without pg_stat_statements: said, not an error.
 	c, err = New(cfg, Env{DSN: monitorDSN(bare)}, nil)
 	if err != nil {

@@ -19,7 +19,8 @@ type direct struct {
 }
 
 // The queries. Each ignores the check's own backend. Ages are computed by
-// the server (now() is the transaction's start, the same for all).
+// the server, by its clock at each query (clock_timestamp(), not now(),
+// the transaction's start, which a younger session would be older than).
 const (
 	sizeSQL = `SELECT current_database(), pg_database_size(current_database())`
 
@@ -29,7 +30,7 @@ const (
 
 	// The longest running statement: active sessions.
 	longestQuerySQL = `SELECT pid, coalesce(usename, ''), coalesce(datname, ''),
-  extract(epoch FROM now() - query_start)::float8, coalesce(query, '')
+  extract(epoch FROM clock_timestamp() - query_start)::float8, coalesce(query, '')
 FROM pg_stat_activity
 WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND query_start IS NOT NULL
 ORDER BY query_start LIMIT 1`
@@ -38,7 +39,7 @@ ORDER BY query_start LIMIT 1`
 	// transaction, or begun before the statement running now. (A single
 	// long statement is the longest query, not a long transaction too.)
 	longestTxSQL = `SELECT pid, coalesce(usename, ''), coalesce(datname, ''),
-  extract(epoch FROM now() - xact_start)::float8, coalesce(query, '')
+  extract(epoch FROM clock_timestamp() - xact_start)::float8, coalesce(query, '')
 FROM pg_stat_activity
 WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid()
   AND (state <> 'active' OR xact_start < query_start)
@@ -47,7 +48,7 @@ ORDER BY xact_start LIMIT 1`
 	// Sessions waiting for a lock, the longest waiting first, with the
 	// first session blocking it.
 	lockWaitsSQL = `SELECT w.pid, coalesce(w.usename, ''), coalesce(w.datname, ''),
-  extract(epoch FROM now() - coalesce(l.waitstart, now()))::float8, coalesce(w.query, ''),
+  extract(epoch FROM clock_timestamp() - coalesce(l.waitstart, clock_timestamp()))::float8, coalesce(w.query, ''),
   coalesce(b.pid, 0), coalesce(b.usename, ''), coalesce(b.datname, ''), coalesce(b.query, '')
 FROM pg_locks l
 JOIN pg_stat_activity w ON w.pid = l.pid
@@ -59,7 +60,7 @@ ORDER BY l.waitstart NULLS LAST`
   extract(epoch FROM replay_lag)::float8
 FROM pg_stat_replication`
 
-	replicaLagSQL = `SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8`
+	replicaLagSQL = `SELECT extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8`
 
 	statementsSQL = `SELECT queryid, calls, mean_exec_time, coalesce(query, '')
 FROM pg_stat_statements
