@@ -40,6 +40,7 @@ import (
 
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/internal/httpx"
+	"github.com/opsbot/opsbot/internal/promapi"
 )
 
 // Env is what the metrics check needs to know about its environment.
@@ -58,11 +59,10 @@ type Env struct {
 // Check runs the configured queries against one Prometheus.
 type Check struct {
 	cfg      Config
-	api      string // Prometheus base URL, as given
+	prom     *promapi.Client
 	promLink string // Prometheus base URL without credentials, for links
 	grafana  string
 	queries  []Query // with placeholders expanded and defaults set
-	client   *http.Client
 	logger   *zap.Logger
 	now      func() time.Time
 }
@@ -95,10 +95,9 @@ func New(cfg Config, env Env, client *http.Client, logger *zap.Logger) (*Check, 
 	u.RawQuery, u.Fragment = "", ""
 	c := &Check{
 		cfg:      cfg,
-		api:      strings.TrimRight(env.PrometheusURL, "/"),
+		prom:     promapi.New(env.PrometheusURL, client),
 		promLink: strings.TrimRight(u.String(), "/"),
 		grafana:  env.GrafanaURL,
-		client:   client,
 		logger:   logger.With(zap.String("check", "metrics")),
 		now:      time.Now,
 	}
@@ -138,7 +137,7 @@ func (c *Check) Expressions() []string {
 
 // outcome is what one query gave.
 type outcome struct {
-	answer
+	promapi.Answer
 	err error
 }
 
@@ -165,17 +164,17 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 				return
 			}
 			defer func() { <-sem }()
-			a, err := c.instantQuery(ctx, q.Query, at)
+			a, err := c.prom.Instant(ctx, q.Query, at)
 			if err != nil {
 				c.logger.Warn("query failed", zap.String("query", q.Name), zap.Error(err))
 			}
-			for _, w := range a.warnings {
+			for _, w := range a.Warnings {
 				c.logger.Info("prometheus warning", zap.String("query", q.Name), zap.String("warning", w))
 			}
-			for _, info := range a.infos {
+			for _, info := range a.Infos {
 				c.logger.Debug("prometheus info", zap.String("query", q.Name), zap.String("info", info))
 			}
-			outcomes[i] = outcome{answer: a, err: err}
+			outcomes[i] = outcome{Answer: a, err: err}
 		})
 	}
 	wg.Wait()
@@ -220,10 +219,10 @@ func (c *Check) evaluate(outcomes []outcome) checks.Result {
 			})
 			continue
 		}
-		for _, w := range o.warnings {
+		for _, w := range o.Warnings {
 			warnings = append(warnings, q.Name+": "+w)
 		}
-		hits, values := c.hits(q, o.samples)
+		hits, values := c.hits(q, o.Samples)
 		if values == 0 {
 			noData = append(noData, q.Name)
 			continue
