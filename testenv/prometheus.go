@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,6 +36,12 @@ type PrometheusOptions struct {
 	// TempDir is the parent of the temporary directory (default: the
 	// system temp dir).
 	TempDir string
+	// Backfill, if set, is history in the OpenMetrics text format (ending
+	// with "# EOF"), written into the TSDB with `promtool tsdb
+	// create-blocks-from openmetrics` before Prometheus starts: series with
+	// known values at known past times, for range queries. Samples must be
+	// older than the start (Prometheus's head owns the present).
+	Backfill string
 }
 
 // Prometheus is a running Prometheus server on 127.0.0.1.
@@ -90,6 +97,11 @@ func StartPrometheus(ctx context.Context, opts PrometheusOptions) (_ *Prometheus
 	if err := p.writeConfig(opts.Targets); err != nil {
 		return nil, err
 	}
+	if opts.Backfill != "" {
+		if err := backfill(ctx, dir, opts.Backfill); err != nil {
+			return nil, err
+		}
+	}
 	probe := &http.Client{Timeout: 2 * time.Second}
 	p.proc, err = startWithPorts(ctx, 1, func(ports []int) (*process, error) {
 		p.url = "http://127.0.0.1:" + itoa(ports[0])
@@ -108,6 +120,24 @@ func StartPrometheus(ctx context.Context, opts PrometheusOptions) (_ *Prometheus
 		return nil, err
 	}
 	return p, nil
+}
+
+// backfill writes the OpenMetrics history om into dir/data as TSDB blocks.
+func backfill(ctx context.Context, dir, om string) error {
+	bin, err := lookBinary("", "prometheus", "promtool")
+	if err != nil {
+		return fmt.Errorf("prometheus backfill: %w", err)
+	}
+	src := filepath.Join(dir, "backfill.om")
+	if err := os.WriteFile(src, []byte(om), 0o600); err != nil {
+		return fmt.Errorf("prometheus backfill: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, bin, "tsdb", "create-blocks-from", "openmetrics", src, filepath.Join(dir, "data"))
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("prometheus backfill: promtool: %w: %s", err, firstLines(out, 5))
+	}
+	return nil
 }
 
 func (p *Prometheus) writeConfig(targets []string) error {
