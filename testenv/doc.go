@@ -10,7 +10,9 @@
 //     controller-manager or real kubelet: pods are bound to the stub node by
 //     spec.nodeName and their status is set through the status subresource.
 //   - StartPrometheus: a real Prometheus scraping targets every second, usually
-//     an in-process Exporter whose series the test plants.
+//     an in-process Exporter whose series the test plants; or with history
+//     backfilled at known past times (PrometheusOptions.Backfill), for range
+//     queries.
 //   - StartAlertmanager: a real Alertmanager with a "null" receiver and an
 //     inhibit rule, fed through its API v2.
 //   - Start: any combination of the above, started concurrently, in an Env.

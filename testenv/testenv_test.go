@@ -837,3 +837,31 @@ func TestStopKillsProcessGroup(t *testing.T) {
 		t.Error("child still alive")
 	}
 }
+
+// TestPrometheusBackfill: history given as OpenMetrics is in the TSDB when
+// Prometheus is ready, at its times; history promtool rejects fails the
+// start with promtool's reason.
+func TestPrometheusBackfill(t *testing.T) {
+	skipShort(t)
+	ctx := testContext(t, 2*time.Minute)
+	at := time.Now().Add(-3 * time.Hour).Truncate(time.Minute)
+	om := fmt.Sprintf("# TYPE planted gauge\nplanted{team=\"a\"} 41 %d\nplanted{team=\"a\"} 42 %d\n# EOF\n",
+		at.Add(-time.Minute).Unix(), at.Unix())
+	p, err := StartPrometheus(ctx, PrometheusOptions{Backfill: om})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop() })
+	got, err := p.Query(ctx, fmt.Sprintf(`planted @ %d`, at.Unix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Value != 42 || got[0].Labels["team"] != "a" {
+		t.Errorf("planted at %s = %+v, want 42", at, got)
+	}
+
+	_, err = StartPrometheus(ctx, PrometheusOptions{Backfill: "planted 1 2 3 4\n"})
+	if err == nil || !strings.Contains(err.Error(), "prometheus backfill: promtool") {
+		t.Errorf("bad history: %v, want promtool's error", err)
+	}
+}
