@@ -26,6 +26,7 @@ import (
 	"github.com/opsbot/opsbot/checks/alerts"
 	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/checks/database"
+	"github.com/opsbot/opsbot/checks/grafana"
 	"github.com/opsbot/opsbot/checks/httpcheck"
 	"github.com/opsbot/opsbot/checks/integrity"
 	"github.com/opsbot/opsbot/checks/logs"
@@ -90,6 +91,7 @@ var kinds = []kind{
 	{"logs", buildLogs},
 	{"alerts", buildAlerts},
 	{"metrics", buildMetrics},
+	{"grafana", buildGrafana},
 	{"http", buildHTTP},
 	{"alertschannel", buildAlertsChannel},
 	{"security", buildSecurity},
@@ -295,6 +297,30 @@ func buildMetrics(b *build) (checks.Check, error) {
 		menv.GrafanaURL = b.env.Grafana.URL
 	}
 	return metrics.New(c.Config, menv, client, b.logger.Named("metrics"))
+}
+
+func buildGrafana(b *build) (checks.Check, error) {
+	c, prom := b.env.Checks.Grafana, b.env.Prometheus
+	if !c.On(c.Config.Named()) {
+		return nil, nil
+	}
+	if prom == nil {
+		return nil, errors.New("the grafana check needs the environment's prometheus.url")
+	}
+	promClient, err := b.endpointClient(prom, b.field+".prometheus")
+	if err != nil {
+		return nil, err
+	}
+	// A client of its own: the service-account token goes to Grafana
+	// only, and Prometheus's credentials never go to Grafana.
+	tok, err := config.Secret(b.field+".checks.grafana.tokenEnv", c.Config.TokenEnv)
+	if err != nil {
+		return nil, located(err)
+	}
+	grafanaClient := b.metered(httpx.NewClient(httpx.Options{Version: version.Version, BearerToken: httpx.Secret(tok)}))
+	return grafana.New(c.Config, grafana.Env{
+		PrometheusURL: prom.URL, Window: time.Duration(b.env.Window), Location: b.opts.Location, Now: b.now,
+	}, grafana.Clients{Prometheus: promClient, Grafana: grafanaClient}, b.logger.Named("grafana"))
 }
 
 func buildHTTP(b *build) (checks.Check, error) {

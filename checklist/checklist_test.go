@@ -54,7 +54,8 @@ environments:
     alertmanager: {url: http://alertmanager:9093}
     checks:
       http: {targets: [{name: api, url: http://api/health}]}
-`, "pods logs alerts metrics http"},
+      grafana: {files: [../checks/grafana/testdata/ceph-cluster.json]}
+`, "pods logs alerts metrics grafana http"},
 		{"security, on with a few lines", `
 environments:
   prod:
@@ -116,6 +117,22 @@ environments:
     namespaces: [shop]
     alertmanager: {url: http://alertmanager:9093, bearerTokenEnv: OPSBOT_TEST_NO_SUCH_TOKEN}
 `, "environments.prod.alertmanager.bearerTokenEnv: environment variable OPSBOT_TEST_NO_SUCH_TOKEN is not set"},
+		{"a missing Grafana token names its key", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: http://prometheus:9090}
+    checks:
+      grafana: {url: http://grafana:3000, tokenEnv: OPSBOT_TEST_NO_SUCH_TOKEN, dashboards: [checkout]}
+`, "environments.prod.checks.grafana.tokenEnv: environment variable OPSBOT_TEST_NO_SUCH_TOKEN is not set"},
+		{"a missing dashboard file names the check", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: http://prometheus:9090}
+    checks:
+      grafana: {files: [no-such-dashboard.json]}
+`, "environments.prod.checks.grafana: files[0]: stat no-such-dashboard.json: no such file or directory"},
 		{"the alerts channel without a Slack token names the check", `
 environments:
   prod:

@@ -34,8 +34,8 @@ func TestAPIErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			core, logs := observer.New(zap.DebugLevel)
-			c, err := grafana.New(grafana.Config{Dashboards: []string{tc.uid}, TokenEnv: "GRAFANA_TOKEN", Window: 3600e9},
-				grafana.Env{PrometheusURL: prom.URL(), GrafanaURL: g.URL()},
+			c, err := grafana.New(grafana.Config{URL: g.URL(), Dashboards: []string{tc.uid}, TokenEnv: "GRAFANA_TOKEN", Window: 3600e9},
+				grafana.Env{PrometheusURL: prom.URL()},
 				grafana.Clients{Grafana: httpx.NewClient(httpx.Options{BearerToken: httpx.Secret(tc.token)})}, zap.New(core))
 			if err != nil {
 				t.Fatal(err)

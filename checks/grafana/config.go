@@ -13,8 +13,9 @@ import (
 
 // Config is the grafana check's block of the configuration.
 type Config struct {
-	// URL is Grafana's base URL, for the API and the findings' links.
-	// Default: the environment's grafana.url.
+	// URL is Grafana's base URL (https://grafana.example.com), for the
+	// API and the findings' links. Required with dashboards; without it,
+	// findings of files have no link.
 	URL string `yaml:"url"`
 	// TokenEnv names the environment variable holding a service-account
 	// token, sent as a bearer token to Grafana's API (never logged).
@@ -46,6 +47,10 @@ type Config struct {
 	Concurrency int `yaml:"concurrency"`
 }
 
+// Named reports whether the config names any dashboard or file: the
+// check is on by default when it does.
+func (c Config) Named() bool { return len(c.Dashboards) > 0 || len(c.Files) > 0 }
+
 // Defaults of the Config fields.
 const (
 	DefaultTimeout        = 30 * time.Second
@@ -61,8 +66,8 @@ var (
 	envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// SetDefaults fills unset fields with their defaults (Window and URL are
-// the environment's, filled by whoever builds the check).
+// SetDefaults fills unset fields with their defaults (Window is the
+// environment's, given to New in Env).
 func (c *Config) SetDefaults() {
 	if c.ScrapeInterval == 0 {
 		c.ScrapeInterval = model.Duration(DefaultScrapeInterval)
@@ -92,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Dashboards) == 0 && len(c.Files) == 0 {
 		return fmt.Errorf("dashboards, files: name at least one dashboard (a uid) or exported dashboard file")
+	}
+	if len(c.Dashboards) > 0 && c.URL == "" {
+		return fmt.Errorf("url: required with dashboards, which are read from Grafana's API: Grafana's base URL, e.g. https://grafana.example.com")
 	}
 	for i, uid := range c.Dashboards {
 		if !uidRE.MatchString(uid) {

@@ -52,8 +52,6 @@ import (
 type Env struct {
 	// PrometheusURL is the Prometheus the panels' queries go to.
 	PrometheusURL string
-	// GrafanaURL is Grafana's base URL when the config names none.
-	GrafanaURL string
 	// Window is the time range when the config sets none.
 	Window time.Duration
 	// Location is the time zone of times in findings (time.Local if nil).
@@ -99,7 +97,7 @@ func New(cfg Config, env Env, clients Clients, logger *zap.Logger) (*Check, erro
 	if err := httpx.CheckURL(env.PrometheusURL); err != nil {
 		return nil, fmt.Errorf("prometheus url: %w", err)
 	}
-	c := &Check{cfg: cfg, url: strings.TrimRight(cmp.Or(cfg.URL, env.GrafanaURL), "/"), tokenEnv: cfg.TokenEnv,
+	c := &Check{cfg: cfg, url: strings.TrimRight(cfg.URL, "/"), tokenEnv: cfg.TokenEnv,
 		window: time.Duration(cfg.Window), prom: promapi.New(env.PrometheusURL, clients.Prometheus),
 		grafana: clients.Grafana, loc: env.Location, now: env.Now, logger: logger}
 	if c.window == 0 {
@@ -107,14 +105,6 @@ func New(cfg Config, env Env, clients Clients, logger *zap.Logger) (*Check, erro
 	}
 	if c.window <= 0 {
 		return nil, fmt.Errorf("window: must be set (here or the environment's)")
-	}
-	if len(cfg.Dashboards) > 0 && c.url == "" {
-		return nil, fmt.Errorf("url: dashboards are read from Grafana's API: set url (or the environment's grafana.url)")
-	}
-	if c.url != "" {
-		if err := httpx.CheckURL(c.url); err != nil {
-			return nil, fmt.Errorf("url: %w", err)
-		}
 	}
 	for i, f := range cfg.Files {
 		if _, err := os.Stat(f); err != nil {

@@ -120,7 +120,7 @@ func newCheck(t testing.TB, cfg grafana.Config, g *grafanatest.Server) *grafana.
 	}
 	env := grafana.Env{PrometheusURL: prom.URL(), Location: time.UTC, Now: func() time.Time { return end }}
 	if g != nil {
-		env.GrafanaURL = g.URL()
+		cfg.URL = g.URL()
 	}
 	c, err := grafana.New(cfg, env, grafana.Clients{Grafana: httpx.NewClient(httpx.Options{BearerToken: token})}, nil)
 	if err != nil {

@@ -250,8 +250,9 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{Config{}, "dashboards, files: name at least one"},
-		{Config{Dashboards: []string{"a b"}}, `dashboards[0]: "a b" is not a dashboard uid`},
-		{Config{Dashboards: []string{"abc", "abc"}}, `dashboards[1]: "abc" is already dashboards[0]`},
+		{Config{Dashboards: []string{"abc"}}, "url: required with dashboards"},
+		{Config{URL: "https://g.example.com", Dashboards: []string{"a b"}}, `dashboards[0]: "a b" is not a dashboard uid`},
+		{Config{URL: "https://g.example.com", Dashboards: []string{"abc", "abc"}}, `dashboards[1]: "abc" is already dashboards[0]`},
 		{Config{Files: []string{" "}}, "files[0]: must not be empty"},
 		{Config{Files: []string{"x"}, TokenEnv: "GRAFANA TOKEN"}, "tokenEnv: must be the name of an environment variable"},
 		{Config{Files: []string{"x"}, URL: "grafana:3000"}, "url: "},
@@ -265,7 +266,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", tc.cfg, err, tc.want)
 		}
 	}
-	if err := (Config{Dashboards: []string{"-xyV8KCiz"}, Files: []string{"d.json"}}).Validate(); err != nil {
+	if err := (Config{URL: "https://g.example.com", Dashboards: []string{"-xyV8KCiz"}, Files: []string{"d.json"}}).Validate(); err != nil {
 		t.Errorf("valid config: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/opsbot/opsbot/checks/alerts"
 	"github.com/opsbot/opsbot/checks/alertschannel"
 	"github.com/opsbot/opsbot/checks/database"
+	"github.com/opsbot/opsbot/checks/grafana"
 	"github.com/opsbot/opsbot/checks/httpcheck"
 	"github.com/opsbot/opsbot/checks/integrity"
 	"github.com/opsbot/opsbot/checks/logs"
@@ -136,6 +137,9 @@ type Checks struct {
 	// Metrics is the Grafana look; on when the environment has a
 	// Prometheus.
 	Metrics Check[metrics.Config] `yaml:"metrics"`
+	// Grafana evaluates the team's dashboards' panels against the
+	// environment's Prometheus; on when it names dashboards or files.
+	Grafana Check[grafana.Config] `yaml:"grafana"`
 	// HTTP probes health URLs; on when it has targets. (Its package is
 	// checks/httpcheck, as net/http has the name.)
 	HTTP Check[httpcheck.Config] `yaml:"http"`
@@ -385,6 +389,7 @@ func (e *Environment) setDefaults() {
 	c.Logs.Config.SetDefaults()
 	c.Alerts.Config.SetDefaults()
 	c.Metrics.Config.SetDefaults()
+	c.Grafana.Config.SetDefaults()
 	c.HTTP.Config.SetDefaults()
 	c.AlertsChannel.Config.SetDefaults()
 	c.Security.Config.SetDefaults()
@@ -432,6 +437,12 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	fe.addErr(c+".logs", e.Checks.Logs.Config.Validate())
 	fe.addErr(c+".alerts", e.Checks.Alerts.Config.Validate())
 	fe.addErr(c+".metrics", e.Checks.Metrics.Config.Validate())
+	if g := e.Checks.Grafana; g.On(g.Config.Named()) {
+		if e.Prometheus == nil {
+			fe.add(c+".grafana.enabled", "the grafana check needs %s.prometheus.url: the panels' queries go to it", p)
+		}
+		fe.addErr(c+".grafana", g.Config.Validate())
+	}
 	fe.addErr(c+".http", e.Checks.HTTP.Config.Validate())
 	e.validateStatusPage(p, fe)
 	if ac := e.Checks.AlertsChannel; ac.On(ac.Config.Channel != "") {

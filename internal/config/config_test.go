@@ -228,6 +228,26 @@ environments:
     namespaces: [shop]
     checks: {security: {vulnerabilities: {minSeverity: medium}}}
 `, `environments.prod.checks.security.vulnerabilities.minSeverity: want high or critical, got "medium"`},
+		{"grafana without prometheus", `
+environments:
+  prod:
+    namespaces: [shop]
+    checks: {grafana: {files: [dash.json]}}
+`, "environments.prod.checks.grafana.enabled: the grafana check needs environments.prod.prometheus.url"},
+		{"grafana dashboards without url", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: "https://p.example.com"}
+    checks: {grafana: {dashboards: [checkout]}}
+`, "environments.prod.checks.grafana.url: required with dashboards"},
+		{"grafana bad uid", `
+environments:
+  prod:
+    namespaces: [shop]
+    prometheus: {url: "https://p.example.com"}
+    checks: {grafana: {url: "https://grafana.example.com", dashboards: ["d/checkout"]}}
+`, `environments.prod.checks.grafana.dashboards[0]: "d/checkout" is not a dashboard uid`},
 		{"check's own validation", `
 environments:
   prod:
