@@ -132,6 +132,24 @@ func goldenResults() []checks.Result {
 	}
 }
 
+// goldenGrafanaResults is a result of the grafana check: a red panel with
+// its breach window and link, and the panels not evaluated.
+func goldenGrafanaResults() []checks.Result {
+	return []checks.Result{{Check: "grafana", Status: checks.Fail,
+		Summary: "13 panels of 3 dashboards evaluated: 1 red; 2 not evaluable; 1 without thresholds",
+		Findings: []checks.Finding{
+			{Fingerprint: "grafana/checkout/panel-1/checkout", Severity: checks.Fail, Object: "Checkout / Checkout p99",
+				Title:  `panel "Checkout p99" was red (≥ 2 s) from 03:12 for 14 min`,
+				Detail: "worst 3.1 s at 03:20\nquery A: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service=\"checkout\"}[1m15s])))",
+				Link:   "https://grafana.example.com/d/checkout?viewPanel=1&from=1795400000000&to=1795486400000"},
+			{Fingerprint: "grafana/not-evaluated", Severity: checks.OK, Count: 3,
+				Title: "3 panels not evaluated (2 could not be, 1 without thresholds)",
+				Detail: "Checkout / Error logs (panel 10): its datasource is loki (uid \"loki-prod\"), not Prometheus\n" +
+					"Checkout / p99 jitter (panel 12): calculation \"stdDev\" is not one the check computes\n" +
+					"Checkout / Read me (panel 15): a text panel: no thresholds the check evaluates"},
+		}}}
+}
+
 func goldenReport(results []checks.Result) checks.Report {
 	return checks.NewReport("prod", goldenNow, goldenNow.Add(1834*time.Millisecond), results)
 }
@@ -180,6 +198,9 @@ func TestGoldenChecklistReport(t *testing.T) {
 		{"checklist-report-unsaved", goldenResults(), 0, Escape("@alice"), "", nil},
 		{"checklist-report-timed-out", goldenResults(), 44, say(tx, templates.ChecklistScheduledBy, templates.NoData{}),
 			say(tx, templates.ChecklistTimedOut, templates.NoData{}), nil},
+		// The grafana check: a panel's breach window, and the panels
+		// it could not evaluate as one informational finding.
+		{"checklist-report-grafana", goldenGrafanaResults(), 46, Escape("@alice"), "", nil},
 		// A measured run ends with what it cost.
 		{"checklist-report-cost", goldenResults(), 45, Escape("@alice"), "", &checks.Cost{Calls: 212, LogBytes: 38_400_000, Throttled: 3}},
 	} {

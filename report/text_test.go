@@ -58,6 +58,32 @@ func TestWriteTextGolden(t *testing.T) {
 	}
 }
 
+// TestWriteTextGrafanaGolden: the grafana check's findings, a breach
+// window and the informational listing of the panels not evaluated.
+func TestWriteTextGrafanaGolden(t *testing.T) {
+	start := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	rep := checks.NewReport("prod", start, start.Add(912*time.Millisecond), []checks.Result{{
+		Check: "grafana", Status: checks.Fail, Duration: 912 * time.Millisecond,
+		Summary: "13 panels of 3 dashboards evaluated: 1 red; 2 not evaluable; 1 without thresholds",
+		Findings: []checks.Finding{
+			{Fingerprint: "grafana/checkout/panel-1/checkout", Severity: checks.Fail, Object: "Checkout / Checkout p99",
+				Title:  `panel "Checkout p99" was red (≥ 2 s) from 03:12 for 14 min`,
+				Detail: "worst 3.1 s at 03:20\nquery A: histogram_quantile(0.99, sum by (le) (rate(x_bucket[1m15s])))",
+				Link:   "https://grafana.example.com/d/checkout?viewPanel=1&from=1795400000000&to=1795486400000"},
+			{Fingerprint: "grafana/not-evaluated", Severity: checks.OK, Count: 3,
+				Title: "3 panels not evaluated (2 could not be, 1 without thresholds)",
+				Detail: "Checkout / Error logs (panel 10): its datasource is loki (uid \"loki-prod\"), not Prometheus\n" +
+					"Checkout / p99 jitter (panel 12): calculation \"stdDev\" is not one the check computes\n" +
+					"Checkout / Read me (panel 15): a text panel: no thresholds the check evaluates"},
+		},
+	}})
+	var buf bytes.Buffer
+	if err := WriteText(&buf, rep, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report-grafana.golden", buf.Bytes())
+}
+
 // knownNoiseReport is the sample with findings suppressed as known noise
 // and one back because it grew.
 func knownNoiseReport() checks.Report {
