@@ -234,7 +234,13 @@ func reportData(rep checks.Report, askedBy string) templates.Report {
 // value (none when value is "").
 func findingBlock(tx texts, f checks.Finding, idx int, value, notes string) slack.Block {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s *%s*", statusEmoji[f.Severity], escapeLine(f.Title, titleRunes))
+	emoji := statusEmoji[f.Severity]
+	if f.Severity == checks.OK {
+		// An informational finding (the grafana check's panels not
+		// evaluated) is no success either.
+		emoji = ":information_source:"
+	}
+	fmt.Fprintf(&b, "%s *%s*", emoji, escapeLine(f.Title, titleRunes))
 	if f.Object != "" {
 		b.WriteString(" · " + escapeLine(f.Object, objectRunes))
 	}

@@ -98,7 +98,8 @@ type Finding struct {
 	// that see the same problem produce the same fingerprint; that is what
 	// makes "this happened again" answerable.
 	Fingerprint string `json:"fingerprint"`
-	// Severity is Warn or Fail.
+	// Severity is Warn or Fail, or OK for an informational finding (the
+	// grafana check's list of the panels it could not evaluate).
 	Severity Status `json:"severity"`
 	// Object is what the finding is about, e.g. "Deployment shop/api".
 	Object string `json:"object,omitempty"`

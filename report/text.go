@@ -42,6 +42,7 @@ var statusColor = map[checks.Status]string{
 }
 
 var findingMark = map[checks.Status]string{
+	checks.OK:   "i", // informational (the grafana check's panels not evaluated)
 	checks.Warn: "!",
 	checks.Fail: "✗",
 }

@@ -71,7 +71,7 @@ func New(version string) *Metrics {
 		Name: "check_duration_seconds", Help: "How long a check took, by environment and check.",
 		Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60}}, []string{"environment", "check"})
 	m.findings = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
-		Name: "findings_total", Help: "Findings reported by the checklist, by environment and severity (warn, fail)."},
+		Name: "findings_total", Help: "Findings reported by the checklist, by environment and severity (warn, fail; ok for informational ones)."},
 		[]string{"environment", "severity"})
 	m.envelopes = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
 		Name: "slack_envelopes_total", Help: "Socket Mode envelopes received, by type (slash_command, block_actions, view_submission, events_api)."},
