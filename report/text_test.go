@@ -64,7 +64,7 @@ func TestWriteTextGrafanaGolden(t *testing.T) {
 	start := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
 	rep := checks.NewReport("prod", start, start.Add(912*time.Millisecond), []checks.Result{{
 		Check: "grafana", Status: checks.Fail, Duration: 912 * time.Millisecond,
-		Summary: "13 panels of 3 dashboards evaluated: 1 red; 2 not evaluable; 1 without thresholds",
+		Summary: "13 panels of 3 dashboards evaluated: 1 red, 12 green; 2 not evaluable; 1 without thresholds",
 		Findings: []checks.Finding{
 			{Fingerprint: "grafana/checkout/panel-1/checkout", Severity: checks.Fail, Object: "Checkout / Checkout p99",
 				Title:  `panel "Checkout p99" was red (≥ 2 s) from 03:12 for 14 min`,

@@ -113,3 +113,22 @@ func TestFailedQueryListed(t *testing.T) {
 		t.Errorf("findings %+v, want the panel listed with Prometheus's reason", res.Findings)
 	}
 }
+
+// TestMaxFindings: a panel with more series past its thresholds than
+// maxFindings reports the worst ones, and the summary says how many more.
+func TestMaxFindings(t *testing.T) {
+	g := fakeGrafana(t)
+	res := newCheck(t, grafana.Config{Dashboards: []string{"opsbot-forms"}, MaxFindings: 1}, g).Run(t.Context())
+	n := 0
+	for _, f := range res.Findings {
+		if strings.HasPrefix(f.Fingerprint, "grafana/opsbot-forms/panel-2/") {
+			n++
+			if f.Severity != checks.Fail {
+				t.Errorf("kept %s (%v), want a red series first", f.Title, f.Severity)
+			}
+		}
+	}
+	if n != 1 || !strings.Contains(res.Summary, `panel "Queue depth": 2 more series not shown`) {
+		t.Errorf("%d findings of the queue panel, summary %q; want 1 and the rest counted", n, res.Summary)
+	}
+}

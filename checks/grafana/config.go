@@ -45,6 +45,9 @@ type Config struct {
 	Timeout model.Duration `yaml:"timeout"`
 	// Concurrency is how many queries run at once. Default 4.
 	Concurrency int `yaml:"concurrency"`
+	// MaxFindings caps the findings of one panel (its series); the
+	// summary says how many more there were. Default 10.
+	MaxFindings int `yaml:"maxFindings"`
 }
 
 // Named reports whether the config names any dashboard or file: the
@@ -55,6 +58,7 @@ func (c Config) Named() bool { return len(c.Dashboards) > 0 || len(c.Files) > 0 
 const (
 	DefaultTimeout        = 30 * time.Second
 	DefaultConcurrency    = 4
+	DefaultMaxFindings    = 10
 	DefaultMaxDataPoints  = 1000
 	DefaultScrapeInterval = 15 * time.Second
 )
@@ -80,6 +84,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.MaxFindings == 0 {
+		c.MaxFindings = DefaultMaxFindings
 	}
 }
 
@@ -132,6 +139,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
 	case c.Concurrency < 0:
 		return fmt.Errorf("concurrency: must be at least 1, got %d", c.Concurrency)
+	case c.MaxFindings < 0:
+		return fmt.Errorf("maxFindings: must be at least 1, got %d", c.MaxFindings)
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -269,10 +270,15 @@ type colour struct {
 	step   int
 }
 
+// noData is the colour of a panel whose queries gave no value.
+var noData = colour{status: checks.OK, name: "no data"}
+
 // result turns the answers into findings.
 func (c *Check) result(plans []*plan, skips []skip, failed []string, answers map[string]*answer, t timing, nDash int) checks.Result {
 	var findings []checks.Finding
-	counts := map[string]int{}
+	// counts are the panels by their worst series' colour.
+	counts := map[colour]int{}
+	var capped []string
 	evaluated := 0
 	for _, p := range plans {
 		var all []series
@@ -296,14 +302,20 @@ func (c *Check) result(plans []*plan, skips []skip, failed []string, answers map
 			skips = append(skips, skip{from: p.from, id: p.panel.ID, title: p.title, reason: qerr.Error()})
 			continue
 		}
-		fs, err := c.evaluate(p, all, t)
+		fs, worst, err := c.evaluate(p, all, t)
 		if err != nil {
 			skips = append(skips, skip{from: p.from, id: p.panel.ID, title: p.title, reason: err.Error()})
 			continue
 		}
 		evaluated++
+		worst.step = 0 // counted by colour, whichever step has it
+		counts[worst]++
+		slices.SortStableFunc(fs, func(a, b found) int { return cmp.Compare(b.Severity, a.Severity) })
+		if n := len(fs) - c.cfg.MaxFindings; n > 0 {
+			capped = append(capped, fmt.Sprintf("panel %q: %d more %s not shown", p.title, n, plural(n, "series", "series")))
+			fs = fs[:c.cfg.MaxFindings]
+		}
 		for _, f := range fs {
-			counts[f.colour]++
 			findings = append(findings, f.Finding)
 		}
 	}
@@ -311,16 +323,19 @@ func (c *Check) result(plans []*plan, skips []skip, failed []string, answers map
 
 	var sum []string
 	s := fmt.Sprintf("%d %s of %d %s evaluated", evaluated, plural(evaluated, "panel", "panels"), nDash, plural(nDash, "dashboard", "dashboards"))
-	if len(findings) == 0 {
-		s += ": all within thresholds"
-	} else {
+	if len(counts) > 0 {
+		// Worst first, then by name: "3 red, 1 orange, 2 green, 1 no data".
+		cols := slices.SortedFunc(maps.Keys(counts), func(a, b colour) int {
+			return cmp.Or(cmp.Compare(b.status, a.status), strings.Compare(a.name, b.name))
+		})
 		var cs []string
-		for _, k := range slices.Sorted(mapKeys(counts)) {
-			cs = append(cs, fmt.Sprintf("%d %s", counts[k], k))
+		for _, k := range cols {
+			cs = append(cs, fmt.Sprintf("%d %s", counts[k], k.name))
 		}
 		s += ": " + strings.Join(cs, ", ")
 	}
 	sum = append(sum, s)
+	sum = append(sum, capped...)
 	var problems, none int
 	for _, k := range skips {
 		if k.none {
@@ -348,16 +363,6 @@ func (c *Check) result(plans []*plan, skips []skip, failed []string, answers map
 		st = checks.Worst(st, checks.Unknown)
 	}
 	return checks.Result{Status: st, Summary: strings.Join(sum, "; "), Findings: findings}
-}
-
-func mapKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // skipFinding is the one informational finding listing the panels not
@@ -546,19 +551,19 @@ func reduce(points []model.SamplePair, reducer string) (v float64, ok bool) {
 	return s / float64(len(vals)), true // mean
 }
 
-// found is a finding and its colour's name, for the summary.
+// found is a finding of a panel.
 type found struct {
 	checks.Finding
-	colour string
 }
 
-// evaluate colours a panel's series.
-func (c *Check) evaluate(p *plan, all []series, t timing) ([]found, error) {
+// evaluate colours a panel's series: the findings of those that are not
+// OK, and the panel's colour (its worst series', or noData).
+func (c *Check) evaluate(p *plan, all []series, t timing) ([]found, colour, error) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i := range all {
 		f, err := fieldOf(p, all[i])
 		if err != nil {
-			return nil, err
+			return nil, colour{}, err
 		}
 		if f.thresholds == nil || len(f.thresholds.Steps) == 0 {
 			f.thresholds = &Thresholds{Steps: []Step{{Color: "green"}}}
@@ -571,6 +576,12 @@ func (c *Check) evaluate(p *plan, all []series, t timing) ([]found, error) {
 		}
 	}
 	var out []found
+	worst := noData
+	seen := func(col colour) {
+		if worst == noData || col.status > worst.status {
+			worst = col
+		}
+	}
 	for _, s := range all {
 		f := s.field
 		steps := sortedSteps(f.thresholds)
@@ -588,6 +599,7 @@ func (c *Check) evaluate(p *plan, all []series, t timing) ([]found, error) {
 				continue
 			}
 			col := colourOf(v, f.thresholds, steps, flo, fhi)
+			seen(col)
 			if col.status == checks.OK {
 				continue
 			}
@@ -595,20 +607,24 @@ func (c *Check) evaluate(p *plan, all []series, t timing) ([]found, error) {
 				col.name, thresholdText(f, steps, col.step), formatValue(v, f.unit), p.reducer)
 			out = append(out, c.found(p, s, col, title, fmt.Sprintf("%s of the last %s", p.reducer, shortDuration(t.window)), t))
 		case kindSeries:
-			if f := c.breach(p, s, steps, flo, fhi, all, t); f != nil {
+			f, col, ok := c.breach(p, s, steps, flo, fhi, all, t)
+			if ok {
+				seen(col)
+			}
+			if f != nil {
 				out = append(out, *f)
 			}
 		}
 	}
-	return out, nil
+	return out, worst, nil
 }
 
 // breach is a time series' finding: its worst colour over the window, and
 // when it had it (the first run of points of that colour, and how many
 // there were).
-func (c *Check) breach(p *plan, s series, steps []Step, lo, hi float64, all []series, t timing) *found {
+// The colour is the series' worst; ok is false when it had no value.
+func (c *Check) breach(p *plan, s series, steps []Step, lo, hi float64, all []series, t timing) (_ *found, worst colour, ok bool) {
 	f := s.field
-	worst := colour{}
 	cols := make([]colour, len(s.points))
 	for i, pt := range s.points {
 		v := float64(pt.Value)
@@ -617,12 +633,12 @@ func (c *Check) breach(p *plan, s series, steps []Step, lo, hi float64, all []se
 			continue
 		}
 		cols[i] = colourOf(v, f.thresholds, steps, lo, hi)
-		if cols[i].status > worst.status {
-			worst = cols[i]
+		if !ok || cols[i].status > worst.status {
+			worst, ok = cols[i], true
 		}
 	}
-	if worst.status == checks.OK {
-		return nil
+	if !ok || worst.status == checks.OK {
+		return nil, worst, ok
 	}
 	type run struct {
 		from, to time.Time // to: the last point's time plus a step
@@ -668,7 +684,7 @@ func (c *Check) breach(p *plan, s series, steps []Step, lo, hi float64, all []se
 	if len(runs) > 1 {
 		fd.Count = len(runs)
 	}
-	return &fd
+	return &fd, worst, true
 }
 
 // seriesPart names the series in a title when the panel has several.
@@ -682,7 +698,7 @@ func (c *Check) seriesPart(s series, all []series) string {
 // found builds a finding of panel p's series s.
 func (c *Check) found(p *plan, s series, col colour, title, detail string, t timing) found {
 	d := p.from
-	return found{colour: col.name, Finding: checks.Finding{
+	return found{Finding: checks.Finding{
 		Fingerprint: checks.Fingerprint("grafana", d.key, "panel-"+strconv.Itoa(p.panel.ID), s.key),
 		Severity:    col.status,
 		Object:      dashTitle(d) + " / " + p.title,

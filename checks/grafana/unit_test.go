@@ -259,6 +259,10 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Files: []string{"x"}, Window: -1}, "window: must be positive"},
 		{Config{Files: []string{"x"}, MaxDataPoints: -1}, "maxDataPoints: must be at least 1"},
 		{Config{Files: []string{"x"}, Datasources: []string{""}}, "datasources[0]: must not be empty"},
+		{Config{Files: []string{"x"}, MaxFindings: -1}, "maxFindings: must be at least 1"},
+		{Config{Files: []string{"x"}, Concurrency: -1}, "concurrency: must be at least 1"},
+		{Config{Files: []string{"x"}, ScrapeInterval: -1}, "scrapeInterval: must be positive"},
+		{Config{Files: []string{"x"}, Timeout: -1}, "timeout: must be positive"},
 	}
 	for _, tc := range cases {
 		err := tc.cfg.Validate()
