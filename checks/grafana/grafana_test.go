@@ -55,6 +55,9 @@ func history() string {
 		{"queue_depth", "gauge", "queue_depth", `queue="orders"`, constant(50)},
 		{"queue_depth", "gauge", "queue_depth", `queue="emails"`, constant(950)},
 		{"queue_depth", "gauge", "queue_depth", `queue="billing"`, constant(7)},
+		// 6% of the 0..1000 range: green, though 60 is past the yellow
+		// step's 50 taken as an absolute value.
+		{"queue_depth", "gauge", "queue_depth", `queue="refunds"`, constant(60)},
 		// Disk: 85% until :50, then 97%.
 		{"disk_used_ratio", "gauge", "disk_used_ratio", ``, func(m float64) float64 {
 			if m >= 50 {

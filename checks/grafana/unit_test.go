@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/internal/promapi"
 )
 
 func TestInterpolate(t *testing.T) {
@@ -287,3 +291,24 @@ func TestShortDuration(t *testing.T) {
 }
 
 func nanValue() float64 { return math.NaN() }
+
+// TestRangeAligned: a range query's start and end are aligned to its step,
+// as Grafana's Prometheus datasource does, so the points fall where
+// Grafana's do.
+func TestRangeAligned(t *testing.T) {
+	var got url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.Query()
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+	}))
+	defer srv.Close()
+	c := &Check{prom: promapi.New(srv.URL, nil)}
+	end := time.Date(2026, 12, 6, 10, 0, 7, 0, time.UTC)
+	tm := timing{start: end.Add(-time.Hour), end: end, window: time.Hour}
+	if _, err := c.query(t.Context(), pquery{expr: "up", step: 15 * time.Second}, tm); err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("start") != "1796547600.000" || got.Get("end") != "1796551200.000" || got.Get("step") != "15" {
+		t.Errorf("start %s, end %s, step %s; want 09:00:00, 10:00:00 (1796547600, 1796551200), 15", got.Get("start"), got.Get("end"), got.Get("step"))
+	}
+}
