@@ -44,6 +44,16 @@ type Panel struct {
 	} `json:"options"`
 	// Panels are a collapsed row's panels.
 	Panels []Panel `json:"panels"`
+	// LibraryPanel is set on a library panel, whose model (queries,
+	// thresholds) lives in Grafana's library, not in the dashboard.
+	LibraryPanel *struct {
+		UID  string `json:"uid"`
+		Name string `json:"name"`
+	} `json:"libraryPanel"`
+	// Transformations change the data before it is shown.
+	Transformations []struct {
+		ID string `json:"id"`
+	} `json:"transformations"`
 
 	// The singlestat and graph panels of Grafana before 7, which Grafana
 	// migrates when it loads them: thresholds are "70,80" (singlestat) or
@@ -111,10 +121,13 @@ type Override struct {
 		ID      string          `json:"id"`
 		Options json.RawMessage `json:"options"`
 	} `json:"matcher"`
-	Properties []struct {
-		ID    string          `json:"id"`
-		Value json.RawMessage `json:"value"`
-	} `json:"properties"`
+	Properties []Property `json:"properties"`
+}
+
+// Property is one field option an override sets.
+type Property struct {
+	ID    string          `json:"id"`
+	Value json.RawMessage `json:"value"`
 }
 
 // Variable is one template variable.

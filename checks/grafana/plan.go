@@ -144,13 +144,12 @@ func (c *Check) plan(ctx context.Context, l *loaded, t timing) ([]*plan, []skip)
 			thresholds: p.FieldConfig.Defaults.Thresholds,
 		}, overrides: p.FieldConfig.Overrides}
 		overridden := slices.ContainsFunc(p.FieldConfig.Overrides, func(o Override) bool {
-			return slices.ContainsFunc(o.Properties, func(pr struct {
-				ID    string          `json:"id"`
-				Value json.RawMessage `json:"value"`
-			}) bool {
-				return pr.ID == "thresholds"
-			})
+			return slices.ContainsFunc(o.Properties, func(pr Property) bool { return pr.ID == "thresholds" })
 		})
+		if p.LibraryPanel != nil && len(p.Targets) == 0 {
+			sk(false, "a library panel (%q, uid %s): its queries and thresholds are in Grafana's library, not in the dashboard", p.LibraryPanel.Name, p.LibraryPanel.UID)
+			continue
+		}
 		hasSteps := pl.field.thresholds != nil && len(pl.field.thresholds.Steps) >= 2 || overridden
 		switch p.Type {
 		case "stat", "gauge", "bargauge":
@@ -219,6 +218,14 @@ func (c *Check) plan(ctx context.Context, l *loaded, t timing) ([]*plan, []skip)
 			pl.field = field{unit: graphUnit(p), thresholds: th}
 		default:
 			sk(true, "a %s panel: no thresholds the check evaluates", p.Type)
+			continue
+		}
+		if len(p.Transformations) > 0 {
+			ids := make([]string, len(p.Transformations))
+			for i, tr := range p.Transformations {
+				ids[i] = tr.ID
+			}
+			sk(false, "it transforms its data (%s), which the check does not do", strings.Join(ids, ", "))
 			continue
 		}
 		if th := pl.field.thresholds; th != nil && th.Mode != "" && th.Mode != "absolute" && th.Mode != "percentage" {

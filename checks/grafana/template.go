@@ -42,6 +42,7 @@ type resolver interface {
 }
 
 var (
+	customRE      = regexp.MustCompile(`(?:\\,|[^,])+`)
 	labelValuesRE = regexp.MustCompile(`^\s*label_values\(\s*(?:(.+),\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$`)
 )
 
@@ -152,7 +153,7 @@ func cmpOr(list []string, def string) string {
 // commas (an escaped "\," is kept), "text : value" taking the value.
 func customOptions(query string) []string {
 	var out []string
-	for _, part := range regexp.MustCompile(`(?:\\,|[^,])+`).FindAllString(query, -1) {
+	for _, part := range customRE.FindAllString(query, -1) {
 		part = strings.ReplaceAll(strings.TrimSpace(part), `\,`, ",")
 		if i := strings.Index(part, " : "); i >= 0 {
 			part = strings.TrimSpace(part[i+3:])
