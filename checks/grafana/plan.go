@@ -277,7 +277,7 @@ func (c *Check) planQueries(pl *plan, sc scope, prom map[string]bool, t timing) 
 			maxPoints = int(*p.MaxDataPoints)
 		}
 		step := t.step(minInterval, maxPoints, tg.IntervalFactor)
-		expr, err := interpolate(tg.Expr, builtins(sc, step, t.scrape, t.window))
+		expr, err := interpolate(tg.Expr, builtins(sc, step, t.scrape, t))
 		if err != nil {
 			return fmt.Sprintf("query %s: %v", tg.RefID, err)
 		}

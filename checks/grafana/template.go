@@ -408,8 +408,10 @@ func rateInterval(interval, scrape time.Duration) time.Duration {
 	return max(interval+scrape, 4*scrape)
 }
 
-// builtins are the interval variables of one query.
-func builtins(sc scope, interval, scrape, window time.Duration) scope {
+// builtins are Grafana's global variables of one query: the intervals,
+// the range, and its start and end ($__from, $__to, in ms).
+func builtins(sc scope, interval, scrape time.Duration, t timing) scope {
+	window := t.window
 	out := make(scope, len(sc)+7)
 	for k, v := range sc {
 		out[k] = v
@@ -421,5 +423,7 @@ func builtins(sc scope, interval, scrape, window time.Duration) scope {
 	out["__range"] = one(strconv.FormatInt(int64(math.Round(window.Seconds())), 10) + "s")
 	out["__range_s"] = one(strconv.FormatInt(int64(math.Round(window.Seconds())), 10))
 	out["__range_ms"] = one(strconv.FormatInt(window.Milliseconds(), 10))
+	out["__from"] = one(strconv.FormatInt(t.start.UnixMilli(), 10))
+	out["__to"] = one(strconv.FormatInt(t.end.UnixMilli(), 10))
 	return out
 }

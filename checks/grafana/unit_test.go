@@ -135,9 +135,10 @@ func TestStep(t *testing.T) {
 	if got := rateInterval(15*time.Second, 15*time.Second); got != time.Minute {
 		t.Errorf("$__rate_interval(15s, 15s) = %s, want 1m (4 scrapes)", got)
 	}
-	b := builtins(scope{}, time.Minute, 15*time.Second, time.Hour)
+	end := time.UnixMilli(1796551200000)
+	b := builtins(scope{}, time.Minute, 15*time.Second, timing{start: end.Add(-time.Hour), end: end, window: time.Hour})
 	for in, w := range map[string]string{"$__interval": "1m", "$__interval_ms": "60000", "$__rate_interval": "1m15s",
-		"$__range": "3600s", "$__range_s": "3600", "$__range_ms": "3600000"} {
+		"$__range": "3600s", "$__range_s": "3600", "$__range_ms": "3600000", "${__from}": "1796547600000", "$__to": "1796551200000"} {
 		if got, _ := interpolate(in, b); got != w {
 			t.Errorf("%s = %q, want %q", in, got, w)
 		}
