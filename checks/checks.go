@@ -134,6 +134,9 @@ type Finding struct {
 	// Tips are the runbook tips whose patterns match the fingerprint (at
 	// most 3, the most specific first); set like LastTime.
 	Tips []Tip `json:"tips,omitempty"`
+	// Chart, when set, says how to draw the series behind the finding
+	// (its anomaly thread shows the chart); nil when the check has none.
+	Chart *ChartSource `json:"chart,omitempty"`
 }
 
 // Tip is a runbook tip shown under a finding: "raise the heap, see
@@ -167,6 +170,41 @@ type LastTime struct {
 	// Seen is how many times the fingerprint was seen in the last 30
 	// days (the run's own sighting included).
 	Seen int64 `json:"seenLast30Days"`
+}
+
+// ChartSource is how to chart a finding: a PromQL expression whose range
+// over the window shows the anomaly, the series of its result that are the
+// finding's, and the thresholds they were held against. It is data, not a
+// picture: the finding stays small in the stored run, and the chart is
+// drawn when it is wanted (an anomaly thread opened, `opsbot checklist
+// --charts`) from the environment's Prometheus; an environment without one
+// draws no chart.
+//
+// The metrics check fills it for each series over a threshold (its
+// built-ins chart memory and restarts against their limits). Another check whose finding comes
+// from a PromQL query (a Grafana alert rule on a Prometheus data source)
+// fills it the same way: the rule's expression, its threshold and the
+// instance's labels in Series.
+type ChartSource struct {
+	// Title heads the chart ("memory vs limit: shop/api-7d4f/api").
+	Title string `json:"title"`
+	// Query is the PromQL expression, ready to run (no placeholders).
+	Query string `json:"query"`
+	// Series are labels that select the finding's series from the
+	// query's result: a series is drawn when it has every one of them with
+	// the same value. Empty: every series of the result.
+	Series map[string]string `json:"series,omitempty"`
+	// Warn and Fail are the thresholds (nil: none), Below says low values
+	// are bad.
+	Warn  *float64 `json:"warn,omitempty"`
+	Fail  *float64 `json:"fail,omitempty"`
+	Below bool     `json:"below,omitempty"`
+	// Unit of the values: "none", "percent", "ratio", "seconds" or
+	// "bytes" (as the metrics check's queries).
+	Unit string `json:"unit,omitempty"`
+	// At is when the finding was seen; the chart shows Window up to it.
+	At     time.Time     `json:"at"`
+	Window time.Duration `json:"window"`
 }
 
 // Known is what the triage had decided about a finding when the checklist

@@ -178,7 +178,7 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 		})
 	}
 	wg.Wait()
-	return c.evaluate(outcomes)
+	return c.evaluate(outcomes, at)
 }
 
 // hit is one series that reached a threshold, or several with the same
@@ -193,7 +193,8 @@ type hit struct {
 }
 
 // evaluate turns the outcomes of the queries into the check's result.
-func (c *Check) evaluate(outcomes []outcome) checks.Result {
+// at is when the queries were evaluated.
+func (c *Check) evaluate(outcomes []outcome, at time.Time) checks.Result {
 	var (
 		findings []checks.Finding
 		failed   []string // "query X failed: ..."
@@ -240,7 +241,7 @@ func (c *Check) evaluate(outcomes []outcome) checks.Result {
 			hits = hits[:c.cfg.MaxFindings]
 		}
 		for _, h := range hits {
-			findings = append(findings, c.finding(q, h))
+			findings = append(findings, c.finding(q, h, at))
 		}
 	}
 
@@ -388,8 +389,12 @@ func seriesLine(object string, v float64, unit string) string {
 	return object + ": " + formatValue(v, unit)
 }
 
-// finding builds the finding of one hit.
-func (c *Check) finding(q Query, h *hit) checks.Finding {
+// ChartWindow is how much history a metrics finding's chart shows, up to
+// when it was seen.
+const ChartWindow = 6 * time.Hour
+
+// finding builds the finding of one hit, seen at.
+func (c *Check) finding(q Query, h *hit, at time.Time) checks.Finding {
 	prefix := cmp.Or(q.Description, q.Name)
 	title := prefix + ": "
 	if h.object != "" {
@@ -415,7 +420,26 @@ func (c *Check) finding(q Query, h *hit) checks.Finding {
 		f.Detail = h.metric.String()
 	}
 	f.Title = title
+	f.Chart = chartSource(q, h, at)
 	return f
+}
+
+// chartSource is how to chart hit h of q: q's expression over ChartWindow,
+// narrowed to the worst series of the hit by the labels that name it.
+func chartSource(q Query, h *hit, at time.Time) *checks.ChartSource {
+	series := map[string]string{}
+	for _, l := range shownLabels(h.metric, q.Labels) {
+		series[l] = string(h.metric[model.LabelName(l)])
+	}
+	title := cmp.Or(q.Description, q.Name)
+	if h.object != "" {
+		title += ": " + h.object
+	}
+	return &checks.ChartSource{
+		Title: title, Query: q.Query, Series: series,
+		Warn: q.Warn, Fail: q.Fail, Below: q.Direction == Below, Unit: q.Unit,
+		At: at.UTC(), Window: ChartWindow,
+	}
 }
 
 // link returns where a finding of q points: q's link, else the

@@ -154,6 +154,11 @@ func TestEvaluate(t *testing.T) {
 		Title:       "memory vs limit: shop/db-0 container=postgres at 97% (warn 80%, fail 95%)",
 		Detail:      `{container="postgres", namespace="shop", pod="db-0"}`,
 		Link:        "https://grafana.example.com/d/k8s",
+		Chart: &checks.ChartSource{
+			Title: "memory vs limit: shop/db-0 container=postgres", Query: "mem",
+			Series: map[string]string{"namespace": "shop", "pod": "db-0", "container": "postgres"},
+			Warn:   f64(0.8), Fail: f64(0.95), Unit: UnitRatio, At: pinned, Window: ChartWindow,
+		},
 	}, {
 		Fingerprint: "metrics/mem/namespace=shop/pod=api/container=api",
 		Severity:    checks.Warn,
@@ -161,6 +166,11 @@ func TestEvaluate(t *testing.T) {
 		Title:       "memory vs limit: shop/api-7d9f8c6b5-x2x9q container=api at 93% (warn 80%, fail 95%)",
 		Detail:      `{container="api", namespace="shop", pod="api-7d9f8c6b5-x2x9q"}`,
 		Link:        "https://grafana.example.com/d/k8s",
+		Chart: &checks.ChartSource{
+			Title: "memory vs limit: shop/api-7d9f8c6b5-x2x9q container=api", Query: "mem",
+			Series: map[string]string{"namespace": "shop", "pod": "api-7d9f8c6b5-x2x9q", "container": "api"},
+			Warn:   f64(0.8), Fail: f64(0.95), Unit: UnitRatio, At: pinned, Window: ChartWindow,
+		},
 	}}
 	if !reflect.DeepEqual(res.Findings, want) {
 		t.Errorf("findings\n%+v\nwant\n%+v", res.Findings, want)
