@@ -49,6 +49,9 @@ func SlackRateLimits() map[string]RateLimit {
 		"views.open":            Tier4,
 		"views.push":            Tier4,
 		"views.update":          Tier4,
+
+		"files.getUploadURLExternal":   Tier4,
+		"files.completeUploadExternal": Tier4,
 	}
 }
 

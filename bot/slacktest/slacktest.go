@@ -227,6 +227,11 @@ type Server struct {
 	oversizedAcks  int
 	connectionOpen int // apps.connections.open calls answered ok
 
+	// Files of the external upload flow (files.go)
+	files     map[string]*fileState
+	fileOrder []string
+	nextFile  int
+
 	// Web API failure injection and rate limiting
 	failNext map[string][]injectedFailure
 	windows  map[string]*rateWindow
@@ -258,6 +263,7 @@ func New(opts Options) *Server {
 		envelopes: map[string]*envState{},
 		failNext:  map[string][]injectedFailure{},
 		windows:   map[string]*rateWindow{},
+		files:     map[string]*fileState{},
 	}
 	for i := range opts.Users {
 		u := opts.Users[i]
@@ -280,6 +286,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/link/", s.handleLink)
 	mux.HandleFunc("/commands/", s.handleResponseURL)
 	mux.HandleFunc("/actions/", s.handleResponseURL)
+	mux.HandleFunc(UploadPath, s.handleUpload)
 	s.hs = httptest.NewServer(mux)
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type Message struct {
 	Attachments    json.RawMessage
 	Metadata       json.RawMessage
 	ReplyBroadcast bool
+	// Files are the ids of the files a file_share message shows
+	// (files.completeUploadExternal; see Server.Files).
+	Files []string
 	// Edited is set once the message has been changed by chat.update.
 	Edited *Edited
 	// Updates counts the chat.update calls applied to the message.
@@ -214,6 +218,7 @@ func copyMessage(m *Message) Message {
 		e := *m.Edited
 		c.Edited = &e
 	}
+	c.Files = slices.Clone(m.Files)
 	return c
 }
 

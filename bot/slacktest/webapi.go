@@ -66,6 +66,9 @@ var apiMethods = map[string]apiMethod{
 	"views.open":            {botToken, (*Server).viewsOpen},
 	"views.push":            {botToken, (*Server).viewsPush},
 	"views.update":          {botToken, (*Server).viewsUpdate},
+
+	"files.getUploadURLExternal":   {botToken, (*Server).filesGetUploadURLExternal},
+	"files.completeUploadExternal": {botToken, (*Server).filesCompleteUploadExternal},
 }
 
 // handleAPI serves /api/<method>.
@@ -297,8 +300,17 @@ type wireMessage struct {
 	Blocks          json.RawMessage `json:"blocks,omitempty"`
 	Attachments     json.RawMessage `json:"attachments,omitempty"`
 	Metadata        json.RawMessage `json:"metadata,omitempty"`
+	Files           []wireFile      `json:"files,omitempty"`
 	Edited          *wireEdited     `json:"edited,omitempty"`
 	BotProfile      *wireBotProfile `json:"bot_profile,omitempty"`
+}
+
+// wireFile is a file as a message shows it.
+type wireFile struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	Size  int    `json:"size"`
 }
 
 func (s *Server) wireMessageLocked(m *Message, withMetadata bool) wireMessage {
@@ -309,6 +321,11 @@ func (s *Server) wireMessageLocked(m *Message, withMetadata bool) wireMessage {
 	}
 	if withMetadata {
 		w.Metadata = m.Metadata
+	}
+	for _, id := range m.Files {
+		if f := s.files[id]; f != nil {
+			w.Files = append(w.Files, wireFile{ID: f.ID, Name: f.Filename, Title: f.Title, Size: f.Length})
+		}
 	}
 	if m.Edited != nil {
 		w.Edited = &wireEdited{User: m.Edited.User, TS: m.Edited.TS}
