@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/checklist"
+	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/telemetry"
 	"github.com/opsbot/opsbot/templates"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -32,7 +36,11 @@ func (b *Bot) handleInvestigate(ctx context.Context, r *request) error {
 	if !found {
 		return userErr(say(b.texts(), templates.ChecklistStale, templates.NoData{}))
 	}
-	return b.openAnomaly(ctx, r, triage.FindingAnomaly(env, f, r.userID, b.opts.Now()))
+	o, err := b.openAnomaly(ctx, r, triage.FindingAnomaly(env, f, r.userID, b.opts.Now()))
+	if err == nil && o.Posted {
+		b.postChart(ctx, env, f, o.Anomaly)
+	}
+	return err
 }
 
 // oneLine joins a text's lines.
@@ -44,14 +52,15 @@ func (b *Bot) handleManualAnomaly(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "open anomalies"); err != nil {
 		return err
 	}
-	return b.openAnomaly(ctx, r, triage.ManualAnomaly(b.opts.DefaultEnvironment, r.rest, r.userID, b.opts.Now()))
+	_, err := b.openAnomaly(ctx, r, triage.ManualAnomaly(b.opts.DefaultEnvironment, r.rest, r.userID, b.opts.Now()))
+	return err
 }
 
 // openAnomaly opens the anomaly (triage.Service.Open: idempotent on the
 // request's key, one thread however many replicas post one) and tells the
 // user where its thread is, before anyone can decide on it.
-func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) error {
-	_, err := b.triage.Open(ctx, in, r.idem, func(ctx context.Context, o triage.Opened) error {
+func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) (triage.Opened, error) {
+	o, err := b.triage.Open(ctx, in, r.idem, func(ctx context.Context, o triage.Opened) error {
 		a := o.Anomaly
 		link := b.permalink(ctx, a.Channel, a.ThreadTS)
 		if o.Created || o.Posted {
@@ -62,10 +71,46 @@ func (b *Bot) openAnomaly(ctx context.Context, r *request, in triage.Anomaly) er
 	var ve *opsbot.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return userErr(say(b.texts(), templates.TriageInvalid, templates.Problem{Problem: Escape(ve.Error())}))
+		return o, userErr(say(b.texts(), templates.TriageInvalid, templates.Problem{Problem: Escape(ve.Error())}))
 	case errors.Is(err, opsbot.ErrNotRecorded):
 		b.log.Error("an anomaly's thread was not opened: the store failed", append(r.fields(), zap.Error(err))...)
-		return userErr(say(b.texts(), templates.TriageNotRecorded, templates.NoData{}))
+		return o, userErr(say(b.texts(), templates.TriageNotRecorded, templates.NoData{}))
 	}
-	return err
+	return o, err
+}
+
+// Charts draws findings' charts; checklist.Charts implements it.
+type Charts interface {
+	// Chart draws f's chart as seen in env; ok is false, without an
+	// error, when there is nothing to draw.
+	Chart(ctx context.Context, env string, f checks.Finding) (c checklist.Chart, ok bool, err error)
+}
+
+// chartTimeout bounds drawing and uploading one thread's chart.
+const chartTimeout = 30 * time.Second
+
+// postChart shares f's chart in anomaly a's thread, just posted. It runs
+// after the thread is recorded and the user told where it is, and its
+// failure is only logged and counted (opsbot_charts_total{outcome}): a
+// chart never holds up or loses a thread or a decision.
+func (b *Bot) postChart(ctx context.Context, env string, f checks.Finding, a triage.Anomaly) {
+	if b.opts.Charts == nil || f.Chart == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chartTimeout)
+	defer cancel()
+	log := b.log.With(zap.Int64("anomaly", a.ID), zap.String("fingerprint", f.Fingerprint))
+	c, ok, err := b.opts.Charts.Chart(ctx, env, f)
+	if err == nil && ok {
+		err = b.uploadFile(ctx, a.Channel, a.ThreadTS, file{Name: c.Name, Title: c.Title, AltText: c.AltText, Data: c.PNG}, "")
+	}
+	switch {
+	case err != nil:
+		log.Warn("could not post the anomaly's chart; its thread stays as it is", zap.Error(err))
+		b.opts.Metrics.Chart(telemetry.ChartFailed)
+	case !ok:
+		b.opts.Metrics.Chart(telemetry.ChartNone)
+	default:
+		b.opts.Metrics.Chart(telemetry.ChartPosted)
+	}
 }

@@ -139,6 +139,9 @@ type Options struct {
 	// Noise reads the noise report (`/ops noise`; store.DB); nil: the
 	// command answers that the report is not set up.
 	Noise noise.Store
+	// Charts draws the chart of a finding whose anomaly thread opens
+	// (checklist.Charts); nil: threads get no charts.
+	Charts Charts
 	// IncidentChannel is the channel id announcements go to (default
 	// OpsChannel, else DevChannel).
 	IncidentChannel string

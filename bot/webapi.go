@@ -62,6 +62,11 @@ const responseURLMethod = "response_url"
 //     caller over the bound waits to join (backpressure), its context's
 //     deadline ending the wait with an error saying so.
 //
+// The same goes for the POST of a file's bytes to its upload URL
+// (uploadFile): it is not a Web API method, but Slack's file service
+// answers 429 and 5xx like one, and the bytes are in memory, so it is
+// retried the same way.
+//
 // apps.connections.open passes through untouched: the Socket Mode
 // supervision has its own backoff.
 type webAPI struct {
@@ -125,9 +130,12 @@ func (w *webAPI) Do(req *http.Request) (*http.Response, error) {
 	return w.send(ctx, req, method, holdKey)
 }
 
-// method is the Web API method req calls ("chat.postMessage"), or
-// responseURLMethod for anything else.
+// method is the Web API method req calls ("chat.postMessage"), the name
+// its context carries (uploadMethod), or responseURLMethod.
 func (w *webAPI) method(req *http.Request) string {
+	if m, ok := telemetry.SlackMethod(req.Context()); ok {
+		return m
+	}
 	u := req.URL.String()
 	if strings.HasPrefix(u, w.apiURL) {
 		m, _, _ := strings.Cut(strings.TrimPrefix(u, w.apiURL), "?")

@@ -174,5 +174,13 @@ func (r *Runner) redact(res *Result) {
 			}
 			f.Labels = labels
 		}
+		if f.Chart != nil {
+			// The title is shown (the file's title, the image's); the
+			// query and the series' labels are what select the data,
+			// and come from the configuration and Prometheus.
+			c := *f.Chart
+			c.Title = r.Redactor.Text(c.Title)
+			f.Chart = &c
+		}
 	}
 }

@@ -187,14 +187,18 @@ func TestRunnerRedactsWhatChecksReport(t *testing.T) {
 			Findings: []Finding{{Severity: Warn, Object: "mail alice@example.com",
 				Title:  "ERROR slack post failed token=xoxb-1234567890-abcdef",
 				Detail: "dial postgres://app:pa55w0rd@db:5432/shop: refused",
-				Labels: map[string]string{"alertname": "Leak", "url": "postgres://app:pa55w0rd@db:5432/shop"}}}}
+				Labels: map[string]string{"alertname": "Leak", "url": "postgres://app:pa55w0rd@db:5432/shop"},
+				Chart:  &ChartSource{Title: "errors of mail alice@example.com", Query: `up{job="alice@example.com"}`}}}}
 	}}
 	res := NewRunner(time.Second, nil).Run(context.Background(), []Check{leaky}, nil)[0]
 	f := res.Findings[0]
 	if f.Labels["alertname"] != "Leak" {
 		t.Errorf("labels %v: the alertname was changed", f.Labels)
 	}
-	for _, got := range []string{res.Summary, f.Object, f.Title, f.Detail, f.Labels["url"]} {
+	if f.Chart.Query != `up{job="alice@example.com"}` {
+		t.Errorf("chart query %q: changed, it no longer selects its data", f.Chart.Query)
+	}
+	for _, got := range []string{res.Summary, f.Object, f.Title, f.Detail, f.Labels["url"], f.Chart.Title} {
 		for _, secret := range []string{"abcdef123456789", "alice@example.com", "xoxb-", "pa55w0rd"} {
 			if strings.Contains(got, secret) {
 				t.Errorf("%q still shows %q", got, secret)

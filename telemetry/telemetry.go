@@ -9,6 +9,7 @@ package telemetry
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -47,7 +48,15 @@ type Metrics struct {
 	decisions         *prometheus.CounterVec
 	incidents         *prometheus.CounterVec
 	refusals          *prometheus.CounterVec
+	charts            *prometheus.CounterVec
 }
+
+// The outcomes of an anomaly thread's chart (Metrics.Chart).
+const (
+	ChartPosted = "posted" // drawn and shared in the thread
+	ChartNone   = "none"   // nothing to draw (no source, no Prometheus, no data)
+	ChartFailed = "failed" // the query, the drawing or the upload failed
+)
 
 // New registers every metric, with the build's version, on a registry of
 // its own (with the Go runtime's and the process's collectors).
@@ -107,12 +116,18 @@ func New(version string) *Metrics {
 	for _, r := range opsbot.Reasons {
 		m.refusals.WithLabelValues(r) // every reason from 0, for rate() and alerts
 	}
+	m.charts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
+		Name: "charts_total", Help: "Charts of anomaly threads, by outcome (posted, none: nothing to draw, failed)."},
+		[]string{"outcome"})
+	for _, o := range []string{ChartPosted, ChartNone, ChartFailed} {
+		m.charts.WithLabelValues(o)
+	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace,
 		Name: "build_info", Help: "1, labelled with the running version."}, []string{"version"})
 	build.WithLabelValues(version).Set(1)
 	for _, c := range []prometheus.Collector{m.checklistRuns, m.checklistDuration, m.checklistLast, m.checkResults,
 		m.checkDuration, m.findings, m.envelopes, m.ackLatency, m.slackCalls, m.slackConnected, m.slackConnects,
-		m.slackRetries, m.slackPostQueue, m.statusPageCalls, m.storeErrors, m.decisions, m.incidents, m.refusals, build,
+		m.slackRetries, m.slackPostQueue, m.statusPageCalls, m.storeErrors, m.decisions, m.incidents, m.refusals, m.charts, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -206,6 +221,14 @@ func (m *Metrics) Refused(reason string) {
 	}
 }
 
+// Chart counts an anomaly thread's chart by outcome (ChartPosted,
+// ChartNone, ChartFailed).
+func (m *Metrics) Chart(outcome string) {
+	if m != nil {
+		m.charts.WithLabelValues(outcome).Inc()
+	}
+}
+
 // StoreError counts a failed store write of operation op.
 func (m *Metrics) StoreError(op string) {
 	if m != nil {
@@ -229,8 +252,25 @@ func (m *Metrics) SlackPostQueued(delta int) {
 	}
 }
 
+// slackMethodKey carries a Slack call's name (WithSlackMethod).
+type slackMethodKey struct{}
+
+// WithSlackMethod names the Slack calls made with ctx, for requests whose
+// URL does not name a Web API method (the upload URL of a file, unique per
+// file: its path would be a label value per upload).
+func WithSlackMethod(ctx context.Context, method string) context.Context {
+	return context.WithValue(ctx, slackMethodKey{}, method)
+}
+
+// SlackMethod is the name WithSlackMethod gave ctx's calls, if any.
+func SlackMethod(ctx context.Context) (string, bool) {
+	m, ok := ctx.Value(slackMethodKey{}).(string)
+	return m, ok
+}
+
 // SlackTransport counts every Slack Web API call made through next, by
-// method (the last element of the URL's path: chat.postMessage) and
+// method (the name WithSlackMethod gave the request's context, else the
+// last element of the URL's path: chat.postMessage) and
 // outcome: "ok", "error" (Slack answered ok:false), "rate_limited" (429),
 // "http_error" (another non-2xx status) or "transport_error". The body is
 // read to see Slack's ok flag and given back unchanged.
@@ -242,7 +282,10 @@ func (m *Metrics) SlackTransport(next http.RoundTripper) http.RoundTripper {
 		next = http.DefaultTransport
 	}
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
-		method := req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:]
+		method, named := SlackMethod(req.Context())
+		if !named {
+			method = req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:]
+		}
 		resp, err := next.RoundTrip(req)
 		outcome := httpOutcome(resp, err)
 		if outcome == "ok" && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
