@@ -49,18 +49,20 @@ type ChartsOptions struct {
 	Meter *Meter
 }
 
-// NewCharts returns the charts of the environments in cfg: those with a
-// Prometheus can draw; the others draw none (Chart says so with ok false,
-// without an error). Errors are configuration problems (a missing secret).
-func NewCharts(cfg *config.Config, o ChartsOptions) (*Charts, error) {
+// NewCharts returns the charts of envs: those with a Prometheus can draw;
+// the others, and environments not given, draw none (Chart says so with
+// ok false, without an error). Errors are configuration problems (a
+// missing secret).
+func NewCharts(o ChartsOptions, envs ...*config.Environment) (*Charts, error) {
 	c := &Charts{envs: map[string]chartEnv{}, location: o.Location}
 	if c.location == nil {
 		c.location = time.UTC
 	}
-	for name, env := range cfg.Environments {
+	for _, env := range envs {
 		if env.Prometheus == nil {
 			continue
 		}
+		name := env.Name
 		b := &build{env: env, opts: Options{Meter: o.Meter}, field: "environments." + name}
 		client, err := b.endpointClient(env.Prometheus, b.field+".prometheus")
 		if err != nil {

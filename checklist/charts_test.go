@@ -52,11 +52,9 @@ func rangeProm(t *testing.T, got *http.Request) *httptest.Server {
 func TestChartDrawsTheFindingsSeriesFromPrometheus(t *testing.T) {
 	var req http.Request
 	prom := rangeProm(t, &req)
-	cfg := &config.Config{Environments: map[string]*config.Environment{
-		"prod": {Name: "prod", Prometheus: &config.Endpoint{URL: prom.URL + "/"}},
-		"dev":  {Name: "dev"},
-	}}
-	charts, err := NewCharts(cfg, ChartsOptions{})
+	charts, err := NewCharts(ChartsOptions{},
+		&config.Environment{Name: "prod", Prometheus: &config.Endpoint{URL: prom.URL + "/"}},
+		&config.Environment{Name: "dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +109,7 @@ func TestChartSaysWhyPrometheusFailed(t *testing.T) {
 		_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"parse error"}`))
 	}))
 	defer prom.Close()
-	charts, err := NewCharts(&config.Config{Environments: map[string]*config.Environment{
-		"prod": {Name: "prod", Prometheus: &config.Endpoint{URL: prom.URL}}}}, ChartsOptions{})
+	charts, err := NewCharts(ChartsOptions{}, &config.Environment{Name: "prod", Prometheus: &config.Endpoint{URL: prom.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,6 +83,7 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"Exit status: 0 all OK, 1 something is Warn, Fail or Unknown, 2 usage or config error.\n", "warn", false, stderr)
 	output := p.fs.String("output", "text", "output format: text or json")
 	colorMode := p.fs.String("color", "auto", "colour the text output: auto (only on a terminal), always or never")
+	chartsTo := p.fs.String("charts", "", "write the chart of every finding that has one (a PNG per finding) into this directory, created if need be")
 	var o config.Overrides
 	p.fs.Func("n", "a namespace to look at (repeat it, or separate with commas); replaces the config's", func(v string) error {
 		for _, ns := range strings.Split(v, ",") {
@@ -109,6 +110,11 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	color, err := useColor(*colorMode, stdout)
 	if err != nil {
 		return p.usageError("%v", err)
+	}
+	if *chartsTo != "" {
+		if err := chartsDir(*chartsTo); err != nil {
+			return p.usageError("%v", err)
+		}
 	}
 	logger, ok := p.logger()
 	if !ok {
@@ -166,6 +172,22 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot checklist: writing the report: %v\n", err)
 		return exitProblems
+	}
+	if *chartsTo != "" {
+		charts, err := checklist.NewCharts(checklist.ChartsOptions{Location: time.Local, Meter: meter}, env)
+		if err != nil {
+			fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
+			return exitUsage
+		}
+		// The JSON report stays JSON: the charts' summary goes to stderr.
+		w := stdout
+		if *output == "json" {
+			w = stderr
+		}
+		if err := report.WriteCharts(w, writeCharts(ctx, charts, rep, *chartsTo)); err != nil {
+			fmt.Fprintf(stderr, "opsbot checklist: writing the report: %v\n", err)
+			return exitProblems
+		}
 	}
 	if rep.Status != checks.OK {
 		return exitProblems

@@ -20,11 +20,18 @@ func TestUsageErrorsExitTwoAndSayWhat(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("environments:\n  prod:\n    namespaces: [shop]\n    checks:\n      pods: {restartThreshold: -1}\n      logs: {concurrency: -1}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	aFile := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(aFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"charts into a file", []string{"checklist", "--config", good, "--charts", aFile}, "--charts: " + aFile + " is not a directory"},
+		{"charts under a file", []string{"checklist", "--config", good, "--charts", filepath.Join(aFile, "charts")},
+			"--charts: cannot create the directory " + filepath.Join(aFile, "charts") + ": not a directory"},
 		{"no command", nil, "Usage:"},
 		{"unknown command", []string{"chekclist"}, `unknown command "chekclist"`},
 		{"bad output", []string{"checklist", "--config", good, "--output", "yaml"}, "--output must be text or json"},

@@ -296,6 +296,10 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	if factory == nil {
 		factory = checklistFactory(cfg, logger, sl.Client(), db)
 	}
+	charts, err := chartsOf(cfg, loc, logger)
+	if err != nil {
+		return nil, err
+	}
 	b, err := bot.New(bot.Options{
 		Slack: sl, TeamID: s.TeamID, AppID: s.AppID, EnterpriseID: s.EnterpriseID,
 		AllowedChannels: s.AllowedChannels, AllowDirectMessages: s.AllowDirectMessages,
@@ -303,7 +307,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel,
 		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
-		Checklist: factory, Triage: tri, Runs: db, Noise: db, Now: deps.now,
+		Checklist: factory, Triage: tri, Runs: db, Noise: db, Charts: charts, Now: deps.now,
 		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
 		Metrics: metrics, Logger: logger,
 	})
