@@ -6,17 +6,18 @@ import (
 	"github.com/opsbot/opsbot/chart"
 )
 
-// BenchmarkRender renders 6h of one series at a 1s resolution (21,600
-// samples, what a range query at the finest useful step returns), with
-// the thresholds and the breach: downsampled (what opsbot does) against
-// every point drawn (the baseline).
+// BenchmarkRender renders one series with its two thresholds and its
+// breach: 2,000 samples (what checklist.Charts asks Prometheus for) and
+// 21,600 (6h at a 1s step, the finest a scrape gives), each downsampled
+// (what opsbot does) against every point drawn (the baseline).
 func BenchmarkRender(b *testing.B) {
 	for _, bc := range []struct {
 		name string
+		n    int
 		raw  bool
-	}{{"downsampled", false}, {"raw", true}} {
+	}{{"2000/downsampled", 2000, false}, {"2000/raw", 2000, true}, {"21600/downsampled", 21600, false}, {"21600/raw", 21600, true}} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := spec(21600)
+			s := spec(bc.n)
 			s.Raw = bc.raw
 			b.ReportAllocs()
 			var size int
