@@ -181,7 +181,9 @@ type LastTime struct {
 // draws no chart.
 //
 // The metrics check fills it for each series over a threshold (its
-// built-ins chart memory and restarts against their limits). Another check whose finding comes
+// built-ins chart memory and restarts against their limits), the pods
+// check for a container's OOM kills (memory against its limit) and
+// restarts (its restart counter). Another check whose finding comes
 // from a PromQL query (a Grafana alert rule on a Prometheus data source)
 // fills it the same way: the rule's expression, its threshold and the
 // instance's labels in Series.
@@ -203,8 +205,38 @@ type ChartSource struct {
 	// "bytes" (as the metrics check's queries).
 	Unit string `json:"unit,omitempty"`
 	// At is when the finding was seen; the chart shows Window up to it.
+	// In JSON Window is a Go duration ("6h0m0s").
 	At     time.Time     `json:"at"`
 	Window time.Duration `json:"window"`
+}
+
+// MarshalJSON writes Window as a duration people read ("6h0m0s"), not
+// nanoseconds.
+func (c ChartSource) MarshalJSON() ([]byte, error) {
+	type plain ChartSource
+	return json.Marshal(struct {
+		plain
+		Window string `json:"window"`
+	}{plain(c), c.Window.String()})
+}
+
+// UnmarshalJSON is the inverse of MarshalJSON.
+func (c *ChartSource) UnmarshalJSON(b []byte) error {
+	type plain ChartSource
+	var v struct {
+		plain
+		Window string `json:"window"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	w, err := time.ParseDuration(v.Window)
+	if err != nil {
+		return fmt.Errorf("chart window: %w", err)
+	}
+	*c = ChartSource(v.plain)
+	c.Window = w
+	return nil
 }
 
 // Known is what the triage had decided about a finding when the checklist

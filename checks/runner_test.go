@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -207,5 +208,26 @@ func TestRunnerRedactsWhatChecksReport(t *testing.T) {
 		if !strings.Contains(got, "[redacted:") {
 			t.Errorf("%q does not say what was redacted", got)
 		}
+	}
+}
+
+func TestChartSourceJSONRoundTrip(t *testing.T) {
+	warn := 0.8
+	in := Finding{Fingerprint: "metrics/memory", Chart: &ChartSource{Title: "memory", Query: "mem",
+		Series: map[string]string{"pod": "a"}, Warn: &warn, Unit: "ratio",
+		At: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Window: 6 * time.Hour}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"window":"6h0m0s"`) {
+		t.Errorf("JSON %s: the window is not a duration people read", b)
+	}
+	var out Finding
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip\n%+v\ngave\n%+v", *in.Chart, *out.Chart)
 	}
 }

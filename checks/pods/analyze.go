@@ -3,7 +3,9 @@ package pods
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -456,7 +458,44 @@ func (a analyzer) podFinding(ns string, k groupKey, ps []problem, total int) che
 		Title:       title,
 		Detail:      strings.Join(detail, "\n"),
 		Count:       len(pods),
+		Chart:       a.chart(ns, k, object, pods),
 	}
+}
+
+// chart is how to chart a container's OOM kills (its memory against its
+// limit, the limit as the fail line) and restarts (its restart counter),
+// from Prometheus's kube-state-metrics and cAdvisor series of the pods,
+// over the window; nil for the other reasons. It is drawn only where the
+// environment has a Prometheus (checklist.Charts).
+func (a analyzer) chart(ns string, k groupKey, object string, pods []string) *checks.ChartSource {
+	if k.container == "" {
+		return nil
+	}
+	// A chart shows a few series; the first pods (by name) stand for the rest.
+	const maxPods = 20
+	pods = pods[:min(len(pods), maxPods)]
+	quoted := make([]string, len(pods))
+	for i, p := range pods {
+		quoted[i] = regexp.QuoteMeta(p)
+	}
+	sel := fmt.Sprintf(`namespace=%s, pod=~%s, container=%s`,
+		strconv.Quote(ns), strconv.Quote(strings.Join(quoted, "|")), strconv.Quote(k.container))
+	src := &checks.ChartSource{At: a.now.UTC(), Window: time.Duration(a.cfg.Window)}
+	switch k.reason {
+	case reasonOOMKilled:
+		limit := 1.0
+		src.Title = "memory vs limit: " + object + " (container " + k.container + ")"
+		src.Query = "max by (pod) (container_memory_working_set_bytes{" + sel + "})\n  / on (pod)\n" +
+			"max by (pod) (kube_pod_container_resource_limits{" + sel + `, resource="memory"})`
+		src.Fail, src.Unit = &limit, "ratio"
+	case reasonRestarts, reasonCrashLoop:
+		src.Title = "restarts: " + object + " (container " + k.container + ")"
+		src.Query = "max by (pod) (kube_pod_container_status_restarts_total{" + sel + "})"
+		src.Unit = "none"
+	default:
+		return nil
+	}
+	return src
 }
 
 // deployment reports a Deployment short of available replicas or whose
