@@ -101,7 +101,10 @@ type Spec struct {
 	Start, End time.Time
 	// Location is the time zone of the time axis (nil: UTC).
 	Location *time.Location
-	Series   []Series
+	// TimeFormat lays out the time axis's labels (a time.Format layout;
+	// "": by the window's length, "15:04" up to 36 hours).
+	TimeFormat string
+	Series     []Series
 	// Thresholds are drawn as lines; Below says a value at or under a
 	// threshold breaches it (else at or over). The spans where any series
 	// breaches the lowest-severity threshold are shaded.
@@ -175,7 +178,11 @@ func Render(s Spec) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = s.Title
 	p.Title.TextStyle.Font.Size = vg.Points(12)
-	p.X.Tick.Marker = plot.TimeTicks{Format: timeFormat(end.Sub(start)), Time: func(v float64) time.Time {
+	format := s.TimeFormat
+	if format == "" {
+		format = timeFormat(end.Sub(start))
+	}
+	p.X.Tick.Marker = plot.TimeTicks{Format: format, Time: func(v float64) time.Time {
 		return time.Unix(0, int64(v*1e9)).In(loc)
 	}}
 	p.X.Label.Text = "time (" + zoneName(loc, end) + ")"

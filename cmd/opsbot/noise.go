@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/opsbot/opsbot/chart"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/report"
 )
@@ -34,6 +36,7 @@ func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		"Exit status: 0 reported, 1 the store could not be read, 2 usage or config error.\n"), "warn", false, stderr)
 	days := p.fs.Int("days", noise.DefaultDays, fmt.Sprintf("the period, in UTC days ending today: 1 to %d", noise.MaxDays))
 	output := p.fs.String("output", "text", "output format: text or json")
+	chartsTo := p.fs.String("charts", "", "also write the chart of the sightings per day (a PNG) into this directory, created if need be")
 	if code, done := p.parse(args); done {
 		return code
 	}
@@ -45,6 +48,11 @@ func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	if *output != "text" && *output != "json" {
 		return p.usageError("--output must be text or json, got %q", *output)
+	}
+	if *chartsTo != "" {
+		if err := chartsDir(*chartsTo); err != nil {
+			return p.usageError("%v", err)
+		}
 	}
 	logger, cfg, ok := p.start()
 	if logger != nil {
@@ -84,5 +92,33 @@ func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "opsbot noise: writing the report: %v\n", err)
 		return exitProblems
 	}
+	if *chartsTo != "" {
+		// The JSON report stays JSON: where the chart went goes to stderr.
+		w := stdout
+		if *output == "json" {
+			w = stderr
+		}
+		if err := report.WriteCharts(w, writeNoiseChart(rep, *chartsTo)); err != nil {
+			fmt.Fprintf(stderr, "opsbot noise: writing the report: %v\n", err)
+			return exitProblems
+		}
+	}
 	return exitOK
+}
+
+// writeNoiseChart draws the sightings per day of rep into dir
+// (noise.ChartFileName), written whole or not at all.
+func writeNoiseChart(rep noise.Report, dir string) report.Charts {
+	out := report.Charts{Dir: dir}
+	name := noise.ChartFileName(rep)
+	png, err := chart.Render(noise.Chart(rep))
+	if err == nil {
+		err = writeFileAtomic(filepath.Join(dir, name), png)
+	}
+	if err != nil {
+		out.Failed = append(out.Failed, report.ChartFailure{Fingerprint: "sightings per day", Err: err.Error()})
+		return out
+	}
+	out.Written = append(out.Written, name)
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
+	"github.com/opsbot/opsbot/chart"
 	"github.com/opsbot/opsbot/health"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/store/postgres"
@@ -92,6 +94,28 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 			}
 			checkFigures(t, "opsbot noise", stdout.String(), textFigures(rep))
 
+			// --charts: the sightings per day as a PNG, and where it went.
+			dir := filepath.Join(t.TempDir(), "charts")
+			stdout.Reset()
+			if code := noiseCommand(ctx, []string{"--config", cfgPath, "--days", "3", "--charts", dir}, &stdout, &stderr, deps); code != exitOK {
+				t.Fatalf("opsbot noise --charts = %d\n%s", code, &stderr)
+			}
+			name := noise.ChartFileName(rep)
+			if want := "Charts: 1 written to " + dir + "\n  " + name + "\n"; !strings.Contains(stdout.String(), want) {
+				t.Errorf("opsbot noise --charts does not say %q:\n%s", want, &stdout)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("the chart is not a PNG: %v", err)
+			}
+			if b := img.Bounds(); b.Dx() != chart.DefaultWidth || b.Dy() != chart.DefaultHeight {
+				t.Errorf("chart size %v", b)
+			}
+
 			// Slack: the same figures.
 			fo := fs.Options()
 			env[envAppToken], env[envBotToken] = fo.AppToken, fo.BotToken
@@ -110,7 +134,7 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 				t.Fatal(err)
 			}
 			var shown string
-			err := fs.WaitFor(ctx, func() bool {
+			err = fs.WaitFor(ctx, func() bool {
 				for _, e := range fs.Ephemerals(slacktest.DefaultAliceID) {
 					if strings.Contains(e.Text, "Noise report") {
 						shown = blockTexts(t, e.Blocks)
