@@ -102,7 +102,7 @@ func (b *Bot) postChart(ctx context.Context, env string, f checks.Finding, a tri
 	log := b.log.With(zap.Int64("anomaly", a.ID), zap.String("fingerprint", f.Fingerprint))
 	c, ok, err := b.opts.Charts.Chart(ctx, env, f)
 	if err == nil && ok {
-		err = b.uploadFile(ctx, a.Channel, a.ThreadTS, file{Name: c.Name, Title: c.Title, AltText: c.AltText, Data: c.PNG}, "")
+		err = b.uploadFile(ctx, a.Channel, a.ThreadTS, file{Name: c.Name, Title: c.Title, AltText: c.AltText, Data: c.PNG})
 	}
 	switch {
 	case err != nil:

@@ -24,8 +24,8 @@ type file struct {
 	Data                 []byte
 }
 
-// uploadFile shares f in channel, in the thread threadTS, with comment as
-// its message: Slack's external upload flow, every step through the Web
+// uploadFile shares f in channel, in the thread threadTS: Slack's external
+// upload flow, every step through the Web
 // API layer (webAPI: Retry-After, 5xx retries).
 //
 //  1. files.getUploadURLExternal announces the name and the length and
@@ -38,7 +38,7 @@ type file struct {
 //
 // A file whose upload URL was asked for but not completed is never shown;
 // Slack discards it.
-func (s *Slack) uploadFile(ctx context.Context, channel, threadTS string, f file, comment string) error {
+func (s *Slack) uploadFile(ctx context.Context, channel, threadTS string, f file) error {
 	u, err := s.api.GetUploadURLExternalContext(ctx, slack.GetUploadURLExternalParameters{
 		FileName: f.Name, FileSize: len(f.Data), AltTxt: f.AltText,
 	})
@@ -68,7 +68,7 @@ func (s *Slack) uploadFile(ctx context.Context, channel, threadTS string, f file
 	}
 	_, err = s.api.CompleteUploadExternalContext(ctx, slack.CompleteUploadExternalParameters{
 		Files: []slack.FileSummary{{ID: u.FileID, Title: f.Title}}, Channel: channel,
-		ThreadTimestamp: threadTS, InitialComment: comment,
+		ThreadTimestamp: threadTS,
 	})
 	if err != nil {
 		return fmt.Errorf("files.completeUploadExternal: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/chart"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/checks/metrics"
@@ -118,10 +119,14 @@ func (c *Charts) Chart(ctx context.Context, env string, f checks.Finding) (ch Ch
 	return Chart{
 		Name:    ChartFileName(f.Fingerprint),
 		Title:   src.Title,
-		AltText: altText(src, start, c.location),
+		AltText: opsbot.Truncate(altText(src, start, c.location), MaxAltText),
 		PNG:     png,
 	}, true, nil
 }
+
+// MaxAltText is the longest alt text Slack takes for a file
+// (files.getUploadURLExternal's alt_txt), in characters.
+const MaxAltText = 1000
 
 // altText describes a chart in words, for screen readers.
 func altText(src *checks.ChartSource, start time.Time, loc *time.Location) string {

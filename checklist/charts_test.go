@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsbot/opsbot/chart"
 	"github.com/opsbot/opsbot/checks"
@@ -84,6 +85,16 @@ func TestChartDrawsTheFindingsSeriesFromPrometheus(t *testing.T) {
 	}
 	if want := "Chart of memory vs limit: shop/api-1 from 2026-12-06 03:00 to 09:00 UTC, with thresholds warn 0.8 and fail 0.95"; ch.AltText != want {
 		t.Errorf("alt text %q, want %q", ch.AltText, want)
+	}
+
+	// A title as long as a finding's allows: the alt text stays within
+	// Slack's limit.
+	long := f
+	src := *f.Chart
+	src.Title = strings.Repeat("memory of pod x ", 100)
+	long.Chart = &src
+	if ch, _, err := charts.Chart(context.Background(), "prod", long); err != nil || utf8.RuneCountInString(ch.AltText) > MaxAltText {
+		t.Errorf("alt text of %d characters (err %v), want at most %d", utf8.RuneCountInString(ch.AltText), err, MaxAltText)
 	}
 
 	// No chart, and no error, without a source or a Prometheus.
