@@ -24,6 +24,21 @@ type file struct {
 	Data                 []byte
 }
 
+// mayUploadTo checks an upload URL Slack answered: https (Slack's file
+// service, files.slack.com), or the Web API's own host (a Slack reached
+// over plain HTTP: the tests' fake). A file's bytes go nowhere else.
+func (s *Slack) mayUploadTo(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("uploading the file: the upload URL Slack gave is not a URL")
+	}
+	api, err := url.Parse(s.web.apiURL)
+	if u.Scheme == "https" || (err == nil && u.Scheme == api.Scheme && u.Host == api.Host) {
+		return nil
+	}
+	return fmt.Errorf("uploading the file: the upload URL Slack gave is %s://%s, neither https nor the Web API's host", u.Scheme, u.Host)
+}
+
 // uploadFile shares f in channel, in the thread threadTS: Slack's external
 // upload flow, every step through the Web
 // API layer (webAPI: Retry-After, 5xx retries).
@@ -45,10 +60,13 @@ func (s *Slack) uploadFile(ctx context.Context, channel, threadTS string, f file
 	if err != nil {
 		return fmt.Errorf("files.getUploadURLExternal: %w", err)
 	}
+	if err := s.mayUploadTo(u.UploadURL); err != nil {
+		return err
+	}
 	req, err := http.NewRequestWithContext(telemetry.WithSlackMethod(ctx, uploadMethod),
 		http.MethodPost, u.UploadURL, bytes.NewReader(f.Data))
 	if err != nil {
-		return errors.New("uploading the file: the upload URL Slack gave is not a URL")
+		return errors.New("uploading the file: cannot build the request")
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := s.web.Do(req)
