@@ -46,8 +46,6 @@ type chartEnv struct {
 type ChartsOptions struct {
 	// Location is the time zone of the time axis (nil: UTC).
 	Location *time.Location
-	// Meter, if set, counts the range queries' requests.
-	Meter *Meter
 }
 
 // NewCharts returns the charts of envs: those with a Prometheus can draw;
@@ -64,7 +62,7 @@ func NewCharts(o ChartsOptions, envs ...*config.Environment) (*Charts, error) {
 			continue
 		}
 		name := env.Name
-		b := &build{env: env, opts: Options{Meter: o.Meter}, field: "environments." + name}
+		b := &build{env: env, field: "environments." + name}
 		client, err := b.endpointClient(env.Prometheus, b.field+".prometheus")
 		if err != nil {
 			return nil, err

@@ -174,7 +174,7 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitProblems
 	}
 	if *chartsTo != "" {
-		charts, err := checklist.NewCharts(checklist.ChartsOptions{Location: time.Local, Meter: meter}, env)
+		charts, err := checklist.NewCharts(checklist.ChartsOptions{Location: time.Local}, env)
 		if err != nil {
 			fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
 			return exitUsage
