@@ -15,7 +15,8 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema's migration set (goose SQL files), the same for
-// every backend.
+// every backend, but for the one migration written in Go (see
+// historyVersion): NewMigrationProvider adds it.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
@@ -28,13 +29,11 @@ func Migrations() fs.FS {
 // PostgreSQL backend adds a session locker, so replicas starting together
 // migrate one at a time).
 func Migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, logger *zap.Logger, opts ...goose.ProviderOption) error {
-	opts = append([]goose.ProviderOption{
+	p, err := NewMigrationProvider(db, dialect, append([]goose.ProviderOption{
 		goose.WithLogger(gooseLogger{logger.Sugar()}),
-		goose.WithDisableGlobalRegistry(true),
-	}, opts...)
-	p, err := goose.NewProvider(dialect, db, Migrations(), opts...)
+	}, opts...)...)
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return err
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
@@ -45,6 +44,24 @@ func Migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, logger *zap
 			zap.String("file", r.Source.Path), zap.Duration("took", r.Duration))
 	}
 	return nil
+}
+
+// NewMigrationProvider returns a goose provider of the whole migration set
+// (the SQL files and the Go migrations) for db in dialect.
+func NewMigrationProvider(db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	goMigrations, err := goMigrations(dialect)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	opts = append([]goose.ProviderOption{
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(goMigrations...),
+	}, opts...)
+	p, err := goose.NewProvider(dialect, db, Migrations(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
 }
 
 // gooseLogger routes goose's messages to zap. goose calls Fatalf only from

@@ -57,7 +57,21 @@ type Dialect struct {
 	// IsTransient reports an error after which the whole transaction may be
 	// run again: serialization failure, deadlock, busy database.
 	IsTransient func(error) bool
+	// FullText is the full-text index the schema has (see historyVersion).
+	FullText FullText
 }
+
+// FullText is a backend's kind of full-text index.
+type FullText int
+
+// The full-text indexes.
+const (
+	// FTS5 is SQLite's: the virtual table history_fts, ranked by bm25.
+	FTS5 FullText = iota + 1
+	// TSVector is PostgreSQL's: history_search's tsvector column with a GIN
+	// index, ranked by ts_rank.
+	TSVector
+)
 
 // Option configures a DB.
 type Option func(*options)

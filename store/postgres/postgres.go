@@ -40,6 +40,7 @@ var Dialect = store.Dialect{
 		}
 		return false
 	},
+	FullText: store.TSVector,
 }
 
 // DB is a triage.Store on PostgreSQL. Close it when done.

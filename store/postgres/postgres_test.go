@@ -132,3 +132,12 @@ func TestMigrations(t *testing.T) {
 	defer db.Close()
 	storetest.CheckMigrations(t, db.db, goose.DialectPostgres)
 }
+
+func TestHistoryBackfill(t *testing.T) {
+	db, err := Open(context.Background(), freshDSN(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckHistoryBackfill(t, db.db, goose.DialectPostgres, db)
+}

@@ -36,6 +36,7 @@ var Dialect = store.Dialect{
 	ForUpdate:         "", // write transactions are BEGIN IMMEDIATE on one connection
 	IsUniqueViolation: isUniqueViolation,
 	IsTransient:       isTransient,
+	FullText:          store.FTS5,
 }
 
 // DB is a triage.Store on a SQLite file. Close it when done.

@@ -137,3 +137,12 @@ func TestFailureHook(t *testing.T) {
 		t.Errorf("failures reported: %q, want one %q", failed, store.OpOpenAnomaly)
 	}
 }
+
+func TestHistoryBackfill(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "opsbot.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckHistoryBackfill(t, db.write, goose.DialectSQLite3, db)
+}

@@ -16,7 +16,7 @@ import (
 func CheckMigrations(t *testing.T, db *sql.DB, dialect goose.Dialect) {
 	t.Helper()
 	ctx := context.Background()
-	p, err := goose.NewProvider(dialect, db, store.Migrations(), goose.WithDisableGlobalRegistry(true))
+	p, err := store.NewMigrationProvider(db, dialect)
 	if err != nil {
 		t.Fatal(err)
 	}

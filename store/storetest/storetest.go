@@ -21,6 +21,7 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/history"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/store"
@@ -43,6 +44,7 @@ type Store interface {
 	Refusals(ctx context.Context, since time.Time, limit int) ([]opsbot.Refusal, error)
 	noise.Store
 	TipTimeline(ctx context.Context, id int64) ([]triage.TipEntry, error)
+	history.Store
 	io.Closer
 }
 
@@ -93,6 +95,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, silenceTests...)
 	tests = append(tests, historyTests...)
 	tests = append(tests, tipTests...)
+	tests = append(tests, searchTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
