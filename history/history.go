@@ -1,7 +1,7 @@
 // Package history is the search of past investigations behind
 // `/ops history` and `opsbot history`: which anomalies' titles,
 // conclusions, five whys, tickets and incident texts hold the words asked
-// for, best match first and newest first among equals, with the filters
+// for, best match first and the newest first among equals, with the filters
 // fingerprint:<prefix>, decision:<name> and since:<N>d. It parses the
 // query (Parse) and reads the store's full-text index through Store, a
 // port it owns; both commands render the same Result.
@@ -31,9 +31,10 @@ type Search struct {
 // Store is what a search reads.
 type Store interface {
 	// SearchHistory returns the anomalies matching s, at most s.Limit of
-	// them: by relevance when s has words or phrases, then newest first
-	// (decided at, or opened at when undecided), then by id, highest
-	// first. total is how many match in all.
+	// them, and total, how many match in all. With words or phrases, they
+	// come by relevance, equals newest first: the anomaly opened last
+	// (highest id) first. With filters only, newest first: decided last
+	// (opened, when undecided), then highest id.
 	SearchHistory(ctx context.Context, s Search) (hits []triage.Anomaly, total int, err error)
 }
 

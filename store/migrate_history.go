@@ -17,7 +17,10 @@ const historyVersion = 12
 
 // The index covers, per anomaly: its title (weighted most), its current
 // decision's conclusion and five whys, its ticket and the texts of its
-// incidents (what, user impact and every update). Triggers keep it in step
+// incidents (what, user impact and every update). It also keeps a copy of
+// what the filters and the order go by (fingerprint, decision, and when
+// it was decided or else opened), so that a search reads the index alone
+// and joins the anomalies for the hits it returns only. Triggers keep it in step
 // with every write to anomalies, incidents and incident updates, in the
 // writing transaction; each recomputes the anomaly's whole document from
 // the view history_documents, so no write path can leave it half-updated.
@@ -32,6 +35,7 @@ var historyUp = map[goose.Dialect][]string{
 		`CREATE INDEX incidents_by_anomaly ON incidents (anomaly_id)`,
 		`CREATE VIEW history_documents AS
 		SELECT a.id AS anomaly_id, a.title, a.conclusion, a.five_whys, a.ticket,
+			a.fingerprint, a.decision, COALESCE(a.decided_at, a.opened_at) AS at,
 			COALESCE((SELECT group_concat(i.what || ' ' || i.user_impact, ' ')
 				FROM incidents i WHERE i.anomaly_id = a.id), '') || ' ' ||
 			COALESCE((SELECT group_concat(json_extract(u.data, '$.text'), ' ')
@@ -39,13 +43,17 @@ var historyUp = map[goose.Dialect][]string{
 				WHERE i.anomaly_id = a.id AND u.kind = 'updated'), '') AS incidents
 		FROM anomalies a`,
 		`CREATE VIRTUAL TABLE history_fts USING fts5(title, conclusion, five_whys, ticket, incidents,
+			fingerprint UNINDEXED, decision UNINDEXED, at UNINDEXED,
 			tokenize = 'unicode61 remove_diacritics 0')`,
 		`CREATE TRIGGER history_anomaly_insert AFTER INSERT ON anomalies BEGIN
 			` + sqliteRefresh("new.id") + `
 		END`,
-		`CREATE TRIGGER history_anomaly_update AFTER UPDATE OF title, conclusion, five_whys, ticket ON anomalies
+		`CREATE TRIGGER history_anomaly_update
+		AFTER UPDATE OF title, conclusion, five_whys, ticket, fingerprint, decision, decided_at, opened_at ON anomalies
 		WHEN old.title IS NOT new.title OR old.conclusion IS NOT new.conclusion
-			OR old.five_whys IS NOT new.five_whys OR old.ticket IS NOT new.ticket BEGIN
+			OR old.five_whys IS NOT new.five_whys OR old.ticket IS NOT new.ticket
+			OR old.fingerprint IS NOT new.fingerprint OR old.decision IS NOT new.decision
+			OR old.decided_at IS NOT new.decided_at OR old.opened_at IS NOT new.opened_at BEGIN
 			` + sqliteRefresh("new.id") + `
 		END`,
 		`CREATE TRIGGER history_incident_insert AFTER INSERT ON incidents WHEN new.anomaly_id IS NOT NULL BEGIN
@@ -58,8 +66,8 @@ var historyUp = map[goose.Dialect][]string{
 		`CREATE TRIGGER history_incident_updated AFTER INSERT ON incident_timeline WHEN new.kind = 'updated' BEGIN
 			` + sqliteRefresh("(SELECT anomaly_id FROM incidents WHERE id = new.incident_id)") + `
 		END`,
-		`INSERT INTO history_fts (rowid, title, conclusion, five_whys, ticket, incidents)
-		SELECT anomaly_id, title, conclusion, five_whys, ticket, incidents FROM history_documents`,
+		`INSERT INTO history_fts (rowid, title, conclusion, five_whys, ticket, incidents, fingerprint, decision, at)
+		SELECT anomaly_id, title, conclusion, five_whys, ticket, incidents, fingerprint, decision, at FROM history_documents`,
 	},
 	goose.DialectPostgres: {
 		`CREATE INDEX incidents_by_anomaly ON incidents (anomaly_id)`,
@@ -70,7 +78,7 @@ var historyUp = map[goose.Dialect][]string{
 			SELECT translate(t, '!"#$%&''()*+,-./:;<=>?@[\]^_` + "`" + `{|}~', '                                ')
 		$$`,
 		`CREATE VIEW history_documents AS
-		SELECT a.id AS anomaly_id,
+		SELECT a.id AS anomaly_id, a.fingerprint, a.decision, COALESCE(a.decided_at, a.opened_at) AS at,
 			setweight(to_tsvector('simple', history_words(a.title)), 'A') ||
 			setweight(to_tsvector('simple', history_words(a.conclusion || ' ' || a.five_whys)), 'B') ||
 			setweight(to_tsvector('simple', history_words(a.ticket || ' ' ||
@@ -81,8 +89,11 @@ var historyUp = map[goose.Dialect][]string{
 					WHERE i.anomaly_id = a.id AND u.kind = 'updated'), ''))), 'C') AS document
 		FROM anomalies a`,
 		`CREATE TABLE history_search (
-			anomaly_id BIGINT   PRIMARY KEY REFERENCES anomalies (id),
-			document   TSVECTOR NOT NULL
+			anomaly_id  BIGINT   PRIMARY KEY REFERENCES anomalies (id),
+			fingerprint TEXT     NOT NULL,
+			decision    TEXT,
+			at          BIGINT   NOT NULL,
+			document    TSVECTOR NOT NULL
 		)`,
 		`CREATE INDEX history_search_document ON history_search USING GIN (document)`,
 		// The row lock, taken first, orders two transactions refreshing
@@ -95,9 +106,11 @@ var historyUp = map[goose.Dialect][]string{
 				RETURN;
 			END IF;
 			PERFORM 1 FROM history_search s WHERE s.anomaly_id = target FOR UPDATE;
-			INSERT INTO history_search (anomaly_id, document)
-				SELECT d.anomaly_id, d.document FROM history_documents d WHERE d.anomaly_id = target
-			ON CONFLICT (anomaly_id) DO UPDATE SET document = excluded.document;
+			INSERT INTO history_search (anomaly_id, fingerprint, decision, at, document)
+				SELECT d.anomaly_id, d.fingerprint, d.decision, d.at, d.document
+				FROM history_documents d WHERE d.anomaly_id = target
+			ON CONFLICT (anomaly_id) DO UPDATE SET fingerprint = excluded.fingerprint,
+				decision = excluded.decision, at = excluded.at, document = excluded.document;
 		END
 		$$`,
 		`CREATE FUNCTION history_anomaly_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -108,9 +121,12 @@ var historyUp = map[goose.Dialect][]string{
 		$$`,
 		`CREATE TRIGGER history_anomaly_insert AFTER INSERT ON anomalies
 		FOR EACH ROW EXECUTE FUNCTION history_anomaly_changed()`,
-		`CREATE TRIGGER history_anomaly_update AFTER UPDATE OF title, conclusion, five_whys, ticket ON anomalies
+		`CREATE TRIGGER history_anomaly_update
+		AFTER UPDATE OF title, conclusion, five_whys, ticket, fingerprint, decision, decided_at, opened_at ON anomalies
 		FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.conclusion IS DISTINCT FROM NEW.conclusion
-			OR OLD.five_whys IS DISTINCT FROM NEW.five_whys OR OLD.ticket IS DISTINCT FROM NEW.ticket)
+			OR OLD.five_whys IS DISTINCT FROM NEW.five_whys OR OLD.ticket IS DISTINCT FROM NEW.ticket
+			OR OLD.fingerprint IS DISTINCT FROM NEW.fingerprint OR OLD.decision IS DISTINCT FROM NEW.decision
+			OR OLD.decided_at IS DISTINCT FROM NEW.decided_at OR OLD.opened_at IS DISTINCT FROM NEW.opened_at)
 		EXECUTE FUNCTION history_anomaly_changed()`,
 		`CREATE FUNCTION history_incident_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
@@ -131,7 +147,8 @@ var historyUp = map[goose.Dialect][]string{
 		$$`,
 		`CREATE TRIGGER history_incident_updated AFTER INSERT ON incident_timeline
 		FOR EACH ROW WHEN (NEW.kind = 'updated') EXECUTE FUNCTION history_incident_updated()`,
-		`INSERT INTO history_search (anomaly_id, document) SELECT anomaly_id, document FROM history_documents`,
+		`INSERT INTO history_search (anomaly_id, fingerprint, decision, at, document)
+		SELECT anomaly_id, fingerprint, decision, at, document FROM history_documents`,
 	},
 }
 
@@ -166,8 +183,8 @@ var historyDown = map[goose.Dialect][]string{
 // document of the anomaly whose id is the SQL expression id.
 func sqliteRefresh(id string) string {
 	return `DELETE FROM history_fts WHERE rowid = ` + id + `;
-			INSERT INTO history_fts (rowid, title, conclusion, five_whys, ticket, incidents)
-			SELECT anomaly_id, title, conclusion, five_whys, ticket, incidents FROM history_documents
+			INSERT INTO history_fts (rowid, title, conclusion, five_whys, ticket, incidents, fingerprint, decision, at)
+			SELECT anomaly_id, title, conclusion, five_whys, ticket, incidents, fingerprint, decision, at FROM history_documents
 			WHERE anomaly_id = ` + id + `;`
 }
 

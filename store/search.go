@@ -15,61 +15,82 @@ import (
 var _ history.Store = (*DB)(nil)
 
 // decidedOrOpened is when an anomaly was decided, or opened when
-// undecided: what newest-first and since: go by.
+// undecided: what since: goes by, and the order of a search by filters
+// only (the index keeps a copy, at).
 const decidedOrOpened = `COALESCE(decided_at, opened_at)`
 
-// SearchHistory implements history.Store. The words of the query reach
-// the database as parameters only, inside a full-text expression built
-// here (FTS5Match, TSQuery), never as SQL.
+// SearchHistory implements history.Store. A search with words reads the
+// full-text index alone (which keeps a copy of the filtered columns), then
+// the anomalies it returns; one with filters only reads the anomalies.
+// Equal ranks are ordered by anomaly id, highest (opened last) first: the
+// index orders by it without reading the rows. The words of the query
+// reach the database as parameters only, inside a full-text expression
+// built here (FTS5Match, TSQuery), never as SQL.
+//
+// In SQLite the matches are counted by a query of their own (counting
+// FTS5's matches is cheap; counting them while ranking is not), so a
+// write between the two may make total differ by one from what the hits
+// show.
 func (s *DB) SearchHistory(ctx context.Context, q history.Search) ([]triage.Anomaly, int, error) {
 	if q.Limit < 1 {
 		return nil, 0, fmt.Errorf("search: limit %d: want at least 1", q.Limit)
 	}
-	var (
-		args  []any
-		conds []string
-	)
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	from, order := `anomalies`, ``
-	if q.HasText() {
-		switch s.d.FullText {
-		case FTS5:
-			from = `anomalies JOIN (SELECT rowid AS id, bm25(history_fts, 4.0, 2.0, 2.0, 1.0, 1.0) AS rank
-				FROM history_fts WHERE history_fts MATCH ` + arg(FTS5Match(q.Query)) + `) m USING (id)`
-			order = `m.rank, `
-		case TSVector:
-			from = `anomalies JOIN (SELECT anomaly_id AS id, ts_rank(document, q) AS rank
-				FROM history_search, to_tsquery('simple', ` + arg(TSQuery(q.Query)) + `) q
-				WHERE document @@ q) m USING (id)`
-			order = `m.rank DESC, `
-		default:
-			return nil, 0, fmt.Errorf("search: %s has no full-text index", s.d.Name)
+	// filters are the conditions of q's filters on the columns
+	// fingerprint and decision, and the time at.
+	filters := func(at string) string {
+		var conds []string
+		if q.Fingerprint != "" {
+			n := arg(utf8.RuneCountInString(q.Fingerprint))
+			conds = append(conds, ` AND substr(fingerprint, 1, `+n+`) = `+arg(q.Fingerprint))
 		}
+		if q.Decision != 0 {
+			conds = append(conds, ` AND decision = `+arg(q.Decision.String()))
+		}
+		if !q.After.IsZero() {
+			conds = append(conds, ` AND `+at+` >= `+arg(nanos(q.After)))
+		}
+		return strings.Join(conds, "")
 	}
-	if q.Fingerprint != "" {
-		n := arg(utf8.RuneCountInString(q.Fingerprint))
-		conds = append(conds, `substr(fingerprint, 1, `+n+`) = `+arg(q.Fingerprint))
-	}
-	if q.Decision != 0 {
-		conds = append(conds, `decision = `+arg(q.Decision.String()))
-	}
-	if !q.After.IsZero() {
-		conds = append(conds, decidedOrOpened+` >= `+arg(nanos(q.After)))
-	}
-	where := ``
-	if len(conds) > 0 {
-		where = ` WHERE ` + strings.Join(conds, ` AND `)
-	}
-	query := `SELECT ` + anomalyColumns + `, COUNT(*) OVER () FROM ` + from + where +
-		` ORDER BY ` + order + decidedOrOpened + ` DESC, id DESC LIMIT ` + arg(q.Limit)
 	total := 0
-	hits, err := queryAll(ctx, s.read, "search", func(sc scanner) (triage.Anomaly, error) {
-		return scanAnomaly(withTotal{sc, &total})
-	}, query, args...)
-	return hits, total, err
+	scan := func(sc scanner) (triage.Anomaly, error) { return scanAnomaly(withTotal{sc, &total}) }
+	switch {
+	case !q.HasText():
+		query := `SELECT ` + anomalyColumns + `, COUNT(*) OVER () FROM anomalies WHERE TRUE` + filters(decidedOrOpened) +
+			` ORDER BY ` + decidedOrOpened + ` DESC, id DESC LIMIT ` + arg(q.Limit)
+		hits, err := queryAll(ctx, s.read, "search", scan, query, args...)
+		return hits, total, err
+	case s.d.FullText == FTS5:
+		matches := `history_fts WHERE history_fts MATCH ` + arg(FTS5Match(q.Query)) + filters("at")
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+matches, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("search: %w", err)
+		}
+		if total == 0 {
+			return nil, 0, nil
+		}
+		query := `SELECT ` + anomalyColumns + `, 0 FROM anomalies JOIN (
+			SELECT rowid AS id, bm25(history_fts, 4.0, 2.0, 2.0, 1.0, 1.0) AS score FROM ` + matches + `
+			ORDER BY score, rowid DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+			ORDER BY m.score, id DESC`
+		hits, err := queryAll(ctx, s.read, "search", func(sc scanner) (triage.Anomaly, error) {
+			var ignored int
+			return scanAnomaly(withTotal{sc, &ignored})
+		}, query, args...)
+		return hits, total, err
+	case s.d.FullText == TSVector:
+		query := `SELECT ` + anomalyColumns + `, m.total FROM anomalies JOIN (
+			SELECT anomaly_id AS id, ts_rank(document, q) AS score, COUNT(*) OVER () AS total
+			FROM history_search, to_tsquery('simple', ` + arg(TSQuery(q.Query)) + `) q WHERE document @@ q` + filters("at") + `
+			ORDER BY score DESC, anomaly_id DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+			ORDER BY m.score DESC, id DESC`
+		hits, err := queryAll(ctx, s.read, "search", scan, query, args...)
+		return hits, total, err
+	}
+	return nil, 0, fmt.Errorf("search: %s has no full-text index", s.d.Name)
 }
 
 // withTotal scans a row's last column, COUNT(*) OVER (), into total.

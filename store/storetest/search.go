@@ -149,21 +149,23 @@ func testSearchIncidentTexts(t *testing.T, o Opener) {
 	wantFound(t, s, "gateway capybara", a.ID)
 }
 
-// testSearchRanking: a word in the title ranks first; equal matches are
-// newest first (decided at), then highest id; Total counts every match
-// while the hits stop at the limit.
+// testSearchRanking: a word in the title ranks first; equal matches
+// come newest first (the anomaly opened last: highest id); Total counts
+// every match while the hits stop at the limit. A search by filters only
+// lists the newest decisions first.
 func testSearchRanking(t *testing.T, o Opener) {
 	ctx := context.Background()
 	s := open(t, o)
 	rec := func(minutes int) triage.DecisionRecord {
 		return noiseRecord(minutes, "the same text", "ditto", "https://jira.example.com/browse/OPS-1")
 	}
-	older := decided(t, s, "a/1", "same words here", rec(10))
-	newer := decided(t, s, "a/2", "same words here", rec(50))
-	middle := decided(t, s, "a/3", "same words here", rec(30))
+	first := decided(t, s, "a/1", "same words here", rec(10))
+	second := decided(t, s, "a/2", "same words here", rec(50))
+	third := decided(t, s, "a/3", "same words here", rec(30))
 	inTitle := decided(t, s, "a/4", "ditto", rec(5))
-	wantFound(t, s, "ditto", inTitle.ID, newer.ID, middle.ID, older.ID)
-	wantFound(t, s, "words", newer.ID, middle.ID, older.ID)
+	wantFound(t, s, "ditto", inTitle.ID, third.ID, second.ID, first.ID)
+	wantFound(t, s, "words", third.ID, second.ID, first.ID)
+	wantFound(t, s, "fingerprint:a/ decision:noise", second.ID, third.ID, first.ID, inTitle.ID)
 
 	many := make([]triage.Anomaly, 0, history.MaxHits+2)
 	for k := range history.MaxHits + 2 {
