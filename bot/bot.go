@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/history"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/run"
 	"github.com/opsbot/opsbot/noise"
@@ -142,6 +143,9 @@ type Options struct {
 	// Charts draws the chart of a finding whose anomaly thread opens
 	// (checklist.Charts); nil: threads get no charts.
 	Charts Charts
+	// History searches past investigations (`/ops history`; store.DB);
+	// nil: the command answers that the search is not set up.
+	History history.Store
 	// IncidentChannel is the channel id announcements go to (default
 	// OpsChannel, else DevChannel).
 	IncidentChannel string

@@ -22,6 +22,7 @@ import (
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/history"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/run"
 	"github.com/opsbot/opsbot/schedule"
@@ -207,6 +208,9 @@ func (h *harness) assemble() *bot.Bot {
 	o.Options.Slack = sl
 	if o.Runs == nil {
 		o.Runs = h.store.(checklist.RunStore)
+	}
+	if hs, ok := h.store.(history.Store); ok && o.History == nil {
+		o.History = hs
 	}
 	// The refusals and the commands' claims go to the store; a test that
 	// wraps the store for triage gives the real one as Runs.

@@ -114,6 +114,7 @@ func (b *Bot) routes() (map[string]actionRoute, map[string]viewRoute, map[string
 	t.command(commandRoute{name: "status", usage: "status", parse: parseNoArgs, h: b.handleStatus})
 	t.command(commandRoute{name: "noise", usage: "noise [days]", parse: parseNoise, h: b.handleNoise})
 	t.command(commandRoute{name: "tip", usage: "tip <pattern> <text> | tip list | tip remove <id>", parse: parseTip, h: b.handleTip})
+	t.command(commandRoute{name: "history", usage: "history <words>", parse: parseHistory, h: b.handleHistory})
 	b.incidentRoutes(t)
 	if err := t.err(); err != nil {
 		return nil, nil, nil, err

@@ -588,3 +588,35 @@ type SilenceFailed struct {
 	// Reason is the error, escaped.
 	Reason string
 }
+
+// BadQuery is the data of "history.badQuery", a search that cannot be run.
+type BadQuery struct {
+	// Reason says what is wrong and what to write instead (escaped).
+	Reason string
+}
+
+// HistoryQuery is the data of "history.header" and "history.none": what
+// was searched for and how many anomalies match.
+type HistoryQuery struct {
+	// Query is what was typed, cut and escaped.
+	Query string
+	// Total is how many anomalies match; Shown how many are listed.
+	Total, Shown int
+}
+
+// HistoryHit is the data of "history.line", an anomaly found.
+type HistoryHit struct {
+	AnomalyID int64
+	// Environment, Title and Conclusion (shortened) are escaped.
+	Environment, Title, Conclusion string
+	// Decision is the decision's label ("Noise"); "" when undecided.
+	// DecidedBy is who decided, mrkdwn built by opsbot (a mention).
+	Decision, DecidedBy string
+	// At is when it was decided (opened, when undecided), formatted by
+	// opsbot (UTC).
+	At string
+	// Ticket and Thread are links, or "". HasThread: it has a thread
+	// (when Thread is "", Slack gave no link to it).
+	Ticket, Thread string
+	HasThread      bool
+}

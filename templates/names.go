@@ -174,6 +174,15 @@ var (
 	NoiseNotCovered      = declare[NoData]("noise.notCovered")
 )
 
+// /ops history: the search of past investigations.
+var (
+	HistoryNotSetUp = declare[NoData]("history.notSetUp")
+	HistoryBadQuery = declare[BadQuery]("history.badQuery")
+	HistoryNone     = declare[HistoryQuery]("history.none")
+	HistoryHeader   = declare[HistoryQuery]("history.header")
+	HistoryLine     = declare[HistoryHit]("history.line")
+)
+
 // Incidents: /ops incident, update and resolve, the announcement modal,
 // the Announce incident and Retry buttons.
 var (

@@ -44,6 +44,7 @@ Usage:
   opsbot checklist [flags] [ENVIRONMENT]   run every check and report
   opsbot serve [flags]                     run the Slack bot (Socket Mode)
   opsbot noise [--days N] [--output json]  report the noise of the last days from the bot's store
+  opsbot history [--output json] WORDS...  search past investigations in the bot's store
   opsbot version                           print the version
 
 Run 'opsbot checklist -h' for its flags.
@@ -62,6 +63,8 @@ func opsbot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServe(ctx, args[1:], stderr)
 	case "noise":
 		return runNoise(ctx, args[1:], stdout, stderr)
+	case "history":
+		return runHistory(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, version.String())
 		return exitOK

@@ -307,7 +307,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel,
 		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
-		Checklist: factory, Triage: tri, Runs: db, Noise: db, Charts: charts, Now: deps.now,
+		Checklist: factory, Triage: tri, Runs: db, Noise: db, Charts: charts, History: db, Now: deps.now,
 		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
 		Metrics: metrics, Logger: logger,
 	})
