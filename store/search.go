@@ -27,10 +27,10 @@ const decidedOrOpened = `COALESCE(decided_at, opened_at)`
 // reach the database as parameters only, inside a full-text expression
 // built here (FTS5Match, TSQuery), never as SQL.
 //
-// In SQLite the matches are counted by a query of their own (counting
-// FTS5's matches is cheap; counting them while ranking is not), so a
-// write between the two may make total differ by one from what the hits
-// show.
+// In SQLite, words without filters are counted by a query of their own
+// (counting FTS5's matches is cheap; counting them while ranking is not),
+// so a write between the two may make total differ by one from what the
+// hits show.
 func (s *DB) SearchHistory(ctx context.Context, q history.Search) ([]triage.Anomaly, int, error) {
 	if q.Limit < 1 {
 		return nil, 0, fmt.Errorf("search: limit %d: want at least 1", q.Limit)
@@ -66,14 +66,26 @@ func (s *DB) SearchHistory(ctx context.Context, q history.Search) ([]triage.Anom
 		return hits, total, err
 	case s.d.FullText == FTS5:
 		matches := `history_fts WHERE history_fts MATCH ` + arg(FTS5Match(q.Query)) + filters("at")
+		ranked := `SELECT rowid AS id, bm25(history_fts, 4.0, 2.0, 2.0, 1.0, 1.0) AS score FROM ` + matches
+		if q.Fingerprint != "" || q.Decision != 0 || !q.After.IsZero() {
+			// Filters read each match's row: once, counting while ranking.
+			// (bm25 in a subquery of its own: SQLite runs a window
+			// function's query as a subquery, where FTS5's functions
+			// cannot be used.)
+			query := `SELECT ` + anomalyColumns + `, m.total FROM anomalies JOIN (
+				SELECT id, score, COUNT(*) OVER () AS total FROM (` + ranked + `)
+				ORDER BY score, id DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+				ORDER BY m.score, id DESC`
+			hits, err := queryAll(ctx, s.read, "search", scan, query, args...)
+			return hits, total, err
+		}
 		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+matches, args...).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("search: %w", err)
 		}
 		if total == 0 {
 			return nil, 0, nil
 		}
-		query := `SELECT ` + anomalyColumns + `, 0 FROM anomalies JOIN (
-			SELECT rowid AS id, bm25(history_fts, 4.0, 2.0, 2.0, 1.0, 1.0) AS score FROM ` + matches + `
+		query := `SELECT ` + anomalyColumns + `, 0 FROM anomalies JOIN (` + ranked + `
 			ORDER BY score, rowid DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
 			ORDER BY m.score, id DESC`
 		hits, err := queryAll(ctx, s.read, "search", func(sc scanner) (triage.Anomaly, error) {
