@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"go.uber.org/zap"
@@ -140,4 +141,20 @@ func TestHistoryBackfill(t *testing.T) {
 	}
 	defer db.Close()
 	storetest.CheckHistoryBackfill(t, db.db, goose.DialectPostgres, db)
+}
+
+// BenchmarkHistory: searches of 100,000 decided anomalies on the test
+// server, with the index and without (LIKE), side by side. Seeding takes a
+// while: run it alone, go test -run '^$' -bench History ./store/postgres/
+func BenchmarkHistory(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, freshDSN(b), zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	storetest.SeedHistory(b, db.db, storetest.HistoryBenchSize)
+	b.Logf("seeded %d decided anomalies in %s", storetest.HistoryBenchSize, time.Since(start).Round(time.Millisecond))
+	storetest.BenchmarkHistory(b, db, db.db)
 }
