@@ -33,6 +33,8 @@ const historyVersion = 12
 var historyUp = map[goose.Dialect][]string{
 	goose.DialectSQLite3: {
 		`CREATE INDEX incidents_by_anomaly ON incidents (anomaly_id)`,
+		// A search by filters only lists the newest first, since: a range of it.
+		`CREATE INDEX anomalies_by_decided_or_opened ON anomalies ((COALESCE(decided_at, opened_at)))`,
 		`CREATE VIEW history_documents AS
 		SELECT a.id AS anomaly_id, a.title, a.conclusion, a.five_whys, a.ticket,
 			a.fingerprint, a.decision, COALESCE(a.decided_at, a.opened_at) AS at,
@@ -71,6 +73,8 @@ var historyUp = map[goose.Dialect][]string{
 	},
 	goose.DialectPostgres: {
 		`CREATE INDEX incidents_by_anomaly ON incidents (anomaly_id)`,
+		// A search by filters only lists the newest first, since: a range of it.
+		`CREATE INDEX anomalies_by_decided_or_opened ON anomalies ((COALESCE(decided_at, opened_at)))`,
 		// ASCII punctuation becomes spaces: the parser would otherwise keep
 		// URLs, host names and file paths whole (one term), where SQLite
 		// splits them into their words.
@@ -161,6 +165,7 @@ var historyDown = map[goose.Dialect][]string{
 		`DROP TRIGGER history_anomaly_insert`,
 		`DROP TABLE history_fts`,
 		`DROP VIEW history_documents`,
+		`DROP INDEX anomalies_by_decided_or_opened`,
 		`DROP INDEX incidents_by_anomaly`,
 	},
 	goose.DialectPostgres: {
@@ -175,6 +180,7 @@ var historyDown = map[goose.Dialect][]string{
 		`DROP TABLE history_search`,
 		`DROP VIEW history_documents`,
 		`DROP FUNCTION history_words(TEXT)`,
+		`DROP INDEX anomalies_by_decided_or_opened`,
 		`DROP INDEX incidents_by_anomaly`,
 	},
 }
