@@ -183,10 +183,9 @@ type LastTime struct {
 // The metrics check fills it for each series over a threshold (its
 // built-ins chart memory and restarts against their limits), the pods
 // check for a container's OOM kills (memory against its limit) and
-// restarts (its restart counter). Another check whose finding comes
-// from a PromQL query (a Grafana alert rule on a Prometheus data source)
-// fills it the same way: the rule's expression, its threshold and the
-// instance's labels in Series.
+// restarts (its restart counter), the grafana check for a panel's series
+// (the query as it ran, the panel's first warn and fail steps, over the
+// check's window).
 type ChartSource struct {
 	// Title heads the chart ("memory vs limit: shop/api-7d4f/api").
 	Title string `json:"title"`

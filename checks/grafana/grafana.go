@@ -261,6 +261,7 @@ type series struct {
 	points []model.SamplePair
 	field  field
 	expr   string
+	labels model.Metric
 }
 
 // colour is a value's place among a field's thresholds.
@@ -295,7 +296,7 @@ func (c *Check) result(plans []*plan, skips []skip, failed []string, answers map
 				if name == q.expr {
 					key = q.refID
 				}
-				all = append(all, series{name: name, key: key, refID: q.refID, step: q.step, points: s.Values, expr: q.expr})
+				all = append(all, series{name: name, key: key, refID: q.refID, step: q.step, points: s.Values, expr: q.expr, labels: s.Metric})
 			}
 		}
 		if qerr != nil {
@@ -605,7 +606,7 @@ func (c *Check) evaluate(p *plan, all []series, t timing) ([]found, colour, erro
 			}
 			title := fmt.Sprintf("panel %q%s is %s (%s): %s (%s)", p.title, c.seriesPart(s, all),
 				col.name, thresholdText(f, steps, col.step), formatValue(v, f.unit), p.reducer)
-			out = append(out, c.found(p, s, col, title, fmt.Sprintf("%s of the last %s", p.reducer, shortDuration(t.window)), t))
+			out = append(out, c.found(p, s, col, title, fmt.Sprintf("%s of the last %s", p.reducer, shortDuration(t.window)), t, flo, fhi))
 		case kindSeries:
 			f, col, ok := c.breach(p, s, steps, flo, fhi, all, t)
 			if ok {
@@ -680,7 +681,7 @@ func (c *Check) breach(p *plan, s series, steps []Step, lo, hi float64, all []se
 		title += fmt.Sprintf(", %d times in the last %s (%s in all)", len(runs), shortDuration(t.window), shortDuration(total))
 	}
 	detail := fmt.Sprintf("worst %s at %s", formatValue(peak, f.unit), c.clock(peakAt, t.end))
-	fd := c.found(p, s, worst, title, detail, t)
+	fd := c.found(p, s, worst, title, detail, t, lo, hi)
 	if len(runs) > 1 {
 		fd.Count = len(runs)
 	}
@@ -695,8 +696,9 @@ func (c *Check) seriesPart(s series, all []series) string {
 	return " (" + s.name + ")"
 }
 
-// found builds a finding of panel p's series s.
-func (c *Check) found(p *plan, s series, col colour, title, detail string, t timing) found {
+// found builds a finding of panel p's series s; lo and hi are the range
+// percentage thresholds are taken of.
+func (c *Check) found(p *plan, s series, col colour, title, detail string, t timing, lo, hi float64) found {
 	d := p.from
 	return found{Finding: checks.Finding{
 		Fingerprint: checks.Fingerprint("grafana", d.key, "panel-"+strconv.Itoa(p.panel.ID), s.key),
@@ -705,7 +707,71 @@ func (c *Check) found(p *plan, s series, col colour, title, detail string, t tim
 		Title:       title,
 		Detail:      detail + "\nquery " + s.refID + ": " + httpx.Truncate(s.expr, 500),
 		Link:        c.link(d, p.panel.ID, t),
+		Chart:       chartSource(p, s, t, lo, hi),
 	}}
+}
+
+// chartSource is how an anomaly thread draws series s of panel p: its
+// query as the check ran it (variables substituted), the series' labels,
+// and as lines the first warn and the first fail step (a percentage step
+// made absolute over lo..hi, as the check coloured it). Steps that get
+// better upwards (a red base) are not drawn: the chart's thresholds are
+// above-or-below bounds, which such steps are not.
+func chartSource(p *plan, s series, t timing, lo, hi float64) *checks.ChartSource {
+	src := &checks.ChartSource{
+		Title:  p.title + " · " + s.name,
+		Query:  s.expr,
+		Unit:   chartUnit(s.field.unit),
+		At:     t.end,
+		Window: t.window,
+	}
+	if len(s.labels) > 0 {
+		src.Series = make(map[string]string, len(s.labels))
+		for k, v := range s.labels {
+			src.Series[string(k)] = string(v)
+		}
+	}
+	steps := sortedSteps(s.field.thresholds)
+	for i, st := range steps {
+		status, _ := stepStatus(st.Color, i, len(steps))
+		if i == 0 {
+			if status != checks.OK {
+				return src
+			}
+			continue
+		}
+		if st.Value == nil {
+			continue
+		}
+		v := *st.Value
+		if s.field.thresholds.Mode == "percentage" {
+			v = lo + (hi-lo)*v/100
+		}
+		switch {
+		case status == checks.Warn && src.Warn == nil && src.Fail == nil:
+			src.Warn = &v
+		case status == checks.Fail && src.Fail == nil:
+			src.Fail = &v
+		}
+	}
+	return src
+}
+
+// chartUnit is the chart's unit for a Grafana unit: the chart formats
+// seconds, bytes, percentages and ratios; anything else is drawn as a
+// plain number.
+func chartUnit(unit string) string {
+	switch unit {
+	case "s":
+		return "seconds"
+	case "percent":
+		return "percent"
+	case "percentunit":
+		return "ratio"
+	case "bytes", "decbytes":
+		return "bytes"
+	}
+	return "none"
 }
 
 // link is the panel in Grafana over the window: /d/<uid>?viewPanel=<id>
