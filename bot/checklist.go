@@ -34,7 +34,7 @@ func (b *Bot) handleChecklist(ctx context.Context, r *request) error {
 		return fmt.Errorf("building the %s checklist: %w", env, err)
 	}
 	askedBy := b.names.display(ctx, r.userID)
-	_, err = b.runChecklist(ctx, r.channelID, env, askedBy, list, "command")
+	_, err = b.runChecklist(ctx, r.channelID, env, askedBy, r.userID, list, "command")
 	var rp *runningPostError
 	if errors.As(err, &rp) && channelUnusable(rp.err) {
 		return userErr(say(b.texts(), templates.ChecklistNotInChannel, templates.NoData{}))
@@ -72,10 +72,11 @@ func (e *runningPostError) Unwrap() error { return e.err }
 // runChecklist runs list in channel, for `/ops checklist` and the
 // scheduled run alike (checklist.Run): the "running…" message updated in
 // place, the report with Investigate buttons, the sightings announced in
-// their threads. askedBy is mrkdwn (escaped). reported tells whether the
+// their threads. askedBy is mrkdwn (escaped); askedByID, saved with the run, is the
+// Slack user id who asked, or handover.ActorSchedule. reported tells whether the
 // report was posted; err may still tell of a recurrence that could not be
 // recorded or announced.
-func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, list Checklist, trigger string) (reported bool, err error) {
+func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy, askedByID string, list Checklist, trigger string) (reported bool, err error) {
 	names := make([]string, len(list.Checks))
 	for i, c := range list.Checks {
 		names[i] = c.Name()
@@ -105,7 +106,7 @@ func (b *Bot) runChecklist(ctx context.Context, channel, env, askedBy string, li
 	go up.loop(ctx)
 	out := checklist.Run(ctx, checklist.RunOptions{
 		Environment: env, Checks: list.Checks, Timeout: list.Timeout,
-		Channel: channel, MessageTS: ts, Progress: up,
+		Channel: channel, MessageTS: ts, Progress: up, AskedBy: askedByID,
 		Runs: b.runs, Triage: b.triage, Memory: b.triage, SaveTimeout: finalUpdateTimeout,
 		Logger: b.log.Named("checks"), Now: b.opts.Now, Meter: list.Meter, Redactor: list.Redactor,
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/opsbot/opsbot/checklist"
+	"github.com/opsbot/opsbot/handover"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/templates"
@@ -92,7 +93,7 @@ func (b *Bot) scheduledChecklist(ctx context.Context, s Scheduled, mention strin
 		return errors.Join(fmt.Errorf("building the %s checklist: %w", env, err), perr)
 	}
 	scheduledBy := say(b.texts(), templates.ChecklistScheduledBy, templates.NoData{})
-	reported, err := b.runChecklist(ctx, channel, env, scheduledBy, list, "schedule")
+	reported, err := b.runChecklist(ctx, channel, env, scheduledBy, handover.ActorSchedule, list, "schedule")
 	if !reported {
 		return err
 	}

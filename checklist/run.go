@@ -97,6 +97,9 @@ type RunOptions struct {
 	// with the run (Slack ids; empty in a terminal).
 	Channel   string
 	MessageTS string
+	// AskedBy is who asked for the run (a Slack user id, or "schedule";
+	// "" in a terminal), saved with it (checks.Report.AskedBy).
+	AskedBy string
 	// Progress, if not nil, is told of each check's result as it comes.
 	Progress Progress
 	// Runs, if not nil, saves the run.
@@ -192,6 +195,7 @@ func Run(ctx context.Context, o RunOptions) Outcome {
 		o.Progress.Done()
 	}
 	out := Outcome{Report: checks.NewReport(o.Environment, started, o.Now(), results)}
+	out.Report.AskedBy = o.AskedBy
 	if o.Meter != nil {
 		cost := o.Meter.since(before)
 		out.Report.Cost = &cost

@@ -346,6 +346,9 @@ type Report struct {
 	// Cost is what the run cost the systems it looked at; nil when it was
 	// not measured.
 	Cost *Cost `json:"cost,omitempty"`
+	// AskedBy is who asked for the run (a Slack user id, or "schedule");
+	// "" in a terminal.
+	AskedBy string `json:"askedBy,omitempty"`
 }
 
 // Cost is what a checklist run cost the systems it looked at: its own

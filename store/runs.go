@@ -26,7 +26,8 @@ const RunRetention = 30 * 24 * time.Hour
 const findingsPerInsert = 100
 
 // SaveRun records a checklist run, rep, whose report is (or is about to
-// be) message messageTS in channel: its environment, times and findings
+// be) message messageTS in channel: its environment, times, who asked
+// for it (rep.AskedBy), its overall status and findings
 // in report order (the findings of rep.Results[0], then of Results[1]...;
 // RunFinding's idx counts them from 0). It returns the run's id, which is
 // never reused. In the same transaction it deletes the runs saved more
@@ -71,10 +72,10 @@ func (s *DB) SaveRun(ctx context.Context, rep checks.Report, channel, messageTS 
 			return fmt.Errorf("advance the run id counter: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checklist_runs
-			(id, environment, channel, message_ts, started_at, finished_at, saved_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			(id, environment, channel, message_ts, started_at, finished_at, saved_at, asked_by, status)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			id, textSafe(rep.Environment), textSafe(channel), textSafe(messageTS),
-			nanos(rep.StartedAt), nanos(rep.FinishedAt), nanos(now)); err != nil {
+			nanos(rep.StartedAt), nanos(rep.FinishedAt), nanos(now), textSafe(rep.AskedBy), rep.Status.String()); err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
 		for start := 0; start < len(rows); start += findingsPerInsert {
