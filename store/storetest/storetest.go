@@ -22,6 +22,7 @@ import (
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/history"
+	"github.com/opsbot/opsbot/handover"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/store"
@@ -45,6 +46,7 @@ type Store interface {
 	noise.Store
 	TipTimeline(ctx context.Context, id int64) ([]triage.TipEntry, error)
 	history.Store
+	handover.Store
 	io.Closer
 }
 
@@ -96,6 +98,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, historyTests...)
 	tests = append(tests, tipTests...)
 	tests = append(tests, searchTests...)
+	tests = append(tests, handoverTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
