@@ -146,6 +146,10 @@ type Options struct {
 	// History searches past investigations (`/ops history`; store.DB);
 	// nil: the command answers that the search is not set up.
 	History history.Store
+	// Handover is the rotation's handover (`/ops handover`, its
+	// Acknowledge handover button, the App Home tab, ScheduledHandover);
+	// nil: none of them.
+	Handover *Handover
 	// IncidentChannel is the channel id announcements go to (default
 	// OpsChannel, else DevChannel).
 	IncidentChannel string
@@ -289,6 +293,7 @@ type Bot struct {
 	runs   checklist.RunStore
 	triage *triage.Service // anomalies: open, decide, observe, read
 	inc    *incidents
+	hand   *handovers // nil without Options.Handover
 
 	actions  map[string]actionRoute
 	views    map[string]viewRoute
@@ -342,6 +347,12 @@ func New(opts Options) (*Bot, error) {
 		appID:        opts.AppID,
 	}
 	var err error
+	if b.hand, err = setUpHandover(&b.opts); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	if b.hand != nil {
+		b.places.add(b.hand.cfg.Channel) // its buttons are clicked there
+	}
 	if b.actions, b.views, b.commands, err = b.routes(); err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}

@@ -108,6 +108,7 @@ func (b *Bot) routes() (map[string]actionRoute, map[string]viewRoute, map[string
 	t.view(CallbackDecision, "decision", blockConclusion, b.handleDecisionSubmit)
 	t.action(ActionExpireSilence, "silence-expire", b.handleExpireSilence)
 	t.action(ActionRetrySilence, "silence-retry", b.handleRetrySilence)
+	t.action(ActionAcknowledgeHandover, "handover-acknowledge", b.handleAcknowledgeHandover)
 
 	t.command(commandRoute{name: "checklist", usage: "checklist [environment]", parse: parseChecklist, h: b.handleChecklist, long: true})
 	t.command(commandRoute{name: "anomaly", usage: "anomaly <title>", parse: parseAnomaly, h: b.handleManualAnomaly})
@@ -115,6 +116,7 @@ func (b *Bot) routes() (map[string]actionRoute, map[string]viewRoute, map[string
 	t.command(commandRoute{name: "noise", usage: "noise [days]", parse: parseNoise, h: b.handleNoise})
 	t.command(commandRoute{name: "tip", usage: "tip <pattern> <text> | tip list | tip remove <id>", parse: parseTip, h: b.handleTip})
 	t.command(commandRoute{name: "history", usage: "history <words>", parse: parseHistory, h: b.handleHistory})
+	t.command(commandRoute{name: "handover", usage: "handover", parse: parseNoArgs, h: b.handleHandover})
 	b.incidentRoutes(t)
 	if err := t.err(); err != nil {
 		return nil, nil, nil, err

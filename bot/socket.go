@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsbot/opsbot/internal/wait"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 )
@@ -249,11 +250,7 @@ func (b *Bot) onEvent(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeInteractive:
 		b.onInteractive(ctx, evt)
 	case socketmode.EventTypeEventsAPI:
-		// opsbot subscribes to no events; ack so Slack does not retry.
-		if evt.Request != nil {
-			b.received(evt.Request.EnvelopeID, "events_api")
-			b.ack(ctx, evt.Request.EnvelopeID, nil)
-		}
+		b.onEventsAPI(ctx, evt)
 	default:
 		log.Debug("ignored Socket Mode event", zap.String("type", string(evt.Type)))
 	}
@@ -311,5 +308,53 @@ func (b *Bot) ack(ctx context.Context, envelopeID string, payload any) {
 	}
 	if err != nil {
 		b.log.Error("could not ack an envelope", zap.String("envelope", envelopeID), zap.Error(err))
+	}
+}
+
+// onEventsAPI acks an Events API envelope at once (Slack retries what is
+// not acked) and hands the one event opsbot subscribes to, app_home_opened
+// on the Home tab, to the workers; a delivery Slack retries is dropped.
+func (b *Bot) onEventsAPI(ctx context.Context, evt socketmode.Event) {
+	if evt.Request == nil {
+		return
+	}
+	envID := evt.Request.EnvelopeID
+	b.received(envID, "events_api")
+	b.ack(ctx, envID, nil)
+	ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+	if !ok || ev.Type != slackevents.CallbackEvent {
+		return
+	}
+	home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
+	if !ok || home.Tab != "home" {
+		return
+	}
+	// Events carry their Enterprise Grid organization in authorizations,
+	// which slack-go does not read: the workspace and the app are checked.
+	enterprise := ev.EnterpriseID
+	if enterprise == "" {
+		b.mu.Lock()
+		enterprise = b.enterpriseID
+		b.mu.Unlock()
+	}
+	if reason := b.untrusted(ev.TeamID, enterprise, ev.APIAppID); reason != "" {
+		b.log.Warn("dropped an event from another workspace, enterprise or app", zap.String("reason", reason),
+			zap.String("team", ev.TeamID), zap.String("app", ev.APIAppID), zap.String("envelope", envID))
+		return
+	}
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" && b.seen.check("event:"+cb.EventID) {
+		b.log.Info("dropped a repeated event", zap.String("envelope", envID), zap.String("event", cb.EventID))
+		return
+	}
+	r := &request{kind: "event", envelopeID: envID, teamID: ev.TeamID, userID: home.User}
+	publish := func(ctx context.Context, r *request) error { return b.onAppHomeOpened(ctx, r.userID) }
+	if !b.pool.submit(func(workCtx context.Context) {
+		ctx, cancel := context.WithTimeout(workCtx, b.opts.HandlerTimeout)
+		defer cancel()
+		if err := safely(ctx, publish, r); err != nil {
+			b.log.Warn("could not publish the App Home tab", append(r.fields(), zap.Error(err))...)
+		}
+	}) {
+		b.log.Warn("no room to publish an App Home tab; dropped", zap.String("user", home.User))
 	}
 }

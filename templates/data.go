@@ -620,3 +620,107 @@ type HistoryHit struct {
 	Ticket, Thread string
 	HasThread      bool
 }
+
+// --- the handover: /ops handover, the schedule, the App Home tab -----------
+
+// HandoverHeader is the data of "handover.header" and "handover.home".
+type HandoverHeader struct {
+	// Mention is who comes on shift ("<!subteam^S0123>", "<@U0123>"),
+	// built by the bot from configuration, or "".
+	Mention string
+	// At is when the handover was read, Until when the shift ends,
+	// formatted like Announce.From.
+	At, Until string
+	// By is who asked for it ("@alice", escaped), "" for the schedule.
+	By string
+}
+
+// HandoverAnomaly is the data of "handover.anomaly": an open anomaly, or
+// one resolved since the last handover.
+type HandoverAnomaly struct {
+	ID int64
+	// Title (one line, cut) and Environment are escaped.
+	Title, Environment string
+	// Decision is its decision's label; "" when undecided.
+	Decision string
+	// Age is how long it has been open ("3d 4h"); "" for a resolved one.
+	Age string
+	// Owner is who is looking ("@alice", escaped); "" for nobody.
+	Owner string
+	// Thread is a link to its thread, mrkdwn built by opsbot, or "".
+	Thread string
+}
+
+// HandoverIncident is the data of "handover.incident": an open incident.
+type HandoverIncident struct {
+	ID int64
+	// Environment and What are escaped; What is on one line, cut.
+	Environment, What string
+	// From is when the user impact started, formatted like Announce.From.
+	From string
+	// StatusPage is its state on the status page ("open", "pending",
+	// "skipped"); "" when it is not raised there.
+	StatusPage string
+}
+
+// HandoverSilence is the data of "handover.silence": a Noise decision's
+// silence ending during the shift.
+type HandoverSilence struct {
+	AnomalyID int64
+	// Title and Environment are escaped.
+	Title, Environment string
+	// Ends is when it ends, formatted like Announce.From.
+	Ends string
+}
+
+// HandoverNear is the data of "handover.near": an Intermittent anomaly
+// close to escalation.
+type HandoverNear struct {
+	AnomalyID int64
+	// Title and Environment are escaped.
+	Title, Environment string
+	// Sightings of Threshold within Window ("7d") escalate it.
+	Sightings, Threshold int
+	Window               string
+}
+
+// HandoverChecklist is the data of "handover.checklist": the last run.
+type HandoverChecklist struct {
+	// Environment is escaped; "" when there was no run.
+	Environment string
+	// At is when it finished, formatted like Announce.From.
+	At string
+	// By is who asked ("@alice", escaped; "the schedule"), "" when not known.
+	By string
+	// Status is its overall status ("fail"); "" when not known.
+	Status   string
+	Findings int
+}
+
+// HandoverChanges is the data of "handover.changes": what changed since
+// the last handover.
+type HandoverChanges struct {
+	// Since is the last handover's time, formatted like Announce.From;
+	// "" when there was none (the day before).
+	Since string
+	// New is how many fingerprints were first found, Resolved how many
+	// anomalies were closed.
+	New, Resolved int
+}
+
+// HandoverFingerprint is the data of "handover.new": a fingerprint first
+// found since the last handover.
+type HandoverFingerprint struct {
+	// Environment and Title are escaped.
+	Environment, Title string
+	// FirstSeen is formatted like Announce.From.
+	FirstSeen string
+}
+
+// HandoverAck is the data of "handover.acknowledged" and
+// "handover.alreadyAcknowledged".
+type HandoverAck struct {
+	// By is who took over ("@alice", escaped); At when, formatted like
+	// Announce.From.
+	By, At string
+}

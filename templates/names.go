@@ -242,3 +242,27 @@ var (
 	TriageDecisionNotRecorded = declare[Anomaly]("triage.decisionNotRecorded")
 	IncidentNotRecorded       = declare[Incident]("incident.notRecorded")
 )
+
+// The handover: /ops handover, the scheduled handover, the App Home tab,
+// the Acknowledge handover button.
+var (
+	HandoverHeaderText        = declare[HandoverHeader]("handover.header")
+	HandoverHome              = declare[HandoverHeader]("handover.home")
+	HandoverAnomalies         = declare[Count]("handover.anomalies")
+	HandoverAnomalyLine       = declare[HandoverAnomaly]("handover.anomaly")
+	HandoverIncidents         = declare[Count]("handover.incidents")
+	HandoverIncidentLine      = declare[HandoverIncident]("handover.incident")
+	HandoverSilences          = declare[Count]("handover.silences")
+	HandoverSilenceLine       = declare[HandoverSilence]("handover.silence")
+	HandoverNearEscalation    = declare[Count]("handover.nearEscalation")
+	HandoverNearLine          = declare[HandoverNear]("handover.near")
+	HandoverChecklistLine     = declare[HandoverChecklist]("handover.checklist")
+	HandoverChangesHeader     = declare[HandoverChanges]("handover.changes")
+	HandoverNewLine           = declare[HandoverFingerprint]("handover.new")
+	HandoverResolvedLine      = declare[HandoverAnomaly]("handover.resolved")
+	HandoverAcknowledgeButton = declare[NoData]("handover.acknowledge")
+	HandoverAcknowledged      = declare[HandoverAck]("handover.acknowledged")
+	HandoverAlreadyTaken      = declare[HandoverAck]("handover.alreadyAcknowledged")
+	HandoverGone              = declare[NoData]("handover.gone")
+	HandoverNotSetUp          = declare[NoData]("handover.notSetUp")
+)

@@ -61,6 +61,9 @@ type surface int
 const (
 	surfaceMessage surface = iota
 	surfaceModal
+	// surfaceHome is an App Home tab: "Max of 100 blocks" (home tab
+	// views reference).
+	surfaceHome
 )
 
 // knownBlockTypes are accepted without a closer look beyond block_id.
@@ -140,7 +143,7 @@ func parseBlocks(raw string) ([]any, bool) {
 func validateBlocks(blocks []any, surf surface, base string) []string {
 	v := &blockValidator{}
 	limit := maxMessageBlocks
-	if surf == surfaceModal {
+	if surf == surfaceModal || surf == surfaceHome {
 		limit = maxModalBlocks
 	}
 	if len(blocks) > limit {

@@ -52,6 +52,7 @@ func SlackRateLimits() map[string]RateLimit {
 
 		"files.getUploadURLExternal":   Tier4,
 		"files.completeUploadExternal": Tier4,
+		"views.publish":                Tier4,
 	}
 }
 

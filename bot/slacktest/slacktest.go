@@ -147,6 +147,9 @@ type Options struct {
 	// chat.postMessage and chat.update answer msg_blocks_too_long (default
 	// DefaultMaxBlocksJSONBytes; negative: no limit).
 	MaxBlocksJSONBytes int
+	// HomeTabDisabled makes views.publish answer not_enabled, as for an
+	// app whose App Home has no Home tab.
+	HomeTabDisabled bool
 	// Logf, if set, receives a line for every request and frame (for example
 	// t.Logf). Tokens are never logged.
 	Logf func(format string, args ...any)
@@ -212,6 +215,7 @@ type Server struct {
 	stacks    map[string][]string // user -> open view ids, root first
 	triggers  map[string]*trigger
 	responses map[string]*responseURL
+	homes     map[string]*homeState // user -> their App Home tab
 
 	// Socket Mode
 	tickets        map[string]bool
@@ -257,6 +261,7 @@ func New(opts Options) *Server {
 		stacks:    map[string][]string{},
 		triggers:  map[string]*trigger{},
 		responses: map[string]*responseURL{},
+		homes:     map[string]*homeState{},
 		tickets:   map[string]bool{},
 		conns:     map[int]*wsConn{},
 		pinging:   opts.PingInterval > 0,

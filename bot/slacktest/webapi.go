@@ -69,6 +69,7 @@ var apiMethods = map[string]apiMethod{
 
 	"files.getUploadURLExternal":   {botToken, (*Server).filesGetUploadURLExternal},
 	"files.completeUploadExternal": {botToken, (*Server).filesCompleteUploadExternal},
+	"views.publish":                {botToken, (*Server).viewsPublish},
 }
 
 // handleAPI serves /api/<method>.

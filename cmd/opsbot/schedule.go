@@ -136,3 +136,49 @@ func alertsChannelSlack(cfg *config.Config, env *config.Environment, getenv func
 	}
 	return slack.New(tok, slack.OptionAPIURL(apiURL))
 }
+
+// handoverOptions is the rotation's handover from the config's
+// bot.handover block (defaults without it: the ops channel, no mention,
+// no schedule), reading and recording in db.
+func handoverOptions(cfg *config.Config, db *store.DB) (*bot.Handover, error) {
+	bc := cfg.Bot
+	h := &bot.Handover{Store: db, Incidents: db.Incidents(), Recurrence: bc.Recurrence}
+	hc := bc.Handover
+	if hc == nil {
+		return h, nil
+	}
+	h.Channel, h.Mention, h.Shift, h.Near = hc.Channel, hc.Mention, time.Duration(hc.Shift), hc.NearEscalation
+	if hc.Scheduled() {
+		c := hc.Config()
+		c.SetDefaults()
+		sched, err := c.Parsed()
+		if err != nil {
+			return nil, fmt.Errorf("bot.handover.%w", err)
+		}
+		h.Schedule = sched
+	}
+	return h, nil
+}
+
+// addHandoverSchedule adds the scheduled handover of the config's
+// bot.handover.cron to g: a scheduler whose claims in the store keep each
+// occurrence to one post across the replicas (every replica runs it; no
+// leader election is needed for that). Nothing without a cron.
+func addHandoverSchedule(g *run.Group, cfg *config.Config, b *bot.Bot, db *store.DB, logger *zap.Logger) error {
+	hc := cfg.Bot.Handover
+	if !hc.Scheduled() {
+		return nil
+	}
+	job, err := b.ScheduledHandover()
+	if err != nil {
+		return fmt.Errorf("bot.%w", err)
+	}
+	sched, err := schedule.New(hc.Config(), job, schedule.Options{Name: "handover", Elector: schedule.AlwaysLeader{},
+		Claimer: db, Logger: logger.Named("handover")})
+	if err != nil {
+		return fmt.Errorf("bot.handover.%w", err)
+	}
+	logger.Info("scheduled handover", zap.String("cron", hc.Cron), zap.String("timezone", hc.Timezone))
+	g.Add("handover-scheduler", sched.Start)
+	return nil
+}

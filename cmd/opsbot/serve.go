@@ -292,6 +292,11 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		return nil, err
 	}
 
+	hand, err := handoverOptions(cfg, db)
+	if err != nil {
+		return nil, err
+	}
+
 	factory := deps.checklist
 	if factory == nil {
 		factory = checklistFactory(cfg, logger, sl.Client(), db)
@@ -307,7 +312,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		DevChannel: s.DevChannel, OpsChannel: s.OpsChannel,
 		Deciders:     bot.Deciders{Users: s.Deciders.Users, Groups: s.Deciders.Groups},
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
-		Checklist: factory, Triage: tri, Runs: db, Noise: db, Charts: charts, History: db, Now: deps.now,
+		Checklist: factory, Triage: tri, Runs: db, Noise: db, Charts: charts, History: db, Handover: hand, Now: deps.now,
 		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
 		Metrics: metrics, Logger: logger,
 	})
@@ -318,6 +323,9 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	out.group.Add("slack", b.Run)
 
 	if err := addSchedule(&out.group, cfg, b, db, deps.getenv, logger); err != nil {
+		return nil, err
+	}
+	if err := addHandoverSchedule(&out.group, cfg, b, db, logger); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -29,6 +29,9 @@ type Bot struct {
 	// Schedule runs the checklist on a schedule (schedule.go); nil when
 	// the block is absent.
 	Schedule *Schedule `yaml:"schedule"`
+	// Handover is the rotation's handover (handover.go); nil when the
+	// block is absent.
+	Handover *Handover `yaml:"handover"`
 	// Timezone is the IANA zone incident times are shown and entered in
 	// (incident.go). Default Europe/London.
 	Timezone string `yaml:"timezone"`

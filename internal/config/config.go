@@ -359,6 +359,7 @@ func (c *Config) setDefaultsAndValidate() error {
 		c.Bot.setDefaults()
 		c.Bot.validate("bot", &fe)
 		c.Bot.Schedule.setDefaultsAndValidate(c, "bot.schedule", &fe)
+		c.Bot.Handover.setDefaultsAndValidate(c, "bot.handover", &fe)
 	}
 	for _, name := range c.EnvironmentNames() {
 		env := c.Environments[name]
