@@ -125,6 +125,7 @@ type harness struct {
 
 	bot    *bot.Bot
 	sched  *schedule.Scheduler // with opts.Schedule
+	hsched *schedule.Scheduler // with opts.HandoverSchedule
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -144,6 +145,9 @@ type setup struct {
 	BeforeRun func(*bot.Bot)
 	// Silencers are the triage service's, by environment.
 	Silencers map[string]triage.Silencer
+	// HandoverSchedule, if set with Options.Handover, posts the handover
+	// on a schedule (Store and Clock are the scheduler's).
+	HandoverSchedule *testSchedule
 }
 
 // testIncidents are the incident procedure's parts.
@@ -222,9 +226,27 @@ func (h *harness) assemble() *bot.Bot {
 			o.Commands = l
 		}
 	}
+	var handCfg schedule.Config
+	if hs := o.HandoverSchedule; hs != nil && o.Handover != nil {
+		handCfg = hs.Config
+		handCfg.SetDefaults()
+		if o.Handover.Schedule, err = handCfg.Parsed(); err != nil {
+			h.t.Fatal(err)
+		}
+	}
 	b, err := bot.New(o.Options)
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	if hs := o.HandoverSchedule; hs != nil && o.Handover != nil {
+		job, err := b.ScheduledHandover()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if h.hsched, err = schedule.New(handCfg, job, schedule.Options{Name: "handover",
+			Elector: schedule.AlwaysLeader{}, Claimer: hs.Store, Clock: hs.Clock, Logger: h.log}); err != nil {
+			h.t.Fatal(err)
+		}
 	}
 	if s := o.Schedule; s != nil {
 		c := s.Config
@@ -369,6 +391,9 @@ func (h *harness) start() {
 	if h.sched != nil {
 		g.Add("scheduler", h.sched.Start)
 		g.Add("leader-election", h.opts.Schedule.Elector.Run)
+	}
+	if h.hsched != nil {
+		g.Add("handover-scheduler", h.hsched.Start)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.bot, h.cancel, h.done = b, cancel, make(chan error, 1)

@@ -311,16 +311,17 @@ func (b *Bot) ack(ctx context.Context, envelopeID string, payload any) {
 	}
 }
 
-// onEventsAPI acks an Events API envelope at once (Slack retries what is
-// not acked) and hands the one event opsbot subscribes to, app_home_opened
-// on the Home tab, to the workers; a delivery Slack retries is dropped.
+// onEventsAPI hands the one event opsbot subscribes to, app_home_opened
+// on the Home tab, to the workers, and acks every Events API envelope
+// right after (Slack retries what is not acked): once acked, the work is
+// queued. A delivery Slack retries is dropped.
 func (b *Bot) onEventsAPI(ctx context.Context, evt socketmode.Event) {
 	if evt.Request == nil {
 		return
 	}
 	envID := evt.Request.EnvelopeID
 	b.received(envID, "events_api")
-	b.ack(ctx, envID, nil)
+	defer b.ack(ctx, envID, nil)
 	ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 	if !ok || ev.Type != slackevents.CallbackEvent {
 		return
