@@ -50,7 +50,8 @@ func (s *Server) HomeView(user string) (HomeView, bool) {
 func (s *Server) viewsPublish(r *apiRequest) (map[string]any, *apiError) {
 	user := r.args.Get("user_id")
 	if u, ok := s.userLocked(user); !ok || u.Deleted || u.IsBot {
-		return nil, invalidArguments([]string{"invalid `user_id`"})
+		// As the reference's example: the message without "[ERROR]".
+		return nil, &apiError{code: "invalid_arguments", messages: []string{"invalid `user_id`"}}
 	}
 	raw := r.args.Get("view")
 	if len(raw) > maxHomeViewBytes {
