@@ -45,7 +45,8 @@ type Handover struct {
 	// Incidents lists the open incidents (store.DB.Incidents()); nil:
 	// none are shown.
 	Incidents handover.Incidents
-	// Channel is where handovers are posted (default Options.OpsChannel).
+	// Channel is where handovers are posted (default Options.OpsChannel,
+	// else Options.DevChannel).
 	Channel string
 	// Mention, optional, is who comes on shift: a user group id (S...) or
 	// a user id (U..., W...). The bot builds the mention from it.
@@ -88,6 +89,9 @@ func setUpHandover(o *Options) (*handovers, error) {
 	}
 	if h.Channel == "" {
 		h.Channel = o.OpsChannel
+	}
+	if h.Channel == "" {
+		h.Channel = o.DevChannel
 	}
 	if !validSlackID(h.Channel, "C", "G") {
 		errs = append(errs, fmt.Errorf("handover.channel: want a channel id (C...), got %q (or set the ops channel)", h.Channel))
