@@ -457,3 +457,45 @@ func testScheduledHandoverOnce(t *testing.T, kind storeKind) {
 		t.Errorf("recorded %+v, %v, %v; want the schedule's at %s", last, ok, err, at)
 	}
 }
+
+// TestHandoverAppHomeFailures: a views.publish Slack refuses does not use
+// up the user's turn: the next opening publishes; an event from another
+// workspace publishes nothing.
+func TestHandoverAppHomeFailures(t *testing.T) {
+	fs := newFake(t)
+	clock := &testClock{now: handoverNow}
+	s := openStoreAt(t, onSQLite, clock.Now)
+	h := newHarness(t, fs, s, withHandover(s, clock.Now))
+	h.start()
+
+	fs.FailNext("views.publish", "not_enabled", 1)
+	if _, err := fs.SendAppHomeOpened(h.ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WaitFor(h.ctx, func() bool { return len(fs.Calls("views.publish")) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fs.HomeView(alice); ok {
+		t.Fatal("published although Slack refused")
+	}
+	// At the same time: not throttled, since nothing was published.
+	if _, err := fs.SendAppHomeOpened(h.ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WaitFor(h.ctx, func() bool { _, ok := fs.HomeView(alice); return ok }); err != nil {
+		t.Fatalf("not published after a refusal: %v (calls %+v)", err, fs.Calls("views.publish"))
+	}
+
+	if _, err := fs.SendAppHomeOpened(h.ctx, bob, slacktest.WithTeam("T0OTHER01")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.stop(); err != nil { // what was queued has run
+		t.Fatal(err)
+	}
+	if _, ok := fs.HomeView(bob); ok {
+		t.Error("an event from another workspace published a Home tab")
+	}
+	if n := len(fs.Calls("views.publish")); n != 2 {
+		t.Errorf("%d views.publish calls, want 2", n)
+	}
+}
