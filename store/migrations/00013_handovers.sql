@@ -35,7 +35,12 @@ CREATE INDEX handovers_by_at ON handovers (at, id);
 ALTER TABLE checklist_runs ADD COLUMN asked_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE checklist_runs ADD COLUMN status TEXT NOT NULL DEFAULT '';
 
+-- "Fingerprints first found since the last handover" looks each one up
+-- in the runs before.
+CREATE INDEX checklist_findings_by_fingerprint ON checklist_findings (fingerprint, run_id);
+
 -- +goose Down
+DROP INDEX checklist_findings_by_fingerprint;
 ALTER TABLE checklist_runs DROP COLUMN status;
 ALTER TABLE checklist_runs DROP COLUMN asked_by;
 DROP TABLE handovers;
