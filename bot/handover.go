@@ -202,12 +202,20 @@ func handoverMessage(tx texts, v handover.View, lines []string, mention, asked s
 }
 
 // homeView is the App Home tab: the state of the rotation, as the
-// handover shows it, without the button.
-func homeView(tx texts, v handover.View, lines []string, loc *time.Location) slack.HomeTabViewRequest {
+// handover shows it, without the button, and who took the last handover
+// over (display shows a user).
+func homeView(tx texts, v handover.View, lines []string, display func(string) string, loc *time.Location) slack.HomeTabViewRequest {
 	header := say(tx, templates.HandoverHome, templates.HandoverHeader{
 		At: incident.FormatTime(v.At, loc), Until: incident.FormatTime(v.Until, loc)})
 	blocks := []slack.Block{section(header)}
-	blocks = append(blocks, packSections(tx, lines, maxHomeBlocks-1)...)
+	if p := v.Previous; p != nil {
+		prev := templates.HandoverAck{At: incident.FormatTime(p.At, loc)}
+		if p.Acknowledged() {
+			prev.By = display(p.AcknowledgedBy)
+		}
+		blocks = append(blocks, contextText(say(tx, templates.HandoverPrevious, prev)))
+	}
+	blocks = append(blocks, packSections(tx, lines, maxHomeBlocks-len(blocks))...)
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
@@ -434,7 +442,8 @@ func (b *Bot) onAppHomeOpened(ctx context.Context, user string) error {
 	v, err := h.view(ctx, now)
 	if err == nil {
 		_, err = b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user,
-			View: homeView(b.texts(), v, b.handoverLines(ctx, v), b.opts.Location)})
+			View: homeView(b.texts(), v, b.handoverLines(ctx, v),
+				func(id string) string { return b.names.display(ctx, id) }, b.opts.Location)})
 	}
 	if err != nil {
 		h.mu.Lock()

@@ -717,8 +717,9 @@ type HandoverFingerprint struct {
 	FirstSeen string
 }
 
-// HandoverAck is the data of "handover.acknowledged" and
-// "handover.alreadyAcknowledged".
+// HandoverAck is the data of "handover.acknowledged",
+// "handover.alreadyAcknowledged" and "handover.previous" (By "": nobody
+// took it over).
 type HandoverAck struct {
 	// By is who took over ("@alice", escaped); At when, formatted like
 	// Announce.From.

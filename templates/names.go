@@ -264,5 +264,8 @@ var (
 	HandoverAcknowledged      = declare[HandoverAck]("handover.acknowledged")
 	HandoverAlreadyTaken      = declare[HandoverAck]("handover.alreadyAcknowledged")
 	HandoverGone              = declare[NoData]("handover.gone")
-	HandoverNotSetUp          = declare[NoData]("handover.notSetUp")
+	// HandoverPrevious says who took the last handover over (the
+	// rotation's current holder, on the Home tab).
+	HandoverPrevious = declare[HandoverAck]("handover.previous")
+	HandoverNotSetUp = declare[NoData]("handover.notSetUp")
 )
