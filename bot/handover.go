@@ -117,7 +117,7 @@ func (h *handovers) view(ctx context.Context, at time.Time) (handover.View, erro
 }
 
 // handleHandover answers `/ops handover`: the handover posted in the
-// handover channel. Deciders only: it is recorded, and starts the next
+// handover channel (the user told so when they are elsewhere). Deciders only: it is recorded, and starts the next
 // handover's "since the last handover".
 func (b *Bot) handleHandover(ctx context.Context, r *request) error {
 	if b.hand == nil {
@@ -126,7 +126,13 @@ func (b *Bot) handleHandover(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "hand over"); err != nil {
 		return err
 	}
-	return b.postHandover(ctx, b.opts.Now(), r.userID, r.idem)
+	if err := b.postHandover(ctx, b.opts.Now(), r.userID, r.idem); err != nil {
+		return err
+	}
+	if r.channelID == b.hand.cfg.Channel {
+		return nil
+	}
+	return b.ephemeral(ctx, r, say(b.texts(), templates.HandoverPosted, templates.Channel{Channel: "<#" + b.hand.cfg.Channel + ">"}))
 }
 
 // ScheduledHandover returns the scheduler's job of the scheduled

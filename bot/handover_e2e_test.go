@@ -328,6 +328,17 @@ func testHandover(t *testing.T, kind storeKind) {
 	if err != nil || rec.AcknowledgedBy != carol || !rec.AcknowledgedAt.Equal(handoverNow.Add(3*time.Minute)) {
 		t.Errorf("after the clicks: %+v, %v; want carol at 09:03", rec, err)
 	}
+	// The next handover, asked from #dev: posted in #ops, the user told
+	// so; its changes start from the first one.
+	clock.Set(handoverNow.Add(10 * time.Minute))
+	if _, err := fs.SendSlashCommand(h.ctx, slacktest.SlashCommand{Command: "/ops", Text: "handover", UserID: alice, ChannelID: devChannel}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEphemeral(alice, "Posted the handover in <#"+opsChannel+">")
+	second := h.waitMessage(opsChannel, "*Since the last handover* (2026-11-24 09:00 GMT): 0 new fingerprints, 0 resolved")
+	if second.TS == msg.TS {
+		t.Error("the second handover replaced the first")
+	}
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}

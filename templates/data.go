@@ -725,3 +725,9 @@ type HandoverAck struct {
 	// Announce.From.
 	By, At string
 }
+
+// Channel is the data of "handover.posted".
+type Channel struct {
+	// Channel is a channel's mention ("<#C0123>"), built by the bot.
+	Channel string
+}

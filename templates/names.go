@@ -267,5 +267,7 @@ var (
 	// HandoverPrevious says who took the last handover over (the
 	// rotation's current holder, on the Home tab).
 	HandoverPrevious = declare[HandoverAck]("handover.previous")
+	// HandoverPosted tells who ran /ops handover elsewhere where it went.
+	HandoverPosted   = declare[Channel]("handover.posted")
 	HandoverNotSetUp = declare[NoData]("handover.notSetUp")
 )
