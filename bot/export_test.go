@@ -15,3 +15,13 @@ func HoldViewValidation(b *Bot, callback string, release <-chan struct{}) {
 	}
 	b.views[callback] = route
 }
+
+// HomeTurnHeld reports whether user's App Home tab is within its throttle:
+// published (or being published) less than HomeEvery ago.
+func HomeTurnHeld(b *Bot, user string) bool {
+	h := b.hand
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.published[user]
+	return ok
+}

@@ -486,6 +486,8 @@ func TestHandoverAppHomeFailures(t *testing.T) {
 	if err := fs.WaitFor(h.ctx, func() bool { return len(fs.Calls("views.publish")) == 1 }); err != nil {
 		t.Fatal(err)
 	}
+	// The refusal reaches the bot after the fake recorded the call.
+	poll(t, "the refused publish frees alice's turn", func() bool { return !bot.HomeTurnHeld(h.bot, alice) })
 	if _, ok := fs.HomeView(alice); ok {
 		t.Fatal("published although Slack refused")
 	}
