@@ -79,10 +79,11 @@ type handovers struct {
 
 // setUpHandover checks o.Handover and returns its state (nil without it).
 func setUpHandover(o *Options) (*handovers, error) {
-	h := o.Handover
-	if h == nil {
+	if o.Handover == nil {
 		return nil, nil
 	}
+	hc := *o.Handover // defaults go on a copy: the caller's stays as given
+	h := &hc
 	var errs []error
 	if h.Store == nil {
 		errs = append(errs, errors.New("handover: a store is required"))
@@ -117,8 +118,9 @@ func (h *handovers) view(ctx context.Context, at time.Time) (handover.View, erro
 }
 
 // handleHandover answers `/ops handover`: the handover posted in the
-// handover channel (the user told so when they are elsewhere). Deciders only: it is recorded, and starts the next
-// handover's "since the last handover".
+// handover channel (the user told so when they are elsewhere). Deciders
+// only: it is recorded, and starts the next handover's "since the last
+// handover".
 func (b *Bot) handleHandover(ctx context.Context, r *request) error {
 	if b.hand == nil {
 		return userErr(say(b.texts(), templates.HandoverNotSetUp, templates.NoData{}))
