@@ -21,8 +21,8 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/history"
 	"github.com/opsbot/opsbot/handover"
+	"github.com/opsbot/opsbot/history"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/store"
