@@ -42,6 +42,8 @@ const (
 	// count as stable; three shorter ones in a row trigger a backoff.
 	DefaultStableAfter = 10 * time.Second
 	DefaultMaxBackoff  = time.Minute
+	// DefaultMaxSilence is the longest silence opsbot makes: 90 days.
+	DefaultMaxSilence = 90 * 24 * time.Hour
 )
 
 // MaxEnvelopeBytes is the largest Socket Mode message the bot reads.
@@ -156,6 +158,9 @@ type Options struct {
 	// Location is the time zone times are shown and entered in (default
 	// Europe/London).
 	Location *time.Location
+	// MaxSilence is the longest silence the Noise form makes or Extend
+	// extends to, from now (default DefaultMaxSilence).
+	MaxSilence time.Duration
 	// Templates are the message texts (default: templates.New("")).
 	Templates *templates.Set
 
@@ -213,6 +218,7 @@ func (o *Options) setDefaults() error {
 	orDefault(&o.GroupCacheTTL, DefaultGroupCacheTTL)
 	orDefault(&o.StableAfter, DefaultStableAfter)
 	orDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	orDefault(&o.MaxSilence, DefaultMaxSilence)
 	if o.DefaultEnvironment == "" && len(o.Environments) == 1 {
 		o.DefaultEnvironment = o.Environments[0]
 	}

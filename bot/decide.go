@@ -106,13 +106,17 @@ func (b *Bot) handleDecisionSubmit(ctx context.Context, r *request) (any, handle
 	}
 	var sc silenceChoice
 	if d == triage.Noise {
-		sc = silenceChoiceFromState(view.State)
+		var problems map[string]string
+		sc, problems = silenceChoiceFromState(view.State, b.opts.Now(), b.opts.Location, b.opts.MaxSilence)
+		if problems != nil {
+			return slack.NewErrorsViewSubmissionResponse(problems), nil, nil
+		}
 	}
 	return nil, func(ctx context.Context, r *request) error {
 		if b.seen.check("decide:" + view.ID) {
 			return nil // the same submission, delivered again
 		}
-		if err := b.decide(ctx, id, rec, view.ID); err != nil || sc.length == 0 {
+		if err := b.decide(ctx, id, rec, view.ID); err != nil || sc.none() {
 			return err
 		}
 		// The decision is recorded: a silence that cannot be made is

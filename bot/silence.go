@@ -26,9 +26,13 @@ const (
 
 	// The Noise modal's silence inputs.
 	blockSilenceFor   = "silence_for"
+	blockSilenceUntil = "silence_until"
 	blockSilenceWiden = "silence_widen"
 	// noSilence is the "Don't silence" option's value.
 	noSilence = "none"
+	// silenceUntil is the "until a date" option's value: the silence ends
+	// when the day picked in blockSilenceUntil ends.
+	silenceUntil = "until"
 )
 
 // silenceLengths are the lengths the Noise modal offers, in its order.
@@ -52,28 +56,87 @@ func silenceLength(v string) (time.Duration, bool) {
 	return 0, false
 }
 
-// silenceChoice is what the Noise modal asks of a silence.
+// silenceChoice is what the Noise modal asks of a silence: a length from
+// now, or an end (until a date); neither for no silence.
 type silenceChoice struct {
-	length time.Duration // 0: no silence
-	value  string        // the option's value
+	length time.Duration
+	until  time.Time
+	value  string // the option's value
 	widen  bool
 }
 
-// silenceChoiceFromState reads the Noise modal's silence inputs.
-func silenceChoiceFromState(st *slack.ViewState) silenceChoice {
+// none reports whether the choice is not to silence.
+func (c silenceChoice) none() bool { return c.length == 0 && c.until.IsZero() }
+
+// endsAt is when the silence chosen ends, made at now.
+func (c silenceChoice) endsAt(now time.Time) time.Time {
+	if !c.until.IsZero() {
+		return c.until
+	}
+	return now.Add(c.length)
+}
+
+// silenceChoiceFromState reads the Noise modal's silence inputs. With
+// "until a date", the silence ends when the day picked ends in loc; that
+// end must be after now and at most maxLength after it, else the problem
+// is returned for the date's block, and nothing is silenced (nor decided).
+// A date picked with another option is not used: the option says.
+func silenceChoiceFromState(st *slack.ViewState, now time.Time, loc *time.Location, maxLength time.Duration) (silenceChoice, map[string]string) {
 	if st == nil {
-		return silenceChoice{}
+		return silenceChoice{}, nil
 	}
 	var c silenceChoice
 	if a, ok := st.Values[blockSilenceFor][blockSilenceFor]; ok {
-		if d, ok := silenceLength(a.SelectedOption.Value); ok {
-			c.length, c.value = d, a.SelectedOption.Value
+		v := a.SelectedOption.Value
+		if d, ok := silenceLength(v); ok {
+			c.length, c.value = d, v
+		} else if v == silenceUntil {
+			until, problem := silenceUntilDay(st.Values[blockSilenceUntil][blockSilenceUntil].SelectedDate, now, loc, maxLength)
+			if problem != "" {
+				return silenceChoice{}, map[string]string{blockSilenceUntil: problem}
+			}
+			c.until, c.value = until, "@"+strconv.FormatInt(until.Unix(), 10)
 		}
 	}
 	if a, ok := st.Values[blockSilenceWiden][blockSilenceWiden]; ok && len(a.SelectedOptions) > 0 {
 		c.widen = true
 	}
-	return c
+	return c, nil
+}
+
+// silenceUntilDay is the end of the day date ("2006-01-02") in loc, or the
+// problem with it: none picked, in the past, or more than maxLength after
+// now.
+func silenceUntilDay(date string, now time.Time, loc *time.Location, maxLength time.Duration) (time.Time, string) {
+	if date == "" {
+		return time.Time{}, "Pick the day the silence ends."
+	}
+	day, err := time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil {
+		return time.Time{}, fmt.Sprintf("%q is not a date.", truncate(date, 20))
+	}
+	end := day.AddDate(0, 0, 1)
+	switch {
+	case !end.After(now):
+		return time.Time{}, fmt.Sprintf("%s has passed: pick today or a later day.", date)
+	case end.Sub(now) > maxLength:
+		return time.Time{}, fmt.Sprintf("%s is too far ahead: a silence lasts at most %s, until %s at the latest.",
+			date, formatLength(maxLength), now.Add(maxLength).In(loc).AddDate(0, 0, -1).Format(time.DateOnly))
+	}
+	return end, ""
+}
+
+// formatLength writes a length in days when it is whole days ("90 days"),
+// else as Go does ("36h0m0s").
+func formatLength(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d == day:
+		return "1 day"
+	case d%day == 0:
+		return strconv.FormatInt(int64(d/day), 10) + " days"
+	}
+	return d.String()
 }
 
 // joinMatchers is ms in Alertmanager's syntax, comma separated, escaped.
@@ -108,11 +171,16 @@ func silenceModalBlocks(tx texts, a triage.Anomaly) []slack.Block {
 	for _, l := range silenceLengths {
 		opts = append(opts, slack.NewOptionBlockObject(l.value, plain(l.label), nil))
 	}
+	opts = append(opts, slack.NewOptionBlockObject(silenceUntil, plain("until a date"), nil))
 	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, nil, blockSilenceFor, opts...)
 	sel.InitialOption = none
 	in := slack.NewInputBlock(blockSilenceFor, plain("Silence it for"), nil, sel)
 	in.Optional = true
-	blocks := []slack.Block{in,
+	until := slack.NewInputBlock(blockSilenceUntil, plain("Silence until"),
+		plain(say(tx, templates.TriageHintSilenceUntil, templates.NoData{})),
+		slack.NewDatePickerBlockElement(blockSilenceUntil))
+	until.Optional = true
+	blocks := []slack.Block{in, until,
 		slack.NewContextBlock("silence_matchers", mrkdwn(clip(say(tx, templates.TriageSilenceMatchers, data), maxSectionText)))}
 	if data.Widened != "" {
 		box := slack.NewCheckboxGroupsBlockElement(blockSilenceWiden,
@@ -138,7 +206,7 @@ func problemText(err error) string {
 }
 
 // silenceOrderValue is the Retry button's value: the anomaly, the length
-// and the scope asked for.
+// ("24h") or the end ("@<unix seconds>") and the scope asked for.
 func silenceOrderValue(id int64, c silenceChoice) string {
 	w := ""
 	if c.widen {
@@ -153,11 +221,17 @@ func parseSilenceOrderValue(s string) (int64, silenceChoice, error) {
 		return 0, silenceChoice{}, fmt.Errorf("silence button value %q", s)
 	}
 	id, err := strconv.ParseInt(parts[0], 10, 64)
+	c := silenceChoice{value: parts[1], widen: parts[2] == "widen"}
 	d, ok := silenceLength(parts[1])
+	c.length = d
+	if end, found := strings.CutPrefix(parts[1], "@"); found {
+		sec, perr := strconv.ParseInt(end, 10, 64)
+		c.until, ok = time.Unix(sec, 0), perr == nil && sec > 0
+	}
 	if err != nil || id <= 0 || !ok || (parts[2] != "" && parts[2] != "widen") {
 		return 0, silenceChoice{}, fmt.Errorf("silence button value %q", s)
 	}
-	return id, silenceChoice{length: d, value: parts[1], widen: parts[2] == "widen"}, nil
+	return id, c, nil
 }
 
 // silence makes the silence c asks for on anomaly id's Noise decision
@@ -170,7 +244,7 @@ func (b *Bot) silence(ctx context.Context, r *request, id int64, c silenceChoice
 	if err != nil {
 		return fmt.Errorf("silencing anomaly %d: %w", id, err)
 	}
-	o := triage.SilenceOrder{EndsAt: b.opts.Now().Add(c.length), AcrossNamespaces: c.widen, By: r.userID, ByName: r.userName}
+	o := triage.SilenceOrder{EndsAt: c.endsAt(b.opts.Now()), AcrossNamespaces: c.widen, By: r.userID, ByName: r.userName}
 	if o.ByName == "" {
 		o.ByName = r.userID
 	}

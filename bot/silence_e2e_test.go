@@ -296,3 +296,95 @@ func TestNoiseSilenceFailureKeepsTheDecisionAndRetries(t *testing.T) {
 		t.Errorf("after Retry: %+v, %v; want silence s-1 recorded", a.Decision, err)
 	}
 }
+
+// "until a date" silences the alert until the day picked ends, in the
+// bot's time zone, in the real Alertmanager. No day, a day gone and a day
+// too far ahead are refused on the date's field, and change nothing: the
+// decision is not recorded and no silence is made.
+func TestNoiseSilencesUntilADate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Alertmanager (not with -short)")
+	}
+	am, err := testenv.StartAlertmanager(t.Context(), testenv.AlertmanagerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { am.Stop() })
+	sil, err := silence.New(am.URL(), silence.Options{Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newFake(t)
+	store := openStore(t, onSQLite, "")
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, fs, store, func(s *setup) {
+		s.Silencers = map[string]triage.Silencer{"prod": sil}
+		s.Location = loc
+		s.MaxSilence = 30 * 24 * time.Hour
+	})
+	f := finding("alerts", "shop/CheckoutFlaps", "CheckoutFlaps is firing")
+	f.Labels = map[string]string{"alertname": "CheckoutFlaps", "namespace": "shop"}
+	h.setChecks(&fakeCheck{name: "alerts", result: result(f)})
+	h.start()
+
+	root := h.investigate(alice, h.report(alice), 0)
+	open, err := store.ListOpen(h.ctx, "")
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open = %+v, %v", open, err)
+	}
+	id := open[0].ID
+	viewID := h.openModal(alice, root, triage.Noise)
+	values := func(date string) slacktest.ViewValues {
+		return slacktest.ViewValues{
+			"conclusion":    {"conclusion": {Value: "the canary flaps until the migration"}},
+			"fiveWhys":      {"fiveWhys": {Value: "1. deploys"}},
+			"ticket":        {"ticket": {Value: "https://tickets.example.com/OPS-9"}},
+			"dashboard":     {"dashboard": {Value: "https://grafana.example.com/d/checkout"}},
+			"silence_for":   {"silence_for": {SelectedOption: "until"}},
+			"silence_until": {"silence_until": {SelectedDate: date}},
+		}
+	}
+	today := time.Now().In(loc)
+	for _, tt := range []struct{ date, want string }{
+		{"", "Pick the day the silence ends."},
+		{today.AddDate(0, 0, -1).Format(time.DateOnly), "has passed: pick today or a later day"},
+		{today.AddDate(0, 0, 31).Format(time.DateOnly), "is too far ahead: a silence lasts at most 30 days"},
+	} {
+		env, err := fs.SubmitView(h.ctx, viewID, values(tt.date))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, _ := env.ViewAck()
+		if ack.ResponseAction != "errors" || !strings.Contains(ack.Errors["silence_until"], tt.want) || len(ack.Errors) != 1 {
+			t.Errorf("date %q: ack %+v, want %q on silence_until", tt.date, ack, tt.want)
+		}
+	}
+	if a, err := store.Get(h.ctx, id); err != nil || a.Decision != nil {
+		t.Fatalf("after refused dates: decision %+v, %v; want none", a.Decision, err)
+	}
+
+	day := today.AddDate(0, 0, 3)
+	env, err := fs.SubmitView(h.ctx, viewID, values(day.Format(time.DateOnly)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, _ := env.ViewAck(); ack.ResponseAction != "" {
+		t.Fatalf("ack = %+v", ack)
+	}
+	h.waitMessage(devChannel, ":mute: Silenced until")
+	a, err := store.Get(h.ctx, id)
+	if err != nil || a.Decision == nil || a.Decision.Silence == nil {
+		t.Fatalf("anomaly %+v, %v: want its silence recorded", a, err)
+	}
+	s, err := sil.Get(h.ctx, a.Decision.Silence.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, m, d := day.Date()
+	if want := time.Date(y, m, d+1, 0, 0, 0, 0, loc); !s.EndsAt.Equal(want) || s.State != triage.SilenceActive {
+		t.Errorf("silence ends %s (%s), want %s, active", s.EndsAt.In(loc), s.State, want)
+	}
+}

@@ -139,6 +139,7 @@ var (
 	TriageHintUsersAffected = declare[NoData]("triage.hint.usersAffected")
 	TriageHintToCollect     = declare[NoData]("triage.hint.toCollect")
 	TriageHintDashboard     = declare[NoData]("triage.hint.dashboard")
+	TriageHintSilenceUntil  = declare[NoData]("triage.hint.silenceUntil")
 	TriageOptionOutage      = declare[NoData]("triage.option.outage")
 
 	// A Noise decision's silence: the modal's matchers line and widen

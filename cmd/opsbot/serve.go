@@ -314,7 +314,8 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
 		Checklist: factory, Triage: tri, Runs: db, Noise: db, Charts: charts, History: db, Handover: hand, Now: deps.now,
 		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
-		Metrics: metrics, Logger: logger,
+		MaxSilence: time.Duration(bc.Silences.MaxLength),
+		Metrics:    metrics, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

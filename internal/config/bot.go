@@ -26,6 +26,8 @@ type Bot struct {
 	Store      Store                   `yaml:"store"`
 	Recurrence triage.RecurrencePolicy `yaml:"recurrence"`
 	Health     Health                  `yaml:"health"`
+	// Silences bounds the silences made from Noise decisions (silences.go).
+	Silences Silences `yaml:"silences"`
 	// Schedule runs the checklist on a schedule (schedule.go); nil when
 	// the block is absent.
 	Schedule *Schedule `yaml:"schedule"`
@@ -138,6 +140,7 @@ func (b *Bot) setDefaults() {
 		b.Store.Postgres.DSNEnv = DefaultPostgresEnv
 	}
 	b.Recurrence.SetDefaults()
+	b.Silences.setDefaults()
 	if b.Health.Listen == "" {
 		b.Health.Listen = DefaultHealthListen
 	}
@@ -212,6 +215,7 @@ func (b *Bot) validate(p string, fe *fieldErrors) {
 		fe.add(p+".store.sqlite.path", "want a plain file path, got %q", st.SQLite.Path)
 	}
 	fe.addErr(p+".recurrence", b.Recurrence.Validate())
+	b.Silences.validate(p, fe)
 	if _, _, err := net.SplitHostPort(b.Health.Listen); err != nil {
 		fe.add(p+".health.listen", "want host:port, got %q", b.Health.Listen)
 	}

@@ -20,7 +20,8 @@ bot:
 	b := cfg.Bot
 	if b.Slack.APIURL != DefaultSlackAPIURL || b.Store.SQLite == nil || b.Store.SQLite.Path != "opsbot.db" ||
 		b.Store.Postgres != nil || b.Health.Listen != ":8080" ||
-		b.Recurrence.Threshold != 3 || time.Duration(b.Recurrence.Window) != 7*24*time.Hour {
+		b.Recurrence.Threshold != 3 || time.Duration(b.Recurrence.Window) != 7*24*time.Hour ||
+		time.Duration(b.Silences.MaxLength) != 90*24*time.Hour {
 		t.Errorf("defaults = %+v", b)
 	}
 	cfg, err = Parse([]byte(minimal + `
@@ -69,6 +70,8 @@ func TestBotErrorsNameTheField(t *testing.T) {
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, store: {sqlite: {}, postgres: {}}}`, "bot.store: choose one of sqlite and postgres"},
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, recurrence: {threshold: -1}}`, "bot.recurrence.threshold: must be at least 1"},
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, health: {listen: "8080"}}`, `bot.health.listen: want host:port`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, silences: {maxLength: 30m}}`, `bot.silences.maxLength: must be at least 1h, got 30m`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, silences: {maxLength: -1d}}`, `silences`},
 		{`bot: {slack: {devChanel: C0DEV}}`, `unknown key "devChanel"`},
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}, allowedChannels: [C0OPS, "#random"]}}`,
 			`bot.slack.allowedChannels[1]: want a channel id like C0123ABCD (not a #name), got "#random"`},
