@@ -700,14 +700,26 @@ func TestGoldenSilence(t *testing.T) {
 		t.Fatal(err)
 	}
 	sil := triage.Silence{ID: "5d3c7c6e-<b>", Matchers: ms, EndsAt: goldenNow.Add(24 * time.Hour), State: triage.SilenceActive}
-	text, blocks := silencedReply(tx, goldenLondon, 12, sil)
+	text, blocks := silencedReply(tx, goldenLondon, 12, sil, 0)
 	goldenMsg(t, "silence-made", text, blocks)
+	sil.EndsAt = goldenNow.Add(72 * time.Hour)
+	text, blocks = silencedReply(tx, goldenLondon, 12, sil, 2)
+	goldenMsg(t, "silence-extended", text, blocks)
+	m := triage.SilenceMark{ID: sil.ID, EndsAt: sil.EndsAt, Extensions: 2, EndedAt: goldenNow.Add(time.Hour), EndedBy: "U0ALICE"}
+	text, blocks = silenceEndedReply(tx, goldenLondon, 12, m, "@alice")
+	goldenMsg(t, "silence-ended-expired", text, blocks)
+	m.EndedBy, m.Extensions = opsbot.ActorBot, 0
+	text, blocks = silenceEndedReply(tx, goldenLondon, 12, m, "")
+	goldenMsg(t, "silence-ended-ran-out", text, blocks)
+	msg := say(tx, templates.TriageNotExtended, templates.SilenceFailed{AnomalyID: 12,
+		Reason: Escape("extended by 1 day it would end at 2027-03-06 09:30 UTC, later than the longest silence allowed <x>")})
+	goldenMsg(t, "silence-not-extended", msg, nil)
 	c := silenceChoice{length: 24 * time.Hour, value: "24h", widen: true}
 	text, blocks = silenceFailedReply(tx, 12, c, fmt.Errorf("silencing anomaly 12: alertmanager http://am:9093: 503 Service Unavailable <x>"))
 	goldenMsg(t, "silence-failed", text, blocks)
 	text, blocks = silenceFailedReply(tx, 12, c, fmt.Errorf("silencing anomaly 12 in prod: %w", triage.ErrNoSilencer))
 	goldenMsg(t, "silence-failed-not-configured", text, blocks)
-	msg := say(tx, templates.TriageSilenceExpired, templates.Silenced{AnomalyID: 12, ID: Escape(sil.ID), By: "@alice"})
+	msg = say(tx, templates.TriageSilenceExpired, templates.Silenced{AnomalyID: 12, ID: Escape(sil.ID), By: "@alice"})
 	goldenMsg(t, "silence-expired", msg, []slack.Block{section(msg)})
 }
 

@@ -108,6 +108,7 @@ func (b *Bot) routes() (map[string]actionRoute, map[string]viewRoute, map[string
 	t.view(CallbackDecision, "decision", blockConclusion, b.handleDecisionSubmit)
 	t.action(ActionExpireSilence, "silence-expire", b.handleExpireSilence)
 	t.action(ActionRetrySilence, "silence-retry", b.handleRetrySilence)
+	t.action(ActionExtendSilence, "silence-extend", b.handleExtendSilence)
 	t.action(ActionAcknowledgeHandover, "handover-acknowledge", b.handleAcknowledgeHandover)
 
 	t.command(commandRoute{name: "checklist", usage: "checklist [environment]", parse: parseChecklist, h: b.handleChecklist, long: true})

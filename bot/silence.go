@@ -23,6 +23,10 @@ const (
 	// ActionRetrySilence is the Retry button under a silence that could
 	// not be made; its value is silenceOrderValue's.
 	ActionRetrySilence = "triage.silence.retry"
+	// ActionExtendSilence is the Extend button under a silence made for a
+	// Noise decision: it extends the silence by the length it was made
+	// for. Its value is the anomaly's id.
+	ActionExtendSilence = "triage.silence.extend"
 
 	// The Noise modal's silence inputs.
 	blockSilenceFor   = "silence_for"
@@ -121,22 +125,9 @@ func silenceUntilDay(date string, now time.Time, loc *time.Location, maxLength t
 		return time.Time{}, fmt.Sprintf("%s has passed: pick today or a later day.", date)
 	case end.Sub(now) > maxLength:
 		return time.Time{}, fmt.Sprintf("%s is too far ahead: a silence lasts at most %s, until %s at the latest.",
-			date, formatLength(maxLength), now.Add(maxLength).In(loc).AddDate(0, 0, -1).Format(time.DateOnly))
+			date, triage.LengthText(maxLength), now.Add(maxLength).In(loc).AddDate(0, 0, -1).Format(time.DateOnly))
 	}
 	return end, ""
-}
-
-// formatLength writes a length in days when it is whole days ("90 days"),
-// else as Go does ("36h0m0s").
-func formatLength(d time.Duration) string {
-	const day = 24 * time.Hour
-	switch {
-	case d == day:
-		return "1 day"
-	case d%day == 0:
-		return strconv.FormatInt(int64(d/day), 10) + " days"
-	}
-	return d.String()
 }
 
 // joinMatchers is ms in Alertmanager's syntax, comma separated, escaped.
@@ -255,7 +246,7 @@ func (b *Bot) silence(ctx context.Context, r *request, id int64, c silenceChoice
 	var msg string
 	var blocks []slack.Block
 	if err == nil {
-		msg, blocks = silencedReply(tx, b.opts.Location, id, sil)
+		msg, blocks = silencedReply(tx, b.opts.Location, id, sil, 0)
 	} else {
 		b.log.Warn("could not silence a Noise decision", zap.Int64("anomaly", id), zap.Error(err))
 		msg, blocks = silenceFailedReply(tx, id, c, err)
@@ -264,12 +255,23 @@ func (b *Bot) silence(ctx context.Context, r *request, id int64, c silenceChoice
 }
 
 // silencedReply is the thread reply to silence sil made for anomaly id's
-// decision, with its Expire button; times are shown in loc.
-func silencedReply(tx texts, loc *time.Location, id int64, sil triage.Silence) (string, []slack.Block) {
+// decision, extended extended times, with its Extend and Expire buttons;
+// times are shown in loc.
+func silencedReply(tx texts, loc *time.Location, id int64, sil triage.Silence, extended int) (string, []slack.Block) {
 	msg := say(tx, templates.TriageSilenced, templates.Silenced{AnomalyID: id, ID: Escape(sil.ID),
-		Until: sil.EndsAt.In(loc).Format("Mon 2 Jan 15:04 MST"), Matchers: joinMatchers(sil.Matchers)})
-	return msg, []slack.Block{section(clip(msg, maxSectionText)), slack.NewActionBlock("silence/"+strconv.FormatInt(id, 10),
-		slack.NewButtonBlockElement(ActionExpireSilence, strconv.FormatInt(id, 10), plain("Expire silence")))}
+		Until: sil.EndsAt.In(loc).Format("Mon 2 Jan 15:04 MST"), Matchers: joinMatchers(sil.Matchers), Extended: extended})
+	v := strconv.FormatInt(id, 10)
+	return msg, []slack.Block{section(clip(msg, maxSectionText)), slack.NewActionBlock("silence/"+v,
+		slack.NewButtonBlockElement(ActionExtendSilence, v, plain("Extend")),
+		slack.NewButtonBlockElement(ActionExpireSilence, v, plain("Expire silence")))}
+}
+
+// silenceEndedReply is the silence message of anomaly id once its silence
+// m was seen ended (expired by by, escaped, or ran out), without buttons.
+func silenceEndedReply(tx texts, loc *time.Location, id int64, m triage.SilenceMark, by string) (string, []slack.Block) {
+	msg := say(tx, templates.TriageSilenceEnded, templates.SilenceEnded{AnomalyID: id, ID: Escape(m.ID),
+		At: m.EndedAt.In(loc).Format("Mon 2 Jan 15:04 MST"), By: by, RanOut: m.RanOut(), Extended: m.Extensions})
+	return msg, []slack.Block{section(clip(msg, maxSectionText))}
 }
 
 // silenceFailedReply is the thread reply when the silence c asked for
@@ -315,26 +317,105 @@ func (b *Bot) handleRetrySilence(ctx context.Context, r *request) error {
 	return b.silence(ctx, r, id, c, r.idem)
 }
 
+// silenceButtonID is the anomaly id an Extend or Expire button carries.
+func silenceButtonID(r *request) (int64, error) {
+	id, err := strconv.ParseInt(r.action.Value, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("silence button value %q: %w", r.action.Value, errors.Join(err, errBadValue))
+	}
+	return id, nil
+}
+
+// updateClicked replaces the message whose button r is, in place; a
+// failure is logged: what it says is recorded, and said elsewhere.
+func (b *Bot) updateClicked(ctx context.Context, r *request, msg string, blocks []slack.Block) {
+	channel, ts := r.cb.Container.ChannelID, r.cb.Container.MessageTs
+	if channel == "" {
+		channel = r.channelID
+	}
+	if ts == "" || r.cb.Container.IsEphemeral {
+		return
+	}
+	if err := b.update(ctx, channel, ts, slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		b.log.Warn("could not update a silence message", append(r.fields(), zap.Error(err))...)
+	}
+}
+
 // handleExpireSilence is the Expire silence button: it ends the silence of
-// the anomaly's current decision and says so in the thread.
+// the anomaly's current decision, records it, says so in the thread and
+// shows it in the silence message in place of the buttons. A silence that
+// had already run out is shown as such.
 func (b *Bot) handleExpireSilence(ctx context.Context, r *request) error {
 	if err := b.authorize(ctx, r, "expire silences"); err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.action.Value, 10, 64)
-	if err != nil || id <= 0 {
-		return fmt.Errorf("expire button value %q: %w", r.action.Value, errors.Join(err, errBadValue))
+	id, err := silenceButtonID(r)
+	if err != nil {
+		return err
 	}
-	a, sid, err := b.triage.ExpireSilence(ctx, id)
+	tx := b.texts()
+	a, ended, err := b.triage.ExpireSilence(ctx, id, r.userID, r.idem)
 	switch {
 	case errors.Is(err, triage.ErrNotFound):
-		return userErr(say(b.texts(), templates.TriageStale, templates.Anomaly{ID: id}))
+		return userErr(say(tx, templates.TriageStale, templates.Anomaly{ID: id}))
 	case errors.Is(err, triage.ErrNoSilence):
-		return userErr(say(b.texts(), templates.TriageNoSilence, templates.Anomaly{ID: id}))
+		return userErr(say(tx, templates.TriageNoSilence, templates.Anomaly{ID: id}))
 	case err != nil:
 		return err
 	}
-	msg := say(b.texts(), templates.TriageSilenceExpired, templates.Silenced{AnomalyID: id, ID: Escape(sid),
-		By: b.names.display(ctx, r.userID)})
-	return b.tellThread(ctx, r, a, msg, []slack.Block{section(msg)})
+	m := *a.Decision.Silence
+	by := ""
+	if !m.RanOut() {
+		by = b.names.display(ctx, m.EndedBy)
+	}
+	msg, blocks := silenceEndedReply(tx, b.opts.Location, id, m, by)
+	b.updateClicked(ctx, r, msg, blocks)
+	if !ended {
+		return nil // seen ended before, and said then
+	}
+	if !m.RanOut() {
+		msg = say(tx, templates.TriageSilenceExpired, templates.Silenced{AnomalyID: id, ID: Escape(m.ID), By: by})
+		blocks = []slack.Block{section(msg)}
+	}
+	return b.tellThread(ctx, r, a, msg, blocks)
+}
+
+// handleExtendSilence is the Extend button: it extends the silence of the
+// anomaly's current decision by the length it was made for (at most
+// Options.MaxSilence from now) and shows the new end, and how often it
+// was extended, in the silence message. A silence that has ended is shown
+// as such; what could not be done is said to the user, and changes
+// nothing.
+func (b *Bot) handleExtendSilence(ctx context.Context, r *request) error {
+	if err := b.authorize(ctx, r, "extend silences"); err != nil {
+		return err
+	}
+	id, err := silenceButtonID(r)
+	if err != nil {
+		return err
+	}
+	tx := b.texts()
+	a, sil, err := b.triage.ExtendSilence(ctx, id, r.userID, b.opts.Now().Add(b.opts.MaxSilence), r.idem)
+	switch {
+	case errors.Is(err, triage.ErrNotFound):
+		return userErr(say(tx, templates.TriageStale, templates.Anomaly{ID: id}))
+	case errors.Is(err, triage.ErrNoSilence):
+		return userErr(say(tx, templates.TriageNoSilence, templates.Anomaly{ID: id}))
+	case errors.Is(err, triage.ErrSilenceEnded) && a.Decision != nil && a.Decision.Silence != nil:
+		m := *a.Decision.Silence
+		by := ""
+		if !m.RanOut() {
+			by = b.names.display(ctx, m.EndedBy)
+		}
+		msg, blocks := silenceEndedReply(tx, b.opts.Location, id, m, by)
+		b.updateClicked(ctx, r, msg, blocks)
+		return userErr(say(tx, templates.TriageNotExtended, templates.SilenceFailed{AnomalyID: id, Reason: msg}))
+	case err != nil:
+		b.log.Warn("could not extend a silence", append(r.fields(), zap.Int64("anomaly", id), zap.Error(err))...)
+		return userErr(say(tx, templates.TriageNotExtended, templates.SilenceFailed{AnomalyID: id,
+			Reason: Escape(truncate(problemText(err), 1000))}))
+	}
+	msg, blocks := silencedReply(tx, b.opts.Location, id, sil, a.Decision.Silence.Extensions)
+	b.updateClicked(ctx, r, msg, blocks)
+	return nil
 }

@@ -388,3 +388,118 @@ func TestNoiseSilencesUntilADate(t *testing.T) {
 		t.Errorf("silence ends %s (%s), want %s, active", s.EndsAt.In(loc), s.State, want)
 	}
 }
+
+// Extend, deciders only, extends the silence in the real Alertmanager by
+// the length it was made for and shows the new end and the count in the
+// silence message; the same click delivered again extends it once. Expire
+// then shows who ended it in that message, and the timeline has each step.
+func TestExtendAndExpireASilence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Alertmanager (not with -short)")
+	}
+	am, err := testenv.StartAlertmanager(t.Context(), testenv.AlertmanagerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { am.Stop() })
+	sil, err := silence.New(am.URL(), silence.Options{Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newFake(t)
+	store := openStore(t, onSQLite, "")
+	h := newHarness(t, fs, store, func(s *setup) { s.Silencers = map[string]triage.Silencer{"prod": sil} })
+	f := finding("alerts", "shop/CheckoutFlaps", "CheckoutFlaps is firing")
+	f.Labels = map[string]string{"alertname": "CheckoutFlaps", "namespace": "shop"}
+	h.setChecks(&fakeCheck{name: "alerts", result: result(f)})
+	h.start()
+
+	root := h.investigate(alice, h.report(alice), 0)
+	open, err := store.ListOpen(h.ctx, "")
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open = %+v, %v", open, err)
+	}
+	id := open[0].ID
+	block := "silence/" + strconv.FormatInt(id, 10)
+	h.decide(alice, root, triage.Noise, slacktest.ViewValues{
+		"conclusion":  {"conclusion": {Value: "the canary flaps"}},
+		"fiveWhys":    {"fiveWhys": {Value: "1. deploys"}},
+		"ticket":      {"ticket": {Value: "https://tickets.example.com/OPS-10"}},
+		"dashboard":   {"dashboard": {Value: "https://grafana.example.com/d/checkout"}},
+		"silence_for": {"silence_for": {SelectedOption: "2h"}},
+	})
+	reply := h.waitMessage(devChannel, ":mute: Silenced until")
+	a, err := store.Get(h.ctx, id)
+	if err != nil || a.Decision.Silence == nil {
+		t.Fatalf("anomaly %+v, %v: want its silence recorded", a, err)
+	}
+	made, err := sil.Get(h.ctx, a.Decision.Silence.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Bob is no decider: refused, nothing extended.
+	h.click(bob, devChannel, reply.TS, bot.ActionExtendSilence, block)
+	h.waitEphemeral(bob, "")
+	if s, err := sil.Get(h.ctx, made.ID); err != nil || !s.EndsAt.Equal(made.EndsAt) {
+		t.Fatalf("after bob's Extend: %+v, %v; want it unchanged", s, err)
+	}
+
+	env := h.click(alice, devChannel, reply.TS, bot.ActionExtendSilence, block)
+	updated := h.waitMessage(devChannel, "extended 1×")
+	if updated.TS != reply.TS {
+		t.Errorf("the extension was posted as %s, want the silence message %s updated", updated.TS, reply.TS)
+	}
+	a, err = store.Get(h.ctx, id)
+	if err != nil || a.Decision.Silence.Extensions != 1 {
+		t.Fatalf("after Extend: %+v, %v; want 1 extension recorded", a.Decision.Silence, err)
+	}
+	ext, err := sil.Get(h.ctx, a.Decision.Silence.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := made.EndsAt.Add(2 * time.Hour); !ext.EndsAt.Equal(want) || ext.State != triage.SilenceActive {
+		t.Errorf("extended silence ends %s (%s), want %s, active", ext.EndsAt, ext.State, want)
+	}
+	t.Logf("Alertmanager kept the id on extension: %v (%s → %s)", ext.ID == made.ID, made.ID, ext.ID)
+	if n := silencesOf(t, h, am, ext.ID, `alertname="CheckoutFlaps", namespace="shop"`); n != 1 {
+		t.Errorf("%d active silences after the extension, want 1", n)
+	}
+
+	// The click delivered again: not extended twice.
+	if _, err := fs.Redeliver(h.ctx, env.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	h.slash(alice, "status")
+	h.waitEphemeral(alice, "")
+	if s, err := sil.Get(h.ctx, ext.ID); err != nil || !s.EndsAt.Equal(ext.EndsAt) {
+		t.Errorf("after a redelivery: %+v, %v; want it to end %s still", s, err, ext.EndsAt)
+	}
+	if a, err := store.Get(h.ctx, id); err != nil || a.Decision.Silence.Extensions != 1 {
+		t.Errorf("after a redelivery: %+v, %v; want 1 extension", a.Decision.Silence, err)
+	}
+
+	h.click(alice, devChannel, reply.TS, bot.ActionExpireSilence, block)
+	ended := h.waitMessage(devChannel, "was expired by")
+	if ended.TS != reply.TS || strings.Contains(string(ended.Blocks), bot.ActionExtendSilence) {
+		t.Errorf("silence message after Expire %s: %s; want %s updated without buttons", ended.TS, ended.Blocks, reply.TS)
+	}
+	if s, err := sil.Get(h.ctx, ext.ID); err != nil || s.State != triage.SilenceExpired {
+		t.Errorf("after Expire: %+v, %v; want expired", s, err)
+	}
+
+	tl, err := store.Timeline(h.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range tl {
+		if strings.HasPrefix(string(e.Kind), "silence") {
+			kinds = append(kinds, string(e.Kind)+" by "+e.Actor)
+		}
+	}
+	want := []string{"silenced by " + alice, "silence_extended by " + alice, "silence_expired by " + alice}
+	if strings.Join(kinds, ", ") != strings.Join(want, ", ") {
+		t.Errorf("timeline %v, want %v", kinds, want)
+	}
+}

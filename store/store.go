@@ -42,6 +42,7 @@ const (
 	OpEscalate       = "escalate"
 	OpEscalationPost = "escalation_post"
 	OpRecordSilence  = "record_silence"
+	OpChangeSilence  = "change_silence"
 )
 
 // Dialect is what differs between the backends.

@@ -18,7 +18,8 @@ const anomalyColumns = `id, environment, fingerprint, title, detail, link, sourc
 	channel, thread_ts, state, escalated_at, version, seen_count, last_seen_at,
 	decision, conclusion, five_whys, ticket, users_affected, outage, to_collect, dashboard,
 	decided_by, decided_at, escalation_pending, magnitude, decided_magnitude,
-	labels, silence_id, silence_ends_at`
+	labels, silence_id, silence_ends_at,
+	silence_length, silence_extensions, silence_ended_at, silence_ended_by`
 
 // nanos and fromNanos convert times to and from their stored form.
 func nanos(t time.Time) int64         { return t.UnixNano() }
@@ -39,12 +40,15 @@ func scanAnomaly(sc scanner) (triage.Anomaly, error) {
 		decision               sql.NullString
 		labels, silenceID      string
 		silenceEndsAt          sql.NullInt64
+		silence                triage.SilenceMark
+		silenceEndedAt         sql.NullInt64
 	)
 	err := sc.Scan(&a.ID, &a.Environment, &a.Fingerprint, &a.Title, &a.Detail, &a.Link, &source, &a.OpenedBy, &openedAt,
 		&a.Channel, &a.ThreadTS, &state, &escalatedAt, &a.Version, &a.SeenCount, &lastSeenAt,
 		&decision, &r.Conclusion, &r.FiveWhys, &r.Ticket, &r.UsersAffected, &r.Outage, &r.ToCollect, &r.Dashboard,
 		&r.DecidedBy, &decidedAt, &a.EscalationPending, &a.Magnitude, &r.Magnitude,
-		&labels, &silenceID, &silenceEndsAt)
+		&labels, &silenceID, &silenceEndsAt,
+		&silence.Length, &silence.Extensions, &silenceEndedAt, &silence.EndedBy)
 	if err != nil {
 		return triage.Anomaly{}, err
 	}
@@ -65,7 +69,11 @@ func scanAnomaly(sc scanner) (triage.Anomaly, error) {
 		}
 		r.DecidedAt = fromNanos(decidedAt.Int64)
 		if silenceID != "" {
-			r.Silence = &triage.SilenceMark{ID: silenceID, EndsAt: fromNanos(silenceEndsAt.Int64)}
+			silence.ID, silence.EndsAt = silenceID, fromNanos(silenceEndsAt.Int64)
+			if silenceEndedAt.Valid {
+				silence.EndedAt = fromNanos(silenceEndedAt.Int64)
+			}
+			r.Silence = &silence
 		}
 		a.Decision = &r
 	}
@@ -327,7 +335,8 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 				escalation_pending = FALSE, escalation_holder = '', escalation_lease = 0,
 				decision = $3, conclusion = $4, five_whys = $5, ticket = $6, users_affected = $7,
 				outage = $8, to_collect = $9, dashboard = $10, decided_by = $11, decided_at = $12,
-				decided_magnitude = $13, silence_id = '', silence_ends_at = NULL
+				decided_magnitude = $13, silence_id = '', silence_ends_at = NULL,
+				silence_length = 0, silence_extensions = 0, silence_ended_at = NULL, silence_ended_by = ''
 				WHERE id = $14 AND version = $15`,
 				string(n.State), n.Version,
 				r.Decision.String(), r.Conclusion, r.FiveWhys, r.Ticket, r.UsersAffected,
@@ -342,7 +351,7 @@ func (s *DB) Decide(ctx context.Context, id int64, rec triage.DecisionRecord, ke
 
 // RecordSilence implements triage.Store.
 func (s *DB) RecordSilence(ctx context.Context, id int64, m triage.SilenceMark, actor string, at time.Time, key string) (triage.Anomaly, error) {
-	m = triage.SilenceMark{ID: opsbot.CleanText(m.ID), EndsAt: roundTrip(m.EndsAt)}
+	m = triage.SilenceMark{ID: opsbot.CleanText(m.ID), EndsAt: roundTrip(m.EndsAt), Length: m.Length}
 	actor = opsbot.CleanText(actor)
 	v := opsbot.Validator{What: "silence"}
 	v.Required("actor", actor, opsbot.MaxIDLen)
@@ -368,11 +377,64 @@ func (s *DB) RecordSilence(ctx context.Context, id int64, m triage.SilenceMark, 
 				Data: triage.TimelineData{Silence: &mark}}, true, nil
 		},
 		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
-			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET silence_id = $1, silence_ends_at = $2, version = $3
-				WHERE id = $4 AND version = $5`, m.ID, nanos(m.EndsAt), n.Version, n.ID, old))
+			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET silence_id = $1, silence_ends_at = $2,
+				silence_length = $3, silence_extensions = 0, silence_ended_at = NULL, silence_ended_by = '', version = $4
+				WHERE id = $5 AND version = $6`, m.ID, nanos(m.EndsAt), int64(m.Length), n.Version, n.ID, old))
 		})
 	if err != nil {
 		return triage.Anomaly{}, fmt.Errorf("record the silence of anomaly %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ChangeSilence implements triage.Store.
+func (s *DB) ChangeSilence(ctx context.Context, id int64, c triage.SilenceChange, actor string, at time.Time, key string) (triage.Anomaly, error) {
+	c.From, c.ID, c.EndsAt = opsbot.CleanText(c.From), opsbot.CleanText(c.ID), roundTrip(c.EndsAt)
+	actor = opsbot.CleanText(actor)
+	v := opsbot.Validator{What: "silence change"}
+	v.Required("actor", actor, opsbot.MaxIDLen)
+	v.Time("at", at)
+	if err := errors.Join(c.Validate(), v.Err(), opsbot.ValidateIdempotencyKey(key)); err != nil {
+		return triage.Anomaly{}, err
+	}
+	at = roundTrip(at)
+	a, err := s.change(ctx, OpChangeSilence, id, key, []triage.Kind{c.Kind},
+		func(_ *sql.Tx, a triage.Anomaly) (triage.Anomaly, triage.TimelineEntry, bool, error) {
+			if a.CurrentDecision() != triage.Noise || a.Decision.Silence == nil {
+				return a, triage.TimelineEntry{}, false, fmt.Errorf("%w: anomaly %d's decision has no silence", opsbot.ErrConflict, a.ID)
+			}
+			mark := *a.Decision.Silence
+			if mark.ID != c.From {
+				return a, triage.TimelineEntry{}, false, fmt.Errorf("%w: anomaly %d's silence is %s, not %s", opsbot.ErrConflict, a.ID, mark.ID, c.From)
+			}
+			switch {
+			case c.Kind == triage.KindSilenceExtended && mark.Ended():
+				return a, triage.TimelineEntry{}, false, fmt.Errorf("%w: silence %s of anomaly %d has ended", opsbot.ErrConflict, mark.ID, a.ID)
+			case mark.Ended():
+				return a, triage.TimelineEntry{}, false, nil // seen ended before
+			case c.Kind == triage.KindSilenceExtended:
+				mark.ID, mark.EndsAt, mark.Extensions = c.ID, c.EndsAt, mark.Extensions+1
+			default:
+				mark.EndedAt, mark.EndedBy = at, actor
+			}
+			current := *a.Decision
+			current.Silence = &mark
+			a.Decision = &current
+			return a, triage.TimelineEntry{At: at, Actor: actor, Kind: c.Kind,
+				Data: triage.TimelineData{Silence: &mark}}, true, nil
+		},
+		func(tx *sql.Tx, n triage.Anomaly, old int64) error {
+			m := n.Decision.Silence
+			var ended sql.NullInt64
+			if m.Ended() {
+				ended = sql.NullInt64{Int64: nanos(m.EndedAt), Valid: true}
+			}
+			return oneRow(tx.ExecContext(ctx, `UPDATE anomalies SET silence_id = $1, silence_ends_at = $2,
+				silence_extensions = $3, silence_ended_at = $4, silence_ended_by = $5, version = $6
+				WHERE id = $7 AND version = $8`, m.ID, nanos(m.EndsAt), m.Extensions, ended, m.EndedBy, n.Version, n.ID, old))
+		})
+	if err != nil {
+		return triage.Anomaly{}, fmt.Errorf("change the silence of anomaly %d: %w", id, err)
 	}
 	return a, nil
 }

@@ -579,6 +579,25 @@ type Silenced struct {
 	Matchers string
 	// By is who expired it, "@alice", escaped ("triage.silenceExpired").
 	By string
+	// Extended counts the times it was extended ("triage.silenced").
+	Extended int
+}
+
+// SilenceEnded is a Noise decision's silence seen ended: expired by a
+// person, or ran out.
+type SilenceEnded struct {
+	// AnomalyID is the anomaly's number.
+	AnomalyID int64
+	// ID is the silence's Alertmanager id, escaped.
+	ID string
+	// At is when opsbot saw it end, formatted.
+	At string
+	// By is who expired it, "@alice", escaped; empty when it ran out.
+	By string
+	// RanOut: it ended by itself.
+	RanOut bool
+	// Extended counts the times it was extended.
+	Extended int
 }
 
 // SilenceFailed says a Noise decision's silence could not be made.

@@ -150,6 +150,8 @@ var (
 	TriageSilenceFailed   = declare[SilenceFailed]("triage.silenceFailed")
 	TriageSilenceExpired  = declare[Silenced]("triage.silenceExpired")
 	TriageNoSilence       = declare[Anomaly]("triage.noSilence")
+	TriageSilenceEnded    = declare[SilenceEnded]("triage.silenceEnded")
+	TriageNotExtended     = declare[SilenceFailed]("triage.silenceNotExtended")
 )
 
 // /ops status.

@@ -49,17 +49,37 @@ type DecisionRecord struct {
 }
 
 // SilenceMark is a silence as a decision records it: its Alertmanager id
-// and its end.
+// and its end, the length it was made for, how often it was extended and,
+// once opsbot saw it end, when and by whom.
 type SilenceMark struct {
 	ID     string    `json:"id"`
 	EndsAt time.Time `json:"endsAt"`
+	// Length is how long the silence was made for: what Extend adds. Zero
+	// for a silence recorded without it.
+	Length time.Duration `json:"length,omitempty"`
+	// Extensions counts the times it was extended (Store.ChangeSilence).
+	Extensions int `json:"extensions,omitempty"`
+	// EndedAt is when opsbot saw it end: expired by EndedBy (a Slack user
+	// id), or ran out (EndedBy opsbot.ActorBot). Zero while it stands.
+	EndedAt time.Time `json:"endedAt,omitzero"`
+	EndedBy string    `json:"endedBy,omitempty"`
 }
+
+// Ended reports whether opsbot saw the silence end.
+func (m SilenceMark) Ended() bool { return !m.EndedAt.IsZero() }
+
+// RanOut reports whether the silence ended by itself, not expired by a
+// person.
+func (m SilenceMark) RanOut() bool { return m.Ended() && m.EndedBy == opsbot.ActorBot }
 
 // Validate checks a mark given to Store.RecordSilence.
 func (m SilenceMark) Validate() error {
 	v := opsbot.Validator{What: "silence"}
 	v.Required("id", m.ID, opsbot.MaxIDLen)
 	v.Time("endsAt", m.EndsAt)
+	if m.Length < 0 {
+		v.Add("length", "must not be negative, got %s", m.Length)
+	}
 	return v.Err()
 }
 
@@ -75,7 +95,11 @@ func (r DecisionRecord) Normalized() DecisionRecord {
 	r.DecidedBy = opsbot.CleanText(r.DecidedBy)
 	r.DecidedAt = r.DecidedAt.UTC()
 	if r.Silence != nil {
-		m := SilenceMark{ID: opsbot.CleanText(r.Silence.ID), EndsAt: r.Silence.EndsAt.UTC()}
+		m := *r.Silence
+		m.ID, m.EndsAt, m.EndedBy = opsbot.CleanText(m.ID), m.EndsAt.UTC(), opsbot.CleanText(m.EndedBy)
+		if m.Ended() {
+			m.EndedAt = m.EndedAt.UTC()
+		}
 		r.Silence = &m
 	}
 	return r

@@ -246,7 +246,8 @@ func (s *Service) Silence(ctx context.Context, id int64, o SilenceOrder, key str
 	if err != nil {
 		return a, Silence{}, fmt.Errorf("silencing anomaly %d: %w", id, err)
 	}
-	recorded, err := s.store.RecordSilence(ctx, id, SilenceMark{ID: sil.ID, EndsAt: sil.EndsAt}, o.By, s.now(), opKey("silence", key))
+	mark := SilenceMark{ID: sil.ID, EndsAt: sil.EndsAt, Length: sil.EndsAt.Sub(sil.StartsAt).Round(time.Second)}
+	recorded, err := s.store.RecordSilence(ctx, id, mark, o.By, s.now(), opKey("silence", key))
 	if err != nil {
 		return a, sil, fmt.Errorf("recording silence %s on anomaly %d: %w", sil.ID, id, opsbot.NotRecorded(err))
 	}
@@ -257,28 +258,183 @@ func (s *Service) Silence(ctx context.Context, id int64, o SilenceOrder, key str
 // ErrNoSilence: the anomaly's current decision has no silence.
 var ErrNoSilence = errors.New("the decision has no silence")
 
-// ExpireSilence ends the silence recorded on anomaly id's current decision
-// now, through the environment's Silencer, and returns the anomaly and the
-// silence's id. Expiring a silence already expired is not an error. The
-// store is not written: the decision keeps the silence's id, and
-// Silencer.Get says it is expired. Errors: ErrNotFound, ErrNoSilencer,
-// ErrNoSilence, and the Silencer's, wrapped.
-func (s *Service) ExpireSilence(ctx context.Context, id int64) (Anomaly, string, error) {
+// ErrSilenceEnded: the decision's silence has ended (expired, or ran out):
+// there is nothing to extend.
+var ErrSilenceEnded = errors.New("the silence has ended")
+
+// decisionSilence returns anomaly id, the silence on its current decision
+// and its environment's Silencer; what an error says starts with doing.
+func (s *Service) decisionSilence(ctx context.Context, id int64, doing string) (Anomaly, SilenceMark, Silencer, error) {
 	a, err := s.store.Get(ctx, id)
 	if err != nil {
-		return Anomaly{}, "", fmt.Errorf("expiring the silence of anomaly %d: %w", id, err)
+		return Anomaly{}, SilenceMark{}, nil, fmt.Errorf("%s of anomaly %d: %w", doing, id, err)
 	}
 	if a.Decision == nil || a.Decision.Silence == nil {
-		return a, "", fmt.Errorf("expiring the silence of anomaly %d: %w", id, ErrNoSilence)
+		return a, SilenceMark{}, nil, fmt.Errorf("%s of anomaly %d: %w", doing, id, ErrNoSilence)
 	}
 	silencer := s.silence[a.Environment]
 	if silencer == nil {
-		return a, "", fmt.Errorf("expiring the silence of anomaly %d in %s: %w", id, a.Environment, ErrNoSilencer)
+		return a, SilenceMark{}, nil, fmt.Errorf("%s of anomaly %d in %s: %w", doing, id, a.Environment, ErrNoSilencer)
 	}
-	sid := a.Decision.Silence.ID
-	if err := silencer.Expire(ctx, sid); err != nil {
-		return a, sid, fmt.Errorf("expiring silence %s of anomaly %d: %w", sid, id, err)
+	return a, *a.Decision.Silence, silencer, nil
+}
+
+// ranOut records that silence m of anomaly id was seen expired in
+// Alertmanager, by opsbot, and returns the anomaly after.
+func (s *Service) ranOut(ctx context.Context, id int64, m SilenceMark, key string) (Anomaly, error) {
+	a, err := s.store.ChangeSilence(ctx, id, SilenceChange{Kind: KindSilenceRanOut, From: m.ID}, opsbot.ActorBot, s.now(), opKey("silence-ran-out", key))
+	if err != nil {
+		return a, fmt.Errorf("recording that silence %s of anomaly %d ran out: %w", m.ID, id, opsbot.NotRecorded(err))
 	}
-	s.log.Info("silence expired", zap.Int64("anomaly", id), zap.String("silence", sid))
-	return a, sid, nil
+	s.log.Info("silence ran out", zap.Int64("anomaly", id), zap.String("silence", m.ID))
+	return a, nil
+}
+
+// ExpireSilence ends the silence recorded on anomaly id's current decision
+// now, through the environment's Silencer, and records it: a
+// silence_expired entry by by. A silence Alertmanager already has expired
+// is recorded as ran out (silence_ran_out, by opsbot) and not expired
+// again. The anomaly returned has the silence as recorded after
+// (Decision.Silence.EndedBy says which); ended is true when this call saw
+// it end, false when it was recorded ended before (nothing is done). Errors: ErrNotFound, ErrNoSilencer, ErrNoSilence, the
+// Silencer's wrapped, and opsbot.ErrNotRecorded when the silence ended
+// but the store failed.
+func (s *Service) ExpireSilence(ctx context.Context, id int64, by, key string) (_ Anomaly, ended bool, _ error) {
+	unlock := s.lock(id)
+	defer unlock()
+	a, m, silencer, err := s.decisionSilence(ctx, id, "expiring the silence")
+	if err != nil {
+		return a, false, err
+	}
+	if m.Ended() {
+		return a, false, nil
+	}
+	cur, err := silencer.Get(ctx, m.ID)
+	if err != nil {
+		return a, false, fmt.Errorf("expiring silence %s of anomaly %d: %w", m.ID, id, err)
+	}
+	if cur.State == SilenceExpired {
+		a, err := s.ranOut(ctx, id, m, key)
+		return a, err == nil, err
+	}
+	if err := silencer.Expire(ctx, m.ID); err != nil {
+		return a, false, fmt.Errorf("expiring silence %s of anomaly %d: %w", m.ID, id, err)
+	}
+	a, err = s.store.ChangeSilence(ctx, id, SilenceChange{Kind: KindSilenceExpired, From: m.ID}, by, s.now(), opKey("silence-expire", key))
+	if err != nil {
+		return a, false, fmt.Errorf("recording the expiry of silence %s of anomaly %d: %w", m.ID, id, opsbot.NotRecorded(err))
+	}
+	s.log.Info("silence expired", zap.Int64("anomaly", id), zap.String("silence", m.ID))
+	return a, true, nil
+}
+
+// ExtendSilence extends the silence recorded on anomaly id's current
+// decision by the length it was made for, from its recorded end, through
+// the environment's Silencer, and records the silence after (its id may
+// change) with its extension counted: a silence_extended entry by by. The
+// new end must not be after latest (zero: no bound), else a
+// *opsbot.ValidationError says so and nothing changes.
+//
+// It returns the anomaly and the silence after. Idempotent on key: the
+// same key again extends nothing more and returns them as they are. A silence Alertmanager has expired is recorded as
+// ran out and is ErrSilenceEnded, as is one recorded ended. Other errors:
+// ErrNotFound, ErrNoSilencer, ErrNoSilence, opsbot.ErrConflict (the
+// decision changed meanwhile), the Silencer's wrapped, and
+// opsbot.ErrNotRecorded when Alertmanager extended it but the store
+// failed (the same key again extends it to the same end, and records it).
+func (s *Service) ExtendSilence(ctx context.Context, id int64, by string, latest time.Time, key string) (Anomaly, Silence, error) {
+	unlock := s.lock(id)
+	defer unlock()
+	a, m, silencer, err := s.decisionSilence(ctx, id, "extending the silence")
+	if err != nil {
+		return a, Silence{}, err
+	}
+	k := opKey("silence-extend", key)
+	if used, err := s.store.KeyUsed(ctx, k); err != nil {
+		return a, Silence{}, fmt.Errorf("extending the silence of anomaly %d: %w", id, err)
+	} else if used {
+		cur, err := silencer.Get(ctx, m.ID)
+		return a, cur, err
+	}
+	if m.Ended() {
+		return a, Silence{}, fmt.Errorf("extending silence %s of anomaly %d: %w", m.ID, id, ErrSilenceEnded)
+	}
+	cur, err := silencer.Get(ctx, m.ID)
+	if err != nil {
+		return a, Silence{}, fmt.Errorf("extending silence %s of anomaly %d: %w", m.ID, id, err)
+	}
+	if cur.State == SilenceExpired {
+		if a, err = s.ranOut(ctx, id, m, key); err != nil {
+			return a, cur, err
+		}
+		return a, cur, fmt.Errorf("extending silence %s of anomaly %d: %w", m.ID, id, ErrSilenceEnded)
+	}
+	length := m.Length
+	if length <= 0 {
+		length = cur.EndsAt.Sub(cur.StartsAt).Round(time.Second)
+	}
+	end := m.EndsAt.Add(length)
+	if !latest.IsZero() && end.After(latest) {
+		return a, cur, &opsbot.ValidationError{What: "silence", Problems: []opsbot.FieldError{{Field: "endsAt",
+			Problem: fmt.Sprintf("extended by %s it would end at %s, later than the longest silence allowed (until %s)",
+				LengthText(length), end.UTC().Format("2006-01-02 15:04 UTC"), latest.UTC().Format("2006-01-02 15:04 UTC"))}}}
+	}
+	sil, err := silencer.Extend(ctx, m.ID, end)
+	if err != nil {
+		return a, cur, fmt.Errorf("extending silence %s of anomaly %d: %w", m.ID, id, err)
+	}
+	a, err = s.store.ChangeSilence(ctx, id, SilenceChange{Kind: KindSilenceExtended, From: m.ID, ID: sil.ID, EndsAt: sil.EndsAt}, by, s.now(), k)
+	if err != nil {
+		return a, sil, fmt.Errorf("recording the extension of silence %s of anomaly %d: %w", m.ID, id, opsbot.NotRecorded(err))
+	}
+	s.log.Info("silence extended", zap.Int64("anomaly", id), zap.String("silence", sil.ID), zap.Time("endsAt", sil.EndsAt))
+	return a, sil, nil
+}
+
+// SilenceChange is a change to the silence recorded on a decision
+// (Store.ChangeSilence).
+type SilenceChange struct {
+	// Kind is KindSilenceExtended, KindSilenceExpired or
+	// KindSilenceRanOut.
+	Kind Kind
+	// From is the id of the silence changed: the decision's.
+	From string
+	// ID and EndsAt are the silence after an extension (its id may
+	// change); unused otherwise.
+	ID     string
+	EndsAt time.Time
+}
+
+// Validate checks a change given to Store.ChangeSilence.
+func (c SilenceChange) Validate() error {
+	v := opsbot.Validator{What: "silence change"}
+	switch c.Kind {
+	case KindSilenceExtended:
+		v.Required("id", c.ID, opsbot.MaxIDLen)
+		v.Time("endsAt", c.EndsAt)
+	case KindSilenceExpired, KindSilenceRanOut:
+	default:
+		v.Add("kind", "want %s, %s or %s, got %q", KindSilenceExtended, KindSilenceExpired, KindSilenceRanOut, c.Kind)
+	}
+	v.Required("from", c.From, opsbot.MaxIDLen)
+	return v.Err()
+}
+
+// LengthText writes a silence's length in days or hours when it is whole
+// ones ("7 days", "2 hours"), else as Go does ("90m0s").
+func LengthText(d time.Duration) string {
+	const day = 24 * time.Hour
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d > 0 && d%day == 0:
+		return plural(int64(d/day), "day")
+	case d > 0 && d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	}
+	return d.String()
 }

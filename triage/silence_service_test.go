@@ -15,13 +15,17 @@ import (
 )
 
 // fakeSilencer is triage.Silencer in memory, one silence per key as the
-// real adapter (silence/) makes.
+// real adapter (silence/) makes; its silences are expired and extended in
+// place, as Alertmanager does an active silence's.
 type fakeSilencer struct {
-	mu      sync.Mutex
-	reqs    []triage.SilenceRequest
-	byKey   map[string]triage.Silence
-	fail    error
-	expired []string
+	mu       sync.Mutex
+	now      func() time.Time
+	reqs     []triage.SilenceRequest
+	byKey    map[string]triage.Silence
+	byID     map[string]triage.Silence
+	fail     error
+	expired  []string
+	extended int
 }
 
 func (f *fakeSilencer) Silence(_ context.Context, r triage.SilenceRequest) (triage.Silence, error) {
@@ -35,25 +39,48 @@ func (f *fakeSilencer) Silence(_ context.Context, r triage.SilenceRequest) (tria
 		return s, nil
 	}
 	if f.byKey == nil {
-		f.byKey = map[string]triage.Silence{}
+		f.byKey, f.byID = map[string]triage.Silence{}, map[string]triage.Silence{}
 	}
-	s := triage.Silence{ID: "silence-" + r.Key, Matchers: r.Matchers, EndsAt: r.EndsAt, CreatedBy: r.CreatedBy,
+	s := triage.Silence{ID: "silence-" + r.Key, Matchers: r.Matchers, StartsAt: f.now(), EndsAt: r.EndsAt, CreatedBy: r.CreatedBy,
 		Comment: r.Comment, State: triage.SilenceActive}
-	f.byKey[r.Key] = s
+	f.byKey[r.Key], f.byID[s.ID] = s, s
 	return s, nil
 }
 
-func (f *fakeSilencer) Get(context.Context, string) (triage.Silence, error) {
-	return triage.Silence{}, errors.New("not used")
+func (f *fakeSilencer) Get(_ context.Context, id string) (triage.Silence, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.byID[id]
+	if !ok {
+		return triage.Silence{}, opsbot.ErrNotFound
+	}
+	if !s.EndsAt.After(f.now()) {
+		s.State = triage.SilenceExpired
+	}
+	return s, nil
 }
+
 func (f *fakeSilencer) Expire(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.expired = append(f.expired, id)
+	s := f.byID[id]
+	s.State, s.EndsAt = triage.SilenceExpired, f.now()
+	f.byID[id] = s
 	return nil
 }
-func (f *fakeSilencer) Extend(context.Context, string, time.Time) (triage.Silence, error) {
-	return triage.Silence{}, errors.New("not used")
+
+func (f *fakeSilencer) Extend(_ context.Context, id string, endsAt time.Time) (triage.Silence, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return triage.Silence{}, f.fail
+	}
+	s := f.byID[id]
+	s.EndsAt = endsAt
+	f.byID[id] = s
+	f.extended++
+	return s, nil
 }
 
 func (f *fakeSilencer) requests() []triage.SilenceRequest {
@@ -66,7 +93,7 @@ func (f *fakeSilencer) requests() []triage.SilenceRequest {
 func silenceRig(t *testing.T) (*rig, *fakeSilencer) {
 	t.Helper()
 	r := newRig(t)
-	f := &fakeSilencer{}
+	f := &fakeSilencer{now: r.clock.Now}
 	svc, err := triage.NewService(triage.ServiceOptions{Store: r.store, Threads: r.threads, Now: r.clock.Now,
 		Silencers: map[string]triage.Silencer{"prod": f}})
 	if err != nil {
@@ -228,27 +255,119 @@ func wantIs(t *testing.T, what string, err, target error) {
 	}
 }
 
-// ExpireSilence ends the silence recorded on the decision, and refuses a
-// decision without one.
+// ExpireSilence ends the silence recorded on the decision and records
+// who ended it; it refuses a decision without one, and records a silence
+// that had run out as such.
 func TestExpireSilence(t *testing.T) {
 	r, f := silenceRig(t)
 	a := openAlert(t, r, map[string]string{"alertname": "CanaryExpires", "namespace": "shop"})
 	r.decide(t, a.ID, triage.Noise, "d1")
-	if _, _, err := r.svc.ExpireSilence(r.ctx, a.ID); !errors.Is(err, triage.ErrNoSilence) {
+	if _, _, err := r.svc.ExpireSilence(r.ctx, a.ID, "U0ALICE", "e0"); !errors.Is(err, triage.ErrNoSilence) {
 		t.Errorf("expire without a silence: %v, want ErrNoSilence", err)
 	}
 	_, sil, err := r.svc.Silence(r.ctx, a.ID, order(r), "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, id, err := r.svc.ExpireSilence(r.ctx, a.ID)
+	got, ended, err := r.svc.ExpireSilence(r.ctx, a.ID, "U0ALICE", "e1")
 	f.mu.Lock()
 	expired := append([]string(nil), f.expired...)
 	f.mu.Unlock()
-	if err != nil || id != sil.ID || len(expired) != 1 || expired[0] != sil.ID {
-		t.Errorf("expire: id %q, expired %v, %v; want %s expired once", id, expired, err, sil.ID)
+	if err != nil || !ended || len(expired) != 1 || expired[0] != sil.ID {
+		t.Fatalf("expire: ended %v, expired %v, %v; want %s expired once", ended, expired, err, sil.ID)
 	}
-	if _, _, err := r.svc.ExpireSilence(r.ctx, 999999); !errors.Is(err, triage.ErrNotFound) {
+	if m := got.Decision.Silence; m.EndedBy != "U0ALICE" || !m.EndedAt.Equal(r.clock.Now()) || m.RanOut() {
+		t.Errorf("silence recorded %+v, want expired by U0ALICE now", m)
+	}
+	// Again: recorded ended, nothing more is done.
+	if _, ended, err := r.svc.ExpireSilence(r.ctx, a.ID, "U0BOB", "e2"); err != nil || ended || len(f.expired) != 1 {
+		t.Errorf("expired again: ended %v, %v, %d expiries; want nothing done", ended, err, len(f.expired))
+	}
+	if _, _, err := r.svc.ExpireSilence(r.ctx, 999999, "U0ALICE", "e3"); !errors.Is(err, triage.ErrNotFound) {
 		t.Errorf("expire of an unknown anomaly: %v, want ErrNotFound", err)
+	}
+
+	// A silence that ran out is recorded as such, by opsbot, and not
+	// expired again.
+	r.decide(t, a.ID, triage.Noise, "d2")
+	if _, _, err := r.svc.Silence(r.ctx, a.ID, order(r), "v2"); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(25 * time.Hour)
+	got, ended, err = r.svc.ExpireSilence(r.ctx, a.ID, "U0ALICE", "e4")
+	if err != nil || !ended || !got.Decision.Silence.RanOut() || len(f.expired) != 1 {
+		t.Errorf("expire of a silence run out: %+v, ended %v, %v, %d expiries; want ran out, not expired", got.Decision.Silence, ended, err, len(f.expired))
+	}
+	tl, err := r.store.Timeline(r.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []triage.Kind
+	for _, e := range tl {
+		if e.Kind == triage.KindSilenceExpired || e.Kind == triage.KindSilenceRanOut {
+			kinds = append(kinds, e.Kind)
+			if e.Kind == triage.KindSilenceRanOut && e.Actor != opsbot.ActorBot {
+				t.Errorf("ran out by %q, want %q", e.Actor, opsbot.ActorBot)
+			}
+		}
+	}
+	if len(kinds) != 2 || kinds[0] != triage.KindSilenceExpired || kinds[1] != triage.KindSilenceRanOut {
+		t.Errorf("timeline silence endings %v, want expired then ran out", kinds)
+	}
+}
+
+// ExtendSilence extends the silence by the length it was made for, from
+// its recorded end, counts it, and does it once per key; past the latest
+// end allowed it changes nothing; a silence run out is recorded and not
+// extended.
+func TestExtendSilence(t *testing.T) {
+	r, f := silenceRig(t)
+	a := openAlert(t, r, map[string]string{"alertname": "CanaryExtends", "namespace": "shop"})
+	r.decide(t, a.ID, triage.Noise, "d1")
+	if _, _, err := r.svc.ExtendSilence(r.ctx, a.ID, "U0ALICE", time.Time{}, "x0"); !errors.Is(err, triage.ErrNoSilence) {
+		t.Errorf("extend without a silence: %v, want ErrNoSilence", err)
+	}
+	_, sil, err := r.svc.Silence(r.ctx, a.ID, order(r), "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(time.Hour)
+	got, ext, err := r.svc.ExtendSilence(r.ctx, a.ID, "U0ALICE", time.Time{}, "x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sil.EndsAt.Add(24 * time.Hour)
+	if m := got.Decision.Silence; !ext.EndsAt.Equal(want) || !m.EndsAt.Equal(want) || m.Extensions != 1 || m.Length != 24*time.Hour {
+		t.Errorf("extended: silence %+v, recorded %+v; want it to end %s, extended once", ext, m, want)
+	}
+	// The same click delivered again: no second extension.
+	if again, _, err := r.svc.ExtendSilence(r.ctx, a.ID, "U0ALICE", time.Time{}, "x1"); err != nil || again.Decision.Silence.Extensions != 1 || f.extended != 1 {
+		t.Errorf("the same key again: %+v, %v, %d extensions in Alertmanager; want 1", again.Decision.Silence, err, f.extended)
+	}
+	// Beyond the latest end allowed: refused, nothing changes.
+	before, err := r.store.Get(r.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.svc.ExtendSilence(r.ctx, a.ID, "U0ALICE", r.clock.Now().Add(48*time.Hour), "x2")
+	var ve *opsbot.ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "later than the longest silence allowed") {
+		t.Errorf("extend past the latest end: %v, want a validation error", err)
+	}
+	if after, _ := r.store.Get(r.ctx, a.ID); after.Version != before.Version || f.extended != 1 {
+		t.Errorf("a refused extension changed the anomaly (version %d → %d) or Alertmanager (%d)", before.Version, after.Version, f.extended)
+	}
+	if got, _, err = r.svc.ExtendSilence(r.ctx, a.ID, "U0BOB", time.Time{}, "x3"); err != nil || got.Decision.Silence.Extensions != 2 {
+		t.Errorf("extended again: %+v, %v; want 2 extensions", got.Decision.Silence, err)
+	}
+
+	// Run out: recorded, not extended.
+	r.clock.Advance(100 * time.Hour)
+	got, _, err = r.svc.ExtendSilence(r.ctx, a.ID, "U0ALICE", time.Time{}, "x4")
+	if !errors.Is(err, triage.ErrSilenceEnded) || !got.Decision.Silence.RanOut() || f.extended != 2 {
+		t.Errorf("extend a silence run out: %+v, %v; want ErrSilenceEnded, recorded ran out", got.Decision.Silence, err)
+	}
+	if _, _, err = r.svc.ExtendSilence(r.ctx, a.ID, "U0ALICE", time.Time{}, "x5"); !errors.Is(err, triage.ErrSilenceEnded) {
+		t.Errorf("extend an ended silence: %v, want ErrSilenceEnded", err)
 	}
 }

@@ -64,6 +64,13 @@ type Store interface {
 	// no silence.
 	RecordSilence(ctx context.Context, id int64, m SilenceMark, actor string, at time.Time, key string) (Anomaly, error)
 
+	// ChangeSilence records a change to the silence on the anomaly's
+	// current decision (SilenceChange), with a timeline entry of c.Kind
+	// by actor at at. The decision's silence must be c.From and, to be
+	// extended, must not have ended (else opsbot.ErrConflict); a silence
+	// already ended is left as it is by an expiry or a run-out.
+	ChangeSilence(ctx context.Context, id int64, c SilenceChange, actor string, at time.Time, key string) (Anomaly, error)
+
 	// KeyUsed reports whether a write with idempotency key key was
 	// recorded: a Slack delivery handled before, by this replica or
 	// another, before a restart or not. The empty key is never used.

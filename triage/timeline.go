@@ -30,6 +30,15 @@ const (
 	// KindSilenced: the current (Noise) decision's alerts were silenced
 	// in Alertmanager (Data.Silence).
 	KindSilenced Kind = "silenced"
+	// KindSilenceExtended: the decision's silence was extended
+	// (Data.Silence: the silence after, its Extensions counted).
+	KindSilenceExtended Kind = "silence_extended"
+	// KindSilenceExpired: a person expired the decision's silence
+	// (Data.Silence, EndedBy the actor).
+	KindSilenceExpired Kind = "silence_expired"
+	// KindSilenceRanOut: opsbot saw the decision's silence had ended by
+	// itself (Data.Silence, EndedBy opsbot.ActorBot).
+	KindSilenceRanOut Kind = "silence_ran_out"
 )
 
 // TimelineEntry is one line of an anomaly's append-only history: who did what
@@ -71,7 +80,8 @@ type TimelineData struct {
 	// Reason says why an escalated entry escalated ("seen 3 times in 7d").
 	Reason string `json:"reason,omitempty"`
 
-	// Silence is the silence of a silenced entry.
+	// Silence is the silence of a silenced, silence_extended,
+	// silence_expired or silence_ran_out entry, as it is after it.
 	Silence *SilenceMark `json:"silence,omitempty"`
 }
 

@@ -19,6 +19,8 @@ var silenceTests = []struct {
 	{"Labels", testLabels},
 	{"RecordSilence", testRecordSilence},
 	{"RecordSilenceInvalid", testRecordSilenceInvalid},
+	{"ChangeSilence", testChangeSilence},
+	{"ChangeSilenceInvalid", testChangeSilenceInvalid},
 }
 
 func testLabels(t *testing.T, o Opener) {
@@ -142,6 +144,116 @@ func testRecordSilenceInvalid(t *testing.T, o Opener) {
 		wantInvalid(t, "RecordSilence without "+field, call(), field)
 	}
 	if _, err := s.RecordSilence(ctx, 9999, good, "U0BOB", at(2), "k"); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("unknown anomaly: %v, want not found", err)
+	}
+	equal(t, "after refused writes", takeSnapshot(t, s, a.ID), before)
+}
+
+func testChangeSilence(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	a := mustOpenAnomaly(t, s, newAnomaly("prod", "alerts/CanaryFlaps/namespace=shop"), "o1")
+	mustDecide(t, s, a.ID, record(triage.Noise, "U0BOB", at(1)), "d1")
+	extend := triage.SilenceChange{Kind: triage.KindSilenceExtended, From: "s-1", ID: "s-1", EndsAt: at(48 * 60)}
+	_, err := s.ChangeSilence(ctx, a.ID, extend, "U0BOB", at(2), "c0")
+	wantErr(t, "changing a decision without a silence", err, opsbot.ErrConflict)
+
+	mark := triage.SilenceMark{ID: "s-1", EndsAt: at(24 * 60), Length: 24 * time.Hour}
+	if _, err := s.RecordSilence(ctx, a.ID, mark, "U0BOB", at(3), "silence:k1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ChangeSilence(ctx, a.ID, extend, "U0ALICE", at(4), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := triage.SilenceMark{ID: "s-1", EndsAt: at(48 * 60), Length: 24 * time.Hour, Extensions: 1}
+	equal(t, "silence extended once", *got.Decision.Silence, want)
+	// The same key again: nothing more.
+	again, err := s.ChangeSilence(ctx, a.ID, extend, "U0ALICE", at(5), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "the same extension delivered again", again, got)
+	// Extended again, under a new id: counted.
+	twice, err := s.ChangeSilence(ctx, a.ID, triage.SilenceChange{Kind: triage.KindSilenceExtended, From: "s-1", ID: "s-2", EndsAt: at(72 * 60)},
+		"U0ALICE", at(6), "c2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = triage.SilenceMark{ID: "s-2", EndsAt: at(72 * 60), Length: 24 * time.Hour, Extensions: 2}
+	equal(t, "silence extended twice", *twice.Decision.Silence, want)
+	equal(t, "read back after a restart", *mustGet(t, open(t, o), a.ID).Decision.Silence, want)
+	// From a silence that is no longer the decision's: refused.
+	_, err = s.ChangeSilence(ctx, a.ID, triage.SilenceChange{Kind: triage.KindSilenceExpired, From: "s-1"}, "U0ALICE", at(7), "c3")
+	wantErr(t, "expiring a replaced silence", err, opsbot.ErrConflict)
+
+	expired, err := s.ChangeSilence(ctx, a.ID, triage.SilenceChange{Kind: triage.KindSilenceExpired, From: "s-2"}, "U0CAROL", at(8), "c4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.EndedAt, want.EndedBy = at(8), "U0CAROL"
+	equal(t, "silence expired", *expired.Decision.Silence, want)
+	if !expired.Decision.Silence.Ended() || expired.Decision.Silence.RanOut() {
+		t.Errorf("expired silence %+v: want ended, not ran out", expired.Decision.Silence)
+	}
+	// Seen ended again (ran out): already ended, nothing written.
+	same, err := s.ChangeSilence(ctx, a.ID, triage.SilenceChange{Kind: triage.KindSilenceRanOut, From: "s-2"}, opsbot.ActorBot, at(9), "c5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "ran out after an expiry", same, expired)
+	_, err = s.ChangeSilence(ctx, a.ID, triage.SilenceChange{Kind: triage.KindSilenceExtended, From: "s-2", ID: "s-2", EndsAt: at(96 * 60)}, "U0ALICE", at(10), "c6")
+	wantErr(t, "extending an ended silence", err, opsbot.ErrConflict)
+
+	_, tl := checkConsistent(t, s, a.ID)
+	var kinds []triage.Kind
+	for _, e := range tl {
+		kinds = append(kinds, e.Kind)
+	}
+	equal(t, "timeline", kinds, []triage.Kind{triage.KindOpened, triage.KindDecided, triage.KindSilenced,
+		triage.KindSilenceExtended, triage.KindSilenceExtended, triage.KindSilenceExpired})
+
+	// A new silence starts afresh; a ran-out one is marked by opsbot.
+	fresh, err := s.RecordSilence(ctx, a.ID, triage.SilenceMark{ID: "s-3", EndsAt: at(11 + 120), Length: 2 * time.Hour}, "U0BOB", at(11), "silence:k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "a new silence", *fresh.Decision.Silence, triage.SilenceMark{ID: "s-3", EndsAt: at(11 + 120), Length: 2 * time.Hour})
+	ran, err := s.ChangeSilence(ctx, a.ID, triage.SilenceChange{Kind: triage.KindSilenceRanOut, From: "s-3"}, opsbot.ActorBot, at(200), "c7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ran.Decision.Silence.RanOut() {
+		t.Errorf("silence %+v: want ran out", ran.Decision.Silence)
+	}
+	// A new decision has no silence.
+	if d := mustDecide(t, s, a.ID, record(triage.Noise, "U0ALICE", at(201)), "d2"); d.Decision.Silence != nil {
+		t.Errorf("a new decision kept silence %+v", d.Decision.Silence)
+	}
+	checkConsistent(t, s, a.ID)
+}
+
+func testChangeSilenceInvalid(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	a := mustOpenAnomaly(t, s, newAnomaly("prod", "alerts/X/namespace=shop"), "o1")
+	mustDecide(t, s, a.ID, record(triage.Noise, "U0BOB", at(1)), "d1")
+	if _, err := s.RecordSilence(ctx, a.ID, triage.SilenceMark{ID: "s-1", EndsAt: at(60), Length: time.Hour}, "U0BOB", at(2), "k0"); err != nil {
+		t.Fatal(err)
+	}
+	before := takeSnapshot(t, s, a.ID)
+	for field, c := range map[string]triage.SilenceChange{
+		"kind":   {Kind: triage.KindSilenced, From: "s-1"},
+		"from":   {Kind: triage.KindSilenceExpired},
+		"id":     {Kind: triage.KindSilenceExtended, From: "s-1", EndsAt: at(120)},
+		"endsAt": {Kind: triage.KindSilenceExtended, From: "s-1", ID: "s-1"},
+	} {
+		_, err := s.ChangeSilence(ctx, a.ID, c, "U0BOB", at(3), "k")
+		wantInvalid(t, "ChangeSilence without "+field, err, field)
+	}
+	_, err := s.ChangeSilence(ctx, a.ID, triage.SilenceChange{Kind: triage.KindSilenceExpired, From: "s-1"}, " ", at(3), "k")
+	wantInvalid(t, "ChangeSilence without an actor", err, "actor")
+	if _, err := s.ChangeSilence(ctx, 9999, triage.SilenceChange{Kind: triage.KindSilenceExpired, From: "s-1"}, "U0BOB", at(3), "k"); !errors.Is(err, triage.ErrNotFound) {
 		t.Errorf("unknown anomaly: %v, want not found", err)
 	}
 	equal(t, "after refused writes", takeSnapshot(t, s, a.ID), before)

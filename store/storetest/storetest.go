@@ -311,7 +311,7 @@ func checkConsistent(t *testing.T, s triage.Store, id int64) (triage.Anomaly, []
 			channel, ts = e.Data.Channel, e.Data.ThreadTS
 		case triage.KindEscalated:
 			escalatedAt = e.At
-		case triage.KindSilenced:
+		case triage.KindSilenced, triage.KindSilenceExtended, triage.KindSilenceExpired, triage.KindSilenceRanOut:
 			if decision == nil || decision.Decision != triage.Noise || e.Data.Silence == nil {
 				t.Errorf("anomaly %d: entry %d silences %+v on decision %+v", id, e.Seq, e.Data.Silence, decision)
 				continue
