@@ -205,8 +205,9 @@ func (h *harness) assemble() *bot.Bot {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	claims, _ := h.store.(schedule.Claimer)
 	if o.Triage, err = triage.NewService(triage.ServiceOptions{Store: h.store, Threads: threads,
-		Silencers: o.Silencers, Now: o.Now, Logger: h.log}); err != nil {
+		Silencers: o.Silencers, SilenceClaims: claims, Now: o.Now, Logger: h.log}); err != nil {
 		h.t.Fatal(err)
 	}
 	o.Options.Slack = sl

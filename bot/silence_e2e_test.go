@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,7 +189,25 @@ func modalContext(t *testing.T, fs *slacktest.Server, viewID string) string {
 // matchers are want, and checks id is one of them.
 func silencesOf(t *testing.T, h *harness, am *testenv.Alertmanager, id, want string) int {
 	t.Helper()
-	req, err := http.NewRequestWithContext(h.ctx, http.MethodGet, am.URL()+"/api/v2/silences", nil)
+	ids := activeSilences(t, h.ctx, am, want)
+	if !slices.Contains(ids, id) {
+		t.Errorf("silence %s is not among the active ones", id)
+	}
+	return len(ids)
+}
+
+// countSilences counts the pending or active silences in Alertmanager
+// whose matchers are want.
+func countSilences(t *testing.T, ctx context.Context, am *testenv.Alertmanager, want string) int {
+	t.Helper()
+	return len(activeSilences(t, ctx, am, want))
+}
+
+// activeSilences are the ids of the pending or active silences in
+// Alertmanager whose matchers are want.
+func activeSilences(t *testing.T, ctx context.Context, am *testenv.Alertmanager, want string) []string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, am.URL()+"/api/v2/silences", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +231,7 @@ func silencesOf(t *testing.T, h *harness, am *testenv.Alertmanager, id, want str
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		t.Fatal(err)
 	}
-	n, found := 0, false
+	var ids []string
 	for _, s := range list {
 		if s.Status.State == "expired" {
 			continue
@@ -222,14 +241,10 @@ func silencesOf(t *testing.T, h *harness, am *testenv.Alertmanager, id, want str
 			ms[i] = triage.Matcher{Name: m.Name, Value: m.Value, IsRegex: m.IsRegex, NotEqual: m.IsEqual != nil && !*m.IsEqual}.String()
 		}
 		if strings.Join(ms, ", ") == want {
-			n++
-			found = found || s.ID == id
+			ids = append(ids, s.ID)
 		}
 	}
-	if !found {
-		t.Errorf("silence %s is not among the active ones", id)
-	}
-	return n
+	return ids
 }
 
 // flakySilencer fails to create silences until it is told to work.

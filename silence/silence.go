@@ -8,7 +8,9 @@
 // into the silence's comment as "[opsbot <key>]", and before creating a
 // silence the client looks for a pending or active one with the same
 // matchers whose comment carries it. Within one process, requests with the
-// same key are serialized, so two clicks at once create one silence.
+// same key are serialized, so two clicks at once create one silence;
+// across replicas, triage.Service serializes them with the store's claims
+// (ServiceOptions.SilenceClaims).
 package silence
 
 import (

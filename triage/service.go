@@ -11,6 +11,7 @@ import (
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/internal/keylock"
 	"github.com/opsbot/opsbot/redact"
+	"github.com/opsbot/opsbot/schedule"
 	"go.uber.org/zap"
 )
 
@@ -60,6 +61,10 @@ type ServiceOptions struct {
 	// Silencers make the silences of Noise decisions, by environment
 	// (Anomaly.Environment); an environment without one cannot silence.
 	Silencers map[string]Silencer
+	// SilenceClaims, if set, lets one call at a time, across replicas,
+	// create a decision's silence (Service.Silence): store.DB's leases.
+	// Without it, only the calls within this process are serialized.
+	SilenceClaims schedule.Claimer
 	// Logger may be nil.
 	Logger *zap.Logger
 }
@@ -84,6 +89,7 @@ type Service struct {
 	redact  redact.Redactor
 	log     *zap.Logger
 	silence map[string]Silencer
+	claims  schedule.Claimer
 	// holder names this Service when it takes the posting of an
 	// escalation (Store.TakeEscalation).
 	holder string
@@ -111,7 +117,7 @@ func NewService(o ServiceOptions) (*Service, error) {
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails
 	s := &Service{store: o.Store, threads: o.Threads, policy: o.Recurrence, now: o.Now, redact: o.Redactor, log: o.Logger,
-		silence: o.Silencers, holder: "triage-" + hex.EncodeToString(id[:])}
+		silence: o.Silencers, claims: o.SilenceClaims, holder: "triage-" + hex.EncodeToString(id[:])}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/schedule"
 	"go.uber.org/zap"
 )
 
@@ -236,6 +237,15 @@ func (s *Service) Silence(ctx context.Context, id int64, o SilenceOrder, key str
 	if o.ThreadLink != "" {
 		comment += "\n" + s.redact.Text(o.ThreadLink)
 	}
+	claim, err := s.claimSilence(ctx, SilenceKey(a))
+	if err != nil {
+		return a, Silence{}, fmt.Errorf("silencing anomaly %d: %w", id, err)
+	}
+	if claim.done {
+		return s.recordedSilence(ctx, id, silencer)
+	}
+	made := false
+	defer func() { claim.end(made) }()
 	sil, err := silencer.Silence(ctx, SilenceRequest{
 		Matchers:  matchers,
 		EndsAt:    o.EndsAt,
@@ -251,8 +261,92 @@ func (s *Service) Silence(ctx context.Context, id int64, o SilenceOrder, key str
 	if err != nil {
 		return a, sil, fmt.Errorf("recording silence %s on anomaly %d: %w", sil.ID, id, opsbot.NotRecorded(err))
 	}
+	made = true
 	s.log.Info("silenced", zap.Int64("anomaly", id), zap.String("silence", sil.ID), zap.Time("endsAt", sil.EndsAt))
 	return recorded, sil, nil
+}
+
+const (
+	// silenceLease is how long a call holds the right to create a
+	// decision's silence: longer than a Silencer takes (silence's
+	// DefaultTimeout), shorter than a Slack handler's deadline. A holder
+	// that dies frees it when it runs out.
+	silenceLease = 20 * time.Second
+	// silenceClaimPoll is how often a call waiting for another's silence
+	// asks again.
+	silenceClaimPoll = 100 * time.Millisecond
+)
+
+// silenceClaim is a call's hold on creating a decision's silence.
+type silenceClaim struct {
+	// done: another call made and recorded the silence.
+	done bool
+	// end ends the hold: done when the silence was made and recorded,
+	// else released for the next call (a Retry) at once.
+	end func(made bool)
+}
+
+// claimSilence takes the right to create the silence of key
+// (SilenceKey) across replicas, waiting while another call holds it,
+// until it is this call's or that call made the silence (done). Without
+// SilenceClaims, it only returns.
+func (s *Service) claimSilence(ctx context.Context, key string) (silenceClaim, error) {
+	if s.claims == nil {
+		return silenceClaim{end: func(bool) {}}, nil
+	}
+	ck := "silence/" + key
+	tick := time.NewTicker(silenceClaimPoll)
+	defer tick.Stop()
+	for {
+		now := s.now()
+		c, err := s.claims.Take(ctx, ck, s.holder, now, now.Add(silenceLease))
+		switch {
+		case err != nil:
+			return silenceClaim{}, fmt.Errorf("claiming the silence: %w", err)
+		case c == schedule.Done:
+			return silenceClaim{done: true}, nil
+		case c == schedule.Taken:
+			return silenceClaim{end: func(made bool) {
+				// Not the caller's context: the hold must end even when
+				// the call ran out of time.
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), silenceLease)
+				defer cancel()
+				var err error
+				if made {
+					err = s.claims.Finish(ctx, ck, s.holder)
+				} else {
+					at := s.now()
+					_, err = s.claims.Take(ctx, ck, s.holder, at, at) // a lease that has run out
+				}
+				if err != nil {
+					s.log.Warn("could not end the hold on a silence; it runs out by itself", zap.String("claim", ck), zap.Error(err))
+				}
+			}}, nil
+		}
+		s.log.Debug("another call is making the silence; waiting", zap.String("claim", ck))
+		select {
+		case <-ctx.Done():
+			return silenceClaim{}, fmt.Errorf("waiting for another call making the silence: %w", context.Cause(ctx))
+		case <-tick.C:
+		}
+	}
+}
+
+// recordedSilence returns anomaly id with the silence its decision
+// records, made by another call.
+func (s *Service) recordedSilence(ctx context.Context, id int64, silencer Silencer) (Anomaly, Silence, error) {
+	a, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Anomaly{}, Silence{}, fmt.Errorf("silencing anomaly %d: %w", id, err)
+	}
+	if a.Decision == nil || a.Decision.Silence == nil {
+		return a, Silence{}, fmt.Errorf("silencing anomaly %d: %w: its decision changed while its silence was made", id, opsbot.ErrConflict)
+	}
+	sil, err := silencer.Get(ctx, a.Decision.Silence.ID)
+	if err != nil {
+		return a, Silence{}, fmt.Errorf("silencing anomaly %d: reading silence %s: %w", id, a.Decision.Silence.ID, err)
+	}
+	return a, sil, nil
 }
 
 // ErrNoSilence: the anomaly's current decision has no silence.

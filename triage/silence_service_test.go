@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -369,5 +370,43 @@ func TestExtendSilence(t *testing.T) {
 	}
 	if _, _, err = r.svc.ExtendSilence(r.ctx, a.ID, "U0ALICE", time.Time{}, "x5"); !errors.Is(err, triage.ErrSilenceEnded) {
 		t.Errorf("extend an ended silence: %v, want ErrSilenceEnded", err)
+	}
+}
+
+// A replica whose silence could not be made lets go of it at once: another
+// replica's Retry makes it without waiting for the hold to run out.
+func TestSilenceFailureReleasesTheClaim(t *testing.T) {
+	r := newRig(t)
+	claims := schedule.NewMemoryClaimer()
+	failing := &fakeSilencer{now: r.clock.Now, fail: errors.New("alertmanager: connection refused")}
+	working := &fakeSilencer{now: r.clock.Now}
+	replica := func(f *fakeSilencer) *triage.Service {
+		svc, err := triage.NewService(triage.ServiceOptions{Store: r.store, Threads: r.threads, Now: r.clock.Now,
+			Silencers: map[string]triage.Silencer{"prod": f}, SilenceClaims: claims})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	r.svc = replica(failing)
+	a := openAlert(t, r, map[string]string{"alertname": "CanaryFlaps", "namespace": "shop"})
+	decided := r.decide(t, a.ID, triage.Noise, "d1")
+	if _, _, err := r.svc.Silence(r.ctx, a.ID, order(r), "v1"); err == nil {
+		t.Fatal("the failing replica made a silence")
+	}
+	// The clock does not move: a hold not let go would never run out.
+	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
+	defer cancel()
+	got, sil, err := replica(working).Silence(ctx, a.ID, order(r), "v2")
+	if err != nil || got.Decision.Silence == nil || got.Decision.Silence.ID != sil.ID {
+		t.Fatalf("Retry on another replica: %+v, %v", got.Decision, err)
+	}
+	if !claims.Finished("silence/" + triage.SilenceKey(decided)) {
+		t.Error("the silence's claim is not done after it was made")
+	}
+	// Made: a third replica's call returns it without asking again.
+	third := &fakeSilencer{now: r.clock.Now, byKey: working.byKey, byID: working.byID}
+	if _, again, err := replica(third).Silence(r.ctx, a.ID, order(r), "v3"); err != nil || again.ID != sil.ID || len(third.requests()) != 0 {
+		t.Errorf("after it was made: silence %s, %v, %d requests; want %s, none", again.ID, err, len(third.requests()), sil.ID)
 	}
 }

@@ -286,7 +286,7 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	if err != nil {
 		return nil, err
 	}
-	tri, err := triage.NewService(triage.ServiceOptions{Store: db, Threads: threads, Silencers: silencers,
+	tri, err := triage.NewService(triage.ServiceOptions{Store: db, Threads: threads, Silencers: silencers, SilenceClaims: db,
 		Recurrence: bc.Recurrence, Redactor: cfg.Redaction.Redactor(), Logger: logger.Named("triage")})
 	if err != nil {
 		return nil, err
