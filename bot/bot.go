@@ -152,6 +152,10 @@ type Options struct {
 	// Acknowledge handover button, the App Home tab, ScheduledHandover);
 	// nil: none of them.
 	Handover *Handover
+	// NoiseAlertmanagers are the environments' Alertmanagers the noise
+	// report asks whether the decisions' silences still match alerts
+	// (silence.Client); an environment without one is said unchecked.
+	NoiseAlertmanagers map[string]noise.Alertmanager
 	// IncidentChannel is the channel id announcements go to (default
 	// OpsChannel, else DevChannel).
 	IncidentChannel string

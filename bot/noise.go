@@ -25,6 +25,11 @@ const (
 // so that a long one never pushes the next out of the message.
 const maxNoiseLines = 20
 
+// maxSilenceLines bounds each list of silences of `/ops noise`, whose
+// lines are longer (matchers): with the other lists full, the message
+// stays within Slack's size.
+const maxSilenceLines = 10
+
 // parseNoise checks `/ops noise [days]`: at most one word, a number of
 // days from 1 to noise.MaxDays.
 func parseNoise(b *Bot, r *request) string {
@@ -58,7 +63,7 @@ func (b *Bot) handleNoise(ctx context.Context, r *request) error {
 		return b.ephemeral(ctx, r, say(b.texts(), templates.NoiseNotSetUp, templates.NoData{}))
 	}
 	days, _ := noiseDays(r.args) // checked by parseNoise
-	rep, err := noise.Build(ctx, b.opts.Noise, days, b.opts.Now())
+	rep, err := noise.Build(ctx, b.opts.Noise, b.opts.NoiseAlertmanagers, days, b.opts.Now())
 	if err != nil {
 		return fmt.Errorf("noise report: %w", err)
 	}
@@ -68,8 +73,9 @@ func (b *Bot) handleNoise(ctx context.Context, r *request) error {
 
 // noiseMessage is the noise report in Block Kit: its fallback text (the
 // header) and its blocks: the header, the sightings per day, the most-seen
-// fingerprints, the undecided anomalies, the mis-triage rate and what it
-// does not cover yet.
+// fingerprints, the alerts that fired most, the undecided anomalies, the
+// mis-triage rate, the stale and often-extended silences and what it does
+// not cover yet.
 func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
 	header := say(tx, templates.NoiseHeader, templates.NoisePeriod{
 		Days: rep.Days, Since: rep.Since.UTC().Format(noiseDay), Until: rep.Until.UTC().Format(noiseTime),
@@ -99,6 +105,16 @@ func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
 		lines = append(lines, say(tx, templates.NoiseTopLine, line))
 	}
 
+	lines = append(lines, "", say(tx, templates.NoiseAlertsHeader, templates.NoData{}))
+	if len(rep.Alerts) == 0 {
+		lines = append(lines, say(tx, templates.NoiseAlertsNone, templates.NoData{}))
+	}
+	for _, a := range rep.Alerts {
+		lines = append(lines, say(tx, templates.NoiseAlertsLine, templates.FiredAlert{Runs: a.Runs,
+			Environment: Escape(a.Environment), Source: noise.SourceLabel(a.Source), Fingerprint: escapeLine(a.Fingerprint, 200),
+			Title: escapeLine(a.Title, 120), Count: a.Count}))
+	}
+
 	lines = append(lines, "", say(tx, templates.NoiseUndecidedHeader, templates.Count{Count: len(rep.Undecided)}))
 	for i, u := range rep.Undecided {
 		if i == maxNoiseLines {
@@ -125,6 +141,25 @@ func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
 		lines = append(lines, say(tx, templates.NoiseMistriageLine, templates.MistriagedAnomaly{AnomalyID: a.AnomalyID,
 			From: noise.DecisionLabel(a.From), Became: became, At: a.At.UTC().Format(noiseTime)}))
 	}
+
+	silenceLines := func(head templates.Text[templates.Count], list []noise.SilenceLine) {
+		lines = append(lines, "", say(tx, head, templates.Count{Count: len(list)}))
+		for i, l := range list {
+			if i == maxSilenceLines {
+				lines = append(lines, say(tx, templates.ChecklistMore, templates.Count{Count: len(list) - i}))
+				break
+			}
+			lines = append(lines, say(tx, templates.NoiseSilenceLine, templates.NoiseSilence{AnomalyID: l.AnomalyID,
+				Environment: Escape(l.Environment), Title: escapeLine(l.Title, 120), ID: Escape(l.SilenceID),
+				Until: l.EndsAt.UTC().Format(noiseTime), Matchers: escapeLine(l.Matchers, 300), Extensions: l.Extensions}))
+		}
+	}
+	silenceLines(templates.NoiseStaleHeader, rep.StaleSilences)
+	if len(rep.SilencesUnchecked) > 0 {
+		lines = append(lines, say(tx, templates.NoiseUnchecked, templates.Unchecked{
+			Text: escapeLine(strings.Join(rep.SilencesUnchecked, "; "), 1000)}))
+	}
+	silenceLines(templates.NoiseExtendedHeader, rep.ExtendedSilences)
 
 	blocks := []slack.Block{section(header), contextText(strings.Join(days, " · "))}
 	blocks = append(blocks, packSections(tx, lines, maxMessageBlocks-3)...)

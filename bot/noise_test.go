@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/noise"
@@ -18,6 +19,10 @@ func TestGoldenNoise(t *testing.T) {
 	rep.Top[0].Title, rep.Top[1].Fingerprint = evil, "logs/"+evil
 	rep.Top[2].DecidedBy = evil
 	rep.Undecided[0].Title = evil
+	rep.Alerts[1].Title = evil
+	rep.StaleSilences = []noise.SilenceLine{{AnomalyID: 7, Environment: "prod", Title: "canary flaps " + evil, SilenceID: "5d3c-<b>",
+		EndsAt: rep.Until.Add(48 * time.Hour), Matchers: `alertname="CanaryFlaps", namespace="` + evil + `"`}}
+	rep.SilencesUnchecked = []string{"dev: alertmanager http://am.dev:9093: GET /api/v2/silence/x returned 503: " + evil}
 	msg, blocks := noiseMessage(tx, rep)
 	goldenMsg(t, "ops-noise", msg, blocks)
 
@@ -85,9 +90,16 @@ func TestNoiseMessageLongLists(t *testing.T) {
 			From: "noise", Became: noise.BecameSerious, At: rep.Since})
 	}
 	rep.Mistriage.Decided = 400
+	for i := range 300 {
+		rep.StaleSilences = append(rep.StaleSilences, noise.SilenceLine{AnomalyID: int64(100 + i), Environment: "prod",
+			Title: strings.Repeat("a long title ", 9), SilenceID: "s", Matchers: strings.Repeat(`a="b", `, 20)})
+		rep.ExtendedSilences = append(rep.ExtendedSilences, noise.SilenceLine{AnomalyID: int64(100 + i), Environment: "prod",
+			Title: strings.Repeat("a long title ", 9), SilenceID: "s", Extensions: 3})
+	}
 	_, blocks := noiseMessage(testTexts(t), rep)
 	js := string(slacktest.JSON(t, blocks))
-	for _, want := range []string{"Mis-triage:", "302 of 400", "and 282 more", "and 282 more", "Not covered yet"} {
+	for _, want := range []string{"Mis-triage:", "302 of 400", "and 282 more", "Silences that match no alert any more: 300",
+		"Silences extended again and again: 301", "and 290 more", "and 291 more", "Not covered yet"} {
 		if !strings.Contains(js, want) {
 			t.Errorf("the message does not show %q:\n%s", want, js)
 		}

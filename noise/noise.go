@@ -1,8 +1,11 @@
 // Package noise is the noise report: which fingerprints the checklist saw
-// most often over a period and what was decided about them, the anomalies
-// still waiting for a decision, the mis-triage rate (anomalies decided
+// most often over a period and what was decided about them, the alerts
+// that fired in the most checklists, the anomalies still waiting for a
+// decision, the silences of decisions that match no alert any more or
+// were extended again and again, the mis-triage rate (anomalies decided
 // Noise or Intermittent that later became Serious or an incident) and the
-// sightings per day. It reads the store through Store, a port it owns;
+// sightings per day. It reads the store through Store and the
+// environments' Alertmanagers through Alertmanager, ports it owns;
 // `/ops noise` and `opsbot noise` render the same Report.
 //
 // Days are UTC days: a period of N days starts at midnight UTC N-1 days
@@ -11,10 +14,15 @@ package noise
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot"
+	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -26,7 +34,57 @@ const (
 	DefaultDays = 7
 	// TopFingerprints is how many of the most-seen fingerprints are listed.
 	TopFingerprints = 10
+	// TopAlerts is how many of the alerts that fired most are listed.
+	TopAlerts = 10
+	// ExtendedAgain is how many extensions make a silence "extended again
+	// and again".
+	ExtendedAgain = 2
 )
+
+// The sources of the alerts that fired (FiredAlert.Source).
+const (
+	// SourceAlertmanager: the alerts check, which asks Alertmanager.
+	SourceAlertmanager = "alertmanager"
+	// SourceAlertsChannel: the alerts channel check, which reads the
+	// alerts Alertmanager posted in Slack.
+	SourceAlertsChannel = "alertsChannel"
+)
+
+// AlertSource is the source of a finding's fingerprint: SourceAlertmanager
+// for the alerts check's ("alerts/..."), SourceAlertsChannel for the
+// alerts channel check's alerts ("alertschannel/alert/..."), "" for any
+// other.
+func AlertSource(fingerprint string) string {
+	switch {
+	case strings.HasPrefix(fingerprint, "alerts/"):
+		return SourceAlertmanager
+	case strings.HasPrefix(fingerprint, "alertschannel/alert/"):
+		return SourceAlertsChannel
+	}
+	return ""
+}
+
+// SourceLabel is how people read an alert's source: "Alertmanager",
+// "alerts channel".
+func SourceLabel(source string) string {
+	switch source {
+	case SourceAlertmanager:
+		return "Alertmanager"
+	case SourceAlertsChannel:
+		return "alerts channel"
+	}
+	return source
+}
+
+// Alertmanager is what the report asks an environment's Alertmanager
+// (silence.Client): a silence by id, and how many alerts match matchers.
+type Alertmanager interface {
+	// Get returns the silence with the given id, whatever its state.
+	Get(ctx context.Context, id string) (triage.Silence, error)
+	// AlertsMatching counts the alerts Alertmanager has (firing,
+	// silenced or inhibited) that every one of ms matches.
+	AlertsMatching(ctx context.Context, ms []triage.Matcher) (int, error)
+}
 
 // Store is what the report reads. A sighting is an anomaly's opened or
 // seen_again timeline entry.
@@ -49,6 +107,23 @@ type Store interface {
 	Get(ctx context.Context, id int64) (triage.Anomaly, error)
 	// ListOpen returns the open anomalies of env ("" for every one).
 	ListOpen(ctx context.Context, env string) ([]triage.Anomaly, error)
+	// AlertFindings counts, per (environment, fingerprint), the checklist
+	// runs started at or after since and at or before until with a
+	// finding of an alert (AlertSource not ""): most first (ties by
+	// environment, then fingerprint), at most limit of them, each with
+	// its latest such finding.
+	AlertFindings(ctx context.Context, since, until time.Time, limit int) ([]AlertCount, error)
+	// DecisionSilences returns the anomalies whose current decision
+	// records a silence, by id.
+	DecisionSilences(ctx context.Context) ([]triage.Anomaly, error)
+}
+
+// AlertCount is how many checklist runs found one alert firing.
+type AlertCount struct {
+	Environment, Fingerprint string
+	Runs                     int
+	// Latest is the alert's finding in the latest of those runs.
+	Latest checks.Finding
 }
 
 // FingerprintCount is how often one fingerprint was seen, with the most
@@ -84,10 +159,51 @@ type Report struct {
 	PerDay    []DayCount `json:"perDay"`
 	// Top lists the most-seen fingerprints, most first.
 	Top []Fingerprint `json:"top"`
+	// Alerts lists the alerts that fired in the most checklist runs of
+	// the period, most first.
+	Alerts []FiredAlert `json:"alerts"`
 	// Undecided lists the open anomalies without a decision, oldest first.
 	Undecided []Undecided `json:"undecided"`
 	// Mistriage is the mis-triage rate of the period.
 	Mistriage Mistriage `json:"mistriage"`
+	// StaleSilences lists the active silences of decisions whose
+	// matchers match no alert Alertmanager has any more, by anomaly.
+	StaleSilences []SilenceLine `json:"staleSilences"`
+	// ExtendedSilences lists the silences of decisions extended at least
+	// ExtendedAgain times, standing or ended in the period, by anomaly.
+	ExtendedSilences []SilenceLine `json:"extendedSilences"`
+	// SilencesUnchecked says, per environment, why its decisions'
+	// silences could not be checked against its Alertmanager (none
+	// configured, or an error); empty when all were.
+	SilencesUnchecked []string `json:"silencesUnchecked,omitempty"`
+}
+
+// FiredAlert is an alert that fired in some of the period's checklist
+// runs.
+type FiredAlert struct {
+	Environment string `json:"environment"`
+	// Source is SourceAlertmanager or SourceAlertsChannel.
+	Source      string `json:"source"`
+	Fingerprint string `json:"fingerprint"`
+	Title       string `json:"title"`
+	// Runs counts the checklist runs that found it firing.
+	Runs int `json:"runs"`
+	// Count is how many alerts (or posts, in the alerts channel) its
+	// latest finding counted; 0 when it did not count.
+	Count int `json:"count"`
+}
+
+// SilenceLine is the silence of an anomaly's decision.
+type SilenceLine struct {
+	AnomalyID   int64     `json:"anomalyId"`
+	Environment string    `json:"environment"`
+	Title       string    `json:"title"`
+	SilenceID   string    `json:"silenceId"`
+	EndsAt      time.Time `json:"endsAt"`
+	Extensions  int       `json:"extensions"`
+	// Matchers are the silence's matchers in Alertmanager's syntax, comma
+	// separated; for stale silences only (from Alertmanager).
+	Matchers string `json:"matchers,omitempty"`
 }
 
 // Fingerprint is one of the most-seen fingerprints, with its latest
@@ -156,15 +272,18 @@ func CheckDays(days int) error {
 	return nil
 }
 
-// Build is the report of the period of days UTC days ending at now.
-func Build(ctx context.Context, s Store, days int, now time.Time) (Report, error) {
+// Build is the report of the period of days UTC days ending at now. ams
+// are the environments' Alertmanagers, asked whether the decisions'
+// silences still match alerts; an environment without one is said
+// unchecked (Report.SilencesUnchecked).
+func Build(ctx context.Context, s Store, ams map[string]Alertmanager, days int, now time.Time) (Report, error) {
 	if err := CheckDays(days); err != nil {
 		return Report{}, err
 	}
-	return build(ctx, s, Since(days, now), now.UTC())
+	return build(ctx, s, ams, Since(days, now), now.UTC())
 }
 
-func build(ctx context.Context, s Store, since, until time.Time) (Report, error) {
+func build(ctx context.Context, s Store, ams map[string]Alertmanager, since, until time.Time) (Report, error) {
 	r := Report{Since: since, Until: until}
 	perDay, err := s.SightingsPerDay(ctx, since, until)
 	if err != nil {
@@ -225,7 +344,77 @@ func build(ctx context.Context, s Store, since, until time.Time) (Report, error)
 		return Report{}, fmt.Errorf("noise report: incidents: %w", err)
 	}
 	r.Mistriage = mistriage(entries, incidents)
+
+	fired, err := s.AlertFindings(ctx, since, until, TopAlerts)
+	if err != nil {
+		return Report{}, fmt.Errorf("noise report: alerts: %w", err)
+	}
+	r.Alerts = make([]FiredAlert, 0, len(fired))
+	for _, c := range fired {
+		r.Alerts = append(r.Alerts, FiredAlert{Environment: c.Environment, Source: AlertSource(c.Fingerprint),
+			Fingerprint: c.Fingerprint, Title: c.Latest.Title, Runs: c.Runs, Count: c.Latest.Count})
+	}
+
+	silenced, err := s.DecisionSilences(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("noise report: silences: %w", err)
+	}
+	r.StaleSilences, r.ExtendedSilences, r.SilencesUnchecked = silences(ctx, silenced, ams, since)
 	return r, nil
+}
+
+// silences finds, among the anomalies whose decision records a silence,
+// the active silences that match no alert (asking each environment's
+// Alertmanager) and those extended ExtendedAgain times or more (standing,
+// or ended at or after since); and says which environments could not be
+// asked, and why.
+func silences(ctx context.Context, anomalies []triage.Anomaly, ams map[string]Alertmanager, since time.Time) (stale, extended []SilenceLine, unchecked []string) {
+	stale, extended = []SilenceLine{}, []SilenceLine{}
+	problems := map[string]string{}
+	for _, a := range anomalies {
+		m := a.Decision.Silence
+		line := SilenceLine{AnomalyID: a.ID, Environment: a.Environment, Title: a.Title, SilenceID: m.ID,
+			EndsAt: m.EndsAt, Extensions: m.Extensions}
+		if m.Extensions >= ExtendedAgain && (!m.Ended() || !m.EndedAt.Before(since)) {
+			extended = append(extended, line)
+		}
+		if m.Ended() || problems[a.Environment] != "" {
+			continue
+		}
+		am := ams[a.Environment]
+		if am == nil {
+			problems[a.Environment] = "no Alertmanager configured"
+			continue
+		}
+		sil, err := am.Get(ctx, m.ID)
+		switch {
+		case errors.Is(err, opsbot.ErrNotFound):
+			continue // no longer in Alertmanager: it matches nothing, and silences nothing
+		case err != nil:
+			problems[a.Environment] = err.Error()
+			continue
+		}
+		if sil.State != triage.SilenceActive {
+			continue // ended in Alertmanager, or not started
+		}
+		n, err := am.AlertsMatching(ctx, sil.Matchers)
+		if err != nil {
+			problems[a.Environment] = err.Error()
+			continue
+		}
+		if n == 0 {
+			ms := make([]string, len(sil.Matchers))
+			for i, x := range sil.Matchers {
+				ms[i] = x.String()
+			}
+			line.Matchers = strings.Join(ms, ", ")
+			stale = append(stale, line)
+		}
+	}
+	for _, env := range slices.Sorted(maps.Keys(problems)) {
+		unchecked = append(unchecked, env+": "+problems[env])
+	}
+	return stale, extended, unchecked
 }
 
 // mistriage finds, for each anomaly decided Noise or Intermittent in

@@ -1,10 +1,14 @@
 package noise
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/triage"
 )
 
@@ -84,6 +88,100 @@ func TestSparkline(t *testing.T) {
 	} {
 		if got := Sparkline(tc.in); got != tc.want {
 			t.Errorf("Sparkline(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// fakeAM is an Alertmanager with silences by id and the number of alerts
+// each silence's first matcher matches.
+type fakeAM struct {
+	silences map[string]triage.Silence
+	alerts   map[string]int
+	err      error
+}
+
+func (f fakeAM) Get(_ context.Context, id string) (triage.Silence, error) {
+	if f.err != nil {
+		return triage.Silence{}, f.err
+	}
+	s, ok := f.silences[id]
+	if !ok {
+		return triage.Silence{}, fmt.Errorf("silence %s: %w", id, opsbot.ErrNotFound)
+	}
+	return s, nil
+}
+
+func (f fakeAM) AlertsMatching(_ context.Context, ms []triage.Matcher) (int, error) {
+	return f.alerts[ms[0].String()], nil
+}
+
+// silenced is an anomaly of env whose Noise decision records silence m.
+func silenced(id int64, env string, m triage.SilenceMark) triage.Anomaly {
+	return triage.Anomaly{ID: id, Environment: env, Title: fmt.Sprintf("anomaly %d", id),
+		Decision: &triage.DecisionRecord{Decision: triage.Noise, Silence: &m}}
+}
+
+// TestSilences: an active silence matching no alert is stale, one
+// matching alerts, no longer active or gone from Alertmanager is not, one
+// recorded ended is not asked about; two extensions or more are listed
+// while the silence stands or ended in the period; an environment whose
+// Alertmanager is missing or fails is said unchecked, once.
+func TestSilences(t *testing.T) {
+	since := t0
+	end := t0.Add(48 * time.Hour)
+	ms := func(v string) []triage.Matcher { return []triage.Matcher{{Name: "alertname", Value: v}} }
+	am := fakeAM{
+		silences: map[string]triage.Silence{
+			"gone":    {ID: "gone", Matchers: ms("Gone"), State: triage.SilenceActive, EndsAt: end},
+			"firing":  {ID: "firing", Matchers: ms("Firing"), State: triage.SilenceActive, EndsAt: end},
+			"expired": {ID: "expired", Matchers: ms("Expired"), State: triage.SilenceExpired, EndsAt: t0},
+		},
+		alerts: map[string]int{`alertname="Firing"`: 2},
+	}
+	anomalies := []triage.Anomaly{
+		silenced(1, "prod", triage.SilenceMark{ID: "gone", EndsAt: end}),
+		silenced(2, "prod", triage.SilenceMark{ID: "firing", EndsAt: end, Extensions: 3}),
+		silenced(3, "prod", triage.SilenceMark{ID: "expired", EndsAt: t0, Extensions: 2}),
+		silenced(4, "prod", triage.SilenceMark{ID: "ended-before", EndsAt: t0, Extensions: 5,
+			EndedAt: t0.Add(-time.Hour), EndedBy: "U0ALICE"}),
+		silenced(5, "prod", triage.SilenceMark{ID: "ended-in-period", EndsAt: t0, Extensions: 2,
+			EndedAt: t0.Add(time.Hour), EndedBy: "U0ALICE"}),
+		silenced(9, "prod", triage.SilenceMark{ID: "deleted", EndsAt: end}),
+		silenced(6, "dev", triage.SilenceMark{ID: "x", EndsAt: end}),
+		silenced(7, "dev", triage.SilenceMark{ID: "y", EndsAt: end}),
+		silenced(8, "staging", triage.SilenceMark{ID: "z", EndsAt: end}),
+	}
+	stale, extended, unchecked := silences(context.Background(), anomalies,
+		map[string]Alertmanager{"prod": am, "staging": fakeAM{err: errors.New("alertmanager http://am.staging: 503")}}, since)
+	want := []SilenceLine{{AnomalyID: 1, Environment: "prod", Title: "anomaly 1", SilenceID: "gone", EndsAt: end, Matchers: `alertname="Gone"`}}
+	if !reflect.DeepEqual(stale, want) {
+		t.Errorf("stale = %+v\nwant %+v", stale, want)
+	}
+	var ids []int64
+	for _, l := range extended {
+		ids = append(ids, l.AnomalyID)
+	}
+	if !reflect.DeepEqual(ids, []int64{2, 3, 5}) {
+		t.Errorf("extended again and again: anomalies %v, want 2, 3, 5", ids)
+	}
+	wantUnchecked := []string{"dev: no Alertmanager configured", "staging: alertmanager http://am.staging: 503"}
+	if !reflect.DeepEqual(unchecked, wantUnchecked) {
+		t.Errorf("unchecked = %q, want %q", unchecked, wantUnchecked)
+	}
+}
+
+// TestAlertSource: the alerts check's and the alerts channel's alerts are
+// alerts; the channel's exceptions and other checks' findings are not.
+func TestAlertSource(t *testing.T) {
+	for fp, want := range map[string]string{
+		"alerts/prod/DiskFilling/shop":        SourceAlertmanager,
+		"alertschannel/alert/KubeJobFailed":   SourceAlertsChannel,
+		"alertschannel/exception/NullPointer": "",
+		"alertsmanager/x":                     "",
+		"pods/api/crashloop":                  "",
+	} {
+		if got := AlertSource(fp); got != want {
+			t.Errorf("AlertSource(%q) = %q, want %q", fp, got, want)
 		}
 	}
 }

@@ -16,8 +16,9 @@ const (
 
 // WriteNoiseText writes the noise report for a person at a terminal: the
 // sightings per day (a sparkline and the figures), the most-seen
-// fingerprints with their decisions, the undecided anomalies and the
-// mis-triage rate. Untrusted text is cleaned (Clean).
+// fingerprints with their decisions, the alerts that fired most, the
+// undecided anomalies, the mis-triage rate, and the decisions' silences
+// that match no alert any more or were extended again and again. Untrusted text is cleaned (Clean).
 func WriteNoiseText(w io.Writer, r noise.Report) error {
 	ew := &errWriter{w: w}
 	days := "days"
@@ -46,6 +47,18 @@ func WriteNoiseText(w io.Writer, r noise.Report) error {
 		ew.printf("\n")
 	}
 
+	ew.printf("\nAlerts that fired most (in how many checklist runs):\n")
+	if len(r.Alerts) == 0 {
+		ew.printf("  none\n")
+	}
+	for _, a := range r.Alerts {
+		ew.printf("  %4d  %s %s %s\n        %s", a.Runs, Clean(a.Environment), noise.SourceLabel(a.Source), Clean(a.Fingerprint), Clean(a.Title))
+		if a.Count > 0 {
+			ew.printf(" (%d at the latest run)", a.Count)
+		}
+		ew.printf("\n")
+	}
+
 	ew.printf("\nUndecided anomalies: %d\n", len(r.Undecided))
 	for _, u := range r.Undecided {
 		ew.printf("  #%d %s %s — opened %s, seen %d×\n", u.AnomalyID, Clean(u.Environment), Clean(u.Title),
@@ -66,7 +79,26 @@ func WriteNoiseText(w io.Writer, r noise.Report) error {
 		}
 		ew.printf("  #%d %s → %s on %s\n", a.AnomalyID, noise.DecisionLabel(a.From), became, a.At.UTC().Format(noiseTime))
 	}
-	ew.printf("\nNot covered yet: the alerts that fired most, and stale or often-extended silences.\n")
+	silences := func(head string, list []noise.SilenceLine) {
+		ew.printf("\n%s: %d\n", head, len(list))
+		for _, l := range list {
+			ew.printf("  #%d %s %s — silence %s until %s", l.AnomalyID, Clean(l.Environment), Clean(l.Title),
+				Clean(l.SilenceID), l.EndsAt.UTC().Format(noiseTime))
+			if l.Matchers != "" {
+				ew.printf(" (%s)", Clean(l.Matchers))
+			}
+			if l.Extensions > 0 {
+				ew.printf(", extended %d×", l.Extensions)
+			}
+			ew.printf("\n")
+		}
+	}
+	silences("Silences that match no alert any more", r.StaleSilences)
+	for _, u := range r.SilencesUnchecked {
+		ew.printf("  not checked against Alertmanager: %s\n", Clean(u))
+	}
+	silences("Silences extended again and again", r.ExtendedSilences)
+	ew.printf("\nNot covered yet: the chart as a picture, and a weekly post.\n")
 	return ew.err
 }
 

@@ -28,6 +28,17 @@ func sampleNoise() noise.Report {
 			{AnomalyID: 1, From: "noise", Became: noise.BecameSerious, At: at},
 			{AnomalyID: 2, From: "intermittent", Became: noise.BecameIncident, IncidentID: 1, At: at},
 		}},
+		Alerts: []noise.FiredAlert{
+			{Environment: "prod", Source: noise.SourceAlertmanager, Fingerprint: "alerts/prod/DiskFilling/shop",
+				Title: "DiskFilling \x1b[2J is firing", Runs: 2, Count: 5},
+			{Environment: "dev", Source: noise.SourceAlertsChannel, Fingerprint: "alertschannel/alert/KubeJobFailed",
+				Title: "KubeJobFailed posted", Runs: 1},
+		},
+		StaleSilences: []noise.SilenceLine{{AnomalyID: 7, Environment: "prod", Title: "canary flaps", SilenceID: "5d3c7c6e",
+			EndsAt: at.Add(48 * time.Hour), Matchers: `alertname="CanaryFlaps", namespace="shop"`}},
+		ExtendedSilences: []noise.SilenceLine{{AnomalyID: 5, Environment: "prod", Title: "disk filling up", SilenceID: "s-disk",
+			EndsAt: at.Add(21 * 24 * time.Hour), Extensions: 2}},
+		SilencesUnchecked: []string{"dev: no Alertmanager configured"},
 	}
 }
 
@@ -46,7 +57,8 @@ func TestWriteNoiseGolden(t *testing.T) {
 	buf.Reset()
 	empty := noise.Report{Since: sampleNoise().Since, Until: sampleNoise().Until, Days: 1,
 		PerDay: []noise.DayCount{{Day: sampleNoise().Since}}, Top: []noise.Fingerprint{},
-		Undecided: []noise.Undecided{}, Mistriage: noise.Mistriage{Anomalies: []noise.Mistriaged{}}}
+		Undecided: []noise.Undecided{}, Mistriage: noise.Mistriage{Anomalies: []noise.Mistriaged{}},
+		Alerts: []noise.FiredAlert{}, StaleSilences: []noise.SilenceLine{}, ExtendedSilences: []noise.SilenceLine{}}
 	if err := WriteNoiseText(&buf, empty); err != nil {
 		t.Fatal(err)
 	}

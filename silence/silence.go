@@ -298,6 +298,30 @@ func (c *Client) Extend(ctx context.Context, id string, endsAt time.Time) (triag
 	return c.get(ctx, resp.SilenceID)
 }
 
+// AlertsMatching counts the alerts Alertmanager has, firing, silenced,
+// inhibited or not yet processed, that every one of ms matches (GET
+// /api/v2/alerts with ms as filters). It implements noise.Alertmanager,
+// with Get: a silence that matches no alert any more is stale.
+func (c *Client) AlertsMatching(ctx context.Context, ms []triage.Matcher) (int, error) {
+	if len(ms) == 0 {
+		return 0, &opsbot.ValidationError{What: "alerts", Problems: []opsbot.FieldError{{Field: "matchers", Problem: "at least one matcher is needed"}}}
+	}
+	q := url.Values{}
+	for _, k := range []string{"active", "silenced", "inhibited", "unprocessed"} {
+		q.Set(k, "true")
+	}
+	for _, m := range ms {
+		q.Add("filter", m.String())
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	var alerts []json.RawMessage
+	if err := c.do(ctx, http.MethodGet, "/api/v2/alerts?"+q.Encode(), nil, &alerts); err != nil {
+		return 0, fmt.Errorf("listing the alerts a silence matches: %w", err)
+	}
+	return len(alerts), nil
+}
+
 // checkID refuses an id that cannot be Alertmanager's (a UUID).
 func checkID(id string) error {
 	if id == "" || len(id) > 64 || strings.ContainsAny(id, "/?# \t\n") {

@@ -354,3 +354,42 @@ func TestErrorsHideCredentials(t *testing.T) {
 		t.Errorf("error %v: want the status, without the password", err)
 	}
 }
+
+// AlertsMatching counts the alerts a silence's matchers match, silenced
+// ones included: a silence on a firing alert matches it; one whose alert
+// no longer exists matches nothing.
+func TestAlertsMatching(t *testing.T) {
+	realAM(t)
+	ctx := t.Context()
+	c := newClient(t, am.URL())
+	name := uniq("Matched")
+	firing(t, ctx, testenv.Labels{"alertname": name, "namespace": "shop", "severity": "warning"})
+	firing(t, ctx, testenv.Labels{"alertname": name, "namespace": "payments", "severity": "warning"})
+	shop := []triage.Matcher{{Name: "alertname", Value: name}, {Name: "namespace", Value: "shop"}}
+	if _, err := c.Silence(ctx, request(shop, uniq("anomaly-"), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := am.WaitForAlertsFunc(ctx, testenv.AlertQuery{Filter: []string{`alertname="` + name + `"`, `namespace="shop"`}},
+		func(as []testenv.ListedAlert) bool {
+			return len(as) == 1 && as[0].Status.State == testenv.AlertStateSuppressed
+		}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ms   []triage.Matcher
+		want int
+	}{
+		{shop, 1}, // silenced, still there
+		{[]triage.Matcher{{Name: "alertname", Value: name}}, 2},
+		{[]triage.Matcher{{Name: "alertname", Value: name}, {Name: "namespace", Value: "gone"}}, 0},
+		{[]triage.Matcher{{Name: "alertname", Value: name}, {Name: "namespace", Value: "shop|payments", IsRegex: true}}, 2},
+	} {
+		got, err := c.AlertsMatching(ctx, tc.ms)
+		if err != nil || got != tc.want {
+			t.Errorf("AlertsMatching(%v) = %d, %v; want %d", tc.ms, got, err, tc.want)
+		}
+	}
+	if _, err := c.AlertsMatching(ctx, nil); !errors.Is(err, opsbot.ErrInvalid) {
+		t.Errorf("no matchers: %v, want invalid", err)
+	}
+}

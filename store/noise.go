@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -86,4 +88,50 @@ func (s *DB) AnomalyIncidents(ctx context.Context, since, until time.Time) ([]no
 	}, `SELECT anomaly_id, id, announced_at FROM incidents
 		WHERE anomaly_id IS NOT NULL AND announced_at >= $1 AND announced_at <= $2
 		ORDER BY announced_at, id`, nanos(since), nanos(until))
+}
+
+// alertFingerprints is the SQL condition on a findings row f that its
+// fingerprint is an alert's (noise.AlertSource): substr, not LIKE, so the
+// prefixes need no escaping, the same in SQLite and PostgreSQL.
+const alertFingerprints = `(substr(f.fingerprint, 1, 7) = 'alerts/' OR substr(f.fingerprint, 1, 20) = 'alertschannel/alert/')`
+
+// AlertFindings implements noise.Store. The runs are those of the period
+// still kept (RunRetention).
+func (s *DB) AlertFindings(ctx context.Context, since, until time.Time, limit int) ([]noise.AlertCount, error) {
+	type counted struct {
+		c     noise.AlertCount
+		runID int64
+	}
+	rows, err := queryAll(ctx, s.read, "alerts fired", func(sc scanner) (counted, error) {
+		var c counted
+		err := sc.Scan(&c.c.Environment, &c.c.Fingerprint, &c.c.Runs, &c.runID)
+		return c, err
+	}, `SELECT r.environment, f.fingerprint, COUNT(DISTINCT r.id) AS n, MAX(r.id)
+		FROM checklist_findings f JOIN checklist_runs r ON r.id = f.run_id
+		WHERE `+alertFingerprints+` AND r.started_at >= $1 AND r.started_at <= $2
+		GROUP BY r.environment, f.fingerprint
+		ORDER BY n DESC, r.environment, f.fingerprint
+		LIMIT $3`, nanos(since), nanos(until), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]noise.AlertCount, 0, len(rows))
+	for _, r := range rows {
+		var data string
+		if err := s.read.QueryRowContext(ctx, `SELECT finding_json FROM checklist_findings f
+			WHERE run_id = $1 AND fingerprint = $2 ORDER BY idx LIMIT 1`, r.runID, r.c.Fingerprint).Scan(&data); err != nil {
+			return nil, fmt.Errorf("alerts fired: the latest finding of %s: %w", r.c.Fingerprint, err)
+		}
+		if err := json.Unmarshal([]byte(data), &r.c.Latest); err != nil {
+			return nil, fmt.Errorf("alerts fired: the latest finding of %s: %w", r.c.Fingerprint, err)
+		}
+		out = append(out, r.c)
+	}
+	return out, nil
+}
+
+// DecisionSilences implements noise.Store.
+func (s *DB) DecisionSilences(ctx context.Context) ([]triage.Anomaly, error) {
+	return queryAll(ctx, s.read, "decision silences", scanAnomaly,
+		`SELECT `+anomalyColumns+` FROM anomalies WHERE silence_id <> '' AND decision IS NOT NULL ORDER BY id`)
 }

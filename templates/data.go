@@ -545,6 +545,34 @@ type MistriageRate struct {
 	Mistriaged, Decided, Percent int
 }
 
+// FiredAlert is the data of "noise.alerts.line", an alert that fired in
+// Runs of the period's checklist runs.
+type FiredAlert struct {
+	Runs int
+	// Environment, Fingerprint and Title are escaped; Source says where
+	// the alert was seen ("Alertmanager", "alerts channel").
+	Environment, Source, Fingerprint, Title string
+	// Count is how many alerts (or posts) its latest finding counted; 0
+	// when it did not count.
+	Count int
+}
+
+// NoiseSilence is the data of "noise.silence.line", the silence of an
+// anomaly's decision.
+type NoiseSilence struct {
+	AnomalyID int64
+	// Environment, Title, ID and Matchers are escaped; Until is formatted
+	// by opsbot (UTC). Matchers is empty when not shown.
+	Environment, Title, ID, Until, Matchers string
+	Extensions                              int
+}
+
+// Unchecked is the data of "noise.unchecked": the environments whose
+// silences could not be checked, and why, escaped.
+type Unchecked struct {
+	Text string
+}
+
 // MistriagedAnomaly is the data of "noise.mistriage.line", one mis-triaged
 // anomaly.
 type MistriagedAnomaly struct {

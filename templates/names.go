@@ -175,6 +175,13 @@ var (
 	NoiseMistriage       = declare[MistriageRate]("noise.mistriage")
 	NoiseMistriageLine   = declare[MistriagedAnomaly]("noise.mistriage.line")
 	NoiseNotCovered      = declare[NoData]("noise.notCovered")
+	NoiseAlertsHeader    = declare[NoData]("noise.alerts.header")
+	NoiseAlertsNone      = declare[NoData]("noise.alerts.none")
+	NoiseAlertsLine      = declare[FiredAlert]("noise.alerts.line")
+	NoiseStaleHeader     = declare[Count]("noise.stale.header")
+	NoiseExtendedHeader  = declare[Count]("noise.extended.header")
+	NoiseSilenceLine     = declare[NoiseSilence]("noise.silence.line")
+	NoiseUnchecked       = declare[Unchecked]("noise.unchecked")
 )
 
 // /ops history: the search of past investigations.

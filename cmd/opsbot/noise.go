@@ -31,8 +31,10 @@ func runNoise(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, deps noiseDeps) int {
 	p := newPrologue("opsbot noise", fmt.Sprintf("Usage: opsbot noise [flags]\n\n"+
 		"Reports the noise of the last days from the bot's store (the config file's bot.store):\n"+
-		"the fingerprints seen most often with their decisions, the anomalies still undecided,\n"+
-		"the mis-triage rate and the sightings per UTC day. `/ops noise` in Slack shows the same.\n"+
+		"the fingerprints seen most often with their decisions, the alerts that fired most, the\n"+
+		"anomalies still undecided, the decisions' silences that match no alert any more (asking\n"+
+		"each environment's Alertmanager) or were extended again and again, the mis-triage rate\n"+
+		"and the sightings per UTC day. `/ops noise` in Slack shows the same.\n"+
 		"Exit status: 0 reported, 1 the store could not be read, 2 usage or config error.\n"), "warn", false, stderr)
 	days := p.fs.Int("days", noise.DefaultDays, fmt.Sprintf("the period, in UTC days ending today: 1 to %d", noise.MaxDays))
 	output := p.fs.String("output", "text", "output format: text or json")
@@ -72,13 +74,17 @@ func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			return exitProblems
 		}
 	}
+	sils, err := silencers(cfg, logger)
+	if err != nil {
+		return p.usageError("%v", err)
+	}
 	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot noise: opening the store: %v\n", err)
 		return exitProblems
 	}
 	defer closeStore()
-	rep, err := noise.Build(ctx, db, *days, deps.now())
+	rep, err := noise.Build(ctx, db, noiseAlertmanagers(sils), *days, deps.now())
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot noise: %v\n", err)
 		return exitProblems

@@ -20,10 +20,12 @@ import (
 	"github.com/opsbot/opsbot/chart"
 	"github.com/opsbot/opsbot/health"
 	"github.com/opsbot/opsbot/noise"
+	"github.com/opsbot/opsbot/silence"
 	"github.com/opsbot/opsbot/store/postgres"
 	"github.com/opsbot/opsbot/store/postgres/pgtest"
 	"github.com/opsbot/opsbot/store/sqlite"
 	"github.com/opsbot/opsbot/store/storetest"
+	"github.com/opsbot/opsbot/triage"
 )
 
 // TestNoiseSameFiguresInSlackAndTerminal: on one store, SQLite and then
@@ -67,6 +69,10 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 				seeded, storeYAML = db, "postgres: {dsnEnv: OPSBOT_TEST_DSN}"
 			}
 			now := storetest.SeedNoise(t, seeded)
+			want, amURL := storetest.NoiseWant(), ""
+			if amURL = sharedAlertmanager(); amURL != "" {
+				want = seedStaleSilence(t, ctx, seeded, amURL, kind, want)
+			}
 			if err := seeded.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -74,6 +80,9 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 
 			fs := newServeFake(t)
 			cfgPath := writeServeConfigStore(t, fs, storeYAML, "")
+			if amURL != "" {
+				withAlertmanager(t, cfgPath, amURL)
+			}
 
 			// The terminal's JSON: the scenario's report.
 			var stdout, stderr bytes.Buffer
@@ -85,7 +94,7 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 				t.Fatalf("opsbot noise --output json: %v\n%s", err, &stdout)
 			}
-			if want := storetest.NoiseWant(); !reflect.DeepEqual(rep, want) {
+			if !reflect.DeepEqual(rep, want) {
 				t.Fatalf("opsbot noise --output json =\n%+v\nwant\n%+v", rep, want)
 			}
 			stdout.Reset()
@@ -151,6 +160,70 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 	}
 }
 
+// seedStaleSilence adds to SeedNoise's store an anomaly decided Noise
+// before the period whose silence, made in the real Alertmanager at amURL,
+// matches no alert, and returns want with it: a stale silence, and prod's
+// silences checked (SeedNoise's own silence is not in that Alertmanager,
+// so it is not checked).
+func seedStaleSilence(t *testing.T, ctx context.Context, s storetest.Store, amURL, kind string, want noise.Report) noise.Report {
+	t.Helper()
+	opened := want.Since.Add(-10 * 24 * time.Hour)
+	a := triage.ManualAnomaly("prod", "OpsbotGone fired", slacktest.DefaultAliceID, opened)
+	a.Labels = map[string]string{"alertname": "OpsbotGone" + kind, "namespace": "shop"}
+	a, _, err := s.OpenAnomaly(ctx, a, "open:gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(ctx, a.ID, triage.DecisionRecord{Decision: triage.Noise, Conclusion: "it went away",
+		FiveWhys: "1. fixed", Ticket: "https://jira.example.com/browse/OPS-9", Dashboard: "https://grafana.example.com/d/x",
+		DecidedBy: slacktest.DefaultAliceID, DecidedAt: opened}, "decide:gone"); err != nil {
+		t.Fatal(err)
+	}
+	client, err := silence.New(amURL, silence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := triage.SilenceMatchers(a.Labels, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sil, err := client.Silence(ctx, triage.SilenceRequest{Matchers: ms, EndsAt: time.Now().Add(time.Hour),
+		CreatedBy: "Alice", Comment: "it went away", Key: "noise-test-" + kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordSilence(ctx, a.ID, triage.SilenceMark{ID: sil.ID, EndsAt: sil.EndsAt}, slacktest.DefaultAliceID, opened, "silence:gone"); err != nil {
+		t.Fatal(err)
+	}
+	want.StaleSilences = []noise.SilenceLine{{AnomalyID: a.ID, Environment: "prod", Title: a.Title, SilenceID: sil.ID,
+		EndsAt: sil.EndsAt.UTC(), Matchers: `alertname="OpsbotGone` + kind + `", namespace="shop"`}}
+	want.SilencesUnchecked = nil
+	return want
+}
+
+// sharedAlertmanager is the URL of the test environment's Alertmanager
+// (TestMain's), "" with -short.
+func sharedAlertmanager() string {
+	if env == nil || env.Alertmanager == nil {
+		return ""
+	}
+	return env.Alertmanager.URL()
+}
+
+// withAlertmanager gives the config file's prod environment the
+// Alertmanager at url.
+func withAlertmanager(t *testing.T, path, url string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "    namespaces: [shop]\n", "    namespaces: [shop]\n    alertmanager: {url: "+url+"}\n", 1)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // textFigures are the figures of rep as `opsbot noise` writes them.
 func textFigures(rep noise.Report) []string {
 	out := []string{fmt.Sprintf("Sightings: %d  %s", rep.Sightings, noise.Sparkline(rep.PerDay))}
@@ -168,6 +241,18 @@ func textFigures(rep noise.Report) []string {
 		len(rep.Mistriage.Anomalies), rep.Mistriage.Decided, 100*rep.Mistriage.Rate))
 	for _, m := range rep.Mistriage.Anomalies {
 		out = append(out, fmt.Sprintf("#%d %s →", m.AnomalyID, noise.DecisionLabel(m.From)))
+	}
+	for _, a := range rep.Alerts {
+		out = append(out, fmt.Sprintf("%4d  %s %s %s\n        %s", a.Runs, a.Environment, noise.SourceLabel(a.Source), a.Fingerprint, a.Title))
+	}
+	out = append(out, fmt.Sprintf("Silences that match no alert any more: %d", len(rep.StaleSilences)),
+		fmt.Sprintf("Silences extended again and again: %d", len(rep.ExtendedSilences)))
+	for _, l := range append(rep.StaleSilences, rep.ExtendedSilences...) {
+		out = append(out, fmt.Sprintf("#%d %s %s — silence %s until %s", l.AnomalyID, l.Environment, l.Title, l.SilenceID,
+			l.EndsAt.Format("2006-01-02 15:04 UTC")))
+	}
+	for _, u := range rep.SilencesUnchecked {
+		out = append(out, "not checked against Alertmanager: "+u)
 	}
 	return out
 }
@@ -189,6 +274,18 @@ func slackFigures(rep noise.Report) []string {
 		len(rep.Mistriage.Anomalies), rep.Mistriage.Decided, 100*rep.Mistriage.Rate))
 	for _, m := range rep.Mistriage.Anomalies {
 		out = append(out, fmt.Sprintf("#%d %s →", m.AnomalyID, noise.DecisionLabel(m.From)))
+	}
+	for _, a := range rep.Alerts {
+		out = append(out, fmt.Sprintf("*%d×* %s %s `%s` — %s", a.Runs, a.Environment, noise.SourceLabel(a.Source), a.Fingerprint, a.Title))
+	}
+	out = append(out, fmt.Sprintf("*Silences that match no alert any more: %d*", len(rep.StaleSilences)),
+		fmt.Sprintf("*Silences extended again and again: %d*", len(rep.ExtendedSilences)))
+	for _, l := range append(rep.StaleSilences, rep.ExtendedSilences...) {
+		out = append(out, fmt.Sprintf("#%d %s *%s* — silence `%s` until %s", l.AnomalyID, l.Environment, l.Title, l.SilenceID,
+			l.EndsAt.Format("2006-01-02 15:04 UTC")))
+	}
+	for _, u := range rep.SilencesUnchecked {
+		out = append(out, "Silences not checked against Alertmanager: "+u)
 	}
 	return out
 }

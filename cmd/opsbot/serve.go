@@ -24,6 +24,7 @@ import (
 	"github.com/opsbot/opsbot/internal/run"
 	"github.com/opsbot/opsbot/internal/version"
 	"github.com/opsbot/opsbot/internal/wait"
+	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/silence"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/postgres"
@@ -314,8 +315,8 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		Environments: cfg.EnvironmentNames(), DefaultEnvironment: cfg.DefaultEnvironment,
 		Checklist: factory, Triage: tri, Runs: db, Noise: db, Charts: charts, History: db, Handover: hand, Now: deps.now,
 		Incidents: desk, IncidentChannel: s.IncidentChannel, Location: loc, Templates: tmpl,
-		MaxSilence: time.Duration(bc.Silences.MaxLength),
-		Metrics:    metrics, Logger: logger,
+		MaxSilence: time.Duration(bc.Silences.MaxLength), NoiseAlertmanagers: noiseAlertmanagers(silencers),
+		Metrics: metrics, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -330,6 +331,18 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 		return nil, err
 	}
 	return out, nil
+}
+
+// noiseAlertmanagers are the Alertmanagers of the environments with one,
+// as the noise report asks them: the Silencers' clients.
+func noiseAlertmanagers(silencers map[string]triage.Silencer) map[string]noise.Alertmanager {
+	out := map[string]noise.Alertmanager{}
+	for name, s := range silencers {
+		if am, ok := s.(noise.Alertmanager); ok {
+			out[name] = am
+		}
+	}
+	return out
 }
 
 // silencers are the Silencers of the environments with an Alertmanager,

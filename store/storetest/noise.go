@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -31,7 +32,13 @@ var noiseTests = []struct {
 //   - #3 dev pods/worker: opened on day 1, seen on day 2, undecided;
 //   - #4 prod http/checkout: opened 10 days before, undecided: listed as
 //     undecided, but not seen in the period;
-//   - #5 prod alerts/disk: opened and decided Noise on day 1.
+//   - #5 prod alerts/disk: opened and decided Noise on day 1, silenced for
+//     7 days (silence diskSilence), the silence extended twice on day 2;
+//   - checklist runs: prod on day 1 finds the DiskFilling alert (3 alerts),
+//     KubeJobFailed in the alerts channel (2 posts) and a crash-looping
+//     pod; prod on day 2 finds DiskFilling again (5 alerts); dev on day 3
+//     finds KubeJobFailed in the alerts channel (1 post); prod the day
+//     before the period finds an OldAlert.
 func SeedNoise(t testing.TB, s Store) time.Time {
 	t.Helper()
 	ctx := context.Background()
@@ -74,8 +81,40 @@ func SeedNoise(t testing.TB, s Store) time.Time {
 	}
 	seen("prod", "pods/api/crashloop", 2*day)
 	seen("prod", "logs/payments/timeout", 2*day+60)
+
+	if _, err := s.RecordSilence(ctx, a5.ID, triage.SilenceMark{ID: diskSilence, EndsAt: at(200 + 7*day), Length: 7 * 24 * time.Hour},
+		"U0ALICE", at(201), "silence:disk"); err != nil {
+		t.Fatalf("RecordSilence: %v", err)
+	}
+	for i, end := range []int{200 + 14*day, 200 + 21*day} {
+		if _, err := s.ChangeSilence(ctx, a5.ID, triage.SilenceChange{Kind: triage.KindSilenceExtended, From: diskSilence, ID: diskSilence, EndsAt: at(end)},
+			"U0BOB", at(day+60+i), fmt.Sprintf("extend:disk:%d", i)); err != nil {
+			t.Fatalf("ChangeSilence: %v", err)
+		}
+	}
+
+	run := func(env string, minutes int, findings ...checks.Finding) {
+		rep := checks.Report{Environment: env, StartedAt: at(minutes), FinishedAt: at(minutes + 1),
+			Results: []checks.Result{{Check: "mixed", Status: checks.Fail, Findings: findings}}}
+		if _, err := s.SaveRun(ctx, rep, "", ""); err != nil {
+			t.Fatalf("SaveRun: %v", err)
+		}
+	}
+	alert := func(fp, title string, count int) checks.Finding {
+		return checks.Finding{Fingerprint: fp, Severity: checks.Warn, Title: title, Count: count}
+	}
+	const disk, job = "alerts/prod/DiskFilling/shop", "alertschannel/alert/KubeJobFailed"
+	run("prod", 30, alert(disk, "DiskFilling on shop-db-0", 3), alert(job, "KubeJobFailed posted", 2),
+		alert("pods/api/crashloop", "api is crash-looping", 1))
+	run("prod", day+30, alert(disk, "DiskFilling on shop-db-0, shop-db-1", 5))
+	run("dev", 2*day+30, alert(job, "KubeJobFailed posted", 1))
+	run("prod", -day, alert("alerts/prod/OldAlert/shop", "OldAlert is firing", 1))
 	return time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)
 }
+
+// diskSilence is the id of SeedNoise's silence: a UUID, as Alertmanager's
+// are, and in no Alertmanager.
+const diskSilence = "0f5e3a52-8c1d-4b7e-9a3f-2d6c1b0e7a41"
 
 // NoiseWant is the noise report of SeedNoise's store over 3 days.
 func NoiseWant() noise.Report {
@@ -103,6 +142,19 @@ func NoiseWant() noise.Report {
 			{AnomalyID: 1, From: "noise", Became: noise.BecameSerious, At: at(24*60 + 30)},
 			{AnomalyID: 2, From: "intermittent", Became: noise.BecameIncident, IncidentID: 1, At: at(24*60 + 30)},
 		}},
+		Alerts: []noise.FiredAlert{
+			{Environment: "prod", Source: noise.SourceAlertmanager, Fingerprint: "alerts/prod/DiskFilling/shop",
+				Title: "DiskFilling on shop-db-0, shop-db-1", Runs: 2, Count: 5},
+			{Environment: "dev", Source: noise.SourceAlertsChannel, Fingerprint: "alertschannel/alert/KubeJobFailed",
+				Title: "KubeJobFailed posted", Runs: 1, Count: 1},
+			{Environment: "prod", Source: noise.SourceAlertsChannel, Fingerprint: "alertschannel/alert/KubeJobFailed",
+				Title: "KubeJobFailed posted", Runs: 1, Count: 2},
+		},
+		StaleSilences: []noise.SilenceLine{},
+		ExtendedSilences: []noise.SilenceLine{
+			{AnomalyID: 5, Environment: "prod", Title: "disk filling up", SilenceID: diskSilence, EndsAt: at(200 + 21*24*60), Extensions: 2},
+		},
+		SilencesUnchecked: []string{"prod: no Alertmanager configured"},
 	}
 }
 
@@ -113,7 +165,7 @@ func NoiseWant() noise.Report {
 func testNoiseReport(t *testing.T, o Opener) {
 	s := open(t, o)
 	now := SeedNoise(t, s)
-	got, err := noise.Build(context.Background(), s, 3, now)
+	got, err := noise.Build(context.Background(), s, nil, 3, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +175,7 @@ func testNoiseReport(t *testing.T, o Opener) {
 	// the same.
 	s.Close()
 	s = open(t, o)
-	got, err = noise.Build(context.Background(), s, 1, now)
+	got, err = noise.Build(context.Background(), s, nil, 1, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +189,13 @@ func testNoiseReport(t *testing.T, o Opener) {
 func testNoiseReportEmpty(t *testing.T, o Opener) {
 	s := open(t, o)
 	now := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)
-	got, err := noise.Build(context.Background(), s, 2, now)
+	got, err := noise.Build(context.Background(), s, nil, 2, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := noise.Report{Since: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC), Until: now, Days: 2,
 		PerDay: []noise.DayCount{{Day: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}, {Day: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}},
-		Top:    []noise.Fingerprint{}, Undecided: []noise.Undecided{}, Mistriage: noise.Mistriage{Anomalies: []noise.Mistriaged{}}}
+		Top:    []noise.Fingerprint{}, Undecided: []noise.Undecided{}, Mistriage: noise.Mistriage{Anomalies: []noise.Mistriaged{}},
+		Alerts: []noise.FiredAlert{}, StaleSilences: []noise.SilenceLine{}, ExtendedSilences: []noise.SilenceLine{}}
 	equal(t, "report", got, want)
 }
