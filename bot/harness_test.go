@@ -126,8 +126,10 @@ type harness struct {
 	bot    *bot.Bot
 	sched  *schedule.Scheduler // with opts.Schedule
 	hsched *schedule.Scheduler // with opts.HandoverSchedule
-	cancel context.CancelFunc
-	done   chan error
+	// noiseSched posts the noise report, with opts.NoiseWeekly.
+	noiseSched *schedule.Scheduler
+	cancel     context.CancelFunc
+	done       chan error
 }
 
 // setup is what a test configures; the harness assembles the bot from it
@@ -148,6 +150,18 @@ type setup struct {
 	// HandoverSchedule, if set with Options.Handover, posts the handover
 	// on a schedule (Store and Clock are the scheduler's).
 	HandoverSchedule *testSchedule
+	// NoiseWeekly, if set, posts the noise report on a schedule.
+	NoiseWeekly *testNoiseWeekly
+}
+
+// testNoiseWeekly is the weekly noise post: bot.NoiseWeekly's settings,
+// and its scheduler's (every replica a leader: the store's claims keep one
+// post per occurrence).
+type testNoiseWeekly struct {
+	bot.NoiseWeekly
+	Config schedule.Config
+	Store  schedule.Claimer
+	Clock  schedule.Clock
 }
 
 // testIncidents are the incident procedure's parts.
@@ -266,6 +280,16 @@ func (h *harness) assemble() *bot.Bot {
 		}
 		if h.sched, err = schedule.New(s.Config, job, schedule.Options{Name: schedule.DefaultName,
 			Elector: s.Elector, Claimer: s.Store, Clock: s.Clock, Logger: h.log}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	if w := o.NoiseWeekly; w != nil {
+		job, err := b.NoiseWeeklyJob(w.NoiseWeekly)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if h.noiseSched, err = schedule.New(w.Config, job, schedule.Options{Name: "noise-weekly",
+			Claimer: w.Store, Clock: w.Clock, Logger: h.log}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -395,6 +419,9 @@ func (h *harness) start() {
 	}
 	if h.hsched != nil {
 		g.Add("handover-scheduler", h.hsched.Start)
+	}
+	if h.noiseSched != nil {
+		g.Add("noise-weekly", h.noiseSched.Start)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.bot, h.cancel, h.done = b, cancel, make(chan error, 1)

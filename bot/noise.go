@@ -2,14 +2,17 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/opsbot/opsbot/noise"
+	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/templates"
 )
 
@@ -165,4 +168,54 @@ func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
 	blocks = append(blocks, packSections(tx, lines, maxMessageBlocks-3)...)
 	blocks = append(blocks, contextText(say(tx, templates.NoiseNotCovered, templates.NoData{})))
 	return header, blocks
+}
+
+// NoiseWeekly is the noise report posted on a schedule (the scheduler in
+// cmd/opsbot calls the job once per occurrence across the replicas).
+type NoiseWeekly struct {
+	// Channel is where the report goes (default Options.OpsChannel).
+	Channel string
+	// Days is the report's period, UTC days ending at the occurrence
+	// (default noise.DefaultDays).
+	Days int
+}
+
+// NoiseWeeklyJob checks w and returns the scheduler's job: at each
+// occurrence, the noise report of the Days days ending then, posted in
+// Channel, the same report as `/ops noise`.
+func (b *Bot) NoiseWeeklyJob(w NoiseWeekly) (schedule.Job, error) {
+	if w.Channel == "" {
+		w.Channel = b.opts.OpsChannel
+	}
+	if w.Days == 0 {
+		w.Days = noise.DefaultDays
+	}
+	var errs []error
+	if b.opts.Noise == nil {
+		errs = append(errs, errors.New("noise.weekly: the noise report is not set up (Options.Noise)"))
+	}
+	if !validSlackID(w.Channel, "C", "G") {
+		errs = append(errs, fmt.Errorf("noise.weekly.channel: want a channel id (C...), got %q", w.Channel))
+	}
+	if err := noise.CheckDays(w.Days); err != nil {
+		errs = append(errs, fmt.Errorf("noise.weekly.days: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, at time.Time) error {
+		ctx, cancel := context.WithTimeout(ctx, b.opts.HandlerTimeout)
+		defer cancel()
+		// The period ends at the occurrence, not when it ran: a late run
+		// (catch-up) reports the same week.
+		rep, err := noise.Build(ctx, b.opts.Noise, b.opts.NoiseAlertmanagers, w.Days, at)
+		if err != nil {
+			return fmt.Errorf("weekly noise report: %w", err)
+		}
+		msg, blocks := noiseMessage(b.texts(), rep)
+		if _, _, err := b.api.PostMessageContext(ctx, w.Channel, slack.MsgOptionText(msg, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+			return fmt.Errorf("posting the weekly noise report in %s: %w", w.Channel, err)
+		}
+		return nil
+	}, nil
 }

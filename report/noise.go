@@ -98,7 +98,7 @@ func WriteNoiseText(w io.Writer, r noise.Report) error {
 		ew.printf("  not checked against Alertmanager: %s\n", Clean(u))
 	}
 	silences("Silences extended again and again", r.ExtendedSilences)
-	ew.printf("\nNot covered yet: the chart as a picture, and a weekly post.\n")
+	ew.printf("\nNot covered yet: the chart as a picture.\n")
 	return ew.err
 }
 

@@ -54,6 +54,32 @@ func addSchedule(g *run.Group, cfg *config.Config, b *bot.Bot, db *store.DB, get
 	return nil
 }
 
+// noiseWeeklyName names the weekly noise post's schedule in its claims
+// ("noise-weekly/2026-11-30T09:00Z") and logs.
+const noiseWeeklyName = "noise-weekly"
+
+// addNoiseWeekly adds the weekly noise post of the config's
+// bot.noise.weekly block to g: a scheduler on every replica, each
+// occurrence claimed in the store so that one replica posts it. Nothing
+// without the block.
+func addNoiseWeekly(g *run.Group, cfg *config.Config, b *bot.Bot, db *store.DB, logger *zap.Logger) error {
+	w := cfg.Bot.Noise.Weekly
+	if w == nil {
+		return nil
+	}
+	job, err := b.NoiseWeeklyJob(bot.NoiseWeekly{Channel: w.Channel, Days: w.Days})
+	if err != nil {
+		return fmt.Errorf("bot.%w", err)
+	}
+	sched, err := schedule.New(w.Config(), job, schedule.Options{Name: noiseWeeklyName, Claimer: db,
+		Logger: logger.Named(noiseWeeklyName)})
+	if err != nil {
+		return fmt.Errorf("bot.noise.weekly.%w", err)
+	}
+	g.Add(noiseWeeklyName, sched.Start)
+	return nil
+}
+
 // scheduledChecklist is what the bot posts at each occurrence of the
 // config's schedule; runs records the runs.
 func scheduledChecklist(cfg *config.Config, runs checklist.RunLog) (bot.Scheduled, error) {

@@ -181,6 +181,25 @@ func TestServeRunsTheScheduler(t *testing.T) {
 	}
 }
 
+// TestServeRunsTheNoiseWeekly: with bot.noise.weekly, serve runs its
+// scheduler, named in the log with its next occurrence.
+func TestServeRunsTheNoiseWeekly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fs := newServeFake(t)
+	cfg := writeServeConfig(t, fs, filepath.Join(t.TempDir(), "opsbot.db"),
+		"  noise: {weekly: {cron: \"0 9 * * MON\", channel: "+slacktest.DefaultOpsChannelID+"}}\n")
+	s := startServe(t, fs, cfg, "")
+	s.waitConnected(t, ctx)
+	if want := `"logger":"noise-weekly","msg":"scheduler started"`; !s.stderr.waitFor(ctx, want) {
+		t.Errorf("log lacks %q:\n%s", want, s.stderr)
+	}
+	s.cancel()
+	if code := s.exitCode(t, ctx); code != exitOK {
+		t.Errorf("exit %d:\n%s", code, s.stderr)
+	}
+}
+
 // TestRedactionWiring: the config's redaction block reaches the checklist
 // the bot runs (the triage and incident services get the same Redactor in
 // assemble).

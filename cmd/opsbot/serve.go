@@ -330,6 +330,9 @@ func assemble(cfg *config.Config, db *store.DB, appToken, botToken string, deps 
 	if err := addHandoverSchedule(&out.group, cfg, b, db, logger); err != nil {
 		return nil, err
 	}
+	if err := addNoiseWeekly(&out.group, cfg, b, db, logger); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

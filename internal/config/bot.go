@@ -28,6 +28,8 @@ type Bot struct {
 	Health     Health                  `yaml:"health"`
 	// Silences bounds the silences made from Noise decisions (silences.go).
 	Silences Silences `yaml:"silences"`
+	// Noise posts the noise report on a schedule (noise.go).
+	Noise Noise `yaml:"noise"`
 	// Schedule runs the checklist on a schedule (schedule.go); nil when
 	// the block is absent.
 	Schedule *Schedule `yaml:"schedule"`

@@ -72,6 +72,18 @@ func TestBotErrorsNameTheField(t *testing.T) {
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, health: {listen: "8080"}}`, `bot.health.listen: want host:port`},
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, silences: {maxLength: 30m}}`, `bot.silences.maxLength: must be at least 1h, got 30m`},
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, silences: {maxLength: -1d}}`, `silences`},
+		{`bot: {slack: {devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U1A]}}, noise: {weekly: {}}}`,
+			`bot.noise.weekly.cron: required: when to post the report, for example "0 9 * * MON"`},
+		{`bot: {slack: {devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U1A]}}, noise: {weekly: {cron: "0 9 * * MONDAY"}}}`,
+			`bot.noise.weekly.cron: `},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, noise: {weekly: {cron: "0 9 * * MON"}}}`,
+			`bot.noise.weekly.channel: required (or set bot.slack.opsChannel)`},
+		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}}, noise: {weekly: {cron: "0 9 * * MON", channel: "#ops"}}}`,
+			`bot.noise.weekly.channel: want a channel id like C0123ABCD (not a #name), got "#ops"`},
+		{`bot: {slack: {devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U1A]}}, noise: {weekly: {cron: "0 9 * * MON", days: 91}}}`,
+			`bot.noise.weekly.days: the period must be 1 to 90 days, got 91`},
+		{`bot: {slack: {devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U1A]}}, noise: {weekly: {cron: "0 9 * * MON", timezone: Mars/Olympus}}}`,
+			`bot.noise.weekly.timezone: unknown time zone "Mars/Olympus"`},
 		{`bot: {slack: {devChanel: C0DEV}}`, `unknown key "devChanel"`},
 		{`bot: {slack: {devChannel: C0DEV, deciders: {users: [U1A]}, allowedChannels: [C0OPS, "#random"]}}`,
 			`bot.slack.allowedChannels[1]: want a channel id like C0123ABCD (not a #name), got "#random"`},
@@ -89,5 +101,30 @@ func TestBotErrorsNameTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s:\n got %v\nwant %q", tt.yaml, err, tt.want)
 		}
+	}
+}
+
+// The weekly noise post takes the bot's time zone and ops channel and a
+// week by default; without the block there is none.
+func TestNoiseWeeklyDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + `
+bot:
+  slack: {devChannel: C0DEV, opsChannel: C0OPS, deciders: {users: [U0ALICE]}}
+  timezone: Europe/Paris
+  noise: {weekly: {cron: "0 9 * * MON"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.Bot.Noise.Weekly
+	if w == nil || w.Timezone != "Europe/Paris" || w.Channel != "C0OPS" || w.Days != 7 || w.Cron != "0 9 * * MON" {
+		t.Errorf("weekly = %+v", w)
+	}
+	cfg, err = Parse([]byte(minimal + `
+bot:
+  slack: {devChannel: C0DEV, deciders: {users: [U0ALICE]}}
+`))
+	if err != nil || cfg.Bot.Noise.Weekly != nil {
+		t.Errorf("without the block: %+v, %v", cfg.Bot.Noise.Weekly, err)
 	}
 }

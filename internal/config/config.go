@@ -360,6 +360,7 @@ func (c *Config) setDefaultsAndValidate() error {
 		c.Bot.validate("bot", &fe)
 		c.Bot.Schedule.setDefaultsAndValidate(c, "bot.schedule", &fe)
 		c.Bot.Handover.setDefaultsAndValidate(c, "bot.handover", &fe)
+		c.Bot.Noise.setDefaultsAndValidate(c.Bot, "bot.noise", &fe)
 	}
 	for _, name := range c.EnvironmentNames() {
 		env := c.Environments[name]
