@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,53 +10,9 @@ import (
 
 	"github.com/opsbot/opsbot/schedule"
 	"github.com/opsbot/opsbot/silence"
-	"github.com/opsbot/opsbot/store/postgres"
-	"github.com/opsbot/opsbot/store/sqlite"
 	"github.com/opsbot/opsbot/testenv"
 	"github.com/opsbot/opsbot/triage"
 )
-
-// replicaStore is what a replica's triage service needs of the store.
-type replicaStore interface {
-	triage.Store
-	schedule.Claimer
-}
-
-// twoHandles opens two handles on one store, as two replicas have.
-func twoHandles(t *testing.T, kind storeKind) (replicaStore, replicaStore) {
-	t.Helper()
-	ctx := context.Background()
-	if kind == onPostgres {
-		if pg == nil {
-			t.Skip("no PostgreSQL (-short)")
-		}
-		dsn, err := pg.CreateDatabase(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out [2]replicaStore
-		for i := range out {
-			db, err := postgres.Open(ctx, dsn, zap.NewNop())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			out[i] = db
-		}
-		return out[0], out[1]
-	}
-	path := filepath.Join(t.TempDir(), "opsbot.db")
-	var out [2]replicaStore
-	for i := range out {
-		db, err := sqlite.Open(ctx, path, zap.NewNop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		out[i] = db
-	}
-	return out[0], out[1]
-}
 
 // overlap holds the first call that reaches Alertmanager until a second
 // one does too, or until a call finds the silence's claim held by another
@@ -110,6 +65,12 @@ func (c overlapClaims) Take(ctx context.Context, key, holder string, now, until 
 	return got, err
 }
 
+// replicaStore is what a replica's triage service needs of the store.
+type replicaStore interface {
+	triage.Store
+	schedule.Claimer
+}
+
 // noThreads: making a silence tells no thread.
 type noThreads struct{ triage.Threads }
 
@@ -129,7 +90,8 @@ func TestTwoReplicasMakeOneSilence(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
-			s1, s2 := twoHandles(t, kind)
+			h1, h2 := sharedStores(t, kind)
+			s1, s2 := h1.(replicaStore), h2.(replicaStore)
 			now := time.Now()
 			a := triage.ManualAnomaly("prod", "CheckoutFlaps is firing", alice, now)
 			a.Labels = map[string]string{"alertname": "CheckoutFlaps", "namespace": "shop-" + string(kind)}
