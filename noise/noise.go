@@ -359,16 +359,16 @@ func build(ctx context.Context, s Store, ams map[string]Alertmanager, since, unt
 	if err != nil {
 		return Report{}, fmt.Errorf("noise report: silences: %w", err)
 	}
-	r.StaleSilences, r.ExtendedSilences, r.SilencesUnchecked = silences(ctx, silenced, ams, since)
+	r.StaleSilences, r.ExtendedSilences, r.SilencesUnchecked = silences(ctx, silenced, ams, since, until)
 	return r, nil
 }
 
 // silences finds, among the anomalies whose decision records a silence,
 // the active silences that match no alert (asking each environment's
-// Alertmanager) and those extended ExtendedAgain times or more (standing,
-// or ended at or after since); and says which environments could not be
-// asked, and why.
-func silences(ctx context.Context, anomalies []triage.Anomaly, ams map[string]Alertmanager, since time.Time) (stale, extended []SilenceLine, unchecked []string) {
+// Alertmanager about those recorded to end after now: the others ran out)
+// and those extended ExtendedAgain times or more (standing, or ended at or
+// after since); and says which environments could not be asked, and why.
+func silences(ctx context.Context, anomalies []triage.Anomaly, ams map[string]Alertmanager, since, now time.Time) (stale, extended []SilenceLine, unchecked []string) {
 	stale, extended = []SilenceLine{}, []SilenceLine{}
 	problems := map[string]string{}
 	for _, a := range anomalies {
@@ -378,7 +378,7 @@ func silences(ctx context.Context, anomalies []triage.Anomaly, ams map[string]Al
 		if m.Extensions >= ExtendedAgain && (!m.Ended() || !m.EndedAt.Before(since)) {
 			extended = append(extended, line)
 		}
-		if m.Ended() || problems[a.Environment] != "" {
+		if m.Ended() || !m.EndsAt.After(now) || problems[a.Environment] != "" {
 			continue
 		}
 		am := ams[a.Environment]

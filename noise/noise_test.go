@@ -135,6 +135,8 @@ func TestSilences(t *testing.T) {
 			"gone":    {ID: "gone", Matchers: ms("Gone"), State: triage.SilenceActive, EndsAt: end},
 			"firing":  {ID: "firing", Matchers: ms("Firing"), State: triage.SilenceActive, EndsAt: end},
 			"expired": {ID: "expired", Matchers: ms("Expired"), State: triage.SilenceExpired, EndsAt: t0},
+			// Extended by hand in Alertmanager: opsbot's record has it run out.
+			"ran-out": {ID: "ran-out", Matchers: ms("RanOut"), State: triage.SilenceActive, EndsAt: end},
 		},
 		alerts: map[string]int{`alertname="Firing"`: 2},
 	}
@@ -147,12 +149,14 @@ func TestSilences(t *testing.T) {
 		silenced(5, "prod", triage.SilenceMark{ID: "ended-in-period", EndsAt: t0, Extensions: 2,
 			EndedAt: t0.Add(time.Hour), EndedBy: "U0ALICE"}),
 		silenced(9, "prod", triage.SilenceMark{ID: "deleted", EndsAt: end}),
+		// Recorded to have run out: not asked.
+		silenced(10, "prod", triage.SilenceMark{ID: "ran-out", EndsAt: t0}),
 		silenced(6, "dev", triage.SilenceMark{ID: "x", EndsAt: end}),
 		silenced(7, "dev", triage.SilenceMark{ID: "y", EndsAt: end}),
 		silenced(8, "staging", triage.SilenceMark{ID: "z", EndsAt: end}),
 	}
 	stale, extended, unchecked := silences(context.Background(), anomalies,
-		map[string]Alertmanager{"prod": am, "staging": fakeAM{err: errors.New("alertmanager http://am.staging: 503")}}, since)
+		map[string]Alertmanager{"prod": am, "staging": fakeAM{err: errors.New("alertmanager http://am.staging: 503")}}, since, t0.Add(time.Hour))
 	want := []SilenceLine{{AnomalyID: 1, Environment: "prod", Title: "anomaly 1", SilenceID: "gone", EndsAt: end, Matchers: `alertname="Gone"`}}
 	if !reflect.DeepEqual(stale, want) {
 		t.Errorf("stale = %+v\nwant %+v", stale, want)
