@@ -98,7 +98,6 @@ func WriteNoiseText(w io.Writer, r noise.Report) error {
 		ew.printf("  not checked against Alertmanager: %s\n", Clean(u))
 	}
 	silences("Silences extended again and again", r.ExtendedSilences)
-	ew.printf("\nNot covered yet: the chart as a picture.\n")
 	return ew.err
 }
 
