@@ -41,7 +41,8 @@ type Store interface {
 	// Timeline returns an anomaly's timeline, by Seq.
 	Timeline(ctx context.Context, id int64) ([]triage.TimelineEntry, error)
 	// SilencesEnding returns the anomalies whose current decision has a
-	// silence ending after from and at or before until, by its end.
+	// silence ending after from and at or before until, by its end; a
+	// silence already expired or seen to have run out is not one.
 	SilencesEnding(ctx context.Context, from, until time.Time) ([]triage.Anomaly, error)
 	// ClosedSince returns the closed anomalies whose current decision was
 	// made at or after since, by decision time.

@@ -178,7 +178,7 @@ func (s *DB) AcknowledgeHandover(ctx context.Context, id int64, by string, at ti
 // SilencesEnding implements handover.Store.
 func (s *DB) SilencesEnding(ctx context.Context, from, until time.Time) ([]triage.Anomaly, error) {
 	return queryAll(ctx, s.read, "silences ending", scanAnomaly, `SELECT `+anomalyColumns+` FROM anomalies
-		WHERE silence_id <> '' AND silence_ends_at > $1 AND silence_ends_at <= $2
+		WHERE silence_id <> '' AND silence_ended_at IS NULL AND silence_ends_at > $1 AND silence_ends_at <= $2
 		ORDER BY silence_ends_at, id`, nanos(from), nanos(until))
 }
 

@@ -168,9 +168,10 @@ func testHandoverReads(t *testing.T, o Opener) {
 		mu.Unlock()
 	}
 
-	// Silences: one ends within the shift, one after it, one before now.
+	// Silences: one ends within the shift, one after it, one before now,
+	// and one that would end within the shift but was expired early.
 	var silenced []int64
-	for i, end := range []time.Time{at(120), at(24*60 + 1), at(-1)} {
+	for i, end := range []time.Time{at(120), at(24*60 + 1), at(-1), at(180)} {
 		a := mustOpenAnomaly(t, s, newAnomaly("prod", "alerts/A"+string(rune('0'+i))), "o"+string(rune('0'+i)))
 		mustDecide(t, s, a.ID, record(triage.Noise, "U0BOB", at(i)), "d"+string(rune('0'+i)))
 		if _, err := s.RecordSilence(ctx, a.ID, triage.SilenceMark{ID: "s" + string(rune('0'+i)), EndsAt: end}, "U0BOB", at(i), "silence:"+string(rune('0'+i))); err != nil {
@@ -178,6 +179,11 @@ func testHandoverReads(t *testing.T, o Opener) {
 		}
 		silenced = append(silenced, a.ID)
 	}
+	expired := silenced[3]
+	if _, err := s.ChangeSilence(ctx, expired, triage.SilenceChange{Kind: triage.KindSilenceExpired, From: "s3"}, "U0BOB", at(10), "expire:s3"); err != nil {
+		t.Fatal(err)
+	}
+	silenced = silenced[:3]
 	ending, err := s.SilencesEnding(ctx, at(0), at(24*60))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +192,7 @@ func testHandoverReads(t *testing.T, o Opener) {
 		t.Errorf("SilencesEnding = %v, want anomaly %d only", anomalyIDs(ending), silenced[0])
 	}
 
-	// Closed since: the three Noise decisions at minutes 0, 1 and 2; an
+	// Closed since: the four Noise decisions at minutes 0 to 3; an
 	// Undetermined one leaves its anomaly open.
 	open1 := mustOpenAnomaly(t, s, newAnomaly("prod", "pods/open"), "o9")
 	mustDecide(t, s, open1.ID, record(triage.Undetermined, "U0BOB", at(5)), "d9")
@@ -194,7 +200,7 @@ func testHandoverReads(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	equal(t, "ClosedSince(1)", anomalyIDs(closed), []int64{silenced[1], silenced[2]})
+	equal(t, "ClosedSince(1)", anomalyIDs(closed), []int64{silenced[1], silenced[2], expired})
 
 	// The last run, who asked and its status; fingerprints first found.
 	if _, ok, err := s.LastRun(ctx); err != nil || ok {
