@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/opsbot/opsbot/checks/security/githubtest"
 	"github.com/opsbot/opsbot/testenv"
 )
 
@@ -30,12 +31,68 @@ const (
 // and unhealthy workloads of every kind the pods check knows, noisy and
 // clean logs, firing, silenced, inhibited and foreign alerts, metrics over
 // and under their thresholds, and a healthy and an unhealthy health URL.
+// PlantSecurity and PlantDatabase add the runbook's other looks.
 type Checklist struct {
 	// Health is the two health endpoints (storefront UP, payments-api
 	// DOWN); Close them when done.
 	Health *HealthServers
+	// GitHub is the GitHub fake, once PlantSecurity returned.
+	GitHub *githubtest.Server
+	// Database is the team's PostgreSQL, once PlantDatabase returned.
+	Database *Database
 
 	kube *testenv.Kube
+}
+
+// PlantSecurity plants the security check's findings: Trivy Operator's
+// CRD and VulnerabilityReports in the cluster (critical and high ones in
+// Watched, a critical one in Other), and a GitHub fake whose security
+// workflow failed and whose CI passed. Its token is in Environ.
+func (c *Checklist) PlantSecurity(ctx context.Context) error {
+	if err := plantVulnerabilities(ctx, c.kube); err != nil {
+		return fmt.Errorf("planting vulnerability reports: %w", err)
+	}
+	c.GitHub = startGitHub()
+	return nil
+}
+
+// PlantDatabase starts the team's PostgreSQL with integrity violations and
+// pressure on the server (see Database). It fails, matching
+// pgtest.ErrNotInstalled, when PostgreSQL is not installed. The read-only
+// role's connection string is in Environ.
+func (c *Checklist) PlantDatabase(ctx context.Context) error {
+	d, err := plantDatabase(ctx)
+	if err != nil {
+		return fmt.Errorf("planting the database: %w", err)
+	}
+	c.Database = d
+	return nil
+}
+
+// Environ is the environment variables the config's secrets are read
+// from (the checklist's process needs them), for what was planted.
+func (c *Checklist) Environ() map[string]string {
+	env := map[string]string{}
+	if c.GitHub != nil {
+		env[GitHubTokenEnv] = githubtest.DefaultToken
+	}
+	if c.Database != nil {
+		env[DatabaseDSNEnv] = c.Database.ReadOnlyDSN
+	}
+	return env
+}
+
+// Close stops what the scenario started outside the Env: the health
+// servers, the GitHub fake and the database.
+func (c *Checklist) Close() error {
+	c.Health.Close()
+	if c.GitHub != nil {
+		c.GitHub.Close()
+	}
+	if c.Database != nil {
+		return c.Database.Close()
+	}
+	return nil
 }
 
 // HealthServers are the http check's targets.

@@ -29,9 +29,11 @@ type ConfigOptions struct {
 // Config is an opsbot.yaml (no bot block) whose checklist, run once
 // WaitSettled returned, reports every anomaly the scenario plants in
 // Watched and nothing else: its thresholds and matchers are the ones the
-// planted states are measured against.
+// planted states are measured against. The security, integrity and
+// database checks are in it once PlantSecurity and PlantDatabase planted
+// what they look at; their secrets are read from Environ's variables.
 func (c *Checklist) Config(o ConfigOptions) string {
-	return fmt.Sprintf(`defaultEnvironment: %[1]s
+	cfg := fmt.Sprintf(`defaultEnvironment: %[1]s
 environments:
   %[1]s:
     kubernetes:
@@ -74,10 +76,54 @@ environments:
             url: %[10]s/actuator/health
 `, o.Environment, o.Kubeconfig, o.Context, Watched, o.PrometheusURL, o.AlertmanagerURL, settleAfter,
 		QueueDepthQuery, c.Health.Storefront.URL, c.Health.PaymentsAPI.URL)
+	if c.GitHub != nil {
+		cfg += fmt.Sprintf(`      # Trivy Operator's reports in the namespaces (the Role of
+      # deploy/watched/role lets the bot list them), and the latest run on
+      # main of the repository's security scan and CI.
+      security:
+        vulnerabilities: {}
+        github:
+          tokenEnv: %[1]s
+          apiURL: %[2]s
+          workflows:
+            - {repo: %[3]s, workflow: %[4]s, branch: main}
+            - {repo: %[3]s, workflow: %[5]s, branch: main}
+`, GitHubTokenEnv, c.GitHub.URL, SecurityRepo, SecurityWorkflow, CIWorkflow)
+	}
+	if c.Database != nil {
+		cfg += fmt.Sprintf(`      # Both connect with the DSN in $%[1]s: a role that may only
+      # SELECT the team's tables, and read the server's activity
+      # (pg_monitor).
+      integrity:
+        dsnEnv: %[1]s
+        invariants:
+          - name: referrals-orphaned
+            description: referrals without a service user
+            query: SELECT r.id FROM referrals r LEFT JOIN service_users u ON u.id = r.service_user_id WHERE u.id IS NULL
+          - name: appointments-backwards
+            description: appointments ending before they start
+            query: SELECT id FROM appointments WHERE ends_at < starts_at
+            severity: warn
+          - name: appointments-orphaned
+            description: appointments without a referral
+            query: SELECT a.id FROM appointments a LEFT JOIN referrals r ON r.id = a.referral_id WHERE r.id IS NULL
+      database:
+        dsnEnv: %[1]s
+        # The planted sessions are seconds old: in production these are
+        # minutes (5m, 15m, 30s); here %[2]s, waited out by WaitSettled.
+        # Connections keep their defaults (warn 80%%, fail 95%%).
+        thresholds:
+          queryWarn: %[2]s
+          transactionWarn: %[2]s
+          lockWaitWarn: %[2]s
+`, DatabaseDSNEnv, pressureAfter)
+	}
+	return cfg
 }
 
 // WaitSettled waits until every pod planted in Watched is older than the
-// config's pendingAfter and rolloutGrace. A creationTimestamp has a
+// config's pendingAfter and rolloutGrace, and the planted database
+// pressure older than its thresholds. A creationTimestamp has a
 // resolution of one second, hence the extra second.
 func (c *Checklist) WaitSettled(ctx context.Context) error {
 	list, err := c.kube.Client().CoreV1().Pods(Watched).List(ctx, metav1.ListOptions{})
@@ -94,8 +140,11 @@ func (c *Checklist) WaitSettled(ctx context.Context) error {
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if c.Database != nil {
+		return c.Database.waitPressure(ctx)
+	}
+	return nil
 }
