@@ -33,11 +33,12 @@ func TestChecklistWritesCharts(t *testing.T) {
 		"metrics/pvc/namespace=shop/persistentvolumeclaim=data-db-0",
 		"metrics/http5xx/namespace=shop/job=checkout",
 		"metrics/queue-depth/namespace=shop/queue=orders",
+		"metrics/networkReceive/namespace=shop/pod=checkout",
 	}
 	// The pods findings of OOM kills and restarts have a chart source too,
 	// but the scenario's Prometheus has no kube-state-metrics or cAdvisor
 	// series: nothing to draw, and no error.
-	if !strings.Contains(stdout.String(), "Charts: 4 written to "+dir+" (4 with nothing to draw)\n") {
+	if !strings.Contains(stdout.String(), "Charts: 5 written to "+dir+" (4 with nothing to draw)\n") {
 		t.Errorf("the report does not say where the charts went:\n%s", stdout.String())
 	}
 	entries, err := os.ReadDir(dir)

@@ -171,6 +171,9 @@ func TestChecklistFindsEveryPlantedAnomalyAndNothingElse(t *testing.T) {
 			"metrics/pvc/namespace=shop/persistentvolumeclaim=data-db-0",
 			"metrics/http5xx/namespace=shop/job=checkout",
 			"metrics/queue-depth/namespace=shop/queue=orders",
+			// Over networkLimit: checkout's receive (not web's, nor a
+			// pod's in payments).
+			"metrics/networkReceive/namespace=shop/pod=checkout",
 		},
 		"http": {
 			"http/payments-api/status-down",
@@ -299,6 +302,7 @@ func TestChecklistFindingsSayWhy(t *testing.T) {
 		"database/long-query/-":                                             "SELECT pg_sleep(3600)",
 		"database/lock-wait/-":                                              "blocked by: pid ",
 		"security/github/acme/shop/codeql.yml/main/failure":                 "CodeQL failed on main",
+		"metrics/networkReceive/namespace=shop/pod=checkout":                "network receive vs limit (100 Mbit/s)",
 	} {
 		f := find(fp)
 		if !strings.Contains(f.Title+"\n"+f.Detail, want) {

@@ -430,6 +430,50 @@ func plantMetrics(ctx context.Context, e *testenv.Exporter, p *testenv.Prometheu
 	set := func(name string, l testenv.Labels, v float64) error { return e.Set(name, l, v) }
 	webPod := PodName(&Owner{Kind: "ReplicaSet", Name: "web-" + TemplateHash("web")}, 0)
 	checkoutPod := PodName(&Owner{Kind: "ReplicaSet", Name: "checkout-" + TemplateHash("checkout")}, 0)
+
+	// Network, against the config's networkLimit (NetworkLimit, 12.5 MB/s),
+	// as cAdvisor reports it: checkout receives 15 MB/s (120%, fail),
+	// reported on the pod's cgroup and again on its pause container, which
+	// counts once; its busy loopback does not count; web receives 1 MB/s
+	// and sends 0.5 MB/s; a pod of Other receives 50 MB/s.
+	//
+	// rate(...[5m]) divides by the whole five minutes, and Prometheus has
+	// only seconds of samples: each counter is scraped at 0, then jumps by
+	// five minutes' worth of bytes and goes on growing at its rate. Its
+	// rate() is then at least the planted one, at any time (extrapolation
+	// to the end of the window adds at most one scrape interval's worth of
+	// the jump), and at most about twice it: web's stays under 80%,
+	// checkout's over 95%.
+	nic := func(ns, pod, container, iface string) testenv.Labels {
+		return testenv.Labels{"namespace": ns, "pod": pod, "container": container, "interface": iface}
+	}
+	const rx, tx = "container_network_receive_bytes_total", "container_network_transmit_bytes_total"
+	network := []struct {
+		name string
+		l    testenv.Labels
+		rate float64 // bytes per second
+	}{
+		{rx, nic(Watched, checkoutPod, "", "eth0"), 15e6},
+		{rx, nic(Watched, checkoutPod, "POD", "eth0"), 15e6},
+		{rx, nic(Watched, checkoutPod, "", "lo"), 100e6},
+		{tx, nic(Watched, checkoutPod, "", "eth0"), 1e6},
+		{rx, nic(Watched, webPod, "", "eth0"), 1e6},
+		{tx, nic(Watched, webPod, "", "eth0"), 0.5e6},
+		{rx, nic(Other, PodName(&Owner{Kind: "ReplicaSet", Name: "ledger-" + TemplateHash("ledger")}, 0), "", "eth0"), 50e6},
+	}
+	for _, n := range network {
+		if err := e.SetCounter(n.name, n.l, 0, 0); err != nil {
+			return err
+		}
+	}
+	if _, err := p.WaitForQuery(ctx, fmt.Sprintf(`count(%s) + count(%s) == %d`, rx, tx, len(network))); err != nil {
+		return err
+	}
+	for _, n := range network {
+		if err := e.SetCounter(n.name, n.l, n.rate*300, n.rate); err != nil {
+			return err
+		}
+	}
 	for _, s := range []struct {
 		name string
 		l    testenv.Labels
@@ -481,6 +525,8 @@ func plantMetrics(ctx context.Context, e *testenv.Exporter, p *testenv.Prometheu
 		`rate(container_cpu_usage_seconds_total[5m]) > 0`,
 		`shop_queue_depth`,
 		`kubelet_volume_stats_used_bytes`,
+		`min(container_network_receive_bytes_total) > 0`,
+		`min(container_network_transmit_bytes_total) > 0`,
 	} {
 		if _, err := p.WaitForQuery(ctx, q); err != nil {
 			return err

@@ -13,6 +13,9 @@ import (
 // and the workloads short of replicas for a rollout still settling.
 const settleAfter = 2 * time.Second
 
+// NetworkLimit is the scenario config's networkLimit: 12.5 MB/s.
+const NetworkLimit = "100Mbit/s"
+
 // ConfigOptions are what the scenario's opsbot.yaml needs to know about
 // where it runs.
 type ConfigOptions struct {
@@ -62,6 +65,8 @@ environments:
         timeout: 5s
       metrics:
         timeout: 5s
+        # Each pod's network against what its node's NIC share allows.
+        networkLimit: %[11]s
         queries:
           - name: queue-depth
             description: queue depth
@@ -75,7 +80,7 @@ environments:
           - name: payments-api
             url: %[10]s/actuator/health
 `, o.Environment, o.Kubeconfig, o.Context, Watched, o.PrometheusURL, o.AlertmanagerURL, settleAfter,
-		QueueDepthQuery, c.Health.Storefront.URL, c.Health.PaymentsAPI.URL)
+		QueueDepthQuery, c.Health.Storefront.URL, c.Health.PaymentsAPI.URL, NetworkLimit)
 	if c.GitHub != nil {
 		cfg += fmt.Sprintf(`      # Trivy Operator's reports in the namespaces (the Role of
       # deploy/watched/role lets the bot list them), and the latest run on
