@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -69,19 +70,33 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// PostgreSQL starts while the cluster and the backends are planted. A
+	// missing PostgreSQL fails the run (CI installs it), as a missing
+	// kube-apiserver or Prometheus does above; only -short skips it.
+	type started struct {
+		db  *scenario.Database
+		err error
+	}
+	database := make(chan started, 1)
+	go func() {
+		db, err := scenario.StartDatabase(ctx)
+		database <- started{db, err}
+	}()
 	planted, err = scenario.PlantChecklist(ctx, env, root)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "planting the scenario: %v\n", err)
+	db := <-database
+	if err != nil || db.err != nil {
+		if db.db != nil {
+			_ = db.db.Close()
+		}
+		if planted != nil {
+			_ = planted.Close()
+		}
+		fmt.Fprintf(os.Stderr, "planting the scenario: %v\n", errors.Join(err, db.err))
 		return 1
 	}
+	planted.Database = db.db
 	defer planted.Close()
 	if err := planted.PlantSecurity(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "planting the scenario: %v\n", err)
-		return 1
-	}
-	// PostgreSQL missing fails the run (CI installs it), as a missing
-	// kube-apiserver or Prometheus does above; only -short skips it.
-	if err := planted.PlantDatabase(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "planting the scenario: %v\n", err)
 		return 1
 	}

@@ -31,14 +31,16 @@ const (
 // and unhealthy workloads of every kind the pods check knows, noisy and
 // clean logs, firing, silenced, inhibited and foreign alerts, metrics over
 // and under their thresholds, and a healthy and an unhealthy health URL.
-// PlantSecurity and PlantDatabase add the runbook's other looks.
+// PlantSecurity and StartDatabase add the runbook's other looks.
 type Checklist struct {
 	// Health is the two health endpoints (storefront UP, payments-api
 	// DOWN); Close them when done.
 	Health *HealthServers
 	// GitHub is the GitHub fake, once PlantSecurity returned.
 	GitHub *githubtest.Server
-	// Database is the team's PostgreSQL, once PlantDatabase returned.
+	// Database is the team's PostgreSQL: set it to StartDatabase's
+	// result (which can start while PlantChecklist plants the rest) to
+	// have Config include the integrity and database checks.
 	Database *Database
 
 	kube *testenv.Kube
@@ -53,19 +55,6 @@ func (c *Checklist) PlantSecurity(ctx context.Context) error {
 		return fmt.Errorf("planting vulnerability reports: %w", err)
 	}
 	c.GitHub = startGitHub()
-	return nil
-}
-
-// PlantDatabase starts the team's PostgreSQL with integrity violations and
-// pressure on the server (see Database). It fails, matching
-// pgtest.ErrNotInstalled, when PostgreSQL is not installed. The read-only
-// role's connection string is in Environ.
-func (c *Checklist) PlantDatabase(ctx context.Context) error {
-	d, err := plantDatabase(ctx)
-	if err != nil {
-		return fmt.Errorf("planting the database: %w", err)
-	}
-	c.Database = d
 	return nil
 }
 

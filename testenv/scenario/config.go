@@ -32,9 +32,9 @@ type ConfigOptions struct {
 // Config is an opsbot.yaml (no bot block) whose checklist, run once
 // WaitSettled returned, reports every anomaly the scenario plants in
 // Watched and nothing else: its thresholds and matchers are the ones the
-// planted states are measured against. The security, integrity and
-// database checks are in it once PlantSecurity and PlantDatabase planted
-// what they look at; their secrets are read from Environ's variables.
+// planted states are measured against. The security check is in it once
+// PlantSecurity returned, the integrity and database checks once Database
+// is set; their secrets are read from Environ's variables.
 func (c *Checklist) Config(o ConfigOptions) string {
 	cfg := fmt.Sprintf(`defaultEnvironment: %[1]s
 environments:

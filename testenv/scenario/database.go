@@ -71,15 +71,17 @@ INSERT INTO appointments VALUES
   (42, 2, '2026-12-01 09:00Z', '2026-12-01 08:30Z', NULL);
 `
 
-// plantDatabase starts PostgreSQL, creates the team's data and the
-// read-only role, and plants the pressure.
-func plantDatabase(ctx context.Context) (_ *Database, err error) {
+// StartDatabase starts PostgreSQL, creates the team's data and the
+// read-only role, and plants the pressure. It fails, matching
+// pgtest.ErrNotInstalled, when PostgreSQL is not installed. Close it when
+// done (Checklist.Close does, once it is the Checklist's Database).
+func StartDatabase(ctx context.Context) (_ *Database, err error) {
 	srv, err := pgtest.Start(ctx, pgtest.Options{Settings: map[string]string{
 		"max_connections":                fmt.Sprint(maxConnections),
 		"superuser_reserved_connections": fmt.Sprint(reservedConnections),
 	}})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("starting the scenario's database: %w", err)
 	}
 	d := &Database{srv: srv}
 	defer func() {
