@@ -79,6 +79,7 @@ type LogLine struct {
 type Logs struct {
 	mu      sync.RWMutex
 	entries map[logKey]logEntry
+	now     func() time.Time
 }
 
 type logKey struct {
@@ -92,7 +93,17 @@ type logEntry struct {
 }
 
 // NewLogs returns an empty log registry.
-func NewLogs() *Logs { return &Logs{entries: make(map[logKey]logEntry)} }
+func NewLogs() *Logs { return &Logs{entries: make(map[logKey]logEntry), now: time.Now} }
+
+// SetClock makes the registry answer sinceSeconds from now instead of the
+// system clock, as a kubelet whose clock reads now would: tests that move
+// time forward move the kubelet's with them. Lines are still returned
+// whatever their time's relation to now.
+func (l *Logs) SetClock(now func() time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.now = now
+}
 
 // SetLines sets the current log of a container. Requests are answered the
 // way the kubelet does: tailLines first, then sinceSeconds/sinceTime on the
@@ -143,6 +154,7 @@ func (l *Logs) set(k logKey, e logEntry) {
 func (l *Logs) WriteLogs(ctx context.Context, req LogRequest, w io.Writer) error {
 	l.mu.RLock()
 	e, ok := l.entries[logKey{req.Namespace, req.Pod, req.Container, req.Previous}]
+	now := l.now
 	l.mu.RUnlock()
 	if !ok {
 		return ErrNoLogs
@@ -150,7 +162,7 @@ func (l *Logs) WriteLogs(ctx context.Context, req LogRequest, w io.Writer) error
 	if e.fn != nil {
 		return e.fn(ctx, req, w)
 	}
-	return writeLines(req, e.lines, w, time.Now())
+	return writeLines(req, e.lines, w, now())
 }
 
 // writeLines writes lines filtered as the kubelet does.
