@@ -103,6 +103,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -153,6 +154,8 @@ type Check struct {
 	now        func() time.Time
 	logger     *zap.Logger
 	streamer   LogStreamer
+	state      StateStore // nil: every log is read in full
+	env        string
 }
 
 // pageSize is the Limit of each List call.
@@ -206,6 +209,10 @@ type target struct {
 	namespace, pod, container string
 	owner                     owner
 	previous                  bool
+	// id and restarts identify the container instance (incremental
+	// reading: another instance is read in full).
+	id       string
+	restarts int32
 }
 
 // groupKey identifies the aggregate a log's events go to.
@@ -240,7 +247,25 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 	if len(s.listErrs) == len(c.namespaces) {
 		return checks.UnknownResult(strings.Join(s.listErrs, "; "))
 	}
-	r := c.read(ctx, s.targets)
+	r := &reading{aggs: make(map[groupKey]*Aggregate), readFrom: make(map[[3]string]bool)}
+	if c.state != nil {
+		now := c.now()
+		r.now, r.windowStart = now, now.Add(-time.Duration(c.cfg.Window))
+		r.st, r.stateReason = c.loadState(ctx)
+		r.next = &runState{Version: stateVersion, Config: c.configHash(), Containers: make(map[string]*containerState)}
+		r.full = make(map[string]int)
+	}
+	c.read(ctx, s.targets, r)
+	if c.state != nil {
+		data, err := json.Marshal(r.next)
+		if err == nil {
+			err = c.state.SaveLogState(ctx, c.env, data)
+		}
+		if err != nil {
+			c.logger.Warn("could not save the logs state", zap.Error(err))
+			r.saveErr = err
+		}
+	}
 	return c.result(ctx, &s, r)
 }
 
@@ -311,10 +336,11 @@ func (c *Check) podTargets(pod *corev1.Pod, since time.Time, s *survey) {
 			s.notStarted++
 			continue
 		}
-		t := target{namespace: pod.Namespace, pod: pod.Name, container: name, owner: o}
+		t := target{namespace: pod.Namespace, pod: pod.Name, container: name, owner: o,
+			id: st.ContainerID, restarts: st.RestartCount}
 		s.targets = append(s.targets, t)
 		if st.State.Running != nil && last != nil && !last.FinishedAt.Time.Before(since) {
-			t.previous = true
+			t.previous, t.id = true, last.ContainerID
 			s.targets = append(s.targets, t)
 		}
 	}
@@ -361,11 +387,19 @@ type reading struct {
 	readFrom  map[[3]string]bool // (namespace, pod, container) read at least once
 	excluded  int64
 	longLines int64
+
+	// Incremental reading (WithState).
+	now, windowStart time.Time
+	st               *runState      // the last run's state; nil: none usable
+	stateReason      string         // why st is nil
+	next             *runState      // the state to save
+	incremental      int            // logs read from where the last run stopped
+	full             map[string]int // logs read in full, by reason
+	saveErr          error
 }
 
 // read reads the targets' logs, at most Concurrency at once.
-func (c *Check) read(ctx context.Context, targets []target) *reading {
-	r := &reading{aggs: make(map[groupKey]*Aggregate), readFrom: make(map[[3]string]bool)}
+func (c *Check) read(ctx context.Context, targets []target, r *reading) {
 	jobs := make(chan target)
 	var wg sync.WaitGroup
 	for range min(c.cfg.Concurrency, len(targets)) {
@@ -386,7 +420,6 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	return r
 }
 
 // readOne streams one log into sc and merges what it found into r.
@@ -394,20 +427,42 @@ func (c *Check) readOne(ctx context.Context, sc *Scanner, t target, r *reading) 
 	if ctx.Err() != nil {
 		return
 	}
+	var prev *containerState
+	reason := ""
+	if c.state != nil {
+		prev, reason = c.plan(t, r.st, r.stateReason, r.windowStart)
+		if prev != nil && t.previous {
+			// A terminated instance's log does not change.
+			c.keep(t, prev, r)
+			return
+		}
+	}
 	secs := int64(time.Duration(c.cfg.Window) / time.Second)
 	limit := int64(c.cfg.LimitBytes)
-	opts := &corev1.PodLogOptions{
-		Container:    t.container,
-		SinceSeconds: &secs,
-		LimitBytes:   &limit,
-		Previous:     t.previous,
-	}
 	where := t.namespace + "/" + t.pod + "/" + t.container
 	if t.previous {
 		where += " (previous)"
 	}
 	log := c.logger.With(zap.String("namespace", t.namespace), zap.String("pod", t.pod),
 		zap.String("container", t.container), zap.Bool("previous", t.previous))
+again:
+	opts := &corev1.PodLogOptions{
+		Container:  t.container,
+		LimitBytes: &limit,
+		Previous:   t.previous,
+		Timestamps: c.state != nil,
+	}
+	var after time.Time
+	if prev != nil {
+		after = prev.Pos
+		since := prev.Pos
+		if since.IsZero() {
+			since = prev.ReadAt // the log was empty then
+		}
+		opts.SinceTime = &metav1.Time{Time: since.Truncate(time.Second)}
+	} else {
+		opts.SinceSeconds = &secs
+	}
 	body, err := c.streamer.Stream(ctx, t.namespace, t.pod, opts)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -422,10 +477,30 @@ func (c *Check) readOne(ctx context.Context, sc *Scanner, t target, r *reading) 
 	// Close the body when ctx ends, so that a stalled read returns.
 	stop := context.AfterFunc(ctx, func() { body.Close() })
 	sc.Reset()
-	err = sc.Scan(body)
+	var in io.Reader = body
+	var tr *tsReader
+	var h *history
+	if c.state != nil {
+		tr = newTSReader(body, after)
+		h = newHistory(prev, minuteOf(r.windowStart), tr)
+		in, sc.onEvent = tr, h.add
+	}
+	err = sc.Scan(in)
+	sc.onEvent = nil
 	stop()
 	body.Close()
 	st := sc.Stats()
+	if tr != nil {
+		st.Bytes = tr.raw
+		if prev != nil && !prev.Pos.IsZero() && !tr.sawPos && err == nil {
+			// The log no longer holds the last line read: rotated.
+			r.mu.Lock()
+			r.bytes += tr.raw
+			r.mu.Unlock()
+			prev, reason = nil, fullRotated
+			goto again
+		}
+	}
 	if err != nil && ctx.Err() == nil {
 		log.Warn("log stream failed", zap.Error(err), zap.Int64("bytes", st.Bytes))
 	}
@@ -454,7 +529,25 @@ func (c *Check) readOne(ctx context.Context, sc *Scanner, t target, r *reading) 
 		agg = NewAggregate(DefaultMaxSignatures)
 		r.aggs[key] = agg
 	}
-	agg.Merge(sc.Aggregate(), source)
+	found := sc.Aggregate()
+	if h != nil {
+		sigs := h.signatures()
+		found = aggregate(sigs)
+		if !stopped && err == nil {
+			pos := tr.last
+			if pos.IsZero() && prev != nil {
+				pos = prev.Pos
+			}
+			r.next.Containers[stateKey(t)] = &containerState{ID: t.id, Restarts: t.restarts, Pos: pos,
+				ReadAt: r.now, Cut: st.Bytes >= limit, Signatures: sigs}
+		}
+		if reason == "" {
+			r.incremental++
+		} else {
+			r.full[reason]++
+		}
+	}
+	agg.Merge(found, source)
 	r.bytes += st.Bytes
 	if stopped {
 		r.partial++
@@ -467,6 +560,31 @@ func (c *Check) readOne(ctx context.Context, sc *Scanner, t target, r *reading) 
 	if st.Bytes >= int64(c.cfg.LimitBytes) {
 		r.cut++
 	}
+}
+
+// keep counts the events of a log that is not read again, as the last run
+// found them, within the window.
+func (c *Check) keep(t target, prev *containerState, r *reading) {
+	sigs := newHistory(prev, minuteOf(r.windowStart), nil).signatures()
+	source := t.pod
+	if t.previous {
+		source += " (previous instance)"
+	}
+	key := groupKey{t.namespace, t.owner, t.container}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	agg := r.aggs[key]
+	if agg == nil {
+		agg = NewAggregate(DefaultMaxSignatures)
+		r.aggs[key] = agg
+	}
+	agg.Merge(aggregate(sigs), source)
+	next := *prev
+	next.ReadAt, next.Signatures = r.now, sigs
+	r.next.Containers[stateKey(t)] = &next
+	r.read++
+	r.incremental++
+	r.readFrom[[3]string{t.namespace, t.pod, t.container}] = true
 }
 
 // shortError is the first line of an error, at most 200 bytes.
@@ -543,6 +661,12 @@ func (c *Check) result(ctx context.Context, s *survey, r *reading) checks.Result
 	if len(r.broken) > 0 {
 		slices.Sort(r.broken)
 		fmt.Fprintf(&b, "; %s broken off (%s)", plural(len(r.broken), "log"), r.broken[0])
+	}
+	if c.state != nil {
+		b.WriteString("; " + fullSummary(r.incremental, r.full))
+		if r.saveErr != nil {
+			b.WriteString("; state not saved: " + shortError(r.saveErr))
+		}
 	}
 	for _, e := range s.listErrs {
 		b.WriteString("; ")

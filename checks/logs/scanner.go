@@ -86,6 +86,18 @@ type Scanner struct {
 	pre        prefilter
 	ev         event
 
+	// onEvent, if set, is told of each counted event: its signature, the
+	// offset in the stream of its first line, whether it is fatal, and its
+	// sample (the slices are only valid during the call). The incremental
+	// reading uses it to place events in time.
+	onEvent func(sig []byte, off int64, fatal bool, sample []byte)
+	// scanned is how many bytes the current Scan has read, and end the end
+	// of the data in buf: buf[i] is at offset scanned-end+i of the stream.
+	scanned int64
+	end     int
+	// openAt is the start in buf of the line open looks at.
+	openAt int
+
 	// Scratch space.
 	norm []byte
 	jf   jsonFields
@@ -129,6 +141,7 @@ func (s *Scanner) Scan(r io.Reader) error {
 	s.pre.reset()
 	s.ev.reset()
 	s.hist = -1
+	s.scanned, s.end = 0, 0
 	maxLine := s.cfg.MaxLineBytes
 	buf := s.buf
 	start, end := 0, 0
@@ -164,6 +177,8 @@ func (s *Scanner) Scan(r io.Reader) error {
 		}
 		end += n
 		s.stats.Bytes += int64(n)
+		s.scanned += int64(n)
+		s.end = end
 		eof := false
 		if err != nil {
 			eof = true
@@ -349,6 +364,7 @@ func (s *Scanner) prevLine(ls int) []byte {
 // open looks at the candidate line buf[ls:le] and opens an event if it
 // starts one. It reports whether it did.
 func (s *Scanner) open(ls, le int) bool {
+	s.openAt = ls
 	line := s.buf[ls:le]
 	if len(line) > s.cfg.MaxLineBytes {
 		line = line[:s.cfg.MaxLineBytes]
@@ -462,6 +478,7 @@ func (s *Scanner) open(ls, le int) bool {
 func (s *Scanner) begin(kind evKind, line []byte, fatal bool) {
 	s.ev.reset()
 	s.ev.kind, s.ev.fatal, s.ev.lines = kind, fatal, 1
+	s.ev.off = s.scanned - int64(s.end) + int64(s.openAt)
 	s.addSample(line)
 }
 
@@ -749,6 +766,9 @@ func (s *Scanner) closeEvent() {
 	s.norm = sig
 	s.stats.Events++
 	s.agg.add(sig, 1, ev.fatal, ev.sample)
+	if s.onEvent != nil {
+		s.onEvent(sig, ev.off, ev.fatal, ev.sample)
+	}
 }
 
 // evKind is the shape of an event, which says which lines continue it.
@@ -768,6 +788,7 @@ type event struct {
 	excluded   bool // matched an Exclude pattern
 	fatal      bool
 	lines      int
+	off        int64  // offset of the first line in the stream
 	head       []byte // normalised first line, from its level
 	hasExc     bool
 	exc        []byte // normalised "Class: message" of the first exception
