@@ -68,6 +68,10 @@ type Options struct {
 	// that the security check marks the vulnerabilities new since; nil
 	// (the terminal, which has no store) marks none.
 	LastRunFindings func(ctx context.Context, prefix string) (findings []checks.Finding, ok bool, err error)
+	// LogState, if set, keeps the logs check's state between runs, so that
+	// a run reads only what was logged since the last (see checks/logs);
+	// nil reads every log in full.
+	LogState logs.StateStore
 	// Location is the time zone of times in summaries; time.Local when nil.
 	Location *time.Location
 	// Meter, if set, counts what the checks' HTTP clients do (give it to
@@ -258,7 +262,11 @@ func buildLogs(b *build) (checks.Check, error) {
 	if cfg.Window == 0 {
 		cfg.Window = b.env.Window
 	}
-	return logs.New(kube, b.env.Namespaces, cfg, b.now, b.logger.Named("logs")), nil
+	var opts []logs.Option
+	if b.opts.LogState != nil {
+		opts = append(opts, logs.WithState(b.opts.LogState, b.env.Name))
+	}
+	return logs.New(kube, b.env.Namespaces, cfg, b.now, b.logger.Named("logs"), opts...), nil
 }
 
 func buildAlerts(b *build) (checks.Check, error) {

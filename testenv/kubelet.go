@@ -136,6 +136,15 @@ func (l *Logs) SetFunc(namespace, pod, container string, fn LogFunc) {
 	l.set(logKey{namespace, pod, container, true}, logEntry{fn: fn})
 }
 
+// ServeLines returns a LogFunc that serves lines as Logs.SetLines does
+// (tailLines, sinceSeconds on the system clock or sinceTime, timestamps):
+// for a LogFunc registered with SetFunc, e.g. a scenario's.
+func ServeLines(lines ...LogLine) LogFunc {
+	return func(_ context.Context, req LogRequest, w io.Writer) error {
+		return writeLines(req, lines, w, time.Now())
+	}
+}
+
 // Delete forgets the logs of a container (current and previous).
 func (l *Logs) Delete(namespace, pod, container string) {
 	l.mu.Lock()

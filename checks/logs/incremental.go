@@ -296,12 +296,16 @@ func minuteOf(t time.Time) int64 {
 // history is the events of one log by signature, as they are read.
 type history struct {
 	sigs map[string]*sigState
+	// now is the minute of an event before any stamped line (the kubelet
+	// stamps every line; a server that does not is taken to serve lines
+	// of the run's minute).
+	now  int64
 	tr   *tsReader // whose marks place the events
 	next int       // tr.marks[next-1] is the mark of the last event placed
 }
 
-func newHistory(prev *containerState, fromMinute int64, tr *tsReader) *history {
-	h := &history{sigs: make(map[string]*sigState), tr: tr}
+func newHistory(prev *containerState, fromMinute, now int64, tr *tsReader) *history {
+	h := &history{sigs: make(map[string]*sigState), tr: tr, now: now}
 	if prev == nil {
 		return h
 	}
@@ -323,10 +327,10 @@ func (h *history) add(sig []byte, off int64, fatal bool, text []byte) {
 	for h.next < len(marks) && marks[h.next].off <= off {
 		h.next++
 	}
-	if h.next == 0 {
-		return // before any stamped line: cannot happen with the kubelet's timestamps
+	m := h.now
+	if h.next > 0 {
+		m = marks[h.next-1].minute
 	}
-	m := marks[h.next-1].minute
 	key := string(sig)
 	s := h.sigs[key]
 	if s == nil && len(h.sigs) >= DefaultMaxSignatures {

@@ -482,7 +482,7 @@ again:
 	var h *history
 	if c.state != nil {
 		tr = newTSReader(body, after)
-		h = newHistory(prev, minuteOf(r.windowStart), tr)
+		h = newHistory(prev, minuteOf(r.windowStart), minuteOf(r.now), tr)
 		in, sc.onEvent = tr, h.add
 	}
 	err = sc.Scan(in)
@@ -565,7 +565,7 @@ again:
 // keep counts the events of a log that is not read again, as the last run
 // found them, within the window.
 func (c *Check) keep(t target, prev *containerState, r *reading) {
-	sigs := newHistory(prev, minuteOf(r.windowStart), nil).signatures()
+	sigs := newHistory(prev, minuteOf(r.windowStart), 0, nil).signatures()
 	source := t.pod
 	if t.previous {
 		source += " (previous instance)"

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -445,6 +446,30 @@ func TestChecklistWithoutAConfigFile(t *testing.T) {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr does not say %q:\n%s", want, stderr)
 			}
+		}
+	})
+	t.Run("incremental logs with --state", func(t *testing.T) {
+		// The scenario's lines are all of one second, which sinceTime
+		// serves again: the bytes saved are measured in checks/logs.
+		state := filepath.Join(t.TempDir(), "state.json")
+		logsOf := func(rep checks.Report) checks.Result {
+			for _, r := range rep.Results {
+				if r.Check == "logs" {
+					return r
+				}
+			}
+			t.Fatal("no logs result")
+			return checks.Result{}
+		}
+		first, _, _ := run(t, "-n", scenario.Watched, "--state", state)
+		second, _, _ := run(t, "-n", scenario.Watched, "--state", state)
+		a, b := logsOf(first), logsOf(second)
+		if !strings.Contains(a.Summary, "0 logs read since the last run") || !strings.Contains(b.Summary, "read since the last run") ||
+			strings.Contains(b.Summary, "in full") {
+			t.Errorf("the second run did not read from where the first stopped:\n%s\n%s", a.Summary, b.Summary)
+		}
+		if !reflect.DeepEqual(a.Findings, b.Findings) {
+			t.Errorf("the second run's findings differ:\n%+v\n%+v", b.Findings, a.Findings)
 		}
 	})
 	t.Run("with the backends", func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/checklist"
+	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/version"
@@ -86,6 +87,7 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"Exit status: 0 all OK, 1 something is Warn, Fail or Unknown, 2 usage or config error.\n", "warn", false, stderr)
 	output := p.fs.String("output", "text", "output format: text or json")
 	colorMode := p.fs.String("color", "auto", "colour the text output: auto (only on a terminal), always or never")
+	statePath := p.fs.String("state", "", "keep the logs check's state in this JSON file, so that the next run reads only the logs written since")
 	chartsTo := p.fs.String("charts", "", "write the chart of every finding that has one (a PNG per finding) into this directory, created if need be")
 	var o config.Overrides
 	p.fs.Func("n", "a namespace to look at (repeat it, or separate with commas); replaces the config's", func(v string) error {
@@ -119,6 +121,14 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return p.usageError("%v", err)
 		}
 	}
+	var logState logs.StateStore
+	if *statePath != "" {
+		st, err := logs.OpenFileState(*statePath)
+		if err != nil {
+			return p.usageError("--state: %v", err)
+		}
+		logState = st
+	}
 	logger, ok := p.logger()
 	if !ok {
 		return exitUsage
@@ -150,7 +160,7 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	meter := &checklist.Meter{}
 	list, err := checklist.Build(env, checklist.Options{Logger: logger,
-		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg), Meter: meter})
+		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg), Meter: meter, LogState: logState})
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
 		return exitUsage

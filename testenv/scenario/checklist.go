@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -159,12 +158,15 @@ func GrantBotRole(ctx context.Context, k *testenv.Kube, repoRoot, ns string) err
 	return nil
 }
 
-// lines serves fixed log text, one line per element, stamped "now".
+// lines serves fixed log text, one line per element, all written when
+// lines is called, as the kubelet does (since, timestamps, tailLines).
 func lines(text ...string) testenv.LogFunc {
-	return func(_ context.Context, _ testenv.LogRequest, w io.Writer) error {
-		_, err := io.WriteString(w, strings.Join(text, "\n")+"\n")
-		return err
+	now := time.Now()
+	ll := make([]testenv.LogLine, len(text))
+	for i, t := range text {
+		ll[i] = testenv.LogLine{Time: now, Text: t}
 	}
+	return testenv.ServeLines(ll...)
 }
 
 // cleanLog is the log of a healthy service: nothing in it is an error,

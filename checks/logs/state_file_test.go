@@ -1,0 +1,60 @@
+package logs
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFileState: states of several environments survive in one file, a
+// save replaces the file whole, and a file that is not a state is refused
+// and left as it is.
+func TestFileState(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.json")
+	f, err := OpenFileState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.LoadLogState(ctx, "prod"); err != nil || got != nil {
+		t.Fatalf("no file: LoadLogState = %q, %v; want nil, nil", got, err)
+	}
+	if err := f.SaveLogState(ctx, "prod", []byte(`{"version":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveLogState(ctx, "dev", []byte(`{"version":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenFileState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for env, want := range map[string]string{"prod": `{"version":1}`, "dev": `{"version":2}`} {
+		if got, err := again.LoadLogState(ctx, env); err != nil || string(got) != want {
+			t.Errorf("LoadLogState(%s) = %q, %v; want %q", env, got, err, want)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("the directory holds %d files, want the state alone (no temporary file left)", len(entries))
+	}
+	if err := f.SaveLogState(ctx, "prod", []byte("not json")); err == nil {
+		t.Error("SaveLogState accepted a state that is not JSON")
+	}
+
+	bad := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(bad, []byte("my notes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenFileState(bad); err == nil || !strings.Contains(err.Error(), "not a logs state") {
+		t.Errorf("OpenFileState of a text file: %v", err)
+	}
+	if data, _ := os.ReadFile(bad); string(data) != "my notes" {
+		t.Errorf("the refused file was changed: %q", data)
+	}
+}
