@@ -36,6 +36,7 @@ import (
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/httpx"
 	"github.com/opsbot/opsbot/internal/version"
+	"github.com/opsbot/opsbot/redact"
 )
 
 // Kubernetes client rate limits. The checklist makes one List per namespace
@@ -72,6 +73,9 @@ type Options struct {
 	// a run reads only what was logged since the last (see checks/logs);
 	// nil reads every log in full.
 	LogState logs.StateStore
+	// Redactor takes secrets out of what the checks keep between runs (the
+	// logs state); use the one of the reports (RunOptions.Redactor).
+	Redactor redact.Redactor
 	// Location is the time zone of times in summaries; time.Local when nil.
 	Location *time.Location
 	// Meter, if set, counts what the checks' HTTP clients do (give it to
@@ -264,7 +268,7 @@ func buildLogs(b *build) (checks.Check, error) {
 	}
 	var opts []logs.Option
 	if b.opts.LogState != nil {
-		opts = append(opts, logs.WithState(b.opts.LogState, b.env.Name))
+		opts = append(opts, logs.WithState(b.opts.LogState, b.env.Name, b.opts.Redactor))
 	}
 	return logs.New(kube, b.env.Namespaces, cfg, b.now, b.logger.Named("logs"), opts...), nil
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/opsbot/opsbot/redact"
 )
 
 // Incremental reading.
@@ -62,9 +64,12 @@ type StateStore interface {
 }
 
 // WithState makes the check read incrementally, keeping its state for
-// environment env in st.
-func WithState(st StateStore, env string) Option {
-	return func(c *Check) { c.state, c.env = st, env }
+// environment env in st. The signatures and samples it keeps are redacted
+// with red first (give it the redactor of the reports, so that what a
+// repeat run reports is what a full read's report becomes once redacted);
+// a signature keeps its identity, a hash of it as logged.
+func WithState(st StateStore, env string, red redact.Redactor) Option {
+	return func(c *Check) { c.state, c.env, c.redactor = st, env, red }
 }
 
 // stateVersion is the version of the state's format: another makes every
@@ -96,14 +101,16 @@ type containerState struct {
 	ReadAt time.Time `json:"readAt"`
 	// Cut is set when the read reached limitBytes.
 	Cut bool `json:"cut,omitempty"`
-	// Signatures are the events by signature; "" is the events of
-	// signatures beyond DefaultMaxSignatures.
+	// Signatures are the events by signature.
 	Signatures []sigState `json:"signatures"`
 }
 
 // sigState is the events of one signature in one log.
 type sigState struct {
-	Signature string   `json:"sig"`
+	// ID identifies the signature (signatureID); "" for the events of
+	// signatures beyond DefaultMaxSignatures.
+	ID        string   `json:"id"`
+	Signature string   `json:"sig"` // redacted
 	Buckets   []bucket `json:"buckets"`
 	Samples   []sample `json:"samples"`
 }
@@ -115,7 +122,7 @@ type bucket struct {
 	Fatal  bool  `json:"f,omitempty"`
 }
 
-// sample is the first event of a signature in an hour.
+// sample is the first event of a signature in an hour, redacted.
 type sample struct {
 	Minute int64  `json:"m"`
 	Text   string `json:"text"`
@@ -295,7 +302,8 @@ func minuteOf(t time.Time) int64 {
 
 // history is the events of one log by signature, as they are read.
 type history struct {
-	sigs map[string]*sigState
+	sigs map[string]*sigState // by ID
+	red  redact.Redactor
 	// now is the minute of an event before any stamped line (the kubelet
 	// stamps every line; a server that does not is taken to serve lines
 	// of the run's minute).
@@ -304,8 +312,8 @@ type history struct {
 	next int       // tr.marks[next-1] is the mark of the last event placed
 }
 
-func newHistory(prev *containerState, fromMinute, now int64, tr *tsReader) *history {
-	h := &history{sigs: make(map[string]*sigState), tr: tr, now: now}
+func newHistory(prev *containerState, fromMinute, now int64, tr *tsReader, red redact.Redactor) *history {
+	h := &history{sigs: make(map[string]*sigState), tr: tr, now: now, red: red}
 	if prev == nil {
 		return h
 	}
@@ -315,7 +323,7 @@ func newHistory(prev *containerState, fromMinute, now int64, tr *tsReader) *hist
 			continue
 		}
 		j, _ := slices.BinarySearchFunc(s.Samples, fromMinute, func(x sample, m int64) int { return cmp.Compare(x.Minute, m) })
-		h.sigs[s.Signature] = &sigState{Signature: s.Signature,
+		h.sigs[s.ID] = &sigState{ID: s.ID, Signature: s.Signature,
 			Buckets: slices.Clone(s.Buckets[i:]), Samples: slices.Clone(s.Samples[j:])}
 	}
 	return h
@@ -331,15 +339,18 @@ func (h *history) add(sig []byte, off int64, fatal bool, text []byte) {
 	if h.next > 0 {
 		m = marks[h.next-1].minute
 	}
-	key := string(sig)
-	s := h.sigs[key]
+	id := signatureID(string(sig))
+	s := h.sigs[id]
 	if s == nil && len(h.sigs) >= DefaultMaxSignatures {
-		key = ""
-		s = h.sigs[key]
+		id = ""
+		s = h.sigs[id]
 	}
 	if s == nil {
-		s = &sigState{Signature: key}
-		h.sigs[key] = s
+		s = &sigState{ID: id}
+		if id != "" {
+			s.Signature = h.red.Text(string(sig))
+		}
+		h.sigs[id] = s
 	}
 	if n := len(s.Buckets); n > 0 && s.Buckets[n-1].Minute == m {
 		s.Buckets[n-1].Count++
@@ -349,7 +360,7 @@ func (h *history) add(sig []byte, off int64, fatal bool, text []byte) {
 	}
 	hour := m * bucketSeconds / sampleSeconds
 	if n := len(s.Samples); n == 0 || s.Samples[n-1].Minute*bucketSeconds/sampleSeconds != hour {
-		s.Samples = append(s.Samples, sample{Minute: m, Text: string(text)})
+		s.Samples = append(s.Samples, sample{Minute: m, Text: h.red.Text(string(text))})
 	}
 }
 
@@ -361,7 +372,7 @@ func (h *history) signatures() []sigState {
 		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b sigState) int {
-		return cmp.Or(cmp.Compare(a.Buckets[0].Minute, b.Buckets[0].Minute), strings.Compare(a.Signature, b.Signature))
+		return cmp.Or(cmp.Compare(a.Buckets[0].Minute, b.Buckets[0].Minute), strings.Compare(a.ID, b.ID))
 	})
 	return out
 }
@@ -380,12 +391,15 @@ func aggregate(sigs []sigState) *Aggregate {
 		if len(s.Samples) > 0 {
 			text = s.Samples[0].Text
 		}
-		if s.Signature == "" {
+		if s.ID == "" {
 			a.events += n
 			a.addOther(n, fatal, text, "")
 			continue
 		}
 		a.add([]byte(s.Signature), n, fatal, []byte(text))
+		if g := a.groups[s.Signature]; g != nil && g.ID == "" {
+			g.ID = s.ID
+		}
 	}
 	return a
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/checks/logs"
+	"github.com/opsbot/opsbot/redact"
 	"github.com/opsbot/opsbot/testenv"
 )
 
@@ -92,7 +93,7 @@ func (e *incrementalEnv) run(cfg logs.Config, st logs.StateStore) (checks.Result
 	e.t.Helper()
 	var opts []logs.Option
 	if st != nil {
-		opts = append(opts, logs.WithState(st, "prod"))
+		opts = append(opts, logs.WithState(st, "prod", redact.Redactor{}))
 	}
 	before := e.k.Kubelet().BytesServed()
 	res := logs.New(e.k.Client(), []string{"shop"}, cfg, e.clock, nil, opts...).Run(e.ctx)

@@ -119,6 +119,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/redact"
 )
 
 // LogStreamer opens the log of one container: the check's only way to
@@ -156,6 +157,7 @@ type Check struct {
 	streamer   LogStreamer
 	state      StateStore // nil: every log is read in full
 	env        string
+	redactor   redact.Redactor // of what the state keeps
 }
 
 // pageSize is the Limit of each List call.
@@ -482,7 +484,7 @@ again:
 	var h *history
 	if c.state != nil {
 		tr = newTSReader(body, after)
-		h = newHistory(prev, minuteOf(r.windowStart), minuteOf(r.now), tr)
+		h = newHistory(prev, minuteOf(r.windowStart), minuteOf(r.now), tr, c.redactor)
 		in, sc.onEvent = tr, h.add
 	}
 	err = sc.Scan(in)
@@ -565,7 +567,7 @@ again:
 // keep counts the events of a log that is not read again, as the last run
 // found them, within the window.
 func (c *Check) keep(t target, prev *containerState, r *reading) {
-	sigs := newHistory(prev, minuteOf(r.windowStart), 0, nil).signatures()
+	sigs := newHistory(prev, minuteOf(r.windowStart), 0, nil, c.redactor).signatures()
 	source := t.pod
 	if t.previous {
 		source += " (previous instance)"
@@ -696,7 +698,7 @@ func (c *Check) finding(f finding) checks.Finding {
 	if g.Fatal || g.Count >= int64(c.cfg.FailThreshold) {
 		sev = checks.Fail
 	}
-	sig, what := signatureID(g.Signature), "`"+g.Signature+"`"
+	sig, what := cmp.Or(g.ID, signatureID(g.Signature)), "`"+g.Signature+"`"
 	if f.other {
 		sig = "other"
 		what = fmt.Sprintf("errors of other signatures (more than %d distinct)", DefaultMaxSignatures)

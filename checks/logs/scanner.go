@@ -832,6 +832,10 @@ type Group struct {
 	// Source says where the sample comes from (set by Merge, e.g. a pod
 	// name).
 	Source string
+	// ID, if set, is the signature's identity in the finding's
+	// fingerprint, in place of one computed from Signature: the
+	// incremental state keeps signatures redacted, and their identity.
+	ID string
 }
 
 // Aggregate counts error events by signature, tracking at most a fixed

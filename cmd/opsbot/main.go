@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/checklist"
-	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/internal/config"
 	"github.com/opsbot/opsbot/internal/version"
 	"github.com/opsbot/opsbot/report"
@@ -160,7 +160,7 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	meter := &checklist.Meter{}
 	list, err := checklist.Build(env, checklist.Options{Logger: logger,
-		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg), Meter: meter, LogState: logState})
+		Slack: alertsChannelSlack(cfg, env, os.Getenv), Location: scheduleLocation(cfg), Meter: meter, LogState: logState, Redactor: cfg.Redaction.Redactor()})
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot: invalid config: %v\n", err)
 		return exitUsage

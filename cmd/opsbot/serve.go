@@ -18,6 +18,7 @@ import (
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/checks/alertschannel"
+	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/health"
 	"github.com/opsbot/opsbot/incident"
 	"github.com/opsbot/opsbot/internal/config"
@@ -438,6 +439,10 @@ func checklistFactory(cfg *config.Config, logger *zap.Logger, api alertschannel.
 		if h, ok := runs.(checklist.RunHistory); ok {
 			// The store keeps the runs: the security check says what is new since the last.
 			opts.LastRunFindings = checklist.LastRunFindings(h, name)
+		}
+		if st, ok := runs.(logs.StateStore); ok {
+			// The store keeps the logs check's state: a run reads only what was logged since the last.
+			opts.LogState, opts.Redactor = st, cfg.Redaction.Redactor()
 		}
 		list, err := checklist.Build(env, opts)
 		if err != nil {

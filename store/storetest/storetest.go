@@ -21,6 +21,7 @@ import (
 
 	"github.com/opsbot/opsbot"
 	"github.com/opsbot/opsbot/checks"
+	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/handover"
 	"github.com/opsbot/opsbot/history"
 	"github.com/opsbot/opsbot/noise"
@@ -47,6 +48,7 @@ type Store interface {
 	TipTimeline(ctx context.Context, id int64) ([]triage.TipEntry, error)
 	history.Store
 	handover.Store
+	logs.StateStore
 	io.Closer
 }
 
@@ -99,6 +101,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	tests = append(tests, tipTests...)
 	tests = append(tests, searchTests...)
 	tests = append(tests, handoverTests...)
+	tests = append(tests, logStateTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, fresh(t)) })
 	}
