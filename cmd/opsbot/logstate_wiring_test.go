@@ -23,7 +23,9 @@ type stateRuns struct {
 	saved map[string][]byte
 }
 
-func (s stateRuns) LoadLogState(_ context.Context, env string) ([]byte, error) { return s.saved[env], nil }
+func (s stateRuns) LoadLogState(_ context.Context, env string) ([]byte, error) {
+	return s.saved[env], nil
+}
 
 func (s stateRuns) SaveLogState(_ context.Context, env string, state []byte) error {
 	s.saved[env] = state
