@@ -220,10 +220,36 @@ type tsReader struct {
 	skip    bool // ... which is dropped
 	pending []byte
 	err     error
-	raw     int64 // bytes read from the log
-	out     int64 // bytes passed on
-	last    time.Time
+	raw     int64  // bytes read from the log
+	out     int64  // bytes passed on
+	lastTS  []byte // the time of the last line passed on, as served
 	marks   []mark
+}
+
+// last is the time of the last line passed on (zero if none).
+func (r *tsReader) last() time.Time {
+	if len(r.lastTS) == 0 {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, string(r.lastTS))
+	return t
+}
+
+// sameMinute reports whether two RFC 3339 times are of the same minute
+// by their text: the same date, hour and minute in the same zone.
+func sameMinute(a, b []byte) bool {
+	return len(a) >= 19 && len(b) >= 19 && string(a[:16]) == string(b[:16]) && string(zone(a)) == string(zone(b))
+}
+
+// zone is the zone of an RFC 3339 time ("Z", "+02:00").
+func zone(ts []byte) []byte {
+	for i := len(ts) - 1; i >= 19; i-- {
+		switch ts[i] {
+		case 'Z', 'z', '+', '-':
+			return ts[i:]
+		}
+	}
+	return nil
 }
 
 // mark says that the lines from offset off of the stripped stream are of
@@ -274,21 +300,31 @@ func (r *tsReader) line(chunk []byte) []byte {
 	if n == 0 || n >= len(chunk) || chunk[n] != ' ' {
 		return chunk // not stamped: passed on as it is
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(chunk[:n]))
-	if err != nil {
-		return chunk
+	ts := chunk[:n]
+	if !r.started && !r.after.IsZero() {
+		t, err := time.Parse(time.RFC3339Nano, string(ts))
+		if err != nil {
+			return chunk
+		}
+		if !t.After(r.after) {
+			r.sawPos = r.sawPos || t.Equal(r.after)
+			r.skip = true
+			return nil
+		}
 	}
-	if !r.started && !r.after.IsZero() && !t.After(r.after) {
-		r.sawPos = r.sawPos || t.Equal(r.after)
-		r.skip = true
-		return nil
+	// Most lines are of the minute of the line before: compare the text
+	// of their times, parse only a new minute's.
+	if len(r.marks) == 0 || !sameMinute(ts, r.lastTS) {
+		t, err := time.Parse(time.RFC3339Nano, string(ts))
+		if err != nil {
+			return chunk
+		}
+		if m := minuteOf(t); len(r.marks) == 0 || r.marks[len(r.marks)-1].minute != m {
+			r.marks = append(r.marks, mark{r.out, m})
+		}
 	}
 	r.started = true
-	r.last = t
-	m := minuteOf(t)
-	if len(r.marks) == 0 || r.marks[len(r.marks)-1].minute != m {
-		r.marks = append(r.marks, mark{r.out, m})
-	}
+	r.lastTS = append(r.lastTS[:0], ts...)
 	return chunk[n+1:]
 }
 

@@ -536,7 +536,7 @@ again:
 		sigs := h.signatures()
 		found = aggregate(sigs)
 		if !stopped && err == nil {
-			pos := tr.last
+			pos := tr.last()
 			if pos.IsZero() && prev != nil {
 				pos = prev.Pos
 			}
