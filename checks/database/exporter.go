@@ -2,17 +2,12 @@ package database
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
+	"github.com/opsbot/opsbot/internal/promapi"
 	"github.com/prometheus/common/model"
-
-	"github.com/opsbot/opsbot/internal/httpx"
 )
 
 // exporter gathers the figures from postgres_exporter's metrics in
@@ -27,8 +22,7 @@ type exporter struct {
 
 // prom asks the environment's Prometheus.
 type prom struct {
-	api    string
-	client *http.Client
+	api *promapi.Client
 }
 
 // The queries, one per figure.
@@ -109,53 +103,12 @@ func (e *prom) scalar(ctx context.Context, query string) (v float64, ok bool, er
 	return float64(vec[0].Value), true, nil
 }
 
-// query runs an instant query. Errors say what failed, with credentials
-// redacted from the URL.
+// query runs an instant query at now. Errors say what failed, with
+// credentials redacted from the URL.
 func (e *prom) query(ctx context.Context, query string) (model.Vector, error) {
-	where := "prometheus " + httpx.RedactURL(e.api)
-	q := url.Values{"query": {query}}
-	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl); left > 0 {
-			q.Set("timeout", strconv.FormatFloat(left.Seconds(), 'f', 3, 64))
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.api+"/api/v1/query?"+q.Encode(), nil)
+	a, err := e.api.Instant(ctx, query, time.Now())
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot build the request", where)
+		return nil, fmt.Errorf("%s: %w", query, err)
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		_, msg := httpx.Classify(ctx, err)
-		return nil, fmt.Errorf("%s: %s", where, msg)
-	}
-	defer resp.Body.Close()
-	body, truncated, err := httpx.ReadBody(resp.Body, 4<<20)
-	if err != nil {
-		_, msg := httpx.Classify(ctx, err)
-		return nil, fmt.Errorf("%s: reading the answer: %s", where, msg)
-	}
-	var r struct {
-		Status string `json:"status"`
-		Data   struct {
-			ResultType model.ValueType `json:"resultType"`
-			Result     model.Vector    `json:"result"`
-		} `json:"data"`
-		ErrorType string `json:"errorType"`
-		Error     string `json:"error"`
-	}
-	jsonErr := json.Unmarshal(body, &r)
-	switch {
-	case jsonErr == nil && r.Status == "error":
-		return nil, fmt.Errorf("%s returned %d for %s: %s: %s", where, resp.StatusCode, query, r.ErrorType, r.Error)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, fmt.Errorf("%s returned %d: %s", where, resp.StatusCode, httpx.Snippet(body, 200))
-	case truncated:
-		return nil, fmt.Errorf("%s: answer larger than 4 MiB", where)
-	case jsonErr != nil:
-		return nil, fmt.Errorf("%s: decoding the answer: %w (answer starts %q)", where, jsonErr, httpx.Snippet(body, 80))
-	case r.Data.ResultType != model.ValVector:
-		return nil, fmt.Errorf("%s: %s gave a %s, want a vector", where, query, r.Data.ResultType)
-	}
-	return r.Data.Result, nil
+	return a.Samples, nil
 }

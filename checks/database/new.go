@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsbot/opsbot/checks/internal/pgsql"
 	"github.com/opsbot/opsbot/internal/httpx"
+	"github.com/opsbot/opsbot/internal/promapi"
 )
 
 // Env is what the check needs besides its configuration: the DSN (source
@@ -44,7 +45,7 @@ func New(cfg Config, env Env, logger *zap.Logger) (*Check, error) {
 		if client == nil {
 			client = httpx.NewClient(httpx.Options{})
 		}
-		c.prom = &prom{api: strings.TrimRight(env.PrometheusURL, "/"), client: client}
+		c.prom = &prom{api: promapi.New(env.PrometheusURL, client)}
 	}
 	switch cfg.Source {
 	case SourcePrometheus:
