@@ -13,23 +13,14 @@ import (
 	"github.com/opsbot/opsbot/report"
 )
 
-// historyDeps are what `opsbot history` takes from the process; tests
-// give their own.
-type historyDeps struct {
-	// getenv reads the environment (the PostgreSQL DSN).
-	getenv func(string) string
-	// now is the clock since: counts back from.
-	now func() time.Time
-}
-
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return historyCommand(ctx, args, stdout, stderr, historyDeps{getenv: os.Getenv, now: time.Now})
+	return historyCommand(ctx, args, stdout, stderr, storeDeps{getenv: os.Getenv, now: time.Now})
 }
 
 // historyCommand is `opsbot history`: the search of past investigations
 // in the bot's store (the config's bot.store), the same hits as `/ops
 // history`.
-func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer, deps historyDeps) int {
+func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer, deps storeDeps) int {
 	p := newPrologue("opsbot history", fmt.Sprintf("Usage: opsbot history [flags] WORDS...\n\n"+
 		"Searches the bot's store (the config file's bot.store) for past investigations: the words\n"+
 		"of their titles, conclusions, five whys, tickets and incidents, best match first, newest\n"+

@@ -74,7 +74,7 @@ func TestHistorySameHitsInSlackAndTerminal(t *testing.T) {
 			cfgPath := writeServeConfigStore(t, fs, storeYAML, "")
 
 			var stdout, stderr bytes.Buffer
-			deps := historyDeps{getenv: func(k string) string { return env[k] }, now: clock}
+			deps := storeDeps{getenv: func(k string) string { return env[k] }, now: clock}
 			if code := historyCommand(ctx, []string{"--config", cfgPath, "--output", "json", "quokka"}, &stdout, &stderr, deps); code != exitOK {
 				t.Fatalf("opsbot history --output json = %d\n%s", code, &stderr)
 			}
@@ -170,7 +170,7 @@ func TestHistoryCommandErrors(t *testing.T) {
 	if err := os.WriteFile(noBot, []byte("environments:\n  prod:\n    namespaces: [shop]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	deps := historyDeps{getenv: func(string) string { return "" }, now: time.Now}
+	deps := storeDeps{getenv: func(string) string { return "" }, now: time.Now}
 	for _, tc := range []struct {
 		args []string
 		want string

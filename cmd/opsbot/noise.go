@@ -13,22 +13,23 @@ import (
 	"github.com/opsbot/opsbot/report"
 )
 
-// noiseDeps are what `opsbot noise` takes from the process; tests give
-// their own.
-type noiseDeps struct {
+// storeDeps are what the commands that read the bot's store (`opsbot
+// noise`, `opsbot history`) take from the process; tests give their own.
+type storeDeps struct {
 	// getenv reads the environment (the PostgreSQL DSN).
 	getenv func(string) string
-	// now is the clock: the report's period ends now.
+	// now is the clock: the noise report's period ends now, and history's
+	// since: counts back from it.
 	now func() time.Time
 }
 
 func runNoise(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return noiseCommand(ctx, args, stdout, stderr, noiseDeps{getenv: os.Getenv, now: time.Now})
+	return noiseCommand(ctx, args, stdout, stderr, storeDeps{getenv: os.Getenv, now: time.Now})
 }
 
 // noiseCommand is `opsbot noise`: the noise report of the bot's store (the
 // config's bot.store), the same figures as `/ops noise`.
-func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, deps noiseDeps) int {
+func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, deps storeDeps) int {
 	p := newPrologue("opsbot noise", fmt.Sprintf("Usage: opsbot noise [flags]\n\n"+
 		"Reports the noise of the last days from the bot's store (the config file's bot.store):\n"+
 		"the fingerprints seen most often with their decisions, the alerts that fired most, the\n"+

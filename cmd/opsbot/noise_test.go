@@ -86,7 +86,7 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 
 			// The terminal's JSON: the scenario's report.
 			var stdout, stderr bytes.Buffer
-			deps := noiseDeps{getenv: func(k string) string { return env[k] }, now: clock}
+			deps := storeDeps{getenv: func(k string) string { return env[k] }, now: clock}
 			if code := noiseCommand(ctx, []string{"--config", cfgPath, "--days", "3", "--output", "json"}, &stdout, &stderr, deps); code != exitOK {
 				t.Fatalf("opsbot noise --output json = %d\n%s", code, &stderr)
 			}
@@ -333,7 +333,7 @@ func TestNoiseCommandErrors(t *testing.T) {
 	if err := os.WriteFile(noBot, []byte("environments:\n  prod:\n    namespaces: [shop]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	deps := noiseDeps{getenv: func(string) string { return "" }, now: time.Now}
+	deps := storeDeps{getenv: func(string) string { return "" }, now: time.Now}
 	for _, tc := range []struct {
 		args []string
 		want string
