@@ -19,18 +19,16 @@ var _ history.Store = (*DB)(nil)
 // only (the index keeps a copy, at).
 const decidedOrOpened = `COALESCE(decided_at, opened_at)`
 
-// SearchHistory implements history.Store. A search with words reads the
-// full-text index alone (which keeps a copy of the filtered columns), then
-// the anomalies it returns; one with filters only reads the anomalies.
-// Equal ranks are ordered by anomaly id, highest (opened last) first: the
-// index orders by it without reading the rows. The words of the query
-// reach the database as parameters only, inside a full-text expression
-// built here (FTS5Match, TSQuery), never as SQL.
-//
-// In SQLite, words without filters are counted by a query of their own
-// (counting FTS5's matches is cheap; counting them while ranking is not),
-// so a write between the two may make total differ by one from what the
-// hits show.
+// SearchHistory implements history.Store, in one statement (so the total
+// and the hits are of one snapshot). A search with words finds its
+// matches in the full-text index, counts them all, ranks the newest
+// rankLimit of them (history.MaxRanked: ranking reads each match's text,
+// counting need not) and reads the anomalies it returns only. Equal ranks
+// are ordered by anomaly id, highest (opened last) first: the index
+// orders by it without reading the rows. One with filters only reads the
+// anomalies. The words of the query reach the database as parameters
+// only, inside a full-text expression built here (FTS5Match, TSQuery),
+// never as SQL.
 func (s *DB) SearchHistory(ctx context.Context, q history.Search) ([]triage.Anomaly, int, error) {
 	if q.Limit < 1 {
 		return nil, 0, fmt.Errorf("search: limit %d: want at least 1", q.Limit)
@@ -60,44 +58,59 @@ func (s *DB) SearchHistory(ctx context.Context, q history.Search) ([]triage.Anom
 	scan := func(sc scanner) (triage.Anomaly, error) { return scanAnomaly(withTotal{sc, &total}) }
 	switch {
 	case !q.HasText():
-		query := `SELECT ` + anomalyColumns + `, COUNT(*) OVER () FROM anomalies WHERE TRUE` + filters(decidedOrOpened) +
+		// Counted by a subquery of its own: COUNT(*) OVER () would keep
+		// every match's whole row until the last is read.
+		count := `(SELECT COUNT(*) FROM anomalies WHERE TRUE` + filters(decidedOrOpened) + `)`
+		query := `SELECT ` + anomalyColumns + `, ` + count + ` FROM anomalies WHERE TRUE` + filters(decidedOrOpened) +
 			` ORDER BY ` + decidedOrOpened + ` DESC, id DESC LIMIT ` + arg(q.Limit)
 		hits, err := queryAll(ctx, s.read, "search", scan, query, args...)
 		return hits, total, err
 	case s.d.FullText == FTS5:
-		matches := `history_fts WHERE history_fts MATCH ` + arg(FTS5Match(q.Query)) + filters("at")
-		ranked := `SELECT rowid AS id, bm25(history_fts, 4.0, 2.0, 2.0, 1.0, 1.0) AS score FROM ` + matches
+		match := arg(FTS5Match(q.Query))
+		ranked := `SELECT rowid AS id, bm25(history_fts, 4.0, 2.0, 2.0, 1.0, 1.0) AS score
+			FROM history_fts WHERE history_fts MATCH ` + match
 		if q.Fingerprint != "" || q.Decision != 0 || !q.After.IsZero() {
-			// Filters read each match's row: once, counting while ranking.
-			// (bm25 in a subquery of its own: SQLite runs a window
-			// function's query as a subquery, where FTS5's functions
-			// cannot be used.)
-			query := `SELECT ` + anomalyColumns + `, m.total FROM anomalies JOIN (
-				SELECT id, score, COUNT(*) OVER () AS total FROM (` + ranked + `)
-				ORDER BY score, id DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+			// The filters are read from the anomalies, by id among the
+			// matches FTS5 lists from its index alone: it reads its own
+			// copy of the filtered columns through a statement run per
+			// match, which took twice as long (BENCHMARKS.md). The ids
+			// kept are then ranked as without filters (rowid + 0: tested
+			// on each match, not one FTS5 query per id).
+			query := `WITH filtered AS MATERIALIZED (
+					SELECT id FROM anomalies WHERE id IN (SELECT rowid FROM history_fts WHERE history_fts MATCH ` + match + `)` +
+				filters(decidedOrOpened) + `)
+				SELECT ` + anomalyColumns + `, c.total FROM anomalies JOIN (
+					SELECT id, score FROM (` + ranked + ` AND rowid + 0 IN (SELECT id FROM filtered)
+						ORDER BY rowid DESC LIMIT ` + arg(s.rankLimit()) + `)
+					ORDER BY score, id DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+				CROSS JOIN (SELECT COUNT(*) AS total FROM filtered) c
 				ORDER BY m.score, id DESC`
 			hits, err := queryAll(ctx, s.read, "search", scan, query, args...)
 			return hits, total, err
 		}
-		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+matches, args...).Scan(&total); err != nil {
-			return nil, 0, fmt.Errorf("search: %w", err)
-		}
-		if total == 0 {
-			return nil, 0, nil
-		}
-		query := `SELECT ` + anomalyColumns + `, 0 FROM anomalies JOIN (` + ranked + `
-			ORDER BY score, rowid DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+		// Without filters, FTS5 counts the matches from its index alone
+		// and lists them newest first (its rowid order): only the newest
+		// are ranked.
+		query := `SELECT ` + anomalyColumns + `, c.total FROM anomalies JOIN (
+				SELECT id, score FROM (` + ranked + ` ORDER BY rowid DESC LIMIT ` + arg(s.rankLimit()) + `)
+				ORDER BY score, id DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+			CROSS JOIN (SELECT COUNT(*) AS total FROM history_fts WHERE history_fts MATCH ` + match + `) c
 			ORDER BY m.score, id DESC`
-		hits, err := queryAll(ctx, s.read, "search", func(sc scanner) (triage.Anomaly, error) {
-			var ignored int
-			return scanAnomaly(withTotal{sc, &ignored})
-		}, query, args...)
+		hits, err := queryAll(ctx, s.read, "search", scan, query, args...)
 		return hits, total, err
 	case s.d.FullText == TSVector:
-		query := `SELECT ` + anomalyColumns + `, m.total FROM anomalies JOIN (
-			SELECT anomaly_id AS id, ts_rank(document, q) AS score, COUNT(*) OVER () AS total
-			FROM history_search, to_tsquery('simple', ` + arg(TSQuery(q.Query)) + `) q WHERE document @@ q` + filters("at") + `
-			ORDER BY score DESC, anomaly_id DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
+		// The matches are found once (the GIN index, then each match's
+		// row for the filters), kept as ids only: counted, and the
+		// newest rankLimit of them read again by primary key and ranked.
+		tsquery := `to_tsquery('simple', ` + arg(TSQuery(q.Query)) + `)`
+		query := `WITH matches AS MATERIALIZED (
+				SELECT anomaly_id FROM history_search WHERE document @@ ` + tsquery + filters("at") + `),
+			newest AS (SELECT anomaly_id FROM matches ORDER BY anomaly_id DESC LIMIT ` + arg(s.rankLimit()) + `)
+			SELECT ` + anomalyColumns + `, m.total FROM anomalies JOIN (
+				SELECT h.anomaly_id AS id, ts_rank(h.document, ` + tsquery + `) AS score,
+					(SELECT COUNT(*) FROM matches) AS total
+				FROM newest JOIN history_search h USING (anomaly_id)
+				ORDER BY score DESC, h.anomaly_id DESC LIMIT ` + arg(q.Limit) + `) m USING (id)
 			ORDER BY m.score DESC, id DESC`
 		hits, err := queryAll(ctx, s.read, "search", scan, query, args...)
 		return hits, total, err
@@ -105,7 +118,15 @@ func (s *DB) SearchHistory(ctx context.Context, q history.Search) ([]triage.Anom
 	return nil, 0, fmt.Errorf("search: %s has no full-text index", s.d.Name)
 }
 
-// withTotal scans a row's last column, COUNT(*) OVER (), into total.
+// rankLimit is how many of the newest matches a search ranks.
+func (s *DB) rankLimit() int {
+	if s.opts.rankLimit > 0 {
+		return s.opts.rankLimit
+	}
+	return history.MaxRanked
+}
+
+// withTotal scans a row's last column, the count of all matches, into total.
 type withTotal struct {
 	sc    scanner
 	total *int

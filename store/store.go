@@ -81,6 +81,7 @@ type options struct {
 	failed       func(op string)
 	now          func() time.Time
 	beforeCommit func(ctx context.Context, op string) error
+	rankLimit    int
 }
 
 // WithFailureHook calls failed with the operation ("decide",
@@ -104,6 +105,13 @@ func WithClock(now func() time.Time) Option {
 // mid-transaction); production code does not set it.
 func WithBeforeCommit(fn func(ctx context.Context, op string) error) Option {
 	return func(o *options) { o.beforeCommit = fn }
+}
+
+// WithRankLimit sets how many of the newest matches a history search
+// ranks (see history.MaxRanked, the default): tests lower it so that a few
+// anomalies exceed it. n < 1 keeps the default.
+func WithRankLimit(n int) Option {
+	return func(o *options) { o.rankLimit = n }
 }
 
 // DB implements triage.Store on database/sql. Backends embed it.

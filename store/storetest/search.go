@@ -26,6 +26,7 @@ var searchTests = []struct {
 	{"SearchEditedDecision", testSearchEditedDecision},
 	{"SearchIncidentTexts", testSearchIncidentTexts},
 	{"SearchRanking", testSearchRanking},
+	{"SearchRankLimit", testSearchRankLimit},
 	{"SearchFilters", testSearchFilters},
 	{"SearchQuerySyntax", testSearchQuerySyntax},
 }
@@ -181,6 +182,34 @@ func testSearchRanking(t *testing.T, o Opener) {
 	}
 	if _, _, err := s.SearchHistory(ctx, history.Search{Query: history.Query{Words: []string{"x"}}}); err == nil {
 		t.Error("a search with no limit did not fail")
+	}
+}
+
+// testSearchRankLimit: when more anomalies match than the store ranks
+// (history.MaxRanked, lowered here to 3), the newest of them are ranked:
+// an older anomaly with the words in its title, which would rank first,
+// is not returned, and the total still counts every match. The same for
+// a phrase and with filters; below the limit, ranking is unchanged.
+func testSearchRankLimit(t *testing.T, o Opener) {
+	s := open(t, o, store.WithRankLimit(3))
+	rec := func(minutes int) triage.DecisionRecord {
+		return noiseRecord(minutes, "the ocelot alarm rang again", "ditto", "https://jira.example.com/browse/OPS-1")
+	}
+	best := decided(t, s, "c/0", "ocelot alarm", rec(10))
+	var newer []int64
+	for k := range 4 {
+		if k == 2 {
+			// As many matches as the limit: all ranked, the title first.
+			wantFound(t, s, "ocelot", best.ID, newer[1], newer[0])
+		}
+		newer = append(newer, decided(t, s, fmt.Sprintf("c/%d", k+1), "rang", rec(20+k)).ID)
+	}
+	want := []int64{newer[3], newer[2], newer[1]} // equal ranks: newest first
+	for _, q := range []string{"ocelot", `"ocelot alarm"`, "ocelot decision:noise", "alarm fingerprint:c/ since:1d"} {
+		got, total := find(t, s, q)
+		if !slices.Equal(got, want) || total != 5 {
+			t.Errorf("history %q found %v (total %d), want %v (total 5): the 3 newest matches ranked", q, got, total, want)
+		}
 	}
 }
 
