@@ -47,21 +47,9 @@ func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if !ok {
 		return exitUsage
 	}
-	if cfg.Bot == nil {
-		return p.usageError("the config file %s has no bot block: the search reads the bot's store (bot.store)", *p.config)
-	}
-	// Opening SQLite creates the file: a search of a mistyped path would
-	// find nothing in an empty store.
-	if st := cfg.Bot.Store; st.Postgres == nil {
-		if _, err := os.Stat(st.SQLite.Path); err != nil {
-			fmt.Fprintf(stderr, "opsbot history: no store to read: %v\n", err)
-			return exitProblems
-		}
-	}
-	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
-	if err != nil {
-		fmt.Fprintf(stderr, "opsbot history: opening the store: %v\n", err)
-		return exitProblems
+	db, closeStore, code := p.readStore(ctx, cfg, "the search", deps, logger)
+	if db == nil {
+		return code
 	}
 	defer closeStore()
 	res, err := history.Find(ctx, db, query, deps.now())

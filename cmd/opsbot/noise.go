@@ -13,16 +13,6 @@ import (
 	"github.com/opsbot/opsbot/report"
 )
 
-// storeDeps are what the commands that read the bot's store (`opsbot
-// noise`, `opsbot history`) take from the process; tests give their own.
-type storeDeps struct {
-	// getenv reads the environment (the PostgreSQL DSN).
-	getenv func(string) string
-	// now is the clock: the noise report's period ends now, and history's
-	// since: counts back from it.
-	now func() time.Time
-}
-
 func runNoise(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return noiseCommand(ctx, args, stdout, stderr, storeDeps{getenv: os.Getenv, now: time.Now})
 }
@@ -64,27 +54,15 @@ func noiseCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if !ok {
 		return exitUsage
 	}
-	if cfg.Bot == nil {
-		return p.usageError("the config file %s has no bot block: the noise report reads the bot's store (bot.store)", *p.config)
+	db, closeStore, code := p.readStore(ctx, cfg, "the noise report", deps, logger)
+	if db == nil {
+		return code
 	}
-	// Opening SQLite creates the file: a report of a mistyped path would
-	// be an empty store's zeros.
-	if st := cfg.Bot.Store; st.Postgres == nil {
-		if _, err := os.Stat(st.SQLite.Path); err != nil {
-			fmt.Fprintf(stderr, "opsbot noise: no store to read: %v\n", err)
-			return exitProblems
-		}
-	}
+	defer closeStore()
 	sils, err := silencers(cfg, logger)
 	if err != nil {
 		return p.usageError("%v", err)
 	}
-	db, closeStore, err := openStore(ctx, cfg.Bot.Store, deps.getenv, logger)
-	if err != nil {
-		fmt.Fprintf(stderr, "opsbot noise: opening the store: %v\n", err)
-		return exitProblems
-	}
-	defer closeStore()
 	rep, err := noise.Build(ctx, db, noiseAlertmanagers(sils), *days, deps.now())
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot noise: %v\n", err)
