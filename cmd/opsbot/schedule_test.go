@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -84,16 +83,7 @@ func TestScheduleFromConfig(t *testing.T) {
 
 	// Enabled outside a cluster: the kubeconfig, and the namespace must
 	// be given.
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := writeKubeconfig(t, "https://127.0.0.1:1")
 	t.Setenv("KUBECONFIG", kubeconfig)
 	t.Setenv("POD_NAMESPACE", "")
 	cfg = parseConfig(t, scheduleBase+"  schedule: {leaderElection: {enabled: true}}\n")

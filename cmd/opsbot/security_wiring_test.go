@@ -45,16 +45,7 @@ func TestLastRunFindingsWiring(t *testing.T) {
 		})
 	}))
 	defer api.Close()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: `+api.URL+`}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: c, context: {cluster: c, user: u}}]
-current-context: c
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := writeKubeconfig(t, api.URL)
 	cfg := parseConfig(t, `
 environments:
   prod:
@@ -74,4 +65,21 @@ environments:
 	if asked != "prod security/vulnerabilities/" {
 		t.Errorf("asked the history %q", asked)
 	}
+}
+
+// writeKubeconfig writes a kubeconfig whose one context reaches server
+// with a token, and returns its path.
+func writeKubeconfig(t *testing.T, server string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "`+server+`"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
