@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/opsbot/opsbot/checks/internal/pgsql"
 	"github.com/opsbot/opsbot/checks/logs"
 )
 
@@ -112,8 +113,7 @@ const (
 )
 
 var (
-	envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	pvcRE    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	pvcRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 )
 
 // SetDefaults fills unset fields with their defaults.
@@ -136,23 +136,16 @@ func (c *Config) SetDefaults() {
 // to the check's block, e.g. `thresholds.connectionsFail: must be >=
 // connectionsWarn (0.8), got 0.5`. Zero values count as "use the default".
 func (c Config) Validate() error {
+	if err := pgsql.CheckSettings(c.DSNEnv, time.Duration(c.Timeout), time.Duration(c.StatementTimeout)); err != nil {
+		return err
+	}
 	switch {
 	case c.Source != "" && c.Source != SourcePostgres && c.Source != SourcePrometheus:
 		return fmt.Errorf("source: must be %q or %q, got %q", SourcePostgres, SourcePrometheus, c.Source)
 	case (c.Source == "" || c.Source == SourcePostgres) && c.DSNEnv == "":
 		return fmt.Errorf("dsnEnv: required with source postgres: the name of the environment variable holding the connection string")
-	case c.DSNEnv != "" && !envVarRE.MatchString(c.DSNEnv):
-		return fmt.Errorf("dsnEnv: must be an environment variable's name (letters, digits, '_'), got %q", c.DSNEnv)
 	case c.Source == SourcePrometheus && c.DSNEnv != "":
 		return fmt.Errorf("dsnEnv: not used with source prometheus (the figures come from postgres_exporter's metrics)")
-	case c.Timeout < 0:
-		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
-	case c.StatementTimeout < 0:
-		return fmt.Errorf("statementTimeout: must be positive, got %s", c.StatementTimeout)
-	case c.StatementTimeout > 0 && time.Duration(c.StatementTimeout) < time.Millisecond:
-		return fmt.Errorf("statementTimeout: must be at least 1ms, got %s", time.Duration(c.StatementTimeout))
-	case c.Timeout > 0 && c.StatementTimeout > c.Timeout:
-		return fmt.Errorf("statementTimeout: must not exceed timeout (%s), got %s", c.Timeout, c.StatementTimeout)
 	case c.SizeLimit < 0:
 		return fmt.Errorf("sizeLimit: must be positive, got %d", c.SizeLimit)
 	case c.PVC != "" && c.SizeLimit > 0:

@@ -60,8 +60,7 @@ const (
 )
 
 var (
-	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
-	envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 )
 
 // SetDefaults fills unset fields with their defaults, the invariants'
@@ -91,19 +90,12 @@ func (c *Config) SetDefaults() {
 // to the check's block, e.g. `invariants[1].query: must be one statement:
 // ...`. Zero values count as "use the default".
 func (c Config) Validate() error {
+	if err := pgsql.CheckSettings(c.DSNEnv, time.Duration(c.Timeout), time.Duration(c.StatementTimeout)); err != nil {
+		return err
+	}
 	switch {
 	case c.DSNEnv == "":
 		return fmt.Errorf("dsnEnv: required: the name of the environment variable holding the connection string")
-	case !envVarRE.MatchString(c.DSNEnv):
-		return fmt.Errorf("dsnEnv: must be an environment variable's name (letters, digits, '_'), got %q", c.DSNEnv)
-	case c.Timeout < 0:
-		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
-	case c.StatementTimeout < 0:
-		return fmt.Errorf("statementTimeout: must be positive, got %s", c.StatementTimeout)
-	case c.StatementTimeout > 0 && time.Duration(c.StatementTimeout) < time.Millisecond:
-		return fmt.Errorf("statementTimeout: must be at least 1ms, got %s", time.Duration(c.StatementTimeout))
-	case c.Timeout > 0 && c.StatementTimeout > c.Timeout:
-		return fmt.Errorf("statementTimeout: must not exceed timeout (%s), got %s", c.Timeout, c.StatementTimeout)
 	case c.MaxIDs < 0:
 		return fmt.Errorf("maxIds: must be at least 1, got %d", c.MaxIDs)
 	case c.MaxIDs > MaxMaxIDs:

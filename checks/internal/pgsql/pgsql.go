@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/common/model"
 
 	"github.com/opsbot/opsbot/redact"
 )
@@ -98,6 +99,28 @@ const (
 // ErrRefused is how Describe says that PostgreSQL refused a write in the
 // read-only transaction.
 var ErrRefused = errors.New("refused: read-only transaction")
+
+// EnvVarRE is the shape of an environment variable's name.
+var EnvVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// CheckSettings checks what the PostgreSQL checks' configs share: the name
+// of the variable holding the DSN (when given) and the check's and each
+// statement's timeouts (zero: the default). Errors name the key.
+func CheckSettings(dsnEnv string, timeout, statementTimeout time.Duration) error {
+	switch {
+	case dsnEnv != "" && !EnvVarRE.MatchString(dsnEnv):
+		return fmt.Errorf("dsnEnv: must be an environment variable's name (letters, digits, '_'), got %q", dsnEnv)
+	case timeout < 0:
+		return fmt.Errorf("timeout: must be positive, got %s", model.Duration(timeout))
+	case statementTimeout < 0:
+		return fmt.Errorf("statementTimeout: must be positive, got %s", model.Duration(statementTimeout))
+	case statementTimeout > 0 && statementTimeout < time.Millisecond:
+		return fmt.Errorf("statementTimeout: must be at least 1ms, got %s", statementTimeout)
+	case timeout > 0 && statementTimeout > timeout:
+		return fmt.Errorf("statementTimeout: must not exceed timeout (%s), got %s", model.Duration(timeout), model.Duration(statementTimeout))
+	}
+	return nil
+}
 
 // Timeouts are the statement_timeout and lock_timeout a session has (zero:
 // not set), for Describe to name.
