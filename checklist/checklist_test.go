@@ -1,6 +1,8 @@
 package checklist
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -164,5 +166,34 @@ environments:
 				t.Errorf("Build = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// RESTConfig sets no client-side rate limit unless kubernetes.qps asks for
+// one: client-go's token bucket was what bounded a 2,000-pod checklist.
+func TestRESTConfigRateLimit(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := RESTConfig(config.Kubernetes{Kubeconfig: kubeconfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.QPS >= 0 || rc.RateLimiter != nil {
+		t.Errorf("default: QPS %v, burst %d, limiter %v; want no client-side limit (QPS < 0)", rc.QPS, rc.Burst, rc.RateLimiter)
+	}
+	rc, err = RESTConfig(config.Kubernetes{Kubeconfig: kubeconfig, QPS: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.QPS != 50 || rc.Burst != 50 {
+		t.Errorf("qps: 50: QPS %v, burst %d; want 50 and 50", rc.QPS, rc.Burst)
 	}
 }

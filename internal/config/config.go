@@ -95,7 +95,18 @@ type Kubernetes struct {
 	Kubeconfig string `yaml:"kubeconfig"`
 	// Context is the kubeconfig context; empty means the current one.
 	Context string `yaml:"context"`
+	// QPS caps opsbot's requests per second to the API server on the
+	// client side (client-go's token bucket, burst QPS). 0, the default,
+	// sets no such cap: the checks bound how many requests they have in
+	// flight (one List at a time per check, the logs check's concurrency),
+	// and the API server's Priority and Fairness answers an overload with
+	// 429 and Retry-After, which client-go honours.
+	QPS int `yaml:"qps"`
 }
+
+// maxKubeQPS bounds kubernetes.qps: a cap above it caps nothing a
+// checklist does.
+const maxKubeQPS = 10000
 
 // Endpoint is an HTTP API opsbot queries (Prometheus, Alertmanager).
 type Endpoint struct {
@@ -403,6 +414,9 @@ func (e *Environment) validate(p string, fe *fieldErrors) {
 	k := e.Kubernetes
 	if k.InCluster && (k.Kubeconfig != "" || k.Context != "") {
 		fe.add(p+".kubernetes", "inCluster cannot be combined with kubeconfig or context")
+	}
+	if k.QPS < 0 || k.QPS > maxKubeQPS {
+		fe.add(p+".kubernetes.qps", "must be between 0 (no client-side cap) and %d requests per second, got %d", maxKubeQPS, k.QPS)
 	}
 	if len(e.Namespaces) == 0 {
 		fe.add(p+".namespaces", "at least one namespace is required")

@@ -196,6 +196,12 @@ environments:
     namespaces: [shop]
     kubernetes: {inCluster: true, context: prod}
 `, "environments.prod.kubernetes: inCluster cannot be combined with kubeconfig or context"},
+		{"negative kubernetes qps", `
+environments:
+  prod:
+    namespaces: [shop]
+    kubernetes: {qps: -5}
+`, "environments.prod.kubernetes.qps: must be between 0 (no client-side cap) and 10000 requests per second, got -5"},
 		{"alerts on without alertmanager", `
 environments:
   prod:
