@@ -97,3 +97,27 @@ func (e *Env) Stop() error {
 
 // Close is Stop, for io.Closer.
 func (e *Env) Close() error { return e.Stop() }
+
+// PIDs returns the process ids of the environment's child processes by
+// name (etcd, kube-apiserver, prometheus, alertmanager), for a benchmark
+// that accounts their CPU time. The stub kubelet and the exporter run in
+// the calling process and have no entry.
+func (e *Env) PIDs() map[string]int {
+	pids := make(map[string]int)
+	add := func(p *process) {
+		if p != nil && p.cmd != nil && p.cmd.Process != nil {
+			pids[p.name] = p.cmd.Process.Pid
+		}
+	}
+	if e.Kube != nil {
+		add(e.Kube.etcd)
+		add(e.Kube.api)
+	}
+	if e.Prometheus != nil {
+		add(e.Prometheus.proc)
+	}
+	if e.Alertmanager != nil {
+		add(e.Alertmanager.proc)
+	}
+	return pids
+}

@@ -547,6 +547,15 @@ func TestStartAll(t *testing.T) {
 	for _, d := range dirs {
 		assertProcesses(t, d)
 	}
+	// PIDs names each child process by the binary it runs (Debian's
+	// Alertmanager is prometheus-alertmanager).
+	pids := env.PIDs()
+	for _, name := range []string{"etcd", "kube-apiserver", "prometheus", "alertmanager"} {
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pids[name]))
+		if err != nil || !strings.HasSuffix(filepath.Base(exe), name) {
+			t.Errorf("PIDs()[%q] = %d, running %q (%v)", name, pids[name], exe, err)
+		}
+	}
 	start = time.Now()
 	if err := env.Stop(); err != nil {
 		t.Error(err)
