@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -63,12 +64,36 @@ type Options struct {
 	// Format of the lines; Plain by default.
 	Format Format
 	// Start is the time of the first line; 2026-11-24T00:00:00Z by
-	// default. Lines are 0 to 40 ms apart.
+	// default. Lines are 0 to 40 ms apart, unless Gap is set.
 	Start time.Time
 	// Timestamps prefixes every line with an RFC 3339 timestamp and a
 	// space, as `kubectl logs --timestamps` (and the kubelet with
 	// timestamps=true) do.
 	Timestamps bool
+
+	// Gap, when set, lays the log on a clock, as a container's log is:
+	// the time between two statements is drawn uniformly from 0 to
+	// 2×Gap, in whole microseconds, so that Gap is the mean. The clock
+	// is cut into the hours of Unix time, each drawn from the seed and
+	// its hour alone, so that a Reader can begin anywhere without
+	// generating the log's past: a statement's time and text depend on
+	// the seed, the other options and the time, not on Start, Since or
+	// Until. Gaps are at most 2×Gap, 4×Gap across an hour's end (for a
+	// Gap up to half an hour; a longer one leaves some hours empty).
+	// Start is then where the log begins: there is no statement before
+	// it. GapFor gives the Gap that makes a log of a given size.
+	//
+	// With Timestamps, the lines of a statement at time t are stamped
+	// t, t+1ns, t+2ns, ...: never in the next microsecond, so a
+	// statement's lines are all in the second of its time.
+	Gap time.Duration
+	// Since and Until, when set, keep only the statements whose time is
+	// in [Since, Until): the others are generated, so the same seed gives
+	// the same statements whatever the filter, but not written (with
+	// Gap, the hours before the one of Since are not generated either).
+	// Stats count only what is written. With Until set, Size 0 means no
+	// limit of size: the log ends before Until.
+	Since, Until time.Time
 }
 
 // Stats describe what was generated.
@@ -123,6 +148,18 @@ func GenerateWith(w io.Writer, o Options) (Stats, error) {
 	}
 }
 
+// GapFor returns the Gap that makes span of a log with o's Format and
+// ErrorRatio about size bytes (without timestamps; size > 0). It measures
+// the mean size of a statement on a megabyte of such a log.
+func GapFor(o Options, size int64, span time.Duration) time.Duration {
+	st, _ := GenerateWith(io.Discard, Options{Size: 1 << 20, Seed: o.Seed, ErrorRatio: o.ErrorRatio, Format: o.Format})
+	if st.Statements == 0 || size <= 0 {
+		return span
+	}
+	mean := float64(st.Bytes) / float64(st.Statements)
+	return time.Duration(float64(span) * mean / float64(size))
+}
+
 // Reader generates logs as it is read, in constant memory: use it to feed
 // hundreds of megabytes to a scanner or a stub kubelet.
 type Reader struct {
@@ -132,22 +169,36 @@ type Reader struct {
 	off   int
 	done  bool
 	stats Stats
+	from  time.Time // no statement before: the later of Start and Since
 }
 
-// NewReader returns a Reader producing exactly o.Size bytes.
+// NewReader returns a Reader producing exactly o.Size bytes, or, with
+// o.Until set and o.Size 0, the statements before o.Until.
 func NewReader(o Options) *Reader {
 	if o.Start.IsZero() {
 		o.Start = time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 	}
-	r := &Reader{o: o}
+	r := &Reader{o: o, from: o.Start}
+	if o.Since.After(r.from) {
+		r.from = o.Since
+	}
 	r.stats.EventsByKind = make(map[string]int64)
 	r.g = gen{
-		rnd: rand.New(rand.NewPCG(uint64(o.Seed), 0x6f707362_6f745f6c)),
+		pcg: rand.NewPCG(uint64(o.Seed), 0x6f707362_6f745f6c),
 		now: o.Start.UTC(),
 		o:   &r.o,
 	}
+	r.g.rnd = rand.New(r.g.pcg)
+	if o.Gap > 0 {
+		r.g.gapMicros = max(1, o.Gap.Microseconds())
+		r.g.enterHour(hourOf(r.from))
+		r.g.drawn = true
+	}
 	return r
 }
+
+// sized reports whether the log ends after o.Size bytes.
+func (r *Reader) sized() bool { return r.o.Size > 0 || r.o.Until.IsZero() }
 
 // Stats returns what has been generated so far; complete once Read has
 // returned io.EOF.
@@ -186,9 +237,18 @@ func (r *Reader) fill() {
 	r.buf, r.off = r.buf[:0], 0
 	for len(r.buf) < 32<<10 && !r.done {
 		start := len(r.buf)
+		r.g.advance()
+		if !r.o.Until.IsZero() && !r.g.now.Before(r.o.Until) {
+			r.done = true
+			break
+		}
 		var st entryStats
 		r.buf, st = r.g.entry(r.buf)
-		if r.stats.Bytes+int64(len(r.buf)) > r.o.Size {
+		if r.g.now.Before(r.from) {
+			r.buf = r.buf[:start]
+			continue
+		}
+		if r.sized() && r.stats.Bytes+int64(len(r.buf)) > r.o.Size {
 			// It does not fit: fill up with an INFO line cut to size.
 			r.buf = r.g.filler(r.buf[:start], int(r.o.Size-r.stats.Bytes-int64(start)))
 			if len(r.buf) > start {
@@ -211,7 +271,7 @@ func (r *Reader) fill() {
 		}
 	}
 	r.stats.Bytes += int64(len(r.buf))
-	if r.stats.Bytes >= r.o.Size {
+	if r.sized() && r.stats.Bytes >= r.o.Size {
 		r.done = true
 	}
 }
@@ -226,10 +286,15 @@ type entryStats struct {
 
 // gen builds statements.
 type gen struct {
-	rnd   *rand.Rand
-	now   time.Time
-	o     *Options
-	lines int // lines of the statement being built
+	pcg *rand.PCG
+	rnd *rand.Rand // of pcg
+	now time.Time  // of the statement being built
+	o   *Options
+	// With a Gap: the mean gap, and the end of the hour of now.
+	gapMicros int64
+	hourEnd   time.Time
+	drawn     bool // now is already the next statement's time
+	lines     int  // lines of the statement being built
 	// Scratch buffers, reused from statement to statement.
 	msg, stack []byte
 	// owner: the last line was a log line at WARN, DEBUG, ERROR or FATAL
@@ -241,9 +306,54 @@ type gen struct {
 
 func (g *gen) pick(list []string) string { return list[g.rnd.IntN(len(list))] }
 
-// entry appends one statement (one or more lines) to b.
+// hourSalt tells an hour's sequence from the sequence of a log without
+// a Gap.
+const hourSalt = 0x686f7572_73616c74
+
+// hourOf returns the start of the hour of Unix time that holds t.
+func hourOf(t time.Time) time.Time {
+	s := t.Unix()
+	s -= s % 3600
+	if s > t.Unix() {
+		s -= 3600
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// enterHour starts the hour that begins at start: its sequence, and the
+// time of its first statement. That time is drawn from the distribution
+// of the time to the next statement seen from any point in time (the
+// forward recurrence time: density (1-x/2g)/g on [0, 2g] for gaps
+// uniform on [0, 2g]), so that the hours' statements come at the rate
+// of one per Gap, boundaries included. A statement that would begin an
+// hour is taken to follow one that might look like its owner (see
+// bareException), whatever the hour before ended with.
+func (g *gen) enterHour(start time.Time) {
+	g.pcg.Seed(uint64(g.o.Seed), hourSalt^uint64(start.Unix()/3600))
+	g.hourEnd = start.Add(time.Hour)
+	g.owner = true
+	x := 2 * float64(g.gapMicros) * (1 - math.Sqrt(1-g.rnd.Float64()))
+	g.now = start.Add(time.Duration(x) * time.Microsecond)
+}
+
+// advance moves the clock to the time of the next statement.
+func (g *gen) advance() {
+	if g.gapMicros == 0 {
+		g.now = g.now.Add(time.Duration(g.rnd.IntN(40_000)) * time.Microsecond)
+		return
+	}
+	if g.drawn {
+		g.drawn = false
+	} else {
+		g.now = g.now.Add(time.Duration(g.rnd.Int64N(2*g.gapMicros)) * time.Microsecond)
+	}
+	for !g.now.Before(g.hourEnd) {
+		g.enterHour(g.hourEnd) // draws the next statement's time
+	}
+}
+
+// entry appends one statement (one or more lines) at time g.now to b.
 func (g *gen) entry(b []byte) ([]byte, entryStats) {
-	g.now = g.now.Add(time.Duration(g.rnd.IntN(40_000)) * time.Microsecond)
 	g.lines = 0
 	var st entryStats
 	if g.rnd.Float64() < g.o.ErrorRatio {
@@ -283,7 +393,11 @@ func (g *gen) filler(b []byte, n int) []byte {
 
 // prefix appends the kubelet timestamp, when asked for.
 func (g *gen) prefix(b []byte) []byte {
-	if g.o.Timestamps {
+	if g.o.Timestamps && g.gapMicros > 0 {
+		// Not drawn: the sequence must not depend on Timestamps.
+		b = g.now.Add(time.Duration(min(g.lines, 999))).AppendFormat(b, time.RFC3339Nano)
+		b = append(b, ' ')
+	} else if g.o.Timestamps {
 		b = g.now.Add(time.Duration(g.rnd.IntN(1000))).AppendFormat(b, time.RFC3339Nano)
 		b = append(b, ' ')
 	}
@@ -705,7 +819,6 @@ func (g *gen) klogHeader(b []byte, sev byte, file string) []byte {
 }
 
 func (g *gen) klogInfo(b []byte) []byte {
-	g.lines++
 	switch k := g.rnd.IntN(10); {
 	case k < 6:
 		b = g.klogHeader(b, 'I', "controller.go:"+strconv.Itoa(100+g.rnd.IntN(3)))
@@ -723,11 +836,14 @@ func (g *gen) klogInfo(b []byte) []byte {
 		b = g.num(b, 60)
 		b = append(b, `s"`...)
 	}
+	g.lines++
 	return append(b, '\n')
 }
 
 func (g *gen) klogError(b []byte) ([]byte, entryStats) {
-	g.lines++
+	// g.lines counts the line once written: its stamp is the statement's
+	// time plus the lines before it.
+	defer func() { g.lines++ }()
 	if g.rnd.IntN(50) == 0 {
 		b = g.klogHeader(b, 'F', "server.go:88")
 		b = append(b, "failed to start the controller manager: listen tcp 0.0.0.0:"...)
