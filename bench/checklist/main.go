@@ -97,10 +97,11 @@ func bench(ctx context.Context, pods int, logBytes int64, alerts, customQueries 
 	step(fmt.Sprintf("planting %d pods (%d unhealthy), %d MB of logs, %d alerts, %d custom queries",
 		s.Pods(), s.UnhealthyDeployments*s.PodsPerDeployment, int64(s.Pods())*logBytes>>20, alerts, customQueries))
 	planted := time.Now()
-	custom, err := scenario.PlantScale(ctx, env, root, s)
+	scale, err := scenario.PlantScale(ctx, env, root, s)
 	if err != nil {
 		return err
 	}
+	custom := scale.Queries
 	step(fmt.Sprintf("planted in %s", time.Since(planted).Round(time.Second)))
 
 	// opsbot runs with deploy/watched/role/role.yaml's least privilege; the
