@@ -232,6 +232,27 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo implements io.WriterTo: it writes the rest of the log to w
+// straight from the Reader's buffer (io.Copy uses it).
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		if r.off == len(r.buf) {
+			if r.done {
+				return n, nil
+			}
+			r.fill()
+			continue
+		}
+		c, err := w.Write(r.buf[r.off:])
+		r.off += c
+		n += int64(c)
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 // fill generates the next batch of statements into r.buf.
 func (r *Reader) fill() {
 	r.buf, r.off = r.buf[:0], 0

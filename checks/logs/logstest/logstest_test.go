@@ -103,6 +103,10 @@ func TestReaderSmallReads(t *testing.T) {
 	if !bytes.Equal(got.Bytes(), whole.Bytes()) {
 		t.Error("7-byte reads differ from Generate")
 	}
+	var copied bytes.Buffer
+	if n, err := NewReader(o).WriteTo(&copied); err != nil || n != o.Size || !bytes.Equal(copied.Bytes(), whole.Bytes()) {
+		t.Errorf("WriteTo wrote %d bytes (%v), differing from Generate: %v", n, err, !bytes.Equal(copied.Bytes(), whole.Bytes()))
+	}
 	if r.Stats().Bytes != o.Size {
 		t.Errorf("stats %+v", r.Stats())
 	}
