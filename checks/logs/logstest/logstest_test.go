@@ -294,3 +294,36 @@ func TestGapFor(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReader: what the stub kubelet spends generating a log, per byte
+// written: a sized log as before, a day of a log on a clock, and its last
+// hour (which generates the part of the hour before it skips).
+func BenchmarkReader(b *testing.B) {
+	start := time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC)
+	clock := Options{Seed: 1, ErrorRatio: 0.01, Start: start.Add(-time.Hour), Until: start.Add(24 * time.Hour)}
+	clock.Gap = GapFor(clock, 4<<20, 24*time.Hour)
+	day := clock
+	day.Since = start
+	hour := clock
+	hour.Since = clock.Until.Add(-time.Hour)
+	for _, bc := range []struct {
+		name string
+		o    Options
+	}{
+		{"sized", Options{Size: 4 << 20, Seed: 1, ErrorRatio: 0.01}},
+		{"clock-day", day},
+		{"clock-last-hour", hour},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var n int64
+			for b.Loop() {
+				w, err := NewReader(bc.o).WriteTo(io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = w
+			}
+			b.SetBytes(n)
+		})
+	}
+}
