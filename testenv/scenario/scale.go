@@ -109,8 +109,8 @@ type Planted struct {
 func (p *Planted) SetLag(d time.Duration) { p.lag.Store(int64(d)) }
 
 // SetNow stops the log clock at t, for tests that need the same time in
-// the kubelet and in the code they test (a window that starts on a
-// minute); the zero time makes it run again, lag behind the system clock.
+// the kubelet and in the code they test (a window that starts on the
+// hour); the zero time makes it run again, lag behind the system clock.
 func (p *Planted) SetNow(t time.Time) {
 	if t.IsZero() {
 		p.stopped.Store(nil)
@@ -128,7 +128,8 @@ func (p *Planted) LogNow() time.Time {
 	return time.Now().Add(-time.Duration(p.lag.Load()))
 }
 
-// LogOptions are the generator options of a pod's log. The stub kubelet
+// LogOptions are the generator options of a pod's log (with Gap 0 if the
+// Scale has no logs, and then none is served). The stub kubelet
 // serves logstest.NewReader of these with Until the log clock's time and
 // Since and Timestamps from the request: a test can compare what it read
 // with what was generated.
