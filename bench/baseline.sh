@@ -7,21 +7,26 @@
 #   4. curl each Prometheus query a Grafana dashboard would show.
 # It prints a short tally so its work cannot be optimised away.
 #
-# Usage: baseline.sh KUBECONFIG NAMESPACE WINDOW ALERTMANAGER_URL PROMETHEUS_URL QUERIES_FILE
+# Usage: baseline.sh KUBECONFIG NAMESPACES WINDOW ALERTMANAGER_URL PROMETHEUS_URL QUERIES_FILE
+# NAMESPACES is one namespace or several, comma-separated: steps 1 and 2 are
+# done for each in turn.
 set -euo pipefail
-kubeconfig=$1 ns=$2 window=$3 am=$4 prom=$5 queries=$6
+kubeconfig=$1 namespaces=$2 window=$3 am=$4 prom=$5 queries=$6
 kubectl=${KUBECTL:-kubectl}
 
-# 1. kubectl get pods -n <prod namespace>
-pods=$("$kubectl" --kubeconfig "$kubeconfig" get pods -n "$ns" --no-headers)
-unhealthy=$(awk '$3 != "Running" && $3 != "Completed" || $4+0 >= 5' <<<"$pods" | wc -l)
+total_pods=0 unhealthy=0 error_lines=0
+for ns in ${namespaces//,/ }; do
+  # 1. kubectl get pods -n <prod namespace>
+  pods=$("$kubectl" --kubeconfig "$kubeconfig" get pods -n "$ns" --no-headers)
+  total_pods=$((total_pods + $(wc -l <<<"$pods")))
+  unhealthy=$((unhealthy + $(awk '$3 != "Running" && $3 != "Completed" || $4+0 >= 5' <<<"$pods" | wc -l)))
 
-# 2. read the logs, pod by pod
-error_lines=0
-for pod in $(awk '{print $1}' <<<"$pods"); do
-  n=$("$kubectl" --kubeconfig "$kubeconfig" logs -n "$ns" "$pod" --since="$window" 2>/dev/null |
-    grep -c -i -E 'error|fatal|exception' || true)
-  error_lines=$((error_lines + n))
+  # 2. read the logs, pod by pod
+  for pod in $(awk '{print $1}' <<<"$pods"); do
+    n=$("$kubectl" --kubeconfig "$kubeconfig" logs -n "$ns" "$pod" --since="$window" 2>/dev/null |
+      grep -c -i -E 'error|fatal|exception' || true)
+    error_lines=$((error_lines + n))
+  done
 done
 
 # 3. the alerts
@@ -35,4 +40,4 @@ while IFS= read -r q; do
   series=$((series + n))
 done <"$queries"
 
-echo "pods=$(wc -l <<<"$pods") unhealthy=$unhealthy error_lines=$error_lines alerts=$alerts series=$series"
+echo "pods=$total_pods unhealthy=$unhealthy error_lines=$error_lines alerts=$alerts series=$series"

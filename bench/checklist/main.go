@@ -2,36 +2,42 @@
 // against the real test environment at production size, side by side in the
 // same run with bench/baseline.sh, which does what a person does by hand
 // (kubectl get pods, kubectl logs for each pod piped to grep, curl to
-// Alertmanager and Prometheus). It prints a Markdown table for
-// BENCHMARKS.md: wall time, peak RSS and API calls of each, and the log
-// scanning throughput of opsbot's scanner against grep -c on the same bytes.
+// Alertmanager and Prometheus).
 //
-//	go run ./bench/checklist            # 2,000 pods, 200 MB of logs
-//	go run ./bench/checklist -pods 200  # a quicker look
+// The comparison runs in rounds, each side interleaved with the other so
+// that a busier machine slows both alike: opsbot's full run, the baseline,
+// then opsbot with a state file twice, as the first run of the day (the
+// stub kubelet's logs ending an hour ago) and a repeat run an hour later
+// (logs up to now). Every figure is the median of the rounds with its range:
+// wall time, CPU seconds (user+sys of opsbot's process; of all of the
+// baseline's processes), peak RSS, the requests each server answered, the
+// log bytes served and the CPU seconds of the servers themselves.
+//
+// With -scale it then measures opsbot alone at more sizes (pods ×
+// namespaces, a fresh environment each) and draws how time, peak RSS and
+// API requests grow.
+//
+//	go run ./bench/checklist                          # 2,000 pods, 3 rounds
+//	go run ./bench/checklist -pods 200 -runs 1        # a quicker look
+//	go run ./bench/checklist -scale 2000,5000,10000 -scale-namespaces 1,10 \
+//	    -json bench/checklist.json -chart bench/checklist-scale.png
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/opsbot/opsbot/checks"
-	"github.com/opsbot/opsbot/checks/logs"
-	"github.com/opsbot/opsbot/checks/logs/logstest"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/testenv"
 	"github.com/opsbot/opsbot/testenv/scenario"
@@ -39,31 +45,142 @@ import (
 
 func main() { os.Exit(run()) }
 
-func run() int {
-	pods := flag.Int("pods", 2000, "pods in the namespace (in deployments of 20)")
-	logKB := flag.Int64("log-kb", 100, "KiB of logs per pod")
-	alerts := flag.Int("alerts", 100, "firing alerts")
-	queries := flag.Int("custom-queries", 14, "custom PromQL queries on top of the 6 built-ins")
-	flag.Parse()
+// options are the command line's.
+type options struct {
+	size                size
+	logBytes            int64
+	alerts, queries     int
+	runs                int
+	baseline, repeat    bool
+	scanRuns            int
+	scale               []size
+	scaleRuns           int
+	jsonPath, chartPath string
+	logLag              time.Duration
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+// size is one configuration of the scenario.
+type size struct {
+	Pods       int `json:"pods"`
+	Namespaces int `json:"namespaces"`
+}
+
+func (s size) String() string {
+	ns := "1 namespace"
+	if s.Namespaces != 1 {
+		ns = fmt.Sprintf("%d namespaces", s.Namespaces)
+	}
+	return fmt.Sprintf("%s pods in %s", thousands(int64(s.Pods)), ns)
+}
+
+func run() int {
+	var o options
+	flag.IntVar(&o.size.Pods, "pods", 2000, "pods of the comparison (in deployments of 20)")
+	flag.IntVar(&o.size.Namespaces, "namespaces", 1, "namespaces the comparison's pods are spread over")
+	logKB := flag.Int64("log-kb", 100, "KiB of logs per pod over the 24h window")
+	flag.IntVar(&o.alerts, "alerts", 100, "firing alerts")
+	flag.IntVar(&o.queries, "custom-queries", 14, "custom PromQL queries on top of the 6 built-ins")
+	flag.IntVar(&o.runs, "runs", 3, "rounds of the comparison (each: opsbot, by hand, opsbot first and repeat run)")
+	flag.BoolVar(&o.baseline, "baseline", true, "run the by-hand baseline in each round")
+	flag.BoolVar(&o.repeat, "repeat", true, "run opsbot with a state file in each round: a first run and a repeat run an hour later")
+	flag.IntVar(&o.scanRuns, "scan-runs", 5, "interleaved runs of the scanner against grep -c (0: skip)")
+	scale := flag.String("scale", "", "pod counts of the growth series, comma-separated (e.g. 2000,5000,10000); opsbot only")
+	scaleNS := flag.String("scale-namespaces", "1", "namespace counts of the growth series, comma-separated")
+	flag.IntVar(&o.scaleRuns, "scale-runs", 2, "runs of opsbot at each size of the growth series")
+	flag.StringVar(&o.jsonPath, "json", "", "write every sample to this JSON file")
+	flag.StringVar(&o.chartPath, "chart", "", "draw the growth series to this PNG file (with -scale)")
+	flag.Parse()
+	o.logBytes = *logKB << 10
+	o.logLag = time.Hour
+	var err error
+	if o.scale, err = sizes(*scale, *scaleNS); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	if o.runs < 1 || o.size.Pods < 20 || o.size.Namespaces < 1 || o.size.Pods/20 < o.size.Namespaces {
+		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1, -pods at least 20 and at least 20 per namespace")
+		return 2
+	}
+	if o.chartPath != "" && len(o.scale) == 0 {
+		fmt.Fprintln(os.Stderr, "bench: -chart draws the growth series: give -scale")
+		return 2
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Hour)
 	defer cancel()
-	if err := bench(ctx, *pods, *logKB<<10, *alerts, *queries); err != nil {
+	if err := bench(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
 	return 0
 }
 
-// measurement is one side of the comparison.
-type measurement struct {
-	wall                         time.Duration
-	maxRSSKB                     int64
-	apiserver, kubelet, am, prom int64
-	out                          string
+// sizes parses -scale and -scale-namespaces into their product.
+func sizes(pods, namespaces string) ([]size, error) {
+	if pods == "" {
+		return nil, nil
+	}
+	ints := func(flag, s string) ([]int, error) {
+		var out []int
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("-%s: %q is not a positive number", flag, f)
+			}
+			out = append(out, n)
+		}
+		return out, nil
+	}
+	ps, err := ints("scale", pods)
+	if err != nil {
+		return nil, err
+	}
+	nss, err := ints("scale-namespaces", namespaces)
+	if err != nil {
+		return nil, err
+	}
+	var out []size
+	for _, ns := range nss {
+		for _, p := range ps {
+			if p/20 < ns {
+				return nil, fmt.Errorf("-scale: %d pods cannot fill %d namespaces with deployments of 20", p, ns)
+			}
+			out = append(out, size{Pods: p, Namespaces: ns})
+		}
+	}
+	return out, nil
 }
 
-func bench(ctx context.Context, pods int, logBytes int64, alerts, customQueries int) error {
+// results is everything measured, as written by -json.
+type results struct {
+	Date       time.Time  `json:"date"`
+	Comparison comparison `json:"comparison"`
+	Scan       scanResult `json:"scan,omitzero"`
+	Scale      []point    `json:"scale,omitempty"`
+}
+
+// comparison is the side-by-side measurement at one size.
+type comparison struct {
+	Size      size     `json:"size"`
+	LogMB     int64    `json:"logMB"`
+	Alerts    int      `json:"alerts"`
+	Queries   int      `json:"queries"`
+	PlantedIn float64  `json:"plantedSeconds"`
+	Full      []sample `json:"opsbot"`
+	ByHand    []sample `json:"byHand,omitempty"`
+	First     []sample `json:"opsbotFirstWithState,omitempty"`
+	Repeat    []sample `json:"opsbotRepeat,omitempty"`
+}
+
+// point is one size of the growth series.
+type point struct {
+	Size      size     `json:"size"`
+	LogMB     int64    `json:"logMB"`
+	PlantedIn float64  `json:"plantedSeconds"`
+	Runs      []sample `json:"opsbot"`
+}
+
+func bench(ctx context.Context, o options) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -82,62 +199,153 @@ func bench(ctx context.Context, pods int, logBytes int64, alerts, customQueries 
 		return fmt.Errorf("go build: %w", err)
 	}
 
+	res := results{Date: time.Now().UTC()}
+	res.Comparison, err = compare(ctx, root, bin, work, o)
+	if err != nil {
+		return err
+	}
+	printComparison(res.Comparison)
+
+	if o.scanRuns > 0 {
+		step("log scanning: opsbot's scanner vs grep -c on the same bytes")
+		res.Scan, err = scanVersusGrep(ctx, work, int64(o.size.Pods)*o.logBytes, o.scanRuns)
+		if err != nil {
+			return err
+		}
+		printScan(res.Scan)
+	}
+
+	for _, sz := range o.scale {
+		if sz == o.size && !o.baseline && len(res.Comparison.Full) >= o.scaleRuns {
+			res.Scale = append(res.Scale, point{Size: sz, LogMB: res.Comparison.LogMB, PlantedIn: res.Comparison.PlantedIn, Runs: res.Comparison.Full})
+			continue
+		}
+		p, err := growth(ctx, root, bin, work, o, sz)
+		if err != nil {
+			return err
+		}
+		res.Scale = append(res.Scale, p)
+	}
+	if len(res.Scale) > 0 {
+		printScale(res.Scale)
+	}
+	if o.jsonPath != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.chartPath != "" {
+		if err := drawScale(o.chartPath, res.Scale); err != nil {
+			return err
+		}
+		step("chart written to " + o.chartPath)
+	}
+	return nil
+}
+
+// world is a started environment with a planted scenario and opsbot's
+// configuration for it.
+type world struct {
+	env     *testenv.Env
+	meter   *meter
+	planted *scenario.Planted
+	dir     string
+	cfgPath string
+	// baseline runs bench/baseline.sh.
+	baseline func(ctx context.Context) *exec.Cmd
+	queries  int
+	planting time.Duration
+}
+
+func (w *world) close() { _ = w.env.Stop() }
+
+// start starts a fresh environment and plants sz into it.
+func start(ctx context.Context, root, work string, o options, sz size) (*world, error) {
 	step("starting etcd, kube-apiserver, stub kubelet, Prometheus, Alertmanager")
 	env, err := testenv.Start(ctx, testenv.Options{Kube: &testenv.KubeOptions{}, Prometheus: &testenv.PrometheusOptions{}, Alertmanager: &testenv.AlertmanagerOptions{}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer env.Stop()
-
+	w := &world{env: env, meter: &meter{env: env, pids: env.PIDs()}}
+	ok := false
+	defer func() {
+		if !ok {
+			w.close()
+		}
+	}()
+	deployments := sz.Pods / 20
 	s := scenario.Scale{
-		Namespace: "shop", Deployments: pods / 20, PodsPerDeployment: 20, UnhealthyDeployments: pods / 20 / 10,
-		LogBytesPerPod: logBytes, LogErrorRatio: 0.01, FailedJobs: 5, FailedCronJobs: 5,
-		Alerts: alerts, AlertNames: 20, CustomQueries: customQueries, Concurrency: 16,
+		Namespace: "shop", Namespaces: sz.Namespaces, Deployments: deployments, PodsPerDeployment: 20,
+		UnhealthyDeployments: max(deployments/10, 1),
+		LogBytesPerPod:       o.logBytes, LogErrorRatio: 0.01, FailedJobs: 5, FailedCronJobs: 5,
+		Alerts: o.alerts, AlertNames: 20, CustomQueries: o.queries, Concurrency: 16,
 	}
-	step(fmt.Sprintf("planting %d pods (%d unhealthy), %d MB of logs, %d alerts, %d custom queries",
-		s.Pods(), s.UnhealthyDeployments*s.PodsPerDeployment, int64(s.Pods())*logBytes>>20, alerts, customQueries))
+	step(fmt.Sprintf("planting %s (%d unhealthy), %d MB of logs, %d alerts, %d custom queries",
+		sz, s.UnhealthyDeployments*s.PodsPerDeployment, int64(s.Pods())*o.logBytes>>20, o.alerts, o.queries))
 	planted := time.Now()
-	scale, err := scenario.PlantScale(ctx, env, root, s)
-	if err != nil {
-		return err
+	if w.planted, err = scenario.PlantScale(ctx, env, root, s); err != nil {
+		return nil, err
 	}
-	custom := scale.Queries
-	step(fmt.Sprintf("planted in %s", time.Since(planted).Round(time.Second)))
+	w.planting = time.Since(planted)
+	step(fmt.Sprintf("planted in %s", w.planting.Round(time.Second)))
 
+	w.dir, err = os.MkdirTemp(work, "world")
+	if err != nil {
+		return nil, err
+	}
 	// opsbot runs with deploy/watched/role/role.yaml's least privilege; the
 	// person doing it by hand has their own, broader access (kubectl logs
 	// gets the pod first, which the bot's Role does not allow).
-	kubeconfig := filepath.Join(work, "kubeconfig")
+	kubeconfig := filepath.Join(w.dir, "kubeconfig")
 	if err := env.Kube.WriteKubeconfig(kubeconfig, testenv.BotUser); err != nil {
-		return err
+		return nil, err
 	}
-	personKubeconfig := filepath.Join(work, "kubeconfig-person")
+	personKubeconfig := filepath.Join(w.dir, "kubeconfig-person")
 	if err := env.Kube.WriteKubeconfig(personKubeconfig, testenv.AdminUser); err != nil {
-		return err
+		return nil, err
 	}
-	cfgPath := filepath.Join(work, "opsbot.yaml")
-	if err := os.WriteFile(cfgPath, []byte(config(kubeconfig, s.Namespace, env, custom)), 0o600); err != nil {
-		return err
+	w.cfgPath = filepath.Join(w.dir, "opsbot.yaml")
+	if err := os.WriteFile(w.cfgPath, []byte(config(kubeconfig, w.planted.Namespaces, env, w.planted.Queries)), 0o600); err != nil {
+		return nil, err
 	}
 	// The baseline runs the very queries opsbot runs.
-	mcheck, err := metrics.New(metricsConfig(custom), metrics.Env{PrometheusURL: env.Prometheus.URL(), Namespaces: []string{s.Namespace}}, nil, nil)
+	mcheck, err := metrics.New(metricsConfig(w.planted.Queries), metrics.Env{PrometheusURL: env.Prometheus.URL(), Namespaces: w.planted.Namespaces}, nil, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	allQueries := mcheck.Expressions()
-	queriesFile := filepath.Join(work, "queries.txt")
+	all := mcheck.Expressions()
 	oneLine := strings.NewReplacer("\n", " ")
-	for i := range allQueries {
-		allQueries[i] = oneLine.Replace(allQueries[i])
+	for i := range all {
+		all[i] = oneLine.Replace(all[i])
 	}
-	if err := os.WriteFile(queriesFile, []byte(strings.Join(allQueries, "\n")+"\n"), 0o600); err != nil {
-		return err
+	w.queries = len(all)
+	queriesFile := filepath.Join(w.dir, "queries.txt")
+	if err := os.WriteFile(queriesFile, []byte(strings.Join(all, "\n")+"\n"), 0o600); err != nil {
+		return nil, err
 	}
+	w.baseline = func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "bench", "baseline.sh"),
+			personKubeconfig, strings.Join(w.planted.Namespaces, ","), "24h", env.Alertmanager.URL(), env.Prometheus.URL(), queriesFile)
+		cmd.Env = append(os.Environ(), "KUBECTL="+env.Kube.KubectlPath())
+		return cmd
+	}
+	ok = true
+	return w, nil
+}
 
-	step("opsbot checklist")
-	ops, err := measure(ctx, env, exec.CommandContext(ctx, bin, "checklist", "--config", cfgPath, "--output", "json"), 1)
+// opsbot runs `opsbot checklist` once; with a state file when state != "".
+func (w *world) opsbot(ctx context.Context, bin, state string) (sample, error) {
+	args := []string{"checklist", "--config", w.cfgPath, "--output", "json"}
+	if state != "" {
+		args = append(args, "--state", state)
+	}
+	s, err := w.meter.measure(ctx, exec.CommandContext(ctx, bin, args...), 1)
 	if err != nil {
-		return err
+		return s, err
 	}
 	var rep struct {
 		Checks []struct {
@@ -145,194 +353,94 @@ func bench(ctx context.Context, pods int, logBytes int64, alerts, customQueries 
 			DurationMS int64 `json:"durationMs"`
 		} `json:"checks"`
 	}
-	if err := json.Unmarshal([]byte(ops.out), &rep); err != nil {
-		return fmt.Errorf("opsbot output: %w", err)
+	if err := json.Unmarshal([]byte(s.out), &rep); err != nil {
+		return s, fmt.Errorf("opsbot output: %w", err)
 	}
 	for _, r := range rep.Checks {
-		fmt.Fprintf(os.Stderr, "    %-8s %-7s %s (%d findings, %dms)\n", r.Check, r.Status, r.Summary, len(r.Findings), r.DurationMS)
-	}
-
-	step("baseline: kubectl get pods, kubectl logs | grep for each pod, curl")
-	base := exec.CommandContext(ctx, "bash", filepath.Join(root, "bench", "baseline.sh"),
-		personKubeconfig, s.Namespace, "24h", env.Alertmanager.URL(), env.Prometheus.URL(), queriesFile)
-	base.Env = append(os.Environ(), "KUBECTL="+env.Kube.KubectlPath())
-	bl, err := measure(ctx, env, base, 0)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "    %s", bl.out)
-
-	step("log scanning: opsbot's scanner vs grep -c on the same bytes")
-	scanMBs, grepMBs, size, err := scanVersusGrep(ctx, work, int64(s.Pods())*logBytes)
-	if err != nil {
-		return err
-	}
-
-	fmt.Printf("\n| %d pods, %d MB logs, %d alerts, %d queries | opsbot checklist | by hand (baseline.sh) | ratio |\n|---|---|---|---|\n",
-		s.Pods(), int64(s.Pods())*logBytes>>20, alerts, len(allQueries))
-	row := func(name string, a, b float64, unit string, digits int) {
-		fmt.Printf("| %s | %.*f %s | %.*f %s | %.1f× |\n", name, digits, a, unit, digits, b, unit, b/a)
-	}
-	row("wall time", ops.wall.Seconds(), bl.wall.Seconds(), "s", 1)
-	row("peak RSS (largest process)", float64(ops.maxRSSKB)/1024, float64(bl.maxRSSKB)/1024, "MB", 0)
-	row("kube-apiserver requests", float64(ops.apiserver), float64(bl.apiserver), "", 0)
-	row("kubelet log requests", float64(ops.kubelet), float64(bl.kubelet), "", 0)
-	row("Alertmanager requests", float64(ops.am), float64(bl.am), "", 0)
-	row("Prometheus requests", float64(ops.prom), float64(bl.prom), "", 0)
-	fmt.Printf("\n| log scanning, %d MB generated log file | MB/s |\n|---|---|\n| opsbot scanner | %.0f |\n| grep -c -i -E 'error\\|fatal\\|exception' | %.0f |\n| ratio | %.2f |\n",
-		size>>20, scanMBs, grepMBs, scanMBs/grepMBs)
-	return nil
-}
-
-// measure runs cmd, with the servers' request counters read before and
-// after, and its wall time and peak RSS. okExit is the exit code that
-// counts as success besides 0 (opsbot exits 1 when it finds problems, which
-// it should here).
-func measure(ctx context.Context, env *testenv.Env, cmd *exec.Cmd, okExit int) (measurement, error) {
-	before, err := counters(ctx, env)
-	if err != nil {
-		return measurement{}, err
-	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, os.Stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); !ok || okExit == 0 || ee.ExitCode() != okExit {
-			return measurement{}, fmt.Errorf("%s: %w", cmd.Path, err)
+		fmt.Fprintf(os.Stderr, "    %-8s %-7s %s (%d findings, %dms)\n", r.Check, r.Status, oneLineSummary(r.Summary), len(r.Findings), r.DurationMS)
+		if r.Status == checks.Unknown {
+			return s, fmt.Errorf("opsbot: the %s check could not tell: %s", r.Check, r.Summary)
 		}
 	}
-	after, err := counters(ctx, env)
-	if err != nil {
-		return measurement{}, err
-	}
-	m := measurement{wall: wall, out: out.String()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSSKB = ru.Maxrss
-	}
-	m.apiserver, m.kubelet, m.am, m.prom = after[0]-before[0], after[1]-before[1], after[2]-before[2], after[3]-before[3]
-	return m, nil
+	fmt.Fprintf(os.Stderr, "    %.1f s, %.1f CPU s, %d MB peak RSS, %d MB of logs served\n",
+		s.Wall.Seconds(), s.CPU.Seconds(), s.MaxRSSKB>>10, s.LogBytes>>20)
+	return s, nil
 }
 
-// counters reads how many requests each server has answered: the
-// apiserver's apiserver_request_total, the stub kubelet's own count,
-// Alertmanager's and Prometheus's HTTP request counters. The reads
-// themselves are subtracted out by reading before and after.
-func counters(ctx context.Context, env *testenv.Env) ([4]int64, error) {
-	var c [4]int64
-	var err error
-	if c[0], err = metricSum(ctx, env.Kube.URL()+"/metrics", env.Kube.AdminToken(), "apiserver_request_total", env.Kube.CAData()); err != nil {
-		return c, err
+func oneLineSummary(s string) string {
+	if len(s) > 160 {
+		s = s[:160] + "…"
 	}
-	c[1] = env.Kube.Kubelet().Requests()
-	if c[2], err = metricSum(ctx, env.Alertmanager.URL()+"/metrics", "", "alertmanager_http_request_duration_seconds_count", nil); err != nil {
-		return c, err
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// compare runs the rounds of the side-by-side comparison.
+func compare(ctx context.Context, root, bin, work string, o options) (comparison, error) {
+	w, err := start(ctx, root, work, o, o.size)
+	if err != nil {
+		return comparison{}, err
 	}
-	if c[3], err = metricSum(ctx, env.Prometheus.URL()+"/metrics", "", "prometheus_http_requests_total", nil); err != nil {
-		return c, err
+	defer w.close()
+	c := comparison{Size: o.size, LogMB: int64(o.size.Pods) * o.logBytes >> 20, Alerts: o.alerts, Queries: w.queries, PlantedIn: w.planting.Seconds()}
+	state := filepath.Join(w.dir, "state.json")
+	for round := 1; round <= o.runs; round++ {
+		w.planted.SetLag(0)
+		step(fmt.Sprintf("round %d/%d: opsbot checklist", round, o.runs))
+		s, err := w.opsbot(ctx, bin, "")
+		if err != nil {
+			return c, err
+		}
+		c.Full = append(c.Full, s)
+
+		if o.baseline {
+			step(fmt.Sprintf("round %d/%d: by hand (kubectl get pods, kubectl logs | grep for each pod, curl)", round, o.runs))
+			s, err := w.meter.measure(ctx, w.baseline(ctx), 0)
+			if err != nil {
+				return c, err
+			}
+			fmt.Fprintf(os.Stderr, "    %s    %.1f s, %.1f CPU s\n", strings.TrimSpace(s.out), s.Wall.Seconds(), s.CPU.Seconds())
+			c.ByHand = append(c.ByHand, s)
+		}
+
+		if o.repeat {
+			if err := os.Remove(state); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return c, err
+			}
+			w.planted.SetLag(o.logLag)
+			step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the first run of the day (logs until %s ago)", round, o.runs, o.logLag))
+			s, err := w.opsbot(ctx, bin, state)
+			if err != nil {
+				return c, err
+			}
+			c.First = append(c.First, s)
+			w.planted.SetLag(0)
+			step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the repeat run %s later", round, o.runs, o.logLag))
+			if s, err = w.opsbot(ctx, bin, state); err != nil {
+				return c, err
+			}
+			c.Repeat = append(c.Repeat, s)
+		}
 	}
 	return c, nil
 }
 
-func metricSum(ctx context.Context, url, token, name string, ca []byte) (int64, error) {
-	client := http.DefaultClient
-	if ca != nil {
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(ca)
-		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// growth measures opsbot alone at one size of the growth series.
+func growth(ctx context.Context, root, bin, work string, o options, sz size) (point, error) {
+	w, err := start(ctx, root, work, o, sz)
 	if err != nil {
-		return 0, err
+		return point{}, err
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name) || (len(line) > len(name) && line[len(name)] != '{' && line[len(name)] != ' ') {
-			continue
-		}
-		f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err == nil {
-			sum += f
-		}
-	}
-	return int64(sum), sc.Err()
-}
-
-// scanVersusGrep generates size bytes of logs into a file and measures the
-// throughput of opsbot's scanner and of grep -c over it, each after one
-// warm-up read so both start from the page cache.
-func scanVersusGrep(ctx context.Context, dir string, size int64) (scanMBs, grepMBs float64, n int64, err error) {
-	path := filepath.Join(dir, "logs.txt")
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if _, err := logstest.GenerateWith(w, logstest.Options{Size: size, Seed: 1, ErrorRatio: 0.01}); err != nil {
-		return 0, 0, 0, err
-	}
-	if err := w.Flush(); err != nil {
-		return 0, 0, 0, err
-	}
-	if err := f.Close(); err != nil {
-		return 0, 0, 0, err
-	}
-	mbs := func(d time.Duration) float64 { return float64(size) / (1 << 20) / d.Seconds() }
-	grep := func() (time.Duration, error) {
-		cmd := exec.CommandContext(ctx, "grep", "-c", "-i", "-E", "error|fatal|exception", path)
-		cmd.Stdout = io.Discard
-		start := time.Now()
-		err := cmd.Run()
-		return time.Since(start), err
-	}
-	scan := func() (time.Duration, error) {
-		f, err := os.Open(path)
+	defer w.close()
+	p := point{Size: sz, LogMB: int64(sz.Pods) * o.logBytes >> 20, PlantedIn: w.planting.Seconds()}
+	for i := 1; i <= o.scaleRuns; i++ {
+		step(fmt.Sprintf("%s: opsbot checklist, run %d/%d", sz, i, o.scaleRuns))
+		s, err := w.opsbot(ctx, bin, "")
 		if err != nil {
-			return 0, err
+			return p, err
 		}
-		defer f.Close()
-		start := time.Now()
-		sc := logs.NewScanner(logs.ScannerConfig{})
-		err = sc.Scan(f)
-		return time.Since(start), err
+		p.Runs = append(p.Runs, s)
 	}
-	best := func(fn func() (time.Duration, error)) (time.Duration, error) {
-		var min time.Duration
-		for i := range 4 { // the first run warms the page cache
-			d, err := fn()
-			if err != nil {
-				return 0, err
-			}
-			if i == 1 || (i > 1 && d < min) {
-				min = d
-			}
-		}
-		return min, nil
-	}
-	g, err := best(grep)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("grep: %w", err)
-	}
-	s, err := best(scan)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("scan: %w", err)
-	}
-	return mbs(s), mbs(g), size, nil
+	return p, nil
 }
 
 // metricsConfig is the benchmark's metrics block: the built-ins plus the
@@ -347,30 +455,30 @@ func metricsConfig(custom []string) metrics.Config {
 }
 
 // config is the benchmark's opsbot.yaml.
-func config(kubeconfig, ns string, env *testenv.Env, custom []string) string {
+func config(kubeconfig string, namespaces []string, env *testenv.Env, custom []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `environments:
   bench:
     kubernetes: {kubeconfig: %q, context: %s}
     namespaces: [%s]
-    timeout: 5m
+    timeout: 10m
     prometheus: {url: %s}
     alertmanager: {url: %s}
     checks:
       pods: {timeout: 5m}
-      logs: {timeout: 5m}
+      logs: {timeout: 10m}
       alerts: {timeout: 1m}
       metrics:
         timeout: 1m
         queries:
-`, kubeconfig, testenv.KubeconfigContext, ns, env.Prometheus.URL(), env.Alertmanager.URL())
+`, kubeconfig, testenv.KubeconfigContext, strings.Join(namespaces, ", "), env.Prometheus.URL(), env.Alertmanager.URL())
 	for _, q := range metricsConfig(custom).Queries {
 		fmt.Fprintf(&b, "          - {name: %s, query: %q, warn: %g, fail: %g}\n", q.Name, q.Query, *q.Warn, *q.Fail)
 	}
 	return b.String()
 }
 
-func step(s string) { fmt.Fprintf(os.Stderr, "==> %s\n", s) }
+func step(s string) { fmt.Fprintf(os.Stderr, "==> %s %s\n", time.Now().Format("15:04:05"), s) }
 
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The figures of a sample, by name.
+var (
+	wallS   = func(s sample) float64 { return s.Wall.Seconds() }
+	cpuS    = func(s sample) float64 { return s.CPU.Seconds() }
+	rssMB   = func(s sample) float64 { return float64(s.MaxRSSKB) / 1024 }
+	logMB   = func(s sample) float64 { return float64(s.LogBytes) / (1 << 20) }
+	apiReqs = func(s sample) float64 { return float64(s.APIServer) }
+	kubelet = func(s sample) float64 { return float64(s.Kubelet) }
+	amReqs  = func(s sample) float64 { return float64(s.AM) }
+	prom    = func(s sample) float64 { return float64(s.Prom) }
+	server  = func(name string) func(sample) float64 {
+		return func(s sample) float64 { return s.ServerCPU[name].Seconds() }
+	}
+)
+
+// cell prints a spread: the median, and the range when the runs differ.
+func cell(sp spread, unit string, digits int) string {
+	v := func(f float64) string {
+		if digits == 0 {
+			return thousands(int64(f + 0.5))
+		}
+		return strconv.FormatFloat(f, 'f', digits, 64)
+	}
+	out := v(sp.Median)
+	if unit != "" {
+		out += " " + unit
+	}
+	if v(sp.Min) != v(sp.Max) {
+		out += " (" + v(sp.Min) + "–" + v(sp.Max) + ")"
+	}
+	return out
+}
+
+// ratio says how many times b's median is a's.
+func ratio(a, b spread) string {
+	if a.Median == 0 || b.Median == 0 {
+		return ""
+	}
+	r := b.Median / a.Median
+	if r >= 100 {
+		return fmt.Sprintf("%.0f×", r)
+	}
+	return fmt.Sprintf("%.1f×", r)
+}
+
+type row struct {
+	name   string
+	f      func(sample) float64
+	unit   string
+	digits int
+}
+
+var rows = []row{
+	{"wall time", wallS, "s", 1},
+	{"CPU time (user+sys)", cpuS, "s", 1},
+	{"peak RSS (largest process)", rssMB, "MB", 0},
+	{"kube-apiserver requests", apiReqs, "", 0},
+	{"kubelet log requests", kubelet, "", 0},
+	{"log MB served", logMB, "MB", 1},
+	{"Alertmanager requests", amReqs, "", 0},
+	{"Prometheus requests", prom, "", 0},
+}
+
+func printComparison(c comparison) {
+	runs := len(c.Full)
+	fmt.Printf("\n%s, %d MB of logs, %d alerts, %d queries; medians of %d interleaved rounds, range in brackets.\n\n",
+		c.Size, c.LogMB, c.Alerts, c.Queries, runs)
+	if len(c.ByHand) > 0 {
+		fmt.Printf("| full run | opsbot checklist | by hand (baseline.sh) | by hand / opsbot |\n|---|---|---|---|\n")
+		for _, r := range rows {
+			a, b := figure(c.Full, r.f), figure(c.ByHand, r.f)
+			fmt.Printf("| %s | %s | %s | %s |\n", r.name, cell(a, r.unit, r.digits), cell(b, r.unit, r.digits), ratio(a, b))
+		}
+	} else {
+		fmt.Printf("| full run | opsbot checklist |\n|---|---|\n")
+		for _, r := range rows {
+			fmt.Printf("| %s | %s |\n", r.name, cell(figure(c.Full, r.f), r.unit, r.digits))
+		}
+	}
+	if len(c.Repeat) > 0 {
+		fmt.Printf("\n| with --state | first run of the day | repeat run an hour later |")
+		sep := "|---|---|---|"
+		if len(c.ByHand) > 0 {
+			fmt.Printf(" by hand | by hand / repeat |")
+			sep += "---|---|"
+		}
+		fmt.Printf("\n%s\n", sep)
+		for _, r := range rows {
+			a, b := figure(c.First, r.f), figure(c.Repeat, r.f)
+			fmt.Printf("| %s | %s | %s |", r.name, cell(a, r.unit, r.digits), cell(b, r.unit, r.digits))
+			if len(c.ByHand) > 0 {
+				h := figure(c.ByHand, r.f)
+				fmt.Printf(" %s | %s |", cell(h, r.unit, r.digits), ratio(b, h))
+			}
+			fmt.Println()
+		}
+	}
+	// Where the CPU goes: the servers' CPU seconds during each kind of run.
+	kinds := []struct {
+		name string
+		ss   []sample
+	}{{"opsbot checklist", c.Full}, {"by hand", c.ByHand}, {"first run (state)", c.First}, {"repeat run", c.Repeat}}
+	names := serverNames(c.Full)
+	fmt.Printf("\n| CPU seconds during the run (medians) | the program measured |")
+	for _, n := range names {
+		fmt.Printf(" %s |", n)
+	}
+	fmt.Printf(" total | CPU ms per MB of logs (the program) |\n|---|---|%s---|---|\n", strings.Repeat("---|", len(names)))
+	for _, k := range kinds {
+		if len(k.ss) == 0 {
+			continue
+		}
+		own := figure(k.ss, cpuS).Median
+		total := own
+		fmt.Printf("| %s | %.1f |", k.name, own)
+		for _, n := range names {
+			v := figure(k.ss, server(n)).Median
+			total += v
+			fmt.Printf(" %.1f |", v)
+		}
+		perMB := ""
+		if mb := figure(k.ss, logMB).Median; mb > 0 {
+			perMB = fmt.Sprintf("%.0f", own*1000/mb)
+		}
+		fmt.Printf(" %.1f | %s |\n", total, perMB)
+	}
+}
+
+// serverNames are the processes sampled, the busiest first.
+func serverNames(ss []sample) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	var names []string
+	for n := range ss[0].ServerCPU {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := figure(ss, server(names[i])).Median, figure(ss, server(names[j])).Median
+		if a != b {
+			return a > b
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+func printScan(r scanResult) {
+	fmt.Printf("\n| log scanning, %d MB generated log file (medians of interleaved runs) | MB/s |\n|---|---|\n", r.Bytes>>20)
+	fmt.Printf("| opsbot scanner | %s |\n", cell(r.Scanner, "", 0))
+	fmt.Printf("| grep -c -i -E 'error\\|fatal\\|exception' | %s |\n", cell(r.Grep, "", 0))
+	fmt.Printf("| scanner / grep | %.2f |\n", r.Scanner.Median/r.Grep.Median)
+}
+
+func printScale(ps []point) {
+	fmt.Printf("\n| pods | namespaces | log MB | planted in | wall time | opsbot CPU | peak RSS | kube-apiserver requests | kubelet requests | kube-apiserver CPU | wall per 1,000 pods |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, p := range ps {
+		w := figure(p.Runs, wallS)
+		fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.2f s |\n",
+			thousands(int64(p.Size.Pods)), p.Size.Namespaces, thousands(p.LogMB),
+			fmt.Sprintf("%.0f s", p.PlantedIn),
+			cell(w, "s", 1), cell(figure(p.Runs, cpuS), "s", 1), cell(figure(p.Runs, rssMB), "MB", 0),
+			cell(figure(p.Runs, apiReqs), "", 0), cell(figure(p.Runs, kubelet), "", 0),
+			cell(figure(p.Runs, server("kube-apiserver")), "s", 1), w.Median*1000/float64(p.Size.Pods))
+	}
+}
+
+// thousands formats n with thousands separators: 10,000.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
