@@ -89,6 +89,8 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	colorMode := p.fs.String("color", "auto", "colour the text output: auto (only on a terminal), always or never")
 	statePath := p.fs.String("state", "", "keep the logs check's state in this JSON file, so that the next run reads only the logs written since")
 	chartsTo := p.fs.String("charts", "", "write the chart of every finding that has one (a PNG per finding) into this directory, created if need be")
+	cpuProfile := p.fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
+	traceTo := p.fs.String("trace", "", "write an execution trace of the run to this file (go tool trace reads it)")
 	var o config.Overrides
 	p.fs.Func("n", "a namespace to look at (repeat it, or separate with commas); replaces the config's", func(v string) error {
 		for _, ns := range strings.Split(v, ",") {
@@ -169,6 +171,10 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "opsbot: %s\n", note)
 	}
 
+	prof, err := startProfiles(*cpuProfile, *traceTo)
+	if err != nil {
+		return p.usageError("%v", err)
+	}
 	// In a terminal the run is neither saved nor observed: that is the
 	// bot's, whose reports have Investigate buttons.
 	ro := checklist.RunOptions{Environment: env.Name, Checks: list, Timeout: time.Duration(env.Timeout), Logger: logger,
@@ -177,6 +183,9 @@ func runChecklist(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ro.Progress = newTermProgress(stderr, list)
 	}
 	rep := checklist.Run(ctx, ro).Report
+	if err := prof.Stop(); err != nil {
+		fmt.Fprintf(stderr, "opsbot checklist: %v\n", err)
+	}
 	if *output == "json" {
 		err = report.WriteJSON(stdout, rep)
 	} else {
