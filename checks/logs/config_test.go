@@ -14,7 +14,7 @@ func TestConfigDefaults(t *testing.T) {
 	c.SetDefaults()
 	want := Config{
 		LimitBytes:    10 << 20,
-		Concurrency:   8,
+		Concurrency:   32,
 		Top:           10,
 		MinCount:      1,
 		FailThreshold: 100,

@@ -15,9 +15,8 @@
 // For a container running again after a restart inside the window, the
 // previous instance's log is read too; a container waiting to restart
 // (CrashLoopBackOff) needs no such request: the kubelet answers with its
-// last instance's log. At most concurrency logs are read at once, each
-// streamed straight into a Scanner: nothing is held in memory but the
-// groups.
+// last instance's log. Concurrency logs are read at once, each streamed
+// straight into a Scanner: nothing is held in memory but the groups.
 //
 // # What is an error event
 //
