@@ -3,6 +3,7 @@ package pods
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -107,54 +108,138 @@ type problem struct {
 	extra     string // e.g. the scheduler's reason of a Pending pod
 }
 
-// namespace reports the findings of one namespace.
-func (a analyzer) namespace(s *snapshot) []checks.Finding {
-	cronOf := map[string]string{} // job name → its CronJob's name
-	listed := map[string]bool{}
-	for i := range s.jobs {
-		listed[s.jobs[i].Name] = true
-		if ref := metav1.GetControllerOf(&s.jobs[i]); ref != nil && ref.Kind == "CronJob" {
-			cronOf[s.jobs[i].Name] = ref.Name
-		}
-	}
-	// A Job not listed (jobs forbidden, or the Job deleted before its pod)
-	// named "<cronjob>-<scheduled time>" after a listed CronJob is its.
-	for i := range s.pods {
-		ref := metav1.GetControllerOf(&s.pods[i])
-		if ref == nil || ref.Kind != "Job" || listed[ref.Name] {
-			continue
-		}
-		dash := strings.LastIndexByte(ref.Name, '-')
-		if dash <= 0 || dash == len(ref.Name)-1 || strings.Trim(ref.Name[dash+1:], "0123456789") != "" {
-			continue
-		}
-		if base := ref.Name[:dash]; slices.ContainsFunc(s.cronJobs, func(cj batchv1.CronJob) bool { return cj.Name == base }) {
-			cronOf[ref.Name] = base
-		}
-	}
+// scan is what the check keeps of one namespace while its pages go by:
+// counts, a tally of the live pods per owner, the problems of the unhealthy
+// pods, the CronJobs' last runs and the findings made so far; never the
+// listed objects, so that it grows with the workloads and the findings,
+// not with the pods.
+type scan struct {
+	namespace string
+	seen      map[string]bool // kinds listed completely
+	pods      int             // pods listed
+	items     int             // objects listed, of every kind
+	owners    map[owner]*tally
+	problems  []problem
+	// jobs are the Jobs that pods with problems or alive are under, by
+	// name: whether each was listed and the CronJob it belongs to. Until
+	// the Jobs are listed, their pods are tallied under the Job.
+	jobs map[string]*jobRef
+	// byBase are the Jobs not listed, by their name without its last
+	// "-<digits>": the CronJob of that name, if listed, is theirs.
+	byBase map[string][]*jobRef
+	crons  map[string]*cronRuns // the listed Jobs of each CronJob
+	found  []checks.Finding     // the workloads' and Jobs' findings
+}
 
-	total := map[owner]int{}          // live pods per owner
-	live := map[owner][]*corev1.Pod{} // the same pods
-	var problems []problem
-	for i := range s.pods {
-		p := &s.pods[i]
-		o := ownerOf(p, cronOf)
-		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
-			total[o]++
-			live[o] = append(live[o], p)
-		}
-		problems = append(problems, a.podProblems(p, o)...)
-	}
+func newScan(namespace string) *scan {
+	return &scan{namespace: namespace, seen: map[string]bool{}, owners: map[owner]*tally{},
+		jobs: map[string]*jobRef{}, crons: map[string]*cronRuns{}}
+}
 
-	findings := a.groupFindings(s.namespace, problems, total)
-	for i := range s.deployments {
-		findings = append(findings, a.deployment(s.namespace, &s.deployments[i], live, s.seen["pods"])...)
+// tally is what the analysis needs of an owner's live pods (not being
+// deleted, not over): how many there are, and for a workload short of
+// replicas whether they explain it by settling and which are not Ready.
+type tally struct {
+	live     int
+	recent   int32 // created or changed readiness within rolloutGrace
+	creating bool  // one was created within rolloutGrace
+	unready  podNames
+}
+
+// podNames are the first few of a set of pod names, by name, and how many
+// the set has.
+type podNames struct {
+	first []string // sorted, at most maxPodNames
+	n     int
+}
+
+func (pn *podNames) add(name string) {
+	pn.n++
+	i, _ := slices.BinarySearch(pn.first, name)
+	if i < maxPodNames {
+		pn.first = slices.Insert(pn.first, i, name)
+		pn.first = pn.first[:min(len(pn.first), maxPodNames)]
 	}
-	for i := range s.statefulSets {
-		findings = append(findings, a.statefulSet(s.namespace, &s.statefulSets[i], live, s.seen["pods"])...)
+}
+
+// jobRef is a Job pods are under.
+type jobRef struct {
+	listed bool
+	cron   string // the CronJob it belongs to, if any
+}
+
+// cronRuns sums up a CronJob's listed Jobs.
+type cronRuns struct {
+	last           *jobRun // the latest finished, if any
+	failedInWindow int     // how many failed inside the window
+	suspended      bool
+}
+
+// jobRun is a finished Job of a CronJob.
+type jobRun struct {
+	name     string
+	created  time.Time
+	failed   bool
+	reason   string // the Failed condition's
+	message  string
+	failedAt time.Time
+}
+
+// pod takes one listed pod into the namespace's scan. A pod under a Job is
+// tallied under the Job until the Jobs and CronJobs are listed (findings
+// resolves it to its CronJob).
+func (a analyzer) pod(s *scan, p *corev1.Pod) {
+	s.pods++
+	s.items++
+	o := ownerOf(p, nil)
+	ps := a.podProblems(p, o)
+	s.problems = append(s.problems, ps...)
+	live := p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
+	if !live && len(ps) == 0 {
+		return
 	}
-	findings = append(findings, a.jobs(s.namespace, s.jobs, s.cronJobs, cronOf)...)
-	return findings
+	if o.kind == "Job" && s.jobs[o.name] == nil {
+		s.jobs[o.name] = &jobRef{}
+	}
+	if !live || o.kind == "Pod" {
+		return // a bare pod's count is never shown
+	}
+	t := s.owners[o]
+	if t == nil {
+		t = &tally{}
+		s.owners[o] = t
+	}
+	t.live++
+	created := a.recent(p.CreationTimestamp.Time)
+	t.creating = t.creating || created
+	c := condition(p.Status.Conditions, corev1.PodReady)
+	if created || (c != nil && a.recent(c.LastTransitionTime.Time)) {
+		t.recent++
+	}
+	if c == nil || c.Status != corev1.ConditionTrue {
+		t.unready.add(p.Name)
+	}
+}
+
+// findings reports the findings of one namespace, once every kind has been
+// listed (or could not be).
+func (a analyzer) findings(s *scan) []checks.Finding {
+	resolve := func(o owner) owner {
+		if r := s.jobs[o.name]; o.kind == "Job" && r != nil && r.cron != "" {
+			return owner{"CronJob", r.cron}
+		}
+		return o
+	}
+	total := map[owner]int{} // live pods per owner
+	for o, t := range s.owners {
+		total[resolve(o)] += t.live
+	}
+	for i := range s.problems {
+		s.problems[i].owner = resolve(s.problems[i].owner)
+	}
+	findings := a.groupFindings(s.namespace, s.problems, total)
+	findings = append(findings, s.found...)
+	return append(findings, a.cronJobs(s)...)
 }
 
 // ownerOf says what a pod is reported under; see the package comment.
@@ -449,7 +534,7 @@ func (a analyzer) podFinding(ns string, k groupKey, ps []problem, total int) che
 		detail = append(detail, m)
 	}
 	if k.owner.kind != "Pod" {
-		detail = append(detail, podList(pods))
+		detail = append(detail, podList(pods, len(pods)))
 	}
 	return checks.Finding{
 		Fingerprint: checks.Fingerprint(name, ns, k.owner.kind, k.owner.name, k.container, k.reason),
@@ -500,11 +585,12 @@ func (a analyzer) chart(ns string, k groupKey, object string, pods []string) *ch
 
 // deployment reports a Deployment short of available replicas or whose
 // rollout is stuck.
-func (a analyzer) deployment(ns string, d *appsv1.Deployment, live map[owner][]*corev1.Pod, podsSeen bool) []checks.Finding {
+func (a analyzer) deployment(s *scan, d *appsv1.Deployment) []checks.Finding {
 	desired := replicas(d.Spec.Replicas)
 	if desired == 0 {
 		return nil
 	}
+	ns := s.namespace
 	o := owner{"Deployment", d.Name}
 	object := o.kind + " " + ns + "/" + d.Name
 	var out []checks.Finding
@@ -545,7 +631,7 @@ func (a analyzer) deployment(ns string, d *appsv1.Deployment, live map[owner][]*
 				return out // rolling out, scaling: settling
 			}
 		}
-		if podsSeen && a.settling(desired-ready, desired, live[o]) {
+		if s.seen["pods"] && a.settling(desired-ready, desired, s.owners[o]) {
 			return out
 		}
 	}
@@ -555,37 +641,33 @@ func (a analyzer) deployment(ns string, d *appsv1.Deployment, live map[owner][]*
 	} else if available != nil && available.Status != corev1.ConditionTrue {
 		msg = available.Message
 	}
-	return append(out, a.replicasFinding(ns, o, "available", ready, desired, msg, live[o]))
+	return append(out, a.replicasFinding(ns, o, "available", ready, desired, msg, s.owners[o]))
 }
 
 // statefulSet reports a StatefulSet short of ready replicas.
-func (a analyzer) statefulSet(ns string, s *appsv1.StatefulSet, live map[owner][]*corev1.Pod, podsSeen bool) []checks.Finding {
-	desired := replicas(s.Spec.Replicas)
-	ready := s.Status.ReadyReplicas
-	if desired == 0 || ready >= desired || s.Status.ObservedGeneration < s.Generation {
+func (a analyzer) statefulSet(s *scan, st *appsv1.StatefulSet) []checks.Finding {
+	desired := replicas(st.Spec.Replicas)
+	ready := st.Status.ReadyReplicas
+	if desired == 0 || ready >= desired || st.Status.ObservedGeneration < st.Generation {
 		return nil
 	}
-	o := owner{"StatefulSet", s.Name}
-	if podsSeen && a.settling(desired-ready, desired, live[o]) {
+	o := owner{"StatefulSet", st.Name}
+	if s.seen["pods"] && a.settling(desired-ready, desired, s.owners[o]) {
 		return nil
 	}
-	return []checks.Finding{a.replicasFinding(ns, o, "ready", ready, desired, "", live[o])}
+	return []checks.Finding{a.replicasFinding(s.namespace, o, "ready", ready, desired, "", s.owners[o])}
 }
 
 // settling says whether a workload's shortfall is explained by pods that
 // were created or changed readiness within rolloutGrace; pods not created
 // yet count as settling when the controller created one within the grace.
-func (a analyzer) settling(short, desired int32, pods []*corev1.Pod) bool {
-	var recent int32
-	creating := false
-	for _, p := range pods {
-		created := a.recent(p.CreationTimestamp.Time)
-		creating = creating || created
-		if c := condition(p.Status.Conditions, corev1.PodReady); created || (c != nil && a.recent(c.LastTransitionTime.Time)) {
-			recent++
-		}
+// pods is the tally of the workload's live pods (nil when there are none).
+func (a analyzer) settling(short, desired int32, pods *tally) bool {
+	if pods == nil {
+		pods = &tally{}
 	}
-	if missing := desired - int32(len(pods)); missing > 0 && creating {
+	recent := pods.recent
+	if missing := desired - int32(pods.live); missing > 0 && pods.creating {
 		recent += missing
 	}
 	return short <= recent
@@ -596,7 +678,7 @@ func (a analyzer) recent(t time.Time) bool {
 }
 
 // replicasFinding is the finding of a workload short of replicas.
-func (a analyzer) replicasFinding(ns string, o owner, word string, ready, desired int32, msg string, pods []*corev1.Pod) checks.Finding {
+func (a analyzer) replicasFinding(ns string, o owner, word string, ready, desired int32, msg string, pods *tally) checks.Finding {
 	object := o.kind + " " + ns + "/" + o.name
 	sev := checks.Warn
 	if ready == 0 {
@@ -606,15 +688,8 @@ func (a analyzer) replicasFinding(ns string, o owner, word string, ready, desire
 	if m := oneLine(msg); m != "" {
 		detail = append(detail, m)
 	}
-	var unready []string
-	for _, p := range pods {
-		if c := condition(p.Status.Conditions, corev1.PodReady); c == nil || c.Status != corev1.ConditionTrue {
-			unready = append(unready, p.Name)
-		}
-	}
-	if len(unready) > 0 {
-		slices.Sort(unready)
-		detail = append(detail, "not ready: "+strings.TrimPrefix(podList(unready), "pods: "))
+	if pods != nil && pods.unready.n > 0 {
+		detail = append(detail, "not ready: "+strings.TrimPrefix(podList(pods.unready.first, pods.unready.n), "pods: "))
 	}
 	return checks.Finding{
 		Fingerprint: checks.Fingerprint(name, ns, o.kind, o.name, "", reasonReplicas),
@@ -626,88 +701,119 @@ func (a analyzer) replicasFinding(ns string, o owner, word string, ready, desire
 	}
 }
 
-// jobs reports failed Jobs and CronJobs whose last run failed.
-func (a analyzer) jobs(ns string, jobs []batchv1.Job, cronJobs []batchv1.CronJob, cronOf map[string]string) []checks.Finding {
-	var out []checks.Finding
-	runs := map[string][]*batchv1.Job{}
-	var crons []string
-	for i := range jobs {
-		j := &jobs[i]
-		if cj := cronOf[j.Name]; cj != "" {
-			if _, ok := runs[cj]; !ok {
-				crons = append(crons, cj)
-			}
-			runs[cj] = append(runs[cj], j)
-			continue
-		}
-		c := jobCondition(j, batchv1.JobFailed)
-		if c == nil || !a.inWindow(jobFailedAt(j, c)) {
-			continue
-		}
-		object := "Job " + ns + "/" + j.Name
-		out = append(out, checks.Finding{
-			Fingerprint: checks.Fingerprint(name, ns, "Job", j.Name, "", reasonJobFailed),
-			Severity:    checks.Fail,
-			Object:      object,
-			Title:       fmt.Sprintf("%s: failed%s, %s ago", object, paren(c.Reason), age(a.now.Sub(jobFailedAt(j, c)))),
-			Detail:      oneLine(c.Message),
-			Count:       1,
-		})
+// job takes one listed Job into the namespace's scan: it resolves the
+// pods under it to its CronJob, reports it if it failed on its own, or
+// counts it among its CronJob's runs.
+func (a analyzer) job(s *scan, j *batchv1.Job) {
+	s.items++
+	cron := ""
+	if ref := metav1.GetControllerOf(j); ref != nil && ref.Kind == "CronJob" {
+		cron = ref.Name
 	}
+	if r := s.jobs[j.Name]; r != nil {
+		r.listed, r.cron = true, cron
+	}
+	if cron != "" {
+		a.cronRun(s, cron, j)
+		return
+	}
+	c := jobCondition(j, batchv1.JobFailed)
+	if c == nil || !a.inWindow(jobFailedAt(j, c)) {
+		return
+	}
+	object := "Job " + s.namespace + "/" + j.Name
+	s.found = append(s.found, checks.Finding{
+		Fingerprint: checks.Fingerprint(name, s.namespace, "Job", j.Name, "", reasonJobFailed),
+		Severity:    checks.Fail,
+		Object:      object,
+		Title:       fmt.Sprintf("%s: failed%s, %s ago", object, paren(c.Reason), age(a.now.Sub(jobFailedAt(j, c)))),
+		Detail:      oneLine(c.Message),
+		Count:       1,
+	})
+}
 
-	suspended := map[string]bool{}
-	for i := range cronJobs {
-		if s := cronJobs[i].Spec.Suspend; s != nil && *s {
-			suspended[cronJobs[i].Name] = true
+// cronRun counts Job j among CronJob cron's runs.
+func (a analyzer) cronRun(s *scan, cron string, j *batchv1.Job) {
+	runs := s.crons[cron]
+	if runs == nil {
+		runs = &cronRuns{}
+		s.crons[cron] = runs
+	}
+	failed := jobCondition(j, batchv1.JobFailed)
+	if failed == nil && jobCondition(j, batchv1.JobComplete) == nil {
+		return // still running
+	}
+	r := jobRun{name: j.Name, created: j.CreationTimestamp.Time, failed: failed != nil}
+	if failed != nil {
+		r.reason, r.message, r.failedAt = failed.Reason, failed.Message, jobFailedAt(j, failed)
+		if a.inWindow(r.failedAt) {
+			runs.failedInWindow++
 		}
 	}
-	slices.Sort(crons)
-	for _, cj := range crons {
-		if suspended[cj] {
+	if runs.last == nil || laterRun(r, *runs.last) {
+		runs.last = &r
+	}
+}
+
+// startCronJobs readies the scan for its CronJobs, the Jobs having been
+// listed: a Job not listed (Jobs forbidden, or the Job deleted before its
+// pod) named "<cronjob>-<scheduled time>" after a listed CronJob is its.
+func (s *scan) startCronJobs() {
+	s.byBase = map[string][]*jobRef{}
+	for name, r := range s.jobs {
+		if r.listed {
 			continue
 		}
-		var lastRun *batchv1.Job
-		failedInWindow := 0
-		for _, j := range runs[cj] {
-			failed := jobCondition(j, batchv1.JobFailed)
-			if failed == nil && jobCondition(j, batchv1.JobComplete) == nil {
-				continue // still running
-			}
-			if failed != nil && a.inWindow(jobFailedAt(j, failed)) {
-				failedInWindow++
-			}
-			if lastRun == nil || laterRun(j, lastRun) {
-				lastRun = j
-			}
-		}
-		if lastRun == nil {
+		dash := strings.LastIndexByte(name, '-')
+		if dash <= 0 || dash == len(name)-1 || strings.Trim(name[dash+1:], "0123456789") != "" {
 			continue
 		}
-		failed := jobCondition(lastRun, batchv1.JobFailed)
-		if failed == nil {
+		s.byBase[name[:dash]] = append(s.byBase[name[:dash]], r)
+	}
+}
+
+// cronJob takes one listed CronJob into the namespace's scan.
+func (s *scan) cronJob(cj *batchv1.CronJob) {
+	s.items++
+	for _, r := range s.byBase[cj.Name] {
+		r.cron = cj.Name
+	}
+	if runs := s.crons[cj.Name]; runs != nil && cj.Spec.Suspend != nil && *cj.Spec.Suspend {
+		runs.suspended = true
+	}
+}
+
+// cronJobs reports the CronJobs, not suspended, whose last finished run
+// failed.
+func (a analyzer) cronJobs(s *scan) []checks.Finding {
+	var out []checks.Finding
+	for _, cj := range slices.Sorted(maps.Keys(s.crons)) {
+		runs := s.crons[cj]
+		if runs.suspended || runs.last == nil || !runs.last.failed {
 			continue
 		}
-		object := "CronJob " + ns + "/" + cj
+		last := runs.last
+		object := "CronJob " + s.namespace + "/" + cj
 		out = append(out, checks.Finding{
-			Fingerprint: checks.Fingerprint(name, ns, "CronJob", cj, "", reasonJobFailed),
+			Fingerprint: checks.Fingerprint(name, s.namespace, "CronJob", cj, "", reasonJobFailed),
 			Severity:    checks.Fail,
 			Object:      object,
-			Title: fmt.Sprintf("%s: last run failed%s, %s ago", object, paren(failed.Reason),
-				age(a.now.Sub(jobFailedAt(lastRun, failed)))),
-			Detail: joinLines(oneLine(failed.Message), "job: "+lastRun.Name),
-			Count:  max(failedInWindow, 1),
+			Title: fmt.Sprintf("%s: last run failed%s, %s ago", object, paren(last.reason),
+				age(a.now.Sub(last.failedAt))),
+			Detail: joinLines(oneLine(last.message), "job: "+last.name),
+			Count:  max(runs.failedInWindow, 1),
 		})
 	}
 	return out
 }
 
-// laterRun says whether Job x was created after Job y (names break ties:
+// laterRun says whether run x was created after run y (names break ties:
 // CronJob job names end in the scheduled time).
-func laterRun(x, y *batchv1.Job) bool {
-	if c := x.CreationTimestamp.Compare(y.CreationTimestamp.Time); c != 0 {
+func laterRun(x, y jobRun) bool {
+	if c := x.created.Compare(y.created); c != 0 {
 		return c > 0
 	}
-	return x.Name > y.Name
+	return x.name > y.name
 }
 
 // jobCondition returns the Job's condition of type t if it is True.
@@ -918,11 +1024,11 @@ func replicas(r *int32) int32 {
 	return *r
 }
 
-// podList is the detail line naming a group's pods: "pods: a, b, c and 2
-// more".
-func podList(pods []string) string {
+// podList is the detail line naming a group's n pods, the first of them
+// (by name) in pods: "pods: a, b, c and 2 more".
+func podList(pods []string, n int) string {
 	s := "pods: " + strings.Join(pods[:min(len(pods), maxPodNames)], ", ")
-	if n := len(pods) - maxPodNames; n > 0 {
+	if n := n - maxPodNames; n > 0 {
 		s += fmt.Sprintf(" and %d more", n)
 	}
 	return s

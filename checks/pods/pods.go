@@ -12,6 +12,16 @@
 // then the other kinds, so that a deadline hit half-way still leaves the
 // most useful part seen. It lists no ReplicaSets, Events or Nodes.
 //
+// Each page is analysed as it arrives and dropped before the next is asked
+// for; namespaces are analysed apart. What is kept is small: per owner, a
+// tally of its live pods (how many, how many settling, the first few not
+// Ready); the problems of the unhealthy pods; per CronJob, its latest
+// finished run; and the findings. So the check's memory grows with the
+// workloads and the findings, not with the pods: a healthy pod is only
+// counted. Pods are listed before the Jobs that own them, so a pod under a
+// Job is tallied under the Job and moved to its CronJob once the Jobs and
+// CronJobs are listed.
+//
 // # Grouping
 //
 // Pods are grouped under their controller: a ReplicaSet whose name ends in
@@ -87,11 +97,11 @@
 // Unknown (it may be hiding a failure; a Fail finding still makes it Fail),
 // and the summary says what it could not list and why, naming the kinds and
 // namespaces, e.g. "142 pods in shop: 1 problem; could not list cronjobs in
-// shop: forbidden". A List that fails part way keeps the pages it got. When
-// nothing at all could be listed the result is checks.UnknownResult with
-// that reason. When the context ends (the check's timeout, the checklist
-// cancelled), no further List is made and the summary says which were not,
-// with the context's cause.
+// shop: forbidden". A List that fails part way still counts the pages it
+// got. When nothing at all could be listed the result is
+// checks.UnknownResult with that reason. When the context ends (the check's
+// timeout, the checklist cancelled), no further List is made and the
+// summary says which were not, with the context's cause.
 //
 // With several namespaces, one without any pod is named in the summary
 // ("; no pods in billing"): a misspelt namespace would otherwise look
@@ -184,14 +194,15 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 		fmt.Errorf("the Kubernetes API did not answer within %s", c.Timeout()))
 	defer cancel()
 
-	snaps, failures := c.list(ctx)
+	a := analyzer{cfg: c.cfg, now: c.now()}
+	scans, failures := c.list(ctx, a)
 	seen := false
 	pods := 0
 	var empty []string // namespaces whose pods were listed: none
-	for _, s := range snaps {
-		seen = seen || len(s.seen) > 0 || s.items() > 0
-		pods += len(s.pods)
-		if s.seen["pods"] && len(s.pods) == 0 {
+	for _, s := range scans {
+		seen = seen || len(s.seen) > 0 || s.items > 0
+		pods += s.pods
+		if s.seen["pods"] && s.pods == 0 {
 			empty = append(empty, s.namespace)
 		}
 	}
@@ -200,10 +211,9 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 		return checks.UnknownResult(blind)
 	}
 
-	a := analyzer{cfg: c.cfg, now: c.now()}
 	var findings []checks.Finding
-	for _, s := range snaps {
-		findings = append(findings, a.namespace(s)...)
+	for _, s := range scans {
+		findings = append(findings, a.findings(s)...)
 	}
 	if c.cfg.Link != "" {
 		for i := range findings {
@@ -247,22 +257,6 @@ func linkParts(object string) (namespace, obj string) {
 	return namespace, obj
 }
 
-// snapshot is what was listed in one namespace.
-type snapshot struct {
-	namespace    string
-	seen         map[string]bool // kinds listed completely
-	pods         []corev1.Pod
-	deployments  []appsv1.Deployment
-	statefulSets []appsv1.StatefulSet
-	jobs         []batchv1.Job
-	cronJobs     []batchv1.CronJob
-}
-
-// items is how many objects were listed.
-func (s *snapshot) items() int {
-	return len(s.pods) + len(s.deployments) + len(s.statefulSets) + len(s.jobs) + len(s.cronJobs)
-}
-
 // failure is a kind that could not be listed (completely) in a namespace.
 type failure struct {
 	namespace, kind string
@@ -272,53 +266,54 @@ type failure struct {
 // kind is one resource kind the check lists.
 type kind struct {
 	name string // plural resource name, as in RBAC and error messages
-	list func(ctx context.Context, c *Check, s *snapshot) error
+	list func(ctx context.Context, c *Check, a analyzer, s *scan) error
 }
 
 // kinds are listed in this order, each in every namespace before the next.
+// Each page is handed to the analyzer as it arrives and dropped: the pods
+// come first, so that the workloads that follow are judged with their
+// pods' tallies at hand, and the Jobs before the CronJobs that own them.
 var kinds = []kind{
-	{"pods", func(ctx context.Context, c *Check, s *snapshot) (err error) {
-		s.pods, err = listAll(ctx, c.cfg.PageSize, c.client.CoreV1().Pods(s.namespace).List,
-			func(l *corev1.PodList) []corev1.Pod { return l.Items })
-		return err
+	{"pods", func(ctx context.Context, c *Check, a analyzer, s *scan) error {
+		return listPages(ctx, c.cfg.PageSize, c.client.CoreV1().Pods(s.namespace).List,
+			func(l *corev1.PodList) []corev1.Pod { return l.Items }, func(p *corev1.Pod) { a.pod(s, p) })
 	}},
-	{"deployments", func(ctx context.Context, c *Check, s *snapshot) (err error) {
-		s.deployments, err = listAll(ctx, c.cfg.PageSize, c.client.AppsV1().Deployments(s.namespace).List,
-			func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items })
-		return err
+	{"deployments", func(ctx context.Context, c *Check, a analyzer, s *scan) error {
+		return listPages(ctx, c.cfg.PageSize, c.client.AppsV1().Deployments(s.namespace).List,
+			func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items },
+			func(d *appsv1.Deployment) { s.items++; s.found = append(s.found, a.deployment(s, d)...) })
 	}},
-	{"statefulsets", func(ctx context.Context, c *Check, s *snapshot) (err error) {
-		s.statefulSets, err = listAll(ctx, c.cfg.PageSize, c.client.AppsV1().StatefulSets(s.namespace).List,
-			func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items })
-		return err
+	{"statefulsets", func(ctx context.Context, c *Check, a analyzer, s *scan) error {
+		return listPages(ctx, c.cfg.PageSize, c.client.AppsV1().StatefulSets(s.namespace).List,
+			func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items },
+			func(st *appsv1.StatefulSet) { s.items++; s.found = append(s.found, a.statefulSet(s, st)...) })
 	}},
-	{"jobs", func(ctx context.Context, c *Check, s *snapshot) (err error) {
-		s.jobs, err = listAll(ctx, c.cfg.PageSize, c.client.BatchV1().Jobs(s.namespace).List,
-			func(l *batchv1.JobList) []batchv1.Job { return l.Items })
-		return err
+	{"jobs", func(ctx context.Context, c *Check, a analyzer, s *scan) error {
+		return listPages(ctx, c.cfg.PageSize, c.client.BatchV1().Jobs(s.namespace).List,
+			func(l *batchv1.JobList) []batchv1.Job { return l.Items }, func(j *batchv1.Job) { a.job(s, j) })
 	}},
-	{"cronjobs", func(ctx context.Context, c *Check, s *snapshot) (err error) {
-		s.cronJobs, err = listAll(ctx, c.cfg.PageSize, c.client.BatchV1().CronJobs(s.namespace).List,
-			func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items })
-		return err
+	{"cronjobs", func(ctx context.Context, c *Check, a analyzer, s *scan) error {
+		s.startCronJobs()
+		return listPages(ctx, c.cfg.PageSize, c.client.BatchV1().CronJobs(s.namespace).List,
+			func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items }, s.cronJob)
 	}},
 }
 
 // list lists every kind in every namespace, one after the other (gentle on
-// the API server), and says what could not be listed.
-func (c *Check) list(ctx context.Context) ([]*snapshot, []failure) {
-	snaps := make([]*snapshot, len(c.namespaces))
+// the API server), feeding a, and says what could not be listed.
+func (c *Check) list(ctx context.Context, a analyzer) ([]*scan, []failure) {
+	scans := make([]*scan, len(c.namespaces))
 	for i, ns := range c.namespaces {
-		snaps[i] = &snapshot{namespace: ns, seen: map[string]bool{}}
+		scans[i] = newScan(ns)
 	}
 	var failures []failure
 	for _, k := range kinds {
-		for _, s := range snaps {
+		for _, s := range scans {
 			if ctx.Err() != nil {
 				failures = append(failures, failure{s.namespace, k.name, stopped(ctx)})
 				continue
 			}
-			err := k.list(ctx, c, s)
+			err := k.list(ctx, c, a, s)
 			if err == nil {
 				s.seen[k.name] = true
 				continue
@@ -332,33 +327,38 @@ func (c *Check) list(ctx context.Context) ([]*snapshot, []failure) {
 			failures = append(failures, failure{s.namespace, k.name, reason})
 		}
 	}
-	return snaps, failures
+	return scans, failures
 }
 
-// listAll follows a List's continue token until the list is complete. On an
-// error it returns the items of the pages it got.
-func listAll[T any, L interface{ GetContinue() string }](
+// listPages follows a List's continue token until the list is complete,
+// handing each item to use as its page arrives; a page is dropped before
+// the next is asked for, so that no more than one is held. On an error,
+// the items of the pages before it have been used.
+func listPages[T any, L interface{ GetContinue() string }](
 	ctx context.Context, pageSize int,
 	list func(context.Context, metav1.ListOptions) (L, error),
 	items func(L) []T,
-) ([]T, error) {
-	var all []T
+	use func(*T),
+) error {
 	opts := metav1.ListOptions{Limit: int64(pageSize)}
 	for {
 		if err := ctx.Err(); err != nil {
-			return all, err
+			return err
 		}
 		page, err := list(ctx, opts)
 		if err != nil {
-			return all, err
+			return err
 		}
-		all = append(all, items(page)...)
+		all := items(page)
+		for i := range all {
+			use(&all[i])
+		}
 		next := page.GetContinue()
 		if next == "" {
-			return all, nil
+			return nil
 		}
 		if next == opts.Continue {
-			return all, errors.New("the API server returned the same continue token twice")
+			return errors.New("the API server returned the same continue token twice")
 		}
 		opts.Continue = next
 	}

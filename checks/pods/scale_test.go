@@ -3,6 +3,8 @@ package pods
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -16,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/opsbot/opsbot/checks"
 )
 
 // The scale rig: a namespace of many healthy pods spread over a few
@@ -172,6 +176,60 @@ func scaleCheck(tb testing.TB, cs *fake.Clientset) *Check {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// liveHeap is the heap in use after a full collection: what is reachable.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// The check's memory depends on its findings, not on the number of pods:
+// the live heap at its peak (measured between pages and kinds, after a
+// full collection) is about the same with 1,000 and with 10,000 healthy
+// pods beside the same unhealthy ones. Holding every listed pod costs some
+// 4 KB a pod, 36 MB for the 9,000 more.
+func TestMemoryDoesNotGrowWithHealthyPods(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lists 11,000 generated pods")
+	}
+	peak := func(healthy int) (uint64, checks.Result) {
+		var base, top uint64
+		cs := scaleRig(healthy, func() { top = max(top, liveHeap()) })
+		c := scaleCheck(t, cs)
+		base = liveHeap()
+		res := c.Run(context.Background())
+		if top < base {
+			return 0, res
+		}
+		return top - base, res
+	}
+	small, resSmall := peak(1000)
+	large, resLarge := peak(10000)
+	t.Logf("peak live heap above the start: %d KB with 1,000 healthy pods, %d KB with 10,000", small>>10, large>>10)
+
+	if want := "10008 pods in shop: 6 problems"; resLarge.Summary != want {
+		t.Errorf("summary %q, want %q", resLarge.Summary, want)
+	}
+	sameLines(t, "findings", briefs(resSmall.Findings), []string{
+		"fail pods/shop/CronJob/report/app/ImagePullBackOff | CronJob shop/report: 1/1 pod in ImagePullBackOff (container app) | count=1",
+		"fail pods/shop/Deployment/api/-/ReplicasUnavailable | Deployment shop/api: 0/5 replicas available | count=5",
+		"fail pods/shop/Deployment/api/app/CrashLoopBackOff | Deployment shop/api: 5/5 pods in CrashLoopBackOff (container app) | count=5",
+		"fail pods/shop/StatefulSet/batch/-/ReplicasUnavailable | StatefulSet shop/batch: 0/1 replicas ready | count=1",
+		"warn pods/shop/Deployment/worker/app/OOMKilled | Deployment shop/worker: 1/1 pod OOMKilled, last 1h ago (container app) | count=1",
+		"warn pods/shop/StatefulSet/batch/-/Pending | StatefulSet shop/batch: 1/1 pod Pending for 1h (Unschedulable) | count=1",
+	})
+	if !reflect.DeepEqual(resLarge.Findings, resSmall.Findings) {
+		t.Errorf("the findings differ between 1,000 and 10,000 healthy pods:\n%+v\n%+v", resSmall.Findings, resLarge.Findings)
+	}
+
+	const bound = 1 << 20
+	if large > small+bound {
+		t.Errorf("the peak live heap grew by %d KB from 1,000 to 10,000 healthy pods, want at most %d KB",
+			(large-small)>>10, bound>>10)
+	}
 }
 
 // BenchmarkRun runs the check over a namespace of generated pods (see
