@@ -247,3 +247,23 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRig lists the rig's pods as the check does, without the check:
+// what it allocates is the rig's and the fake clientset's share of
+// BenchmarkRun's figures.
+func BenchmarkRig(b *testing.B) {
+	for _, healthy := range []int{2000, 10000} {
+		b.Run(fmt.Sprintf("pods=%d", healthy), func(b *testing.B) {
+			cs := scaleRig(healthy, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				n := 0
+				err := listPages(context.Background(), DefaultPageSize, cs.CoreV1().Pods(ns).List,
+					func(l *corev1.PodList) []corev1.Pod { return l.Items }, func(*corev1.Pod) { n++ })
+				if err != nil || n != healthy+len(scaleUnhealthy()) {
+					b.Fatalf("%d pods listed: %v", n, err)
+				}
+			}
+		})
+	}
+}
