@@ -244,7 +244,7 @@ func (a analyzer) findings(s *scan) []checks.Finding {
 
 // ownerOf says what a pod is reported under; see the package comment.
 func ownerOf(p *corev1.Pod, cronOf map[string]string) owner {
-	ref := metav1.GetControllerOf(p)
+	ref := metav1.GetControllerOfNoCopy(p)
 	if ref == nil {
 		return owner{"Pod", p.Name}
 	}
@@ -288,7 +288,7 @@ func (a analyzer) podProblems(p *corev1.Pod, o owner) []problem {
 	case corev1.PodSucceeded:
 		return nil
 	case corev1.PodFailed:
-		if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == "Job" {
+		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.Kind == "Job" {
 			return nil // the Job's own condition says whether it failed
 		}
 		at := failedAt(p)
@@ -707,7 +707,7 @@ func (a analyzer) replicasFinding(ns string, o owner, word string, ready, desire
 func (a analyzer) job(s *scan, j *batchv1.Job) {
 	s.items++
 	cron := ""
-	if ref := metav1.GetControllerOf(j); ref != nil && ref.Kind == "CronJob" {
+	if ref := metav1.GetControllerOfNoCopy(j); ref != nil && ref.Kind == "CronJob" {
 		cron = ref.Name
 	}
 	if r := s.jobs[j.Name]; r != nil {
