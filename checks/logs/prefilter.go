@@ -25,25 +25,19 @@ var prefilterPatterns = []string{
 // (pino, bunyan: 50 error, 60 fatal).
 var numericLevelPatterns = []string{`"level":5`, `"level":6`}
 
-// How the patterns are searched. Most are found by pairs of bytes (see
-// pairFind); the others have a rare byte, found with bytes.IndexByte
-// (SIMD), one pass per anchor byte whose patterns are all compared at each
-// hit. Both beat bytes.Index per pattern by far: it calls IndexByte on the
-// pattern's first byte, and 'r', 'c', 'a' come every few dozen bytes in
-// log text.
-var anchorGroups = []struct {
-	anchor byte
-	pats   []string
-}{
-	{'v', []string{"vere"}},
-	{'x', []string{"xception"}},
-	{'k', []string{"Traceback"}},
-}
+// How the patterns are searched. The prefilterPatterns are found by pairs
+// of bytes (see pairFind): one pass over the text, with a table lookup
+// every other byte. numericLevelPatterns, added for some streams only,
+// have a rare byte, found with bytes.IndexByte (SIMD), one pass per anchor
+// byte whose patterns are all compared at each hit. Both beat bytes.Index
+// per pattern by far: it calls IndexByte on the pattern's first byte, and
+// 'r', 'c', 'a' come every few dozen bytes in log text.
 
 // pairPatterns are found by pairs: each with two consecutive pairs of its
 // bytes, the rarer ones in log text. Every other position of the text is
 // looked up in a bit set of the pairs; as any two consecutive positions
-// include one looked at, every occurrence is found.
+// include one looked at, every occurrence is found. "vere" has no rare
+// pair: its "er" is common, but only costs a comparison where it is.
 var pairPatterns = []struct {
 	pat   string
 	pairs [2]int // offsets of the two consecutive pairs (the second is the first + 1)
@@ -57,7 +51,10 @@ var pairPatterns = []struct {
 	{"ANIC", [2]int{0, 1}},
 	{"atal", [2]int{1, 2}}, // ta, al
 	{"ATAL", [2]int{1, 2}},
+	{"vere", [2]int{0, 1}}, // ve, er
 	{"VERE", [2]int{0, 1}},
+	{"xception", [2]int{2, 3}},  // ep, pt
+	{"Traceback", [2]int{4, 5}}, // eb, ba
 }
 
 // pairAt is a pattern found by one of its pairs at offset off.
@@ -104,7 +101,8 @@ type anchorGroup struct {
 	pats   []anchoredPat
 }
 
-// prefilter is the set of anchor groups of one stream.
+// prefilter searches the patterns of one stream: pairPatterns, and the
+// anchor groups added for it.
 type prefilter struct {
 	groups []anchorGroup
 	flat   [][]byte // every pattern, for a line at a time
@@ -119,16 +117,7 @@ func newAnchored(p string, anchor byte) anchoredPat {
 
 // reset prepares the prefilter for a new stream.
 func (f *prefilter) reset() {
-	if f.groups == nil {
-		for _, g := range anchorGroups {
-			ag := anchorGroup{anchor: g.anchor}
-			for _, p := range g.pats {
-				ag.pats = append(ag.pats, newAnchored(p, g.anchor))
-			}
-			f.groups = append(f.groups, ag)
-		}
-	}
-	f.groups = f.groups[:len(anchorGroups)]
+	f.groups = f.groups[:0]
 	f.flat = append(f.flat[:0], flatPatterns...)
 }
 
@@ -160,20 +149,32 @@ func (f *prefilter) addNumericLevels() {
 
 func pairHit(v uint16) bool { return pairs.set[v>>6]&(1<<(v&63)) != 0 }
 
+// pairBit is 1 if the pair at byte k of w (k even, at most 6) is one of
+// pairs.set, else 0.
+func pairBit(w uint64, k uint) uint64 {
+	v := uint16(w >> (8 * k))
+	return pairs.set[v>>6] >> (v & 63) & 1
+}
+
 // pairFind returns the position of the first match at or after i of the
 // patterns found by pairs, or to. It looks up the pairs starting at i,
-// i+2, i+4...: four per 64-bit load.
+// i+2, i+4...: eight per two 64-bit loads, without a branch, and then
+// compares the patterns only at the pairs found.
 func pairFind(buf []byte, from, i, to int) int {
-	for i+8 <= to {
-		w := binary.LittleEndian.Uint64(buf[i:])
-		if pairHit(uint16(w)) || pairHit(uint16(w>>16)) || pairHit(uint16(w>>32)) || pairHit(uint16(w>>48)) {
-			for k := 0; k < 8; k += 2 {
-				if v := uint16(w >> (8 * k)); pairHit(v) && pairMatch(buf, from, i+k, to, v) {
-					return i + k
-				}
+	for i+16 <= to {
+		w0 := binary.LittleEndian.Uint64(buf[i:])
+		w1 := binary.LittleEndian.Uint64(buf[i+8:])
+		// Bit j of m: the pair at i+2j is in the set.
+		m := pairBit(w0, 0) | pairBit(w0, 2)<<1 | pairBit(w0, 4)<<2 | pairBit(w0, 6)<<3 |
+			pairBit(w1, 0)<<4 | pairBit(w1, 2)<<5 | pairBit(w1, 4)<<6 | pairBit(w1, 6)<<7
+		for m != 0 {
+			p := i + 2*bits.TrailingZeros64(m)
+			if pairMatch(buf, from, p, to, uint16(buf[p])|uint16(buf[p+1])<<8) {
+				return p
 			}
+			m &= m - 1
 		}
-		i += 8
+		i += 16
 	}
 	for ; i+1 < to; i += 2 {
 		if v := uint16(buf[i]) | uint16(buf[i+1])<<8; pairHit(v) && pairMatch(buf, from, i, to, v) {

@@ -1,0 +1,103 @@
+package logs
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// prefilterLines returns the starts of the lines of text that the
+// prefilter's search finds, walking text as Scanner.region does.
+func prefilterLines(f *prefilter, text []byte) []int {
+	var got []int
+	f.begin()
+	for i := 0; i < len(text); {
+		p := f.find(text, 0, i, len(text))
+		if p >= len(text) {
+			break
+		}
+		ls := lastNewline(text, i, p) + 1
+		ls = max(ls, i)
+		got = append(got, ls)
+		le := bytes.IndexByte(text[p:], '\n')
+		if le < 0 {
+			break
+		}
+		i = p + le + 1
+	}
+	return got
+}
+
+// naiveLines returns the starts of the lines of text that contain a
+// pattern, one line at a time.
+func naiveLines(f *prefilter, text []byte) []int {
+	var want []int
+	for ls := 0; ls < len(text); {
+		le := bytes.IndexByte(text[ls:], '\n')
+		if le < 0 {
+			le = len(text) - ls
+		}
+		if f.line(text[ls : ls+le]) {
+			want = append(want, ls)
+		}
+		ls += le + 1
+	}
+	return want
+}
+
+// checkPrefilter compares the search with the line-at-a-time reference.
+func checkPrefilter(t *testing.T, text []byte, numeric bool) {
+	t.Helper()
+	var f prefilter
+	f.reset()
+	if numeric {
+		f.addNumericLevels()
+	}
+	if got, want := prefilterLines(&f, text), naiveLines(&f, text); !slices.Equal(got, want) {
+		t.Fatalf("prefilter finds the lines at %v, want %v, in %q", got, want, text)
+	}
+}
+
+// prefilterPieces make up the texts of the tests: whole patterns and
+// parts of them, in every case, close to each other and to newlines.
+var prefilterPieces = func() []string {
+	p := []string{"\n", " ", "e", "r", "rro", "ro", "ERRO", "rr", "a", "t", "ta", "ata", "ni", "an", "ani", "cri",
+		"Cri", "ve", "er", "vere", "x", "xcep", "ception", "Trace", "back", "ack", `"level":`, "5", "6", "level",
+		"INFO", "2026-11-24T09:12:33.123Z", "\t", "é"}
+	for _, pat := range append(slices.Clone(prefilterPatterns), numericLevelPatterns...) {
+		p = append(p, pat, pat[:len(pat)-1], pat[1:])
+	}
+	return p
+}()
+
+// TestPrefilterFindsEveryLine: the buffer-at-a-time search finds exactly
+// the lines that contain a pattern, wherever the patterns fall against
+// the eight- and sixteen-byte blocks it reads.
+func TestPrefilterFindsEveryLine(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b []byte
+		for n := rnd.IntN(30); n > 0; n-- {
+			b = append(b, prefilterPieces[rnd.IntN(len(prefilterPieces))]...)
+		}
+		checkPrefilter(t, b, rnd.IntN(2) == 0)
+	}
+	// Each pattern at every offset of a long line.
+	for _, pat := range append(slices.Clone(prefilterPatterns), numericLevelPatterns...) {
+		for off := range 40 {
+			text := []byte(string(bytes.Repeat([]byte("."), off)) + pat + "...........................\nabc\n")
+			checkPrefilter(t, text, true)
+			checkPrefilter(t, text[:off+len(pat)], true)
+		}
+	}
+}
+
+// FuzzPrefilter: the same, on any text.
+func FuzzPrefilter(f *testing.F) {
+	f.Add([]byte("2026-11-24 INFO ok\n2026-11-24 ERROR failed\nat x\n"), false)
+	f.Add([]byte(`{"level":50,"msg":"x"}`+"\nSevere\n"), true)
+	f.Fuzz(func(t *testing.T, text []byte, numeric bool) {
+		checkPrefilter(t, text, numeric)
+	})
+}
