@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 )
 
 // The prefilter finds the lines worth looking at. Every line that can
@@ -41,20 +42,23 @@ var numericLevelPatterns = []string{`"level":5`, `"level":6`}
 var pairPatterns = []struct {
 	pat   string
 	pairs [2]int // offsets of the two consecutive pairs (the second is the first + 1)
+	// triple is the offset of the three bytes that tripleScan looks
+	// for, rare in log text in any case.
+	triple int
 }{
-	{"rror", [2]int{0, 1}}, // rr, ro
-	{"RROR", [2]int{0, 1}},
-	{"crit", [2]int{0, 1}}, // cr, ri
-	{"Crit", [2]int{0, 1}},
-	{"CRIT", [2]int{0, 1}},
-	{"anic", [2]int{0, 1}}, // an, ni
-	{"ANIC", [2]int{0, 1}},
-	{"atal", [2]int{1, 2}}, // ta, al
-	{"ATAL", [2]int{1, 2}},
-	{"vere", [2]int{0, 1}}, // ve, er
-	{"VERE", [2]int{0, 1}},
-	{"xception", [2]int{2, 3}},  // ep, pt
-	{"Traceback", [2]int{4, 5}}, // eb, ba
+	{"rror", [2]int{0, 1}, 0}, // rr, ro; rro
+	{"RROR", [2]int{0, 1}, 0},
+	{"crit", [2]int{0, 1}, 0}, // cr, ri; cri
+	{"Crit", [2]int{0, 1}, 0},
+	{"CRIT", [2]int{0, 1}, 0},
+	{"anic", [2]int{0, 1}, 1}, // an, ni; nic
+	{"ANIC", [2]int{0, 1}, 1},
+	{"atal", [2]int{1, 2}, 1}, // ta, al; tal
+	{"ATAL", [2]int{1, 2}, 1},
+	{"vere", [2]int{0, 1}, 1}, // ve, er; ere
+	{"VERE", [2]int{0, 1}, 1},
+	{"xception", [2]int{2, 3}, 0},  // ep, pt; xce
+	{"Traceback", [2]int{4, 5}, 3}, // eb, ba; ceb
 }
 
 // pairAt is a pattern found by one of its pairs at offset off.
@@ -147,6 +151,86 @@ func (f *prefilter) addNumericLevels() {
 	}
 }
 
+// tripleTable is what tripleScan looks for: eight triples of bytes, ORed
+// with 0x20 (lower case for letters), each as three rows of 32 copies of
+// its bytes. Unused rows are zero, which no byte ORed with 0x20 is.
+type tripleTable [8 * 3][32]byte
+
+// triples is the tripleTable of pairPatterns, and maxTripleOff the
+// largest offset of a triple in its pattern.
+var triples, maxTripleOff = func() (*tripleTable, int) {
+	t := new(tripleTable)
+	var seen []string
+	maxOff := 0
+	for _, pp := range pairPatterns {
+		tr := []byte(pp.pat[pp.triple : pp.triple+3])
+		for k := range tr {
+			tr[k] |= 0x20
+		}
+		maxOff = max(maxOff, pp.triple)
+		if slices.Contains(seen, string(tr)) {
+			continue
+		}
+		if len(seen) == 8 {
+			panic("logs: more than eight prefilter triples")
+		}
+		for k, c := range tr {
+			t[3*len(seen)+k] = [32]byte(bytes.Repeat([]byte{c}, 32))
+		}
+		seen = append(seen, string(tr))
+	}
+	return t, maxOff
+}()
+
+// maxPatternLen is the length of the longest pattern of pairPatterns.
+var maxPatternLen = func() int {
+	n := 0
+	for _, pp := range pairPatterns {
+		n = max(n, len(pp.pat))
+	}
+	return n
+}()
+
+// tripleScan, where the processor has a way to compare 32 bytes at once
+// (amd64 with AVX2), looks for the triples of pairPatterns in s (in any
+// case): it returns the first position where one starts and true, or the
+// number of positions looked at, at least 32 if len(s) >= 64, and false.
+// It is nil elsewhere.
+var tripleScan func(s []byte) (int, bool)
+
+// findPatterns returns the position of the first match at or after i of
+// pairPatterns, or to, as pairFind does. With tripleScan it skips, 32
+// bytes at a time, the text where no pattern's triple is, and runs
+// pairFind only around the triples it finds.
+func findPatterns(buf []byte, from, i, to int) int {
+	if tripleScan == nil {
+		return pairFind(buf, from, i, to)
+	}
+	for to-i >= 64 {
+		c, found := tripleScan(buf[i:to])
+		if !found {
+			// A pattern starting at or after i with its triple past
+			// the positions looked at starts at i+c-maxTripleOff or
+			// later.
+			i += c - maxTripleOff
+			continue
+		}
+		// No pattern starting at or after i has its triple before i+c:
+		// look from i+c-maxTripleOff for the patterns that start in the
+		// next 32 bytes.
+		s, e := i+max(c-maxTripleOff, 0), min(to, i+c+32)
+		if p := pairFind(buf, from, s, e); p < e {
+			return p
+		}
+		if e == to {
+			return to
+		}
+		// The patterns starting before e-maxPatternLen+1 ended before e.
+		i = e - maxPatternLen + 1
+	}
+	return pairFind(buf, from, i, to)
+}
+
 func pairHit(v uint16) bool { return pairs.set[v>>6]&(1<<(v&63)) != 0 }
 
 // pairBit is 1 if the pair at byte k of w (k even, at most 6) is one of
@@ -226,7 +310,7 @@ func (f *prefilter) find(buf []byte, from, i, to int) int {
 	}
 	k := len(f.groups)
 	if f.next[k] < i {
-		f.next[k] = pairFind(buf, from, i, to)
+		f.next[k] = findPatterns(buf, from, i, to)
 	}
 	return min(p, f.next[k])
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -46,7 +47,8 @@ func naiveLines(f *prefilter, text []byte) []int {
 	return want
 }
 
-// checkPrefilter compares the search with the line-at-a-time reference.
+// checkPrefilter compares the search, with and without tripleScan, with
+// the line-at-a-time reference.
 func checkPrefilter(t *testing.T, text []byte, numeric bool) {
 	t.Helper()
 	var f prefilter
@@ -54,8 +56,18 @@ func checkPrefilter(t *testing.T, text []byte, numeric bool) {
 	if numeric {
 		f.addNumericLevels()
 	}
-	if got, want := prefilterLines(&f, text), naiveLines(&f, text); !slices.Equal(got, want) {
+	want := naiveLines(&f, text)
+	if got := prefilterLines(&f, text); !slices.Equal(got, want) {
 		t.Fatalf("prefilter finds the lines at %v, want %v, in %q", got, want, text)
+	}
+	if tripleScan == nil {
+		return
+	}
+	scan := tripleScan
+	tripleScan = nil
+	defer func() { tripleScan = scan }()
+	if got := prefilterLines(&f, text); !slices.Equal(got, want) {
+		t.Fatalf("prefilter without tripleScan finds the lines at %v, want %v, in %q", got, want, text)
 	}
 }
 
@@ -73,22 +85,24 @@ var prefilterPieces = func() []string {
 
 // TestPrefilterFindsEveryLine: the buffer-at-a-time search finds exactly
 // the lines that contain a pattern, wherever the patterns fall against
-// the eight- and sixteen-byte blocks it reads.
+// the blocks of 16 and 32 bytes it reads.
 func TestPrefilterFindsEveryLine(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for range 20000 {
 		var b []byte
-		for n := rnd.IntN(30); n > 0; n-- {
+		for n := rnd.IntN(80); n > 0; n-- {
 			b = append(b, prefilterPieces[rnd.IntN(len(prefilterPieces))]...)
 		}
 		checkPrefilter(t, b, rnd.IntN(2) == 0)
 	}
 	// Each pattern at every offset of a long line.
 	for _, pat := range append(slices.Clone(prefilterPatterns), numericLevelPatterns...) {
-		for off := range 40 {
-			text := []byte(string(bytes.Repeat([]byte("."), off)) + pat + "...........................\nabc\n")
-			checkPrefilter(t, text, true)
-			checkPrefilter(t, text[:off+len(pat)], true)
+		for off := range 100 {
+			for _, tail := range []int{0, 1, 30, 70} {
+				text := []byte(strings.Repeat(".", off) + pat + strings.Repeat(".", tail) + "\nabc\n")
+				checkPrefilter(t, text, true)
+				checkPrefilter(t, text[:off+len(pat)], true)
+			}
 		}
 	}
 }
