@@ -67,8 +67,11 @@
 // finding whatever its count.
 //
 // Cheap things first: lines without a pattern are skipped a buffer at a
-// time, and a JSON line whose "level" is plainly info, warn, debug, trace
-// or notice is dropped without being parsed; only events are normalised.
+// time (in one pass, 32 bytes per step on amd64 with AVX2, where only the
+// places with a three-byte piece of a pattern, in any case, are looked at
+// closely), and a JSON line whose "level" is plainly info, warn, debug,
+// trace or notice is dropped without being parsed; only events are
+// normalised.
 //
 // # Signatures
 //

@@ -435,7 +435,7 @@ func (s *Scanner) open(ls, le int) bool {
 		s.checkExclude(t)
 		return true
 	}
-	if i := bytes.Index(t, []byte("http: panic serving ")); i >= 0 {
+	if i := indexHTTPPanic(t); i >= 0 {
 		s.begin(evPanic, line, true)
 		ev.exc = normalize(ev.exc, t[i:])
 		ev.hasExc = true
@@ -472,6 +472,32 @@ func (s *Scanner) open(ls, le int) bool {
 	}
 	s.checkExclude(t)
 	return true
+}
+
+// httpPanic is what net/http logs when it recovers a handler's panic, and
+// httpPanicV the offset of its 'v'.
+const (
+	httpPanic  = "http: panic serving "
+	httpPanicV = 15
+)
+
+// indexHTTPPanic is bytes.Index(t, httpPanic). It looks for the 'v' of
+// "serving", rarer in log lines than the 'h' (http, thread, shop) from
+// which bytes.Index starts, and this for every candidate line.
+func indexHTTPPanic(t []byte) int {
+	if len(t) < len(httpPanic) {
+		return -1
+	}
+	for i := httpPanicV; ; {
+		j := bytes.IndexByte(t[i:], 'v')
+		if j < 0 {
+			return -1
+		}
+		if p := i + j - httpPanicV; p+len(httpPanic) <= len(t) && string(t[p:p+len(httpPanic)]) == httpPanic {
+			return p
+		}
+		i += j + 1
+	}
 }
 
 // begin starts a new event with line as its first line.

@@ -663,6 +663,18 @@ func BenchmarkScanner(b *testing.B) {
 	}
 }
 
+func TestIndexHTTPPanic(t *testing.T) {
+	for _, s := range []string{
+		"", "http: panic serving", "http: panic serving ", "x http: panic serving 10.0.0.7:1: boom",
+		"level=v vv http: panic servin http: panic serving v", "serving http: panic serving",
+		"http: panic serving http: panic serving ", "vvvvvvvvvvvvvvvvvvvvvvvvv", "ttp: panic serving x",
+	} {
+		if got, want := indexHTTPPanic([]byte(s)), strings.Index(s, httpPanic); got != want {
+			t.Errorf("indexHTTPPanic(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
 // emptyReader returns nothing, forever.
 type emptyReader struct{}
 
