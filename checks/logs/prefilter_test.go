@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/opsbot/opsbot/checks/logs/logstest"
 )
 
 // prefilterLines returns the starts of the lines of text that the
@@ -114,4 +116,36 @@ func FuzzPrefilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text []byte, numeric bool) {
 		checkPrefilter(t, text, numeric)
 	})
+}
+
+// TestScannerSameWithoutTripleScan: the scanner reports the same groups,
+// counts and samples whether or not tripleScan skips the text.
+func TestScannerSameWithoutTripleScan(t *testing.T) {
+	if tripleScan == nil {
+		t.Skip("no tripleScan on this processor")
+	}
+	for _, format := range []logstest.Format{logstest.Plain, logstest.JSON, logstest.Klog} {
+		var buf bytes.Buffer
+		if _, err := logstest.GenerateWith(&buf, logstest.Options{Format: format, Size: 4 << 20, Seed: 7, ErrorRatio: 0.05}); err != nil {
+			t.Fatal(err)
+		}
+		scan := func() ([]Group, Stats) {
+			sc := NewScanner(ScannerConfig{})
+			if err := sc.Scan(bytes.NewReader(buf.Bytes())); err != nil {
+				t.Fatal(err)
+			}
+			return sc.Top(0), sc.Stats()
+		}
+		groups, stats := scan()
+		ts := tripleScan
+		tripleScan = nil
+		plainGroups, plainStats := scan()
+		tripleScan = ts
+		if !slices.Equal(groups, plainGroups) || stats != plainStats {
+			t.Errorf("%v: with tripleScan %d groups, %+v; without %d groups, %+v", format, len(groups), stats, len(plainGroups), plainStats)
+		}
+		if len(groups) == 0 {
+			t.Errorf("%v: no groups", format)
+		}
+	}
 }
