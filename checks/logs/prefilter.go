@@ -192,10 +192,10 @@ var maxPatternLen = func() int {
 }()
 
 // tripleScan, where the processor has a way to compare 32 bytes at once
-// (amd64 with AVX2), looks for the triples of pairPatterns in s (in any
-// case): it returns the first position where one starts and true, or the
-// number of positions looked at, at least 32 if len(s) >= 64, and false.
-// It is nil elsewhere.
+// (amd64 with AVX2, unless built with the purego tag), looks for the
+// triples of pairPatterns in s (in any case): it returns the first
+// position where one starts and true, or the number of positions looked
+// at, at least 32 if len(s) >= 64, and false. It is nil elsewhere.
 var tripleScan func(s []byte) (int, bool)
 
 // findPatterns returns the position of the first match at or after i of

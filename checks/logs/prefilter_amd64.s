@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // func tripleScanAVX2(s []byte, tbl *tripleTable) (pos int, found bool)
