@@ -24,7 +24,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +36,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/bench/internal/benchenv"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/checks/metrics"
 	"github.com/opsbot/opsbot/testenv"
@@ -181,7 +181,7 @@ type point struct {
 }
 
 func bench(ctx context.Context, o options) error {
-	root, err := repoRoot()
+	root, err := benchenv.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -191,12 +191,10 @@ func bench(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(work)
 
-	step("building opsbot")
-	bin := filepath.Join(work, "opsbot")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/opsbot")
-	build.Dir, build.Stderr = root, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	benchenv.Step("building opsbot")
+	bin, err := benchenv.Build(ctx, root, work)
+	if err != nil {
+		return err
 	}
 
 	res := results{Date: time.Now().UTC()}
@@ -207,7 +205,7 @@ func bench(ctx context.Context, o options) error {
 	printComparison(res.Comparison)
 
 	if o.scanRuns > 0 {
-		step("log scanning: opsbot's scanner vs grep -c on the same bytes")
+		benchenv.Step("log scanning: opsbot's scanner vs grep -c on the same bytes")
 		res.Scan, err = scanVersusGrep(ctx, work, int64(o.size.Pods)*o.logBytes, o.scanRuns)
 		if err != nil {
 			return err
@@ -242,7 +240,7 @@ func bench(ctx context.Context, o options) error {
 		if err := drawScale(o.chartPath, res.Scale); err != nil {
 			return err
 		}
-		step("chart written to " + o.chartPath)
+		benchenv.Step("chart written to " + o.chartPath)
 	}
 	return nil
 }
@@ -265,8 +263,8 @@ func (w *world) close() { _ = w.env.Stop() }
 
 // start starts a fresh environment and plants sz into it.
 func start(ctx context.Context, root, work string, o options, sz size) (*world, error) {
-	step("starting etcd, kube-apiserver, stub kubelet, Prometheus, Alertmanager")
-	env, err := testenv.Start(ctx, testenv.Options{Kube: &testenv.KubeOptions{}, Prometheus: &testenv.PrometheusOptions{}, Alertmanager: &testenv.AlertmanagerOptions{}})
+	benchenv.Step("starting etcd, kube-apiserver, stub kubelet, Prometheus, Alertmanager")
+	env, err := benchenv.Start(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -277,21 +275,17 @@ func start(ctx context.Context, root, work string, o options, sz size) (*world, 
 			w.close()
 		}
 	}()
-	deployments := sz.Pods / 20
-	s := scenario.Scale{
-		Namespace: "shop", Namespaces: sz.Namespaces, Deployments: deployments, PodsPerDeployment: 20,
-		UnhealthyDeployments: max(deployments/10, 1),
-		LogBytesPerPod:       o.logBytes, LogErrorRatio: 0.01, FailedJobs: 5, FailedCronJobs: 5,
-		Alerts: o.alerts, AlertNames: 20, CustomQueries: o.queries, Concurrency: 16,
-	}
-	step(fmt.Sprintf("planting %s (%d unhealthy), %d MB of logs, %d alerts, %d custom queries",
+	s := benchenv.Scale(sz.Pods, sz.Namespaces, o.logBytes)
+	s.UnhealthyDeployments = max(s.Deployments/10, 1)
+	s.Alerts, s.AlertNames, s.CustomQueries = o.alerts, 20, o.queries
+	benchenv.Step(fmt.Sprintf("planting %s (%d unhealthy), %d MB of logs, %d alerts, %d custom queries",
 		sz, s.UnhealthyDeployments*s.PodsPerDeployment, int64(s.Pods())*o.logBytes>>20, o.alerts, o.queries))
 	planted := time.Now()
 	if w.planted, err = scenario.PlantScale(ctx, env, root, s); err != nil {
 		return nil, err
 	}
 	w.planting = time.Since(planted)
-	step(fmt.Sprintf("planted in %s", w.planting.Round(time.Second)))
+	benchenv.Step(fmt.Sprintf("planted in %s", w.planting.Round(time.Second)))
 
 	w.dir, err = os.MkdirTemp(work, "world")
 	if err != nil {
@@ -309,11 +303,17 @@ func start(ctx context.Context, root, work string, o options, sz size) (*world, 
 		return nil, err
 	}
 	w.cfgPath = filepath.Join(w.dir, "opsbot.yaml")
-	if err := os.WriteFile(w.cfgPath, []byte(config(kubeconfig, w.planted.Namespaces, env, w.planted.Queries)), 0o600); err != nil {
+	cfg := benchenv.Config{
+		Kubeconfig: kubeconfig, Namespaces: w.planted.Namespaces, Timeout: "10m",
+		PrometheusURL: env.Prometheus.URL(), AlertmanagerURL: env.Alertmanager.URL(),
+		Checks:  []benchenv.Check{{Name: "pods", Settings: "{timeout: 5m}"}, {Name: "logs", Settings: "{timeout: 10m}"}, {Name: "alerts", Settings: "{timeout: 1m}"}},
+		Metrics: &benchenv.Metrics{Timeout: "1m", Custom: w.planted.Queries},
+	}
+	if err := cfg.Write(w.cfgPath); err != nil {
 		return nil, err
 	}
 	// The baseline runs the very queries opsbot runs.
-	mcheck, err := metrics.New(metricsConfig(w.planted.Queries), metrics.Env{PrometheusURL: env.Prometheus.URL(), Namespaces: w.planted.Namespaces}, nil, nil)
+	mcheck, err := metrics.New(benchenv.MetricsConfig(w.planted.Queries), metrics.Env{PrometheusURL: env.Prometheus.URL(), Namespaces: w.planted.Namespaces}, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +385,7 @@ func compare(ctx context.Context, root, bin, work string, o options) (comparison
 	state := filepath.Join(w.dir, "state.json")
 	for round := 1; round <= o.runs; round++ {
 		w.planted.SetLag(0)
-		step(fmt.Sprintf("round %d/%d: opsbot checklist", round, o.runs))
+		benchenv.Step(fmt.Sprintf("round %d/%d: opsbot checklist", round, o.runs))
 		s, err := w.opsbot(ctx, bin, "")
 		if err != nil {
 			return c, err
@@ -393,7 +393,7 @@ func compare(ctx context.Context, root, bin, work string, o options) (comparison
 		c.Full = append(c.Full, s)
 
 		if o.baseline {
-			step(fmt.Sprintf("round %d/%d: by hand (kubectl get pods, kubectl logs | grep for each pod, curl)", round, o.runs))
+			benchenv.Step(fmt.Sprintf("round %d/%d: by hand (kubectl get pods, kubectl logs | grep for each pod, curl)", round, o.runs))
 			s, err := w.meter.measure(ctx, w.baseline(ctx), 0)
 			if err != nil {
 				return c, err
@@ -407,14 +407,14 @@ func compare(ctx context.Context, root, bin, work string, o options) (comparison
 				return c, err
 			}
 			w.planted.SetLag(o.logLag)
-			step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the first run of the day (logs until %s ago)", round, o.runs, o.logLag))
+			benchenv.Step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the first run of the day (logs until %s ago)", round, o.runs, o.logLag))
 			s, err := w.opsbot(ctx, bin, state)
 			if err != nil {
 				return c, err
 			}
 			c.First = append(c.First, s)
 			w.planted.SetLag(0)
-			step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the repeat run %s later", round, o.runs, o.logLag))
+			benchenv.Step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the repeat run %s later", round, o.runs, o.logLag))
 			if s, err = w.opsbot(ctx, bin, state); err != nil {
 				return c, err
 			}
@@ -433,7 +433,7 @@ func growth(ctx context.Context, root, bin, work string, o options, sz size) (po
 	defer w.close()
 	p := point{Size: sz, LogMB: int64(sz.Pods) * o.logBytes >> 20, PlantedIn: w.planting.Seconds()}
 	for i := 1; i <= o.scaleRuns; i++ {
-		step(fmt.Sprintf("%s: opsbot checklist, run %d/%d", sz, i, o.scaleRuns))
+		benchenv.Step(fmt.Sprintf("%s: opsbot checklist, run %d/%d", sz, i, o.scaleRuns))
 		s, err := w.opsbot(ctx, bin, "")
 		if err != nil {
 			return p, err
@@ -441,58 +441,4 @@ func growth(ctx context.Context, root, bin, work string, o options, sz size) (po
 		p.Runs = append(p.Runs, s)
 	}
 	return p, nil
-}
-
-// metricsConfig is the benchmark's metrics block: the built-ins plus the
-// custom queries.
-func metricsConfig(custom []string) metrics.Config {
-	var cfg metrics.Config
-	for i, q := range custom {
-		warn, fail := 500.0, 5000.0
-		cfg.Queries = append(cfg.Queries, metrics.Query{Name: fmt.Sprintf("queue-%02d", i), Query: q, Warn: &warn, Fail: &fail})
-	}
-	return cfg
-}
-
-// config is the benchmark's opsbot.yaml.
-func config(kubeconfig string, namespaces []string, env *testenv.Env, custom []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `environments:
-  bench:
-    kubernetes: {kubeconfig: %q, context: %s}
-    namespaces: [%s]
-    timeout: 10m
-    prometheus: {url: %s}
-    alertmanager: {url: %s}
-    checks:
-      pods: {timeout: 5m}
-      logs: {timeout: 10m}
-      alerts: {timeout: 1m}
-      metrics:
-        timeout: 1m
-        queries:
-`, kubeconfig, testenv.KubeconfigContext, strings.Join(namespaces, ", "), env.Prometheus.URL(), env.Alertmanager.URL())
-	for _, q := range metricsConfig(custom).Queries {
-		fmt.Fprintf(&b, "          - {name: %s, query: %q, warn: %g, fail: %g}\n", q.Name, q.Query, *q.Warn, *q.Fail)
-	}
-	return b.String()
-}
-
-func step(s string) { fmt.Fprintf(os.Stderr, "==> %s %s\n", time.Now().Format("15:04:05"), s) }
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/opsbot/opsbot\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("not inside the opsbot repository")
-		}
-		dir = parent
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/opsbot/opsbot/bench/internal/benchenv"
 	"github.com/opsbot/opsbot/checks/logs"
 	"github.com/opsbot/opsbot/checks/logs/logstest"
 )
@@ -74,5 +75,5 @@ func scanVersusGrep(ctx context.Context, dir string, size int64, runs int) (scan
 			s = append(s, float64(size)/(1<<20)/sd.Seconds())
 		}
 	}
-	return scanResult{Bytes: size, Scanner: spreadOf(s), Grep: spreadOf(g)}, nil
+	return scanResult{Bytes: size, Scanner: benchenv.SpreadOf(s), Grep: benchenv.SpreadOf(g)}, nil
 }
