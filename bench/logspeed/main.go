@@ -31,12 +31,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
-	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/opsbot/opsbot/bench/internal/benchenv"
 	"github.com/opsbot/opsbot/testenv"
 	"github.com/opsbot/opsbot/testenv/scenario"
 )
@@ -97,16 +96,14 @@ func bench(ctx context.Context, pods int, logBytes int64, runs int, vs variants,
 		return err
 	}
 	defer os.RemoveAll(work)
-	root, err := os.Getwd()
+	root, err := benchenv.RepoRoot()
 	if err != nil {
 		return err
 	}
 	if len(vs) == 0 {
-		bin := filepath.Join(work, "opsbot")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/opsbot")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("go build: %w", err)
+		bin, err := benchenv.Build(ctx, root, work)
+		if err != nil {
+			return err
 		}
 		vs = variants{{name: "tree", bin: bin}}
 	}
@@ -116,16 +113,14 @@ func bench(ctx context.Context, pods int, logBytes int64, runs int, vs variants,
 		}
 	}
 
-	env, err := testenv.Start(ctx, testenv.Options{Kube: &testenv.KubeOptions{}, Prometheus: &testenv.PrometheusOptions{}, Alertmanager: &testenv.AlertmanagerOptions{}})
+	env, err := benchenv.Start(ctx)
 	if err != nil {
 		return err
 	}
 	defer env.Stop()
-	s := scenario.Scale{
-		Namespace: "shop", Deployments: pods / 20, PodsPerDeployment: 20, UnhealthyDeployments: pods / 20 / 10,
-		LogBytesPerPod: logBytes, LogErrorRatio: 0.01, FailedJobs: 5, FailedCronJobs: 5,
-		Alerts: 10, AlertNames: 5, Concurrency: 16,
-	}
+	s := benchenv.Scale(pods, 1, logBytes)
+	s.UnhealthyDeployments = s.Deployments / 10
+	s.Alerts, s.AlertNames = 10, 5
 	fmt.Fprintf(os.Stderr, "==> planting %d pods, %d MB of logs\n", s.Pods(), int64(s.Pods())*logBytes>>20)
 	if _, err := scenario.PlantScale(ctx, env, root, s); err != nil {
 		return err
@@ -151,9 +146,9 @@ func bench(ctx context.Context, pods int, logBytes int64, runs int, vs variants,
 			if v.logs != "" {
 				logs = v.logs
 			}
-			yaml := fmt.Sprintf("environments:\n  bench:\n    kubernetes: {kubeconfig: %q, context: %s}\n    namespaces: [%s]\n    timeout: 5m\n    checks:\n      pods: {timeout: 5m}\n      logs: %s\n",
-				kubeconfig, testenv.KubeconfigContext, s.Namespace, logs)
-			if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+			c := benchenv.Config{Kubeconfig: kubeconfig, Namespaces: []string{s.Namespace}, Timeout: "5m",
+				Checks: []benchenv.Check{{Name: "pods", Settings: "{timeout: 5m}"}, {Name: "logs", Settings: logs}}}
+			if err := c.Write(cfg); err != nil {
 				return err
 			}
 			args := []string{"checklist", "--config", cfg, "--output", "json", "--log-level", logLevel}
@@ -189,13 +184,14 @@ func bench(ctx context.Context, pods int, logBytes int64, runs int, vs variants,
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, v := range vs {
 		ss := results[v.name]
+		// The middle run's figure; of an even number of runs, the
+		// higher of the two middle ones.
 		med := func(f func(sample) float64) float64 {
 			x := make([]float64, len(ss))
 			for i, s := range ss {
 				x[i] = f(s)
 			}
-			slices.Sort(x)
-			return x[len(x)/2]
+			return benchenv.HighMedian(x)
 		}
 		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f | %.4f | %.4f | %.4f | %.0f |\n", v.name,
 			med(func(s sample) float64 { return s.wall.Seconds() }),
@@ -330,23 +326,12 @@ func idleRates(apiPID, etcdPID int, d time.Duration) [3]float64 {
 	return r
 }
 
-// cpuSeconds is the user+system CPU time of process pid so far, from
-// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s); 0 if it
-// cannot be read.
+// cpuSeconds is the user+system CPU time of process pid so far, in
+// seconds; 0 if it cannot be read.
 func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := benchenv.ProcessCPU(pid)
 	if err != nil {
 		return 0
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:])) // f[0] is field 3 (state)
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (u + st) / 100
+	return d.Seconds()
 }
