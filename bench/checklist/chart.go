@@ -18,12 +18,13 @@ import (
 // rssLimitMB is issue 14's bound on opsbot's peak RSS at 10,000 pods.
 const rssLimitMB = 150
 
-// drawScale draws the growth series as three panels side by side: wall
-// time, peak RSS and API requests against the number of pods, a line per
-// namespace count, with the medians as points. The time panel has a dashed
-// line through the origin and the smallest size's median per pod: linear
-// growth, to read the measured line against; the RSS panel has the 150 MB
-// bound.
+// drawScale draws the growth series as four panels side by side: wall
+// time, CPU time (opsbot's and every server's: the work a run costs,
+// whatever the machine's cores), peak RSS and API requests against the
+// number of pods, a line per namespace count, with the medians as points.
+// The time panels have a dashed line through the origin and the smallest
+// size's median per pod: linear growth, to read the measured line against;
+// the RSS panel has the 150 MB bound.
 func drawScale(path string, ps []point) error {
 	byNS := map[int][]point{}
 	var nss []int
@@ -43,6 +44,7 @@ func drawScale(path string, ps []point) error {
 		limit       float64 // the issue's bound, drawn when > 0
 	}{
 		{"wall time", "s", wallS, true, 0},
+		{"CPU time: opsbot and the servers", "s", totalCPU, true, 0},
 		{"peak RSS of opsbot", "MB", rssMB, false, rssLimitMB},
 		{"API requests (apiserver + kubelet)", "requests", func(s sample) float64 { return float64(s.APIServer + s.Kubelet) }, false, 0},
 	}
@@ -101,7 +103,7 @@ func drawScale(path string, ps []point) error {
 		}
 		plots[0] = append(plots[0], p)
 	}
-	const w, h, dpi = 1500, 450, 96
+	const w, h, dpi = 1800, 450, 96
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w)*vg.Inch/dpi, vg.Length(h)*vg.Inch/dpi), vgimg.UseDPI(dpi),
 		vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(c)

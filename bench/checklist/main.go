@@ -88,7 +88,8 @@ func run() int {
 	scaleNS := flag.String("scale-namespaces", "1", "namespace counts of the growth series, comma-separated")
 	flag.IntVar(&o.scaleRuns, "scale-runs", 2, "runs of opsbot at each size of the growth series")
 	flag.StringVar(&o.jsonPath, "json", "", "write every sample to this JSON file")
-	flag.StringVar(&o.chartPath, "chart", "", "draw the growth series to this PNG file (with -scale)")
+	flag.StringVar(&o.chartPath, "chart", "", "draw the growth series to this PNG file (with -scale or -from)")
+	from := flag.String("from", "", "measure nothing: print the tables of this -json file (and draw its -chart)")
 	flag.Parse()
 	o.logBytes = *logKB << 10
 	o.logLag = time.Hour
@@ -100,6 +101,13 @@ func run() int {
 	if o.runs < 1 || o.size.Pods < 20 || o.size.Namespaces < 1 || o.size.Pods/20 < o.size.Namespaces {
 		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1, -pods at least 20 and at least 20 per namespace")
 		return 2
+	}
+	if *from != "" {
+		if err := replay(*from, o.chartPath); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		return 0
 	}
 	if o.chartPath != "" && len(o.scale) == 0 {
 		fmt.Fprintln(os.Stderr, "bench: -chart draws the growth series: give -scale")
@@ -214,7 +222,7 @@ func bench(ctx context.Context, o options) error {
 	}
 
 	for _, sz := range o.scale {
-		if sz == o.size && !o.baseline && len(res.Comparison.Full) >= o.scaleRuns {
+		if sz == o.size && len(res.Comparison.Full) >= o.scaleRuns {
 			res.Scale = append(res.Scale, point{Size: sz, LogMB: res.Comparison.LogMB, PlantedIn: res.Comparison.PlantedIn, Runs: res.Comparison.Full})
 			continue
 		}
@@ -228,6 +236,7 @@ func bench(ctx context.Context, o options) error {
 		printScale(res.Scale)
 	}
 	if o.jsonPath != "" {
+		benchenv.Step("samples written to " + o.jsonPath)
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
 			return err
@@ -441,4 +450,34 @@ func growth(ctx context.Context, root, bin, work string, o options, sz size) (po
 		p.Runs = append(p.Runs, s)
 	}
 	return p, nil
+}
+
+// replay prints the tables of a -json file and draws its chart, so that
+// BENCHMARKS.md's figures can be checked against the samples they came
+// from, and the chart redrawn, without measuring again.
+func replay(path, chart string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var res results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(res.Comparison.Full) > 0 {
+		printComparison(res.Comparison)
+	}
+	if res.Scan.Bytes > 0 {
+		printScan(res.Scan)
+	}
+	if len(res.Scale) > 0 {
+		printScale(res.Scale)
+	}
+	if chart != "" {
+		if len(res.Scale) == 0 {
+			return fmt.Errorf("%s has no growth series to draw", path)
+		}
+		return drawScale(chart, res.Scale)
+	}
+	return nil
 }

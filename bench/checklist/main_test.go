@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -82,7 +84,37 @@ func TestDrawScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != 1500 || b.Dy() != 450 {
-		t.Errorf("chart is %v, want 1500×450", b)
+	if b := img.Bounds(); b.Dx() != 1800 || b.Dy() != 450 {
+		t.Errorf("chart is %v, want 1800×450", b)
+	}
+}
+
+// replay redraws the chart from a -json file, and says so when the file
+// has no growth series to draw.
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	s := sample{Wall: 3 * time.Second, CPU: time.Second, MaxRSSKB: 70 << 10, ServerCPU: map[string]time.Duration{"kube-apiserver": 2 * time.Second}}
+	write := func(name string, res results) string {
+		b, err := json.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	chart := filepath.Join(dir, "scale.png")
+	withScale := write("scale.json", results{Scale: []point{{Size: size{2000, 1}, Runs: []sample{s}}, {Size: size{5000, 1}, Runs: []sample{s}}}})
+	if err := replay(withScale, chart); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(chart); err != nil || fi.Size() == 0 {
+		t.Errorf("no chart drawn: %v", err)
+	}
+	without := write("comparison.json", results{Comparison: comparison{Size: size{2000, 1}, Full: []sample{s}}})
+	if err := replay(without, filepath.Join(dir, "none.png")); err == nil || !strings.Contains(err.Error(), "no growth series") {
+		t.Errorf("replay without a series: %v", err)
 	}
 }
