@@ -14,8 +14,10 @@
 // log bytes served and the CPU seconds of the servers themselves.
 //
 // With -scale it then measures opsbot alone at more sizes (pods ×
-// namespaces, a fresh environment each) and draws how time, peak RSS and
-// API requests grow.
+// namespaces, a fresh environment each) and draws how time, CPU, peak RSS
+// and API requests grow. -json keeps every sample, -from prints a saved
+// file's tables again (and redraws its -chart), -profiles keeps a CPU
+// profile of each opsbot run.
 //
 //	go run ./bench/checklist                          # 2,000 pods, 3 rounds
 //	go run ./bench/checklist -pods 200 -runs 1        # a quicker look
@@ -56,6 +58,7 @@ type options struct {
 	scale               []size
 	scaleRuns           int
 	jsonPath, chartPath string
+	profiles            string
 	logLag              time.Duration
 }
 
@@ -89,6 +92,7 @@ func run() int {
 	flag.IntVar(&o.scaleRuns, "scale-runs", 2, "runs of opsbot at each size of the growth series")
 	flag.StringVar(&o.jsonPath, "json", "", "write every sample to this JSON file")
 	flag.StringVar(&o.chartPath, "chart", "", "draw the growth series to this PNG file (with -scale or -from)")
+	flag.StringVar(&o.profiles, "profiles", "", "write a CPU profile of each opsbot run into this directory (opsbot checklist --cpuprofile)")
 	from := flag.String("from", "", "measure nothing: print the tables of this -json file (and draw its -chart)")
 	flag.Parse()
 	o.logBytes = *logKB << 10
@@ -101,6 +105,12 @@ func run() int {
 	if o.runs < 1 || o.size.Pods < 20 || o.size.Namespaces < 1 || o.size.Pods/20 < o.size.Namespaces {
 		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1, -pods at least 20 and at least 20 per namespace")
 		return 2
+	}
+	if o.profiles != "" {
+		if err := os.MkdirAll(o.profiles, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 2
+		}
 	}
 	if *from != "" {
 		if err := replay(*from, o.chartPath); err != nil {
@@ -347,10 +357,13 @@ func start(ctx context.Context, root, work string, o options, sz size) (*world, 
 }
 
 // opsbot runs `opsbot checklist` once; with a state file when state != "".
-func (w *world) opsbot(ctx context.Context, bin, state string) (sample, error) {
+func (w *world) opsbot(ctx context.Context, bin, state, profile string) (sample, error) {
 	args := []string{"checklist", "--config", w.cfgPath, "--output", "json"}
 	if state != "" {
 		args = append(args, "--state", state)
+	}
+	if profile != "" {
+		args = append(args, "--cpuprofile", profile)
 	}
 	s, err := w.meter.measure(ctx, exec.CommandContext(ctx, bin, args...), 1)
 	if err != nil {
@@ -395,7 +408,7 @@ func compare(ctx context.Context, root, bin, work string, o options) (comparison
 	for round := 1; round <= o.runs; round++ {
 		w.planted.SetLag(0)
 		benchenv.Step(fmt.Sprintf("round %d/%d: opsbot checklist", round, o.runs))
-		s, err := w.opsbot(ctx, bin, "")
+		s, err := w.opsbot(ctx, bin, "", o.profilePath("full", round))
 		if err != nil {
 			return c, err
 		}
@@ -417,14 +430,14 @@ func compare(ctx context.Context, root, bin, work string, o options) (comparison
 			}
 			w.planted.SetLag(o.logLag)
 			benchenv.Step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the first run of the day (logs until %s ago)", round, o.runs, o.logLag))
-			s, err := w.opsbot(ctx, bin, state)
+			s, err := w.opsbot(ctx, bin, state, o.profilePath("first", round))
 			if err != nil {
 				return c, err
 			}
 			c.First = append(c.First, s)
 			w.planted.SetLag(0)
 			benchenv.Step(fmt.Sprintf("round %d/%d: opsbot checklist --state, the repeat run %s later", round, o.runs, o.logLag))
-			if s, err = w.opsbot(ctx, bin, state); err != nil {
+			if s, err = w.opsbot(ctx, bin, state, o.profilePath("repeat", round)); err != nil {
 				return c, err
 			}
 			c.Repeat = append(c.Repeat, s)
@@ -443,7 +456,7 @@ func growth(ctx context.Context, root, bin, work string, o options, sz size) (po
 	p := point{Size: sz, LogMB: int64(sz.Pods) * o.logBytes >> 20, PlantedIn: w.planting.Seconds()}
 	for i := 1; i <= o.scaleRuns; i++ {
 		benchenv.Step(fmt.Sprintf("%s: opsbot checklist, run %d/%d", sz, i, o.scaleRuns))
-		s, err := w.opsbot(ctx, bin, "")
+		s, err := w.opsbot(ctx, bin, "", o.profilePath(fmt.Sprintf("scale-%d-%d", sz.Pods, sz.Namespaces), i))
 		if err != nil {
 			return p, err
 		}
@@ -480,4 +493,13 @@ func replay(path, chart string) error {
 		return drawScale(chart, res.Scale)
 	}
 	return nil
+}
+
+// profilePath is where opsbot's CPU profile of a run goes with -profiles:
+// DIR/KIND-RUN.pprof; "" without.
+func (o options) profilePath(kind string, run int) string {
+	if o.profiles == "" {
+		return ""
+	}
+	return filepath.Join(o.profiles, fmt.Sprintf("%s-%d.pprof", kind, run))
 }
