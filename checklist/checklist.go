@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -424,8 +425,8 @@ func KubeClient(k config.Kubernetes) (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(rc)
 }
 
-// RESTConfig is the client-go configuration for k, with opsbot's user agent
-// and rate limits.
+// RESTConfig is the client-go configuration for k, with opsbot's user agent,
+// rate limits (none by default) and protobuf for the built-in kinds.
 func RESTConfig(k config.Kubernetes) (*rest.Config, error) {
 	var rc *rest.Config
 	var err error
@@ -453,6 +454,14 @@ func RESTConfig(k config.Kubernetes) (*rest.Config, error) {
 	}
 	rc = rest.CopyConfig(rc)
 	rc.UserAgent = version.UserAgent()
+	// Built-in kinds in protobuf, as Kubernetes' own components ask for
+	// them: a List of 2,000 pods is a third of its JSON and decodes several
+	// times faster, on both sides, and every run lists every pod twice (the
+	// pods and logs checks). The dynamic client (custom resources) sets
+	// JSON on its own copy; a proxied Prometheus or Alertmanager still
+	// finds application/json among the accepted types.
+	rc.ContentType = runtime.ContentTypeProtobuf
+	rc.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	// No client-side rate limit unless kubernetes.qps asks for one: the
 	// checks bound their requests in flight, and client-go's default token
 	// bucket (5 per second, a burst of 10; formerly 100 and 200 here) was

@@ -169,9 +169,10 @@ environments:
 	}
 }
 
-// RESTConfig sets no client-side rate limit unless kubernetes.qps asks for
-// one: client-go's token bucket was what bounded a 2,000-pod checklist.
-func TestRESTConfigRateLimit(t *testing.T) {
+// RESTConfig asks for protobuf and sets no client-side rate limit unless
+// kubernetes.qps asks for one: client-go's token bucket was what bounded a
+// 2,000-pod checklist.
+func TestRESTConfigLimitsAndEncoding(t *testing.T) {
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
 kind: Config
@@ -185,6 +186,9 @@ current-context: x
 	rc, err := RESTConfig(config.Kubernetes{Kubeconfig: kubeconfig})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rc.ContentType != "application/vnd.kubernetes.protobuf" || !strings.Contains(rc.AcceptContentTypes, "application/json") {
+		t.Errorf("content types %q, accept %q; want protobuf, accepting JSON too", rc.ContentType, rc.AcceptContentTypes)
 	}
 	if rc.QPS >= 0 || rc.RateLimiter != nil {
 		t.Errorf("default: QPS %v, burst %d, limiter %v; want no client-side limit (QPS < 0)", rc.QPS, rc.Burst, rc.RateLimiter)
