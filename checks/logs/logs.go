@@ -250,12 +250,31 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 	ctx, cancel := context.WithTimeoutCause(ctx, c.Timeout(), fmt.Errorf("logs not read within %s", c.Timeout()))
 	defer cancel()
 
+	// The last run's state is read (and parsed) while the pods are listed:
+	// a repeat run's time is mostly requests, and at 2,000 containers the
+	// state is megabytes of JSON.
+	type loaded struct {
+		st     *runState
+		reason string
+	}
+	var prior chan loaded
+	if c.state != nil {
+		prior = make(chan loaded, 1)
+		go func() {
+			st, reason := c.loadState(ctx)
+			prior <- loaded{st, reason}
+		}()
+	}
 	var s survey
 	for _, ns := range c.namespaces {
 		if err := c.list(ctx, ns, &s); err != nil {
 			c.logger.Warn("could not list pods", zap.String("namespace", ns), zap.Error(err))
 			s.listErrs = append(s.listErrs, fmt.Sprintf("listing pods in %s: %v", ns, err))
 		}
+	}
+	var last loaded
+	if prior != nil {
+		last = <-prior
 	}
 	if len(s.listErrs) == len(c.namespaces) {
 		return checks.UnknownResult(strings.Join(s.listErrs, "; "))
@@ -264,7 +283,7 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 	if c.state != nil {
 		now := c.now()
 		r.now, r.windowStart = now, now.Add(-time.Duration(c.cfg.Window))
-		r.st, r.stateReason = c.loadState(ctx)
+		r.st, r.stateReason = last.st, last.reason
 		r.next = &runState{Version: stateVersion, Config: c.configHash(), Containers: make(map[string]*containerState)}
 		r.full = make(map[string]int)
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 )
 
 // FileState is a StateStore in a JSON file, for the terminal (opsbot
@@ -76,10 +77,7 @@ func (f *FileState) SaveLogState(ctx context.Context, env string, state []byte) 
 		return err
 	}
 	docs[env] = state
-	data, err := json.Marshal(docs)
-	if err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
+	data := join(docs)
 	tmp, err := os.CreateTemp(filepath.Dir(f.path), "."+filepath.Base(f.path)+".*")
 	if err != nil {
 		return fmt.Errorf("state file: %w", err)
@@ -98,4 +96,31 @@ func (f *FileState) SaveLogState(ctx context.Context, env string, state []byte) 
 		return fmt.Errorf("state file: %w", err)
 	}
 	return nil
+}
+
+// join writes docs as one JSON object, the environments in order. It is
+// json.Marshal without its second pass over each document (to check and
+// compact it): every document is valid JSON already, checked by
+// SaveLogState or parsed from the file by read, and at thousands of
+// containers a state is megabytes.
+func join(docs map[string]json.RawMessage) []byte {
+	envs := make([]string, 0, len(docs))
+	n := 2
+	for env, doc := range docs {
+		envs = append(envs, env)
+		n += len(env) + len(doc) + 8
+	}
+	sort.Strings(envs)
+	out := make([]byte, 0, n)
+	out = append(out, '{')
+	for i, env := range envs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		key, _ := json.Marshal(env) // a string always marshals
+		out = append(out, key...)
+		out = append(out, ':')
+		out = append(out, docs[env]...)
+	}
+	return append(out, '}')
 }

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,5 +57,30 @@ func TestFileState(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(bad); string(data) != "my notes" {
 		t.Errorf("the refused file was changed: %q", data)
+	}
+}
+
+// join writes what json.Marshal writes, without checking each document
+// again; a document read back from a hand-edited file keeps its spaces
+// and the whole stays valid JSON.
+func TestJoinIsMarshal(t *testing.T) {
+	docs := map[string]json.RawMessage{
+		"prod":    json.RawMessage(`{"version":2,"containers":{"shop/a/app":{"id":"x"}}}`),
+		"staging": json.RawMessage(`{"version":2}`),
+		`we"ird`:  json.RawMessage(`[1,2]`),
+	}
+	want, err := json.Marshal(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := join(docs); string(got) != string(want) {
+		t.Errorf("join = %s\nwant   %s", got, want)
+	}
+	docs["prod"] = json.RawMessage("{ \"version\": 2 }")
+	if got := join(docs); !json.Valid(got) {
+		t.Errorf("join with a spaced document is not JSON: %s", got)
+	}
+	if got := join(map[string]json.RawMessage{}); string(got) != "{}" {
+		t.Errorf("join of nothing = %s", got)
 	}
 }
