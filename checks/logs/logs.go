@@ -250,44 +250,37 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 	ctx, cancel := context.WithTimeoutCause(ctx, c.Timeout(), fmt.Errorf("logs not read within %s", c.Timeout()))
 	defer cancel()
 
-	// The last run's state is read (and parsed) while the pods are listed:
-	// a repeat run's time is mostly requests, and at 2,000 containers the
-	// state is megabytes of JSON.
-	type loaded struct {
-		st     *runState
-		reason string
-	}
-	var prior chan loaded
-	if c.state != nil {
-		prior = make(chan loaded, 1)
-		go func() {
-			st, reason := c.loadState(ctx)
-			prior <- loaded{st, reason}
-		}()
-	}
+	// The pods are listed while the logs are read: each page's logs are
+	// read as soon as it arrives (at 10,000 pods the list is 20 pages),
+	// and no list of every log is held. The last run's state is read (and
+	// parsed: at 2,000 containers it is megabytes of JSON) while the first
+	// page is on its way.
 	var s survey
-	for _, ns := range c.namespaces {
-		if err := c.list(ctx, ns, &s); err != nil {
-			c.logger.Warn("could not list pods", zap.String("namespace", ns), zap.Error(err))
-			s.listErrs = append(s.listErrs, fmt.Sprintf("listing pods in %s: %v", ns, err))
+	targets := make(chan target)
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		defer close(targets)
+		for _, ns := range c.namespaces {
+			if err := c.list(ctx, ns, &s, targets); err != nil {
+				c.logger.Warn("could not list pods", zap.String("namespace", ns), zap.Error(err))
+				s.listErrs = append(s.listErrs, fmt.Sprintf("listing pods in %s: %v", ns, err))
+			}
 		}
-	}
-	var last loaded
-	if prior != nil {
-		last = <-prior
-	}
-	if len(s.listErrs) == len(c.namespaces) {
-		return checks.UnknownResult(strings.Join(s.listErrs, "; "))
-	}
+	}()
 	r := &reading{aggs: make(map[groupKey]*Aggregate), readFrom: make(map[[3]string]bool)}
 	if c.state != nil {
 		now := c.now()
 		r.now, r.windowStart = now, now.Add(-time.Duration(c.cfg.Window))
-		r.st, r.stateReason = last.st, last.reason
+		r.st, r.stateReason = c.loadState(ctx)
 		r.next = &runState{Version: stateVersion, Config: c.configHash(), Containers: make(map[string]*containerState)}
 		r.full = make(map[string]int)
 	}
-	c.read(ctx, s.targets, r)
+	c.read(ctx, targets, r)
+	<-listed // s is whole
+	if len(s.listErrs) == len(c.namespaces) {
+		return checks.UnknownResult(strings.Join(s.listErrs, "; "))
+	}
 	if c.state != nil {
 		data, err := json.Marshal(r.next)
 		if err == nil {
@@ -304,13 +297,14 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 // survey is what listing the pods found.
 type survey struct {
 	pods       int
-	targets    []target
+	logs       int // the logs to read, sent to the readers
 	notStarted int
 	listErrs   []string
 }
 
-// list adds the logs to read in namespace ns to s, one paginated List.
-func (c *Check) list(ctx context.Context, ns string, s *survey) error {
+// list sends the logs to read in namespace ns to targets, counting them
+// in s, one paginated List.
+func (c *Check) list(ctx context.Context, ns string, s *survey, targets chan<- target) error {
 	since := c.now().Add(-time.Duration(c.cfg.Window))
 	opts := metav1.ListOptions{Limit: pageSize}
 	for {
@@ -322,7 +316,14 @@ func (c *Check) list(ctx context.Context, ns string, s *survey) error {
 			return err
 		}
 		for i := range page.Items {
-			c.podTargets(&page.Items[i], since, s)
+			for _, t := range c.podTargets(&page.Items[i], since, s) {
+				select {
+				case targets <- t:
+					s.logs++
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+			}
 		}
 		if page.Continue == "" {
 			return nil
@@ -331,8 +332,9 @@ func (c *Check) list(ctx context.Context, ns string, s *survey) error {
 	}
 }
 
-// podTargets adds the logs of one pod to s.
-func (c *Check) podTargets(pod *corev1.Pod, since time.Time, s *survey) {
+// podTargets returns the logs of one pod to read, counting the pod and its
+// containers that never started in s.
+func (c *Check) podTargets(pod *corev1.Pod, since time.Time, s *survey) (out []target) {
 	statuses := make(map[string]*corev1.ContainerStatus)
 	restarted := false
 	for _, list := range [][]corev1.ContainerStatus{pod.Status.ContainerStatuses, pod.Status.InitContainerStatuses} {
@@ -342,7 +344,7 @@ func (c *Check) podTargets(pod *corev1.Pod, since time.Time, s *survey) {
 		}
 	}
 	if pod.Status.Phase != corev1.PodRunning && !restarted {
-		return
+		return nil
 	}
 	s.pods++
 	names := make([]string, 0, len(pod.Spec.Containers))
@@ -370,12 +372,13 @@ func (c *Check) podTargets(pod *corev1.Pod, since time.Time, s *survey) {
 		}
 		t := target{namespace: pod.Namespace, pod: pod.Name, container: name, owner: o,
 			id: st.ContainerID, restarts: st.RestartCount}
-		s.targets = append(s.targets, t)
+		out = append(out, t)
 		if st.State.Running != nil && last != nil && !last.FinishedAt.Time.Before(since) {
 			t.previous, t.id = true, last.ContainerID
-			s.targets = append(s.targets, t)
+			out = append(out, t)
 		}
 	}
+	return out
 }
 
 // podOwner is the workload of a pod (see the package documentation).
@@ -430,27 +433,22 @@ type reading struct {
 	saveErr          error
 }
 
-// read reads the targets' logs, at most Concurrency at once.
-func (c *Check) read(ctx context.Context, targets []target, r *reading) {
-	jobs := make(chan target)
+// read reads the logs sent to targets until it is closed, at most
+// Concurrency at once. A reader makes its Scanner when it gets its first
+// log: a namespace of three pods does not pay for 32.
+func (c *Check) read(ctx context.Context, targets <-chan target, r *reading) {
 	var wg sync.WaitGroup
-	for range min(c.cfg.Concurrency, len(targets)) {
+	for range c.cfg.Concurrency {
 		wg.Go(func() {
-			sc := NewScanner(ScannerConfig{Exclude: c.exclude})
-			for t := range jobs {
+			var sc *Scanner
+			for t := range targets {
+				if sc == nil {
+					sc = NewScanner(ScannerConfig{Exclude: c.exclude})
+				}
 				c.readOne(ctx, sc, t, r)
 			}
 		})
 	}
-feed:
-	for _, t := range targets {
-		select {
-		case jobs <- t:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
 	wg.Wait()
 }
 
@@ -706,10 +704,10 @@ func (c *Check) result(ctx context.Context, s *survey, r *reading) checks.Result
 	}
 	stopped := ctx.Err() != nil
 	if stopped {
-		fmt.Fprintf(&b, "; stopped after %d of %d logs: %v", r.read, len(s.targets), context.Cause(ctx))
+		fmt.Fprintf(&b, "; stopped after %d of %d logs: %v", r.read, s.logs, context.Cause(ctx))
 	}
 
-	switch nothing := len(s.targets) > 0 && r.read+r.partial == 0; {
+	switch nothing := s.logs > 0 && r.read+r.partial == 0; {
 	case nothing && len(r.failed) > 0:
 		return checks.UnknownResult("no log could be read: " + unreadable)
 	case nothing && stopped:

@@ -572,3 +572,44 @@ func TestSignatureIDIsShortAndStable(t *testing.T) {
 		t.Errorf("signatureID(%d chars) = %q: want a stable 12-hex id that differs between signatures", len(long), id)
 	}
 }
+
+// firstStream wraps a LogStreamer and closes started at its first request.
+type firstStream struct {
+	LogStreamer
+	once    sync.Once
+	started chan struct{}
+}
+
+func (f *firstStream) Stream(ctx context.Context, ns, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+	f.once.Do(func() { close(f.started) })
+	return f.LogStreamer.Stream(ctx, ns, pod, opts)
+}
+
+// The logs of a page are read while the next page is on its way: the
+// API server below does not answer the second page until a log has been
+// requested.
+func TestCheckReadsWhileListing(t *testing.T) {
+	s := newFakeStreamer()
+	s.logs["shop/a/app"] = "ERROR boom\n"
+	s.logs["shop/b/app"] = "ERROR boom\n"
+	fs := &firstStream{LogStreamer: s, started: make(chan struct{})}
+	client := fake.NewClientset()
+	client.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		opts := a.(k8stesting.ListActionImpl).ListOptions
+		if opts.Continue == "" {
+			list := &corev1.PodList{Items: []corev1.Pod{*pod("shop", "a", deployment("web", "5d4b8"))}}
+			list.Continue = "page-2"
+			return true, list, nil
+		}
+		select {
+		case <-fs.started:
+			return true, &corev1.PodList{Items: []corev1.Pod{*pod("shop", "b", deployment("web", "5d4b8"))}}, nil
+		case <-time.After(5 * time.Second):
+			return true, nil, errors.New("no log was read while the pods were being listed")
+		}
+	})
+	res := New(client, []string{"shop"}, Config{}, clock, zap.NewNop(), WithStreamer(fs)).Run(context.Background())
+	if res.Status != checks.Warn || len(res.Findings) != 1 || res.Findings[0].Count != 2 || strings.Contains(res.Summary, "listing") {
+		t.Errorf("%s %q %+v", res.Status, res.Summary, res.Findings)
+	}
+}
