@@ -151,10 +151,17 @@ func (f *prefilter) addNumericLevels() {
 	}
 }
 
-// tripleTable is what tripleScan looks for: eight triples of bytes, ORed
-// with 0x20 (lower case for letters), each as three rows of 32 copies of
-// its bytes. Unused rows are zero, which no byte ORed with 0x20 is.
-type tripleTable [8 * 3][32]byte
+// tripleTable is what tripleScan looks for: up to eight triples of bytes,
+// ORed with 0x20 (lower case for letters), each a bit of a mask, as
+// nibble tables (the "Teddy" method of Hyperscan): row 2k has, at the
+// low nibble n, the mask of the triples whose byte k has n as its low
+// nibble; row 2k+1 the same for the high nibble. A byte x is byte k of a
+// triple if the triple's bit is in both the row 2k entry of its low nibble
+// and the row 2k+1 entry of its high nibble: so that x|0x20 matches, the
+// high nibble with and without 0x20 is accepted. Each row is 16 entries
+// twice, once per 128-bit lane. The bytes must be ASCII (a byte above
+// 0x7f looks up 0 in the low table).
+type tripleTable [2 * 3][32]byte
 
 // triples is the tripleTable of pairPatterns, and maxTripleOff the
 // largest offset of a triple in its pattern.
@@ -174,8 +181,16 @@ var triples, maxTripleOff = func() (*tripleTable, int) {
 		if len(seen) == 8 {
 			panic("logs: more than eight prefilter triples")
 		}
+		bit := byte(1) << len(seen)
 		for k, c := range tr {
-			t[3*len(seen)+k] = [32]byte(bytes.Repeat([]byte{c}, 32))
+			if c >= 0x80 {
+				panic("logs: a prefilter triple is not ASCII")
+			}
+			for lane := range 2 {
+				t[2*k][16*lane+int(c&15)] |= bit
+				t[2*k+1][16*lane+int(c>>4)] |= bit
+				t[2*k+1][16*lane+int(c>>4)&^2] |= bit
+			}
 		}
 		seen = append(seen, string(tr))
 	}

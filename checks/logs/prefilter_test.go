@@ -149,3 +149,57 @@ func TestScannerSameWithoutTripleScan(t *testing.T) {
 		}
 	}
 }
+
+// TestTripleScan compares tripleScan with a byte-by-byte search for the
+// triples of pairPatterns (each byte ORed with 0x20), on text made of the
+// triples' bytes in both cases, the bytes that equal them once ORed with
+// 0x20 or differ from them by one nibble, and bytes above 0x7f.
+func TestTripleScan(t *testing.T) {
+	if tripleScan == nil {
+		t.Skip("no tripleScan on this processor")
+	}
+	var trs [][]byte
+	alphabet := []byte{0x00, 0x7f, 0x80, 0xff, '\n', ' ', '@', '`', '.'}
+	for _, pp := range pairPatterns {
+		tr := []byte(strings.ToLower(pp.pat[pp.triple : pp.triple+3]))
+		trs = append(trs, tr)
+		for _, c := range tr {
+			alphabet = append(alphabet, c, c&^0x20, c^0x01, c^0x10, c^0x40, c^0x80, c+0x10)
+		}
+	}
+	// want is the first position of a triple in s, or -1.
+	want := func(s []byte) int {
+		for k := 0; k+3 <= len(s); k++ {
+			for _, tr := range trs {
+				if s[k]|0x20 == tr[0] && s[k+1]|0x20 == tr[1] && s[k+2]|0x20 == tr[2] {
+					return k
+				}
+			}
+		}
+		return -1
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		s := make([]byte, rnd.IntN(200))
+		for k := range s {
+			s[k] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		if rnd.IntN(2) == 0 && len(s) >= 3 {
+			tr := trs[rnd.IntN(len(trs))]
+			k := rnd.IntN(len(s) - 2)
+			for j, c := range tr {
+				s[k+j] = c &^ (byte(rnd.IntN(2)) << 5)
+			}
+		}
+		w := want(s)
+		c, found := tripleScan(s)
+		switch {
+		case found && c != w:
+			t.Fatalf("tripleScan(%q) = %d, true; the first triple is at %d", s, c, w)
+		case !found && w >= 0 && w < c:
+			t.Fatalf("tripleScan(%q) looked at %d positions and found nothing; a triple is at %d", s, c, w)
+		case !found && (c%32 != 0 || c > 0 && c+2 > len(s) || len(s) >= 64 && c < 32):
+			t.Fatalf("tripleScan(%q) looked at %d positions", s, c)
+		}
+	}
+}
