@@ -108,15 +108,88 @@ func (r Redactor) Bytes(b []byte) []byte {
 
 // hinted reports whether any rule r applies has a hint in s.
 func hinted[T ~string | ~[]byte](r Redactor, s T) bool {
-	for _, rl := range rules {
-		if r.skip(rl) {
+	return anyHintIn(&hintSets[r.hintSet()], s)
+}
+
+// hintSet is the hints of the rules one set of Options applies, indexed
+// by their first byte, so that a text is searched for all of them in one
+// pass (a table lookup per byte) instead of one pass per hint.
+type hintSet struct {
+	// first is true for the bytes that begin a hint, in either case.
+	first [256]bool
+	// hints lists the hints by their first byte (lower-case ASCII).
+	hints [256][]string
+}
+
+// hintSets are the hintSets of the four combinations of Options, indexed
+// by Redactor.hintSet.
+var hintSets = func() (sets [4]hintSet) {
+	for i := range sets {
+		r := New(Options{KeepEmails: i&1 != 0, OnlyTokens: i&2 != 0})
+		for _, rl := range rules {
+			if r.skip(rl) {
+				continue
+			}
+			for _, h := range rl.hints {
+				sets[i].hints[h[0]] = append(sets[i].hints[h[0]], h)
+				sets[i].first[h[0]] = true
+				if 'a' <= h[0] && h[0] <= 'z' {
+					sets[i].first[h[0]-'a'+'A'] = true
+				}
+			}
+		}
+	}
+	return sets
+}()
+
+// hintSet returns the index in hintSets of r's options.
+func (r Redactor) hintSet() int {
+	i := 0
+	if r.opts.KeepEmails {
+		i |= 1
+	}
+	if r.opts.OnlyTokens {
+		i |= 2
+	}
+	return i
+}
+
+// anyHintIn reports whether s contains one of hs's hints, ignoring ASCII
+// case: containsFold at each position where one may begin.
+func anyHintIn[T ~string | ~[]byte](hs *hintSet, s T) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !hs.first[c] {
 			continue
 		}
-		if anyHint(s, rl.hints) {
-			return true
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		for _, h := range hs.hints[c] {
+			if hasPrefixFold(s[i:], h) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// hasPrefixFold reports whether s begins with h (lower-case ASCII),
+// ignoring ASCII case.
+func hasPrefixFold[T ~string | ~[]byte](s T, h string) bool {
+	if len(s) < len(h) {
+		return false
+	}
+	for j := 0; j < len(h); j++ {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != h[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // anyHint reports whether s contains one of hints (lower-case ASCII),

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -50,4 +51,40 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("changed without redacting: %q -> %q", in, out)
 		}
 	})
+}
+
+// TestHinted: the one-pass search of the hints says the same as searching
+// each hint of each rule applied, for every combination of Options, on
+// text made of the hints in mixed case, pieces of them and other bytes.
+func TestHinted(t *testing.T) {
+	var pieces []string
+	for _, rl := range rules {
+		for _, h := range rl.hints {
+			pieces = append(pieces, h, strings.ToUpper(h), h[:len(h)-1], strings.ToUpper(h[len(h)-1:]))
+		}
+	}
+	pieces = append(pieces, " ", "x", "E", "\xff", "[", "`", "{", "-")
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var b strings.Builder
+		for n := rnd.IntN(8); n > 0; n-- {
+			b.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		s := b.String()
+		for _, o := range []Options{{}, {KeepEmails: true}, {OnlyTokens: true}, {KeepEmails: true, OnlyTokens: true}} {
+			r := New(o)
+			want := false
+			for _, rl := range rules {
+				if !r.skip(rl) && anyHint(s, rl.hints) {
+					want = true
+				}
+			}
+			if got := hinted(r, s); got != want {
+				t.Fatalf("%+v: hinted(%q) = %v, want %v", o, s, got, want)
+			}
+			if got := hinted(r, []byte(s)); got != want {
+				t.Fatalf("%+v: hinted([]byte(%q)) = %v, want %v", o, s, got, want)
+			}
+		}
+	}
 }
