@@ -35,7 +35,7 @@ var rules = []rule{
 	{kind: "credentials", hints: []string{"://"},
 		re: regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`), repl: "${1}[redacted:credentials]@"},
 	{kind: "secret", hints: []string{"pass", "pwd", "secret", "token", "key"},
-		re:   regexp.MustCompile(`(?i)(\b(?:password|passwd|pwd|secret|client_secret|token|access_token|api[_-]?key)\b["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;"']+)`),
+		re:   regexp.MustCompile(`(?i)(\b(?:password|passwd|pwd|secret|client_secret|token|access_token|api[_-]?key)\b["']?\s*[=:]\s*)("[^"]*"[^\s&,;"']*|'[^']*'[^\s&,;"']*|[^\s&,;"']+)`),
 		repl: "${1}[redacted:secret]"},
 	{kind: "email", hints: []string{"@"},
 		re: regexp.MustCompile(`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b`)},
