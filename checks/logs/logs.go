@@ -536,11 +536,6 @@ again:
 	}
 	log.Debug("log read", zap.Int64("bytes", st.Bytes), zap.Int64("events", st.Events))
 
-	source := t.pod
-	if t.previous {
-		source += " (previous instance)"
-	}
-	key := groupKey{t.namespace, t.owner, t.container}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	stopped := err != nil && ctx.Err() != nil
@@ -553,11 +548,6 @@ again:
 	}
 	if err != nil && !stopped {
 		r.broken = append(r.broken, where+": "+shortError(err))
-	}
-	agg := r.aggs[key]
-	if agg == nil {
-		agg = NewAggregate(DefaultMaxSignatures)
-		r.aggs[key] = agg
 	}
 	found := sc.Aggregate()
 	if h != nil {
@@ -577,14 +567,13 @@ again:
 			r.full[reason]++
 		}
 	}
-	agg.Merge(found, source)
+	r.merge(t, found)
 	r.bytes += st.Bytes
 	if stopped {
 		r.partial++
 	} else {
 		r.read++
 	}
-	r.readFrom[[3]string{t.namespace, t.pod, t.container}] = true
 	r.excluded += st.Excluded
 	r.longLines += st.LongLines
 	if st.Bytes >= int64(c.cfg.LimitBytes) {
@@ -596,24 +585,30 @@ again:
 // found them, within the window.
 func (c *Check) keep(t target, prev *containerState, r *reading) {
 	sigs := newHistory(prev, minuteOf(r.windowStart), 0, nil, c.redactor).signatures()
-	source := t.pod
-	if t.previous {
-		source += " (previous instance)"
-	}
-	key := groupKey{t.namespace, t.owner, t.container}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	agg := r.aggs[key]
-	if agg == nil {
-		agg = NewAggregate(DefaultMaxSignatures)
-		r.aggs[key] = agg
-	}
-	agg.Merge(aggregate(sigs), source)
+	r.merge(t, aggregate(sigs))
 	next := *prev
 	next.ReadAt, next.Signatures = r.now, sigs
 	r.next.Containers[stateKey(t)] = &next
 	r.read++
 	r.incremental++
+}
+
+// merge adds what one log of t's workload held to the workload's groups,
+// and notes the log as read. r.mu must be held.
+func (r *reading) merge(t target, found *Aggregate) {
+	source := t.pod
+	if t.previous {
+		source += " (previous instance)"
+	}
+	key := groupKey{t.namespace, t.owner, t.container}
+	agg := r.aggs[key]
+	if agg == nil {
+		agg = NewAggregate(DefaultMaxSignatures)
+		r.aggs[key] = agg
+	}
+	agg.Merge(found, source)
 	r.readFrom[[3]string{t.namespace, t.pod, t.container}] = true
 }
 
