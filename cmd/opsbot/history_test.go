@@ -4,22 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/opsbot/opsbot/bot"
-	"github.com/opsbot/opsbot/bot/slacktest"
-	"github.com/opsbot/opsbot/health"
 	"github.com/opsbot/opsbot/history"
-	"github.com/opsbot/opsbot/store/postgres"
-	"github.com/opsbot/opsbot/store/postgres/pgtest"
-	"github.com/opsbot/opsbot/store/sqlite"
 	"github.com/opsbot/opsbot/store/storetest"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -33,36 +24,7 @@ func TestHistorySameHitsInSlackAndTerminal(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			env := map[string]string{}
-			var storeYAML string
-			var seeded storetest.Store
-			if kind == "sqlite" {
-				path := filepath.Join(t.TempDir(), "opsbot.db")
-				db, err := sqlite.Open(ctx, path, zap.NewNop())
-				if err != nil {
-					t.Fatal(err)
-				}
-				seeded, storeYAML = db, fmt.Sprintf("sqlite: {path: %s}", path)
-			} else {
-				if testing.Short() {
-					t.Skip("integration test: PostgreSQL")
-				}
-				pg, err := pgtest.Start(ctx, pgtest.Options{})
-				if err != nil {
-					t.Fatalf("this test needs a real PostgreSQL: %v", err)
-				}
-				t.Cleanup(func() { _ = pg.Stop() })
-				dsn, err := pg.CreateDatabase(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				db, err := postgres.Open(ctx, dsn, zap.NewNop())
-				if err != nil {
-					t.Fatal(err)
-				}
-				env["OPSBOT_TEST_DSN"] = dsn
-				seeded, storeYAML = db, "postgres: {dsnEnv: OPSBOT_TEST_DSN}"
-			}
+			seeded, storeYAML, env := openSeedStore(t, ctx, kind)
 			now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 			seedHistory(t, seeded, now)
 			if err := seeded.Close(); err != nil {
@@ -99,35 +61,7 @@ func TestHistorySameHitsInSlackAndTerminal(t *testing.T) {
 			}
 
 			// Slack: the same hit, to the asker only.
-			fo := fs.Options()
-			env[envAppToken], env[envBotToken] = fo.AppToken, fo.BotToken
-			s := &servedBot{code: make(chan int, 1), bot: make(chan *bot.Bot, 1), stderr: &syncBuffer{}}
-			sctx, stop := context.WithCancel(ctx)
-			go func() {
-				s.code <- serve(sctx, []string{"--config", cfgPath}, s.stderr, serveDeps{
-					getenv: func(k string) string { return env[k] }, now: clock,
-					started: func(b *bot.Bot, _ *health.Server) { s.bot <- b },
-				})
-			}()
-			defer func() { stop(); s.exitCode(t, ctx) }()
-			s.waitConnected(t, ctx)
-			if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "history quokka",
-				ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
-				t.Fatal(err)
-			}
-			var shown string
-			err := fs.WaitFor(ctx, func() bool {
-				for _, e := range fs.Ephemerals(slacktest.DefaultAliceID) {
-					if strings.Contains(e.Text, "History") {
-						shown = blockTexts(t, e.Blocks)
-						return true
-					}
-				}
-				return false
-			})
-			if err != nil {
-				t.Fatalf("no history in Slack: %v\n%s", err, s.stderr)
-			}
+			shown := askServe(t, ctx, fs, cfgPath, env, clock, "history quokka", "History")
 			checkFigures(t, "/ops history quokka", shown, []string{"1 anomaly matches “quokka”",
 				"#1 *api is crash-looping* — prod · Noise by <@U0ALICE>, 2026-12-06 08:00 UTC", "the probe is too strict"})
 		})

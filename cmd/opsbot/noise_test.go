@@ -13,17 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/chart"
-	"github.com/opsbot/opsbot/health"
 	"github.com/opsbot/opsbot/noise"
 	"github.com/opsbot/opsbot/silence"
-	"github.com/opsbot/opsbot/store/postgres"
-	"github.com/opsbot/opsbot/store/postgres/pgtest"
-	"github.com/opsbot/opsbot/store/sqlite"
 	"github.com/opsbot/opsbot/store/storetest"
 	"github.com/opsbot/opsbot/triage"
 )
@@ -38,36 +31,7 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			env := map[string]string{}
-			var storeYAML string
-			var seeded storetest.Store
-			if kind == "sqlite" {
-				path := filepath.Join(t.TempDir(), "opsbot.db")
-				db, err := sqlite.Open(ctx, path, zap.NewNop())
-				if err != nil {
-					t.Fatal(err)
-				}
-				seeded, storeYAML = db, fmt.Sprintf("sqlite: {path: %s}", path)
-			} else {
-				if testing.Short() {
-					t.Skip("integration test: PostgreSQL")
-				}
-				pg, err := pgtest.Start(ctx, pgtest.Options{})
-				if err != nil {
-					t.Fatalf("this test needs a real PostgreSQL: %v", err)
-				}
-				t.Cleanup(func() { _ = pg.Stop() })
-				dsn, err := pg.CreateDatabase(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				db, err := postgres.Open(ctx, dsn, zap.NewNop())
-				if err != nil {
-					t.Fatal(err)
-				}
-				env["OPSBOT_TEST_DSN"] = dsn
-				seeded, storeYAML = db, "postgres: {dsnEnv: OPSBOT_TEST_DSN}"
-			}
+			seeded, storeYAML, env := openSeedStore(t, ctx, kind)
 			now := storetest.SeedNoise(t, seeded)
 			want, amURL := storetest.NoiseWant(), ""
 			if amURL = sharedAlertmanager(); amURL != "" {
@@ -126,35 +90,7 @@ func TestNoiseSameFiguresInSlackAndTerminal(t *testing.T) {
 			}
 
 			// Slack: the same figures.
-			fo := fs.Options()
-			env[envAppToken], env[envBotToken] = fo.AppToken, fo.BotToken
-			s := &servedBot{code: make(chan int, 1), bot: make(chan *bot.Bot, 1), stderr: &syncBuffer{}}
-			sctx, stop := context.WithCancel(ctx)
-			go func() {
-				s.code <- serve(sctx, []string{"--config", cfgPath}, s.stderr, serveDeps{
-					getenv: func(k string) string { return env[k] }, now: clock,
-					started: func(b *bot.Bot, _ *health.Server) { s.bot <- b },
-				})
-			}()
-			defer func() { stop(); s.exitCode(t, ctx) }()
-			s.waitConnected(t, ctx)
-			if _, err := fs.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/ops", Text: "noise 3",
-				ChannelID: slacktest.DefaultOpsChannelID}); err != nil {
-				t.Fatal(err)
-			}
-			var shown string
-			err = fs.WaitFor(ctx, func() bool {
-				for _, e := range fs.Ephemerals(slacktest.DefaultAliceID) {
-					if strings.Contains(e.Text, "Noise report") {
-						shown = blockTexts(t, e.Blocks)
-						return true
-					}
-				}
-				return false
-			})
-			if err != nil {
-				t.Fatalf("no noise report in Slack: %v\n%s", err, s.stderr)
-			}
+			shown := askServe(t, ctx, fs, cfgPath, env, clock, "noise 3", "Noise report")
 			checkFigures(t, "/ops noise 3", shown, slackFigures(rep))
 		})
 	}
