@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"image"
-	"image/color"
 	"image/png"
 	"math"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/opsbot/opsbot/bot"
 	"github.com/opsbot/opsbot/bot/slacktest"
 	"github.com/opsbot/opsbot/chart"
+	"github.com/opsbot/opsbot/chart/charttest"
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 	"github.com/opsbot/opsbot/telemetry"
@@ -123,7 +123,7 @@ func TestInvestigatePostsTheChartInTheThread(t *testing.T) {
 	if got := img.Bounds().Size(); got != (image.Point{X: chart.DefaultWidth, Y: chart.DefaultHeight}) {
 		t.Errorf("chart size %v", got)
 	}
-	if !hasLine(img, chart.WarnColor) {
+	if len(charttest.Rows(img, chart.WarnColor)) == 0 {
 		t.Error("the chart has no threshold line")
 	}
 	if n := len(fs.Calls("upload")); n != 2 {
@@ -145,24 +145,6 @@ func TestInvestigatePostsTheChartInTheThread(t *testing.T) {
 	if len(calls) != 1 || calls[0] != "prod/"+metricFinding().Fingerprint || len(fs.Files()) != 1 {
 		t.Errorf("charts drawn %v, files %d; want the metric finding's once", calls, len(fs.Files()))
 	}
-}
-
-// hasLine reports whether a row of img is col across half its width.
-func hasLine(img image.Image, col color.NRGBA) bool {
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		n := 0
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			if uint8(r>>8) == col.R && uint8(g>>8) == col.G && uint8(bl>>8) == col.B {
-				n++
-			}
-		}
-		if n >= b.Dx()/2 {
-			return true
-		}
-	}
-	return false
 }
 
 func TestAChartThatFailsLeavesTheThread(t *testing.T) {

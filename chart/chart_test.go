@@ -3,7 +3,6 @@ package chart_test
 import (
 	"bytes"
 	"image"
-	"image/color"
 	"image/png"
 	"math"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/chart"
+	"github.com/opsbot/opsbot/chart/charttest"
 )
 
 var t0 = time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
@@ -51,31 +51,6 @@ func decode(t *testing.T, b []byte) image.Image {
 	return img
 }
 
-func near(c color.Color, want color.NRGBA) bool {
-	r, g, b, _ := c.RGBA()
-	d := func(x uint32, y uint8) float64 { return math.Abs(float64(x>>8) - float64(y)) }
-	return d(r, want.R)+d(g, want.G)+d(b, want.B) < 24
-}
-
-// rowsOf returns the rows where at least half of the image's width is
-// col: the horizontal lines drawn in col.
-func rowsOf(img image.Image, col color.NRGBA) []int {
-	b := img.Bounds()
-	var rows []int
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		n := 0
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if near(img.At(x, y), col) {
-				n++
-			}
-		}
-		if n >= b.Dx()/2 {
-			rows = append(rows, y)
-		}
-	}
-	return rows
-}
-
 func TestRenderDrawsThresholdsWhereTheyBelong(t *testing.T) {
 	b, err := chart.Render(spec(1440))
 	if err != nil {
@@ -85,7 +60,7 @@ func TestRenderDrawsThresholdsWhereTheyBelong(t *testing.T) {
 	if got := img.Bounds().Size(); got != (image.Point{X: chart.DefaultWidth, Y: chart.DefaultHeight}) {
 		t.Fatalf("size %v, want %dx%d", got, chart.DefaultWidth, chart.DefaultHeight)
 	}
-	warn, fail := rowsOf(img, chart.WarnColor), rowsOf(img, chart.FailColor)
+	warn, fail := charttest.Rows(img, chart.WarnColor), charttest.Rows(img, chart.FailColor)
 	if len(warn) == 0 || len(fail) == 0 {
 		t.Fatalf("threshold lines not found: warn rows %v, fail rows %v", warn, fail)
 	}
@@ -101,7 +76,7 @@ func TestRenderShadesTheBreach(t *testing.T) {
 	img := decode(t, must(chart.Render(spec(1440))))
 	// Look at a row between the warn line and the bottom: inside the
 	// breach (2h to 2h30 of 6h) it is shaded, outside it is white or grid.
-	warn := rowsOf(img, chart.WarnColor)[0]
+	warn := charttest.Rows(img, chart.WarnColor)[0]
 	y := warn + 60
 	shaded := func(x int) bool {
 		r, g, b, _ := img.At(x, y).RGBA()

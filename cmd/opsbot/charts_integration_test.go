@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/opsbot/opsbot/chart"
+	"github.com/opsbot/opsbot/chart/charttest"
 	"github.com/opsbot/opsbot/checklist"
 )
 
@@ -66,7 +67,7 @@ func TestChecklistWritesCharts(t *testing.T) {
 		if b := img.Bounds(); b.Dx() != chart.DefaultWidth || b.Dy() != chart.DefaultHeight {
 			t.Errorf("chart of %s is %v", fp, b)
 		}
-		if !hasRowOf(img, chart.FailColor) {
+		if len(charttest.Rows(img, chart.FailColor)) == 0 {
 			t.Errorf("chart of %s has no fail threshold line", fp)
 		}
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"image"
-	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,24 +10,6 @@ import (
 	"github.com/opsbot/opsbot/checklist"
 	"github.com/opsbot/opsbot/checks"
 )
-
-// hasRowOf reports whether a row of img is col across half its width.
-func hasRowOf(img image.Image, col color.NRGBA) bool {
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		n := 0
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			if uint8(r>>8) == col.R && uint8(g>>8) == col.G && uint8(bl>>8) == col.B {
-				n++
-			}
-		}
-		if n >= b.Dx()/2 {
-			return true
-		}
-	}
-	return false
-}
 
 type stubCharts map[string]error // fingerprint → its error; absent: nothing to draw
 
