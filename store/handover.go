@@ -83,13 +83,12 @@ func (s *DB) RecordHandover(ctx context.Context, in handover.Record, key string)
 		created bool
 	)
 	err := s.inTx(ctx, OpHandover, func(tx *sql.Tx) error {
-		var last int64
-		if err := tx.QueryRowContext(ctx,
-			`SELECT last_id FROM id_counters WHERE name = 'handovers'`+s.d.ForUpdate).Scan(&last); err != nil {
-			return fmt.Errorf("read the handover id counter: %w", err)
+		last, err := lockIDCounter(ctx, tx, s.d, "handovers", "handover")
+		if err != nil {
+			return err
 		}
 		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM handovers WHERE idempotency_key = $1`, key).Scan(&id)
+		err = tx.QueryRowContext(ctx, `SELECT id FROM handovers WHERE idempotency_key = $1`, key).Scan(&id)
 		switch {
 		case err == nil:
 			out, err = s.getHandover(ctx, tx, id)
@@ -98,8 +97,8 @@ func (s *DB) RecordHandover(ctx context.Context, in handover.Record, key string)
 			return fmt.Errorf("look up handover key: %w", err)
 		}
 		n := handover.Record{ID: last + 1, At: roundTrip(in.At), By: in.By}
-		if _, err := tx.ExecContext(ctx, `UPDATE id_counters SET last_id = $1 WHERE name = 'handovers'`, n.ID); err != nil {
-			return fmt.Errorf("advance the handover id counter: %w", err)
+		if err := advanceIDCounter(ctx, tx, "handovers", "handover", n.ID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO handovers (id, at, by_actor, idempotency_key) VALUES ($1, $2, $3, $4)`,
 			n.ID, nanos(n.At), n.By, key); err != nil {

@@ -107,10 +107,9 @@ func (s *Incidents) Announce(ctx context.Context, in incident.Incident, key stri
 	err := s.db.inTx(ctx, OpAnnounce, func(tx *sql.Tx) error {
 		// Lock the id counter first: announcements are serialized, and the
 		// checks below see every incident committed before.
-		var last int64
-		if err := tx.QueryRowContext(ctx,
-			`SELECT last_id FROM id_counters WHERE name = 'incidents'`+s.db.d.ForUpdate).Scan(&last); err != nil {
-			return fmt.Errorf("read the incident id counter: %w", err)
+		last, err := lockIDCounter(ctx, tx, s.db.d, "incidents", "incident")
+		if err != nil {
+			return err
 		}
 		if u, ok, err := lookupKey[incident.Kind](ctx, tx, "incident_timeline", "incident_id", key); err != nil {
 			return err
@@ -147,8 +146,8 @@ func (s *Incidents) Announce(ctx context.Context, in incident.Incident, key stri
 		if i.StatusPage.Enabled {
 			i.StatusPage.State = incident.StatusPagePending
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE id_counters SET last_id = $1 WHERE name = 'incidents'`, i.ID); err != nil {
-			return fmt.Errorf("advance the incident id counter: %w", err)
+		if err := advanceIDCounter(ctx, tx, "incidents", "incident", i.ID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO incidents
 			(id, environment, channel, from_at, user_impact, what, announced_by, announced_at, anomaly_id,

@@ -62,14 +62,13 @@ func (s *DB) SaveRun(ctx context.Context, rep checks.Report, channel, messageTS 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM checklist_runs WHERE saved_at < $1`, cutoff); err != nil {
 			return fmt.Errorf("delete expired runs: %w", err)
 		}
-		var last int64
-		if err := tx.QueryRowContext(ctx,
-			`SELECT last_id FROM id_counters WHERE name = 'checklist_runs'`+s.d.ForUpdate).Scan(&last); err != nil {
-			return fmt.Errorf("read the run id counter: %w", err)
+		last, err := lockIDCounter(ctx, tx, s.d, "checklist_runs", "run")
+		if err != nil {
+			return err
 		}
 		id = last + 1
-		if _, err := tx.ExecContext(ctx, `UPDATE id_counters SET last_id = $1 WHERE name = 'checklist_runs'`, id); err != nil {
-			return fmt.Errorf("advance the run id counter: %w", err)
+		if err := advanceIDCounter(ctx, tx, "checklist_runs", "run", id); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO checklist_runs
 			(id, environment, channel, message_ts, started_at, finished_at, saved_at, asked_by, status)

@@ -69,10 +69,9 @@ func (s *DB) AddTip(ctx context.Context, in triage.Tip, key string) (triage.Tip,
 	err := s.inTx(ctx, OpAddTip, func(tx *sql.Tx) error {
 		// The counter's lock serializes additions: the count below is
 		// exact.
-		var last int64
-		if err := tx.QueryRowContext(ctx,
-			`SELECT last_id FROM id_counters WHERE name = 'tips'`+s.d.ForUpdate).Scan(&last); err != nil {
-			return fmt.Errorf("read the tip id counter: %w", err)
+		last, err := lockIDCounter(ctx, tx, s.d, "tips", "tip")
+		if err != nil {
+			return err
 		}
 		if u, ok, err := lookupKey[triage.Kind](ctx, tx, tipTimeline.table, tipTimeline.owner, key); err != nil {
 			return err
@@ -91,8 +90,8 @@ func (s *DB) AddTip(ctx context.Context, in triage.Tip, key string) (triage.Tip,
 			return triage.ErrTooManyTips
 		}
 		t.ID = last + 1
-		if _, err := tx.ExecContext(ctx, `UPDATE id_counters SET last_id = $1 WHERE name = 'tips'`, t.ID); err != nil {
-			return fmt.Errorf("advance the tip id counter: %w", err)
+		if err := advanceIDCounter(ctx, tx, "tips", "tip", t.ID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tips (id, pattern, text, author, created_at)
 			VALUES ($1, $2, $3, $4, $5)`, t.ID, t.Pattern, t.Text, t.Author, nanos(t.CreatedAt)); err != nil {

@@ -174,10 +174,9 @@ func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (tr
 	err := s.inTx(ctx, OpOpenAnomaly, func(tx *sql.Tx) error {
 		// Lock the id counter first: openings are serialized, and the checks
 		// below see every anomaly committed before.
-		var last int64
-		if err := tx.QueryRowContext(ctx,
-			`SELECT last_id FROM id_counters WHERE name = 'anomalies'`+s.d.ForUpdate).Scan(&last); err != nil {
-			return fmt.Errorf("read the anomaly id counter: %w", err)
+		last, err := lockIDCounter(ctx, tx, s.d, "anomalies", "anomaly")
+		if err != nil {
+			return err
 		}
 		if u, ok, err := lookupKey[triage.Kind](ctx, tx, "timeline", "anomaly_id", key); err != nil {
 			return err
@@ -200,8 +199,8 @@ func (s *DB) OpenAnomaly(ctx context.Context, in triage.Anomaly, key string) (tr
 
 		n := a
 		n.ID, n.State, n.Version, n.SeenCount, n.LastSeenAt = last+1, triage.Open, 1, 1, a.OpenedAt
-		if _, err := tx.ExecContext(ctx, `UPDATE id_counters SET last_id = $1 WHERE name = 'anomalies'`, n.ID); err != nil {
-			return fmt.Errorf("advance the anomaly id counter: %w", err)
+		if err := advanceIDCounter(ctx, tx, "anomalies", "anomaly", n.ID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO anomalies
 			(id, environment, fingerprint, title, detail, link, source, opened_by, opened_at,
