@@ -78,10 +78,7 @@ func historyMessage(tx texts, query string, res history.Result, permalink func(h
 			Title: escapeLine(h.Title, 120), Conclusion: escapeLine(h.Conclusion, maxHistoryConclusion),
 			At: h.At.UTC().Format(historyTime), HasThread: h.Channel != "" && h.ThreadTS != ""}
 		if h.Decision != "" {
-			line.Decision, line.DecidedBy = noise.DecisionLabel(h.Decision), mentionOf(h.DecidedBy)
-			if line.DecidedBy == "" {
-				line.DecidedBy = Escape(h.DecidedBy)
-			}
+			line.Decision, line.DecidedBy = noise.DecisionLabel(h.Decision), actor(h.DecidedBy)
 		}
 		if h.Ticket != "" {
 			line.Ticket = Link(h.Ticket, "ticket")

@@ -97,10 +97,7 @@ func noiseMessage(tx texts, rep noise.Report) (string, []slack.Block) {
 		line := templates.NoisyFingerprint{Sightings: f.Sightings, Environment: Escape(f.Environment),
 			Fingerprint: escapeLine(f.Fingerprint, 200), Title: escapeLine(f.Title, 120), AnomalyID: f.AnomalyID}
 		if f.Decision != "" {
-			line.Decision, line.DecidedBy = noise.DecisionLabel(f.Decision), mentionOf(f.DecidedBy)
-			if line.DecidedBy == "" {
-				line.DecidedBy = Escape(f.DecidedBy)
-			}
+			line.Decision, line.DecidedBy = noise.DecisionLabel(f.Decision), actor(f.DecidedBy)
 		}
 		if f.Ticket != "" {
 			line.Ticket = Link(f.Ticket, "ticket")

@@ -128,3 +128,12 @@ func mentionOf(id string) string {
 	}
 	return ""
 }
+
+// actor shows who did something as recorded in the store: a mention when
+// it is a Slack user or group id, else the recorded name, escaped.
+func actor(id string) string {
+	if m := mentionOf(id); m != "" {
+		return m
+	}
+	return Escape(id)
+}
