@@ -23,11 +23,10 @@ import (
 	"github.com/opsbot/opsbot/triage"
 )
 
-// A Noise decision on a firing alert, with "24 hours", makes one silence
-// in the real Alertmanager with the matchers the modal showed: the alert
-// leaves the next checklist. The submission delivered again makes no
-// other silence; Expire silence ends it and the alert fires again.
-func TestNoiseSilencesTheAlertUntilExpired(t *testing.T) {
+// realSilencer starts a real Alertmanager for the test (skipped with
+// -short) and returns it with a silence client on it.
+func realSilencer(t *testing.T) (*testenv.Alertmanager, *silence.Client) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs the real Alertmanager (not with -short)")
 	}
@@ -40,6 +39,15 @@ func TestNoiseSilencesTheAlertUntilExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return am, sil
+}
+
+// A Noise decision on a firing alert, with "24 hours", makes one silence
+// in the real Alertmanager with the matchers the modal showed: the alert
+// leaves the next checklist. The submission delivered again makes no
+// other silence; Expire silence ends it and the alert fires again.
+func TestNoiseSilencesTheAlertUntilExpired(t *testing.T) {
+	am, sil := realSilencer(t)
 	check, err := alerts.New(alerts.Config{Matchers: []string{`namespace="shop"`}}, am.URL(), nil, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -317,18 +325,7 @@ func TestNoiseSilenceFailureKeepsTheDecisionAndRetries(t *testing.T) {
 // too far ahead are refused on the date's field, and change nothing: the
 // decision is not recorded and no silence is made.
 func TestNoiseSilencesUntilADate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the real Alertmanager (not with -short)")
-	}
-	am, err := testenv.StartAlertmanager(t.Context(), testenv.AlertmanagerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { am.Stop() })
-	sil, err := silence.New(am.URL(), silence.Options{Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sil := realSilencer(t)
 	fs := newFake(t)
 	store := openStore(t, onSQLite, "")
 	loc, err := time.LoadLocation("America/New_York")
@@ -409,18 +406,7 @@ func TestNoiseSilencesUntilADate(t *testing.T) {
 // silence message; the same click delivered again extends it once. Expire
 // then shows who ended it in that message, and the timeline has each step.
 func TestExtendAndExpireASilence(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the real Alertmanager (not with -short)")
-	}
-	am, err := testenv.StartAlertmanager(t.Context(), testenv.AlertmanagerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { am.Stop() })
-	sil, err := silence.New(am.URL(), silence.Options{Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	am, sil := realSilencer(t)
 	fs := newFake(t)
 	store := openStore(t, onSQLite, "")
 	h := newHarness(t, fs, store, func(s *setup) { s.Silencers = map[string]triage.Silencer{"prod": sil} })
