@@ -105,9 +105,15 @@ func TestSelfCPU(t *testing.T) {
 	if before <= 0 {
 		t.Fatalf("SelfCPU = %v", before)
 	}
+	// Spinning uses CPU time: SelfCPU must see it grow, well before a
+	// minute of wall time has passed.
+	deadline := time.Now().Add(time.Minute)
 	for after := before; after < before+2*ClockTick; {
 		if after, err = SelfCPU(); err != nil {
 			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SelfCPU stayed at %v while this test spun for a minute", after)
 		}
 	}
 }
