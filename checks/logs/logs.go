@@ -473,8 +473,12 @@ func (c *Check) readOne(ctx context.Context, sc *Scanner, t target, r *reading) 
 	if t.previous {
 		where += " (previous)"
 	}
-	log := c.logger.With(zap.String("namespace", t.namespace), zap.String("pod", t.pod),
-		zap.String("container", t.container), zap.Bool("previous", t.previous))
+	// The log's fields are encoded only when something is logged: a
+	// logger.With per log would encode them for each of thousands of logs.
+	fields := func(more ...zap.Field) []zap.Field {
+		return append([]zap.Field{zap.String("namespace", t.namespace), zap.String("pod", t.pod),
+			zap.String("container", t.container), zap.Bool("previous", t.previous)}, more...)
+	}
 again:
 	opts := &corev1.PodLogOptions{
 		Container:  t.container,
@@ -498,7 +502,7 @@ again:
 		if ctx.Err() != nil {
 			return // not the log's fault: the summary says the check stopped
 		}
-		log.Warn("could not read log", zap.Error(err))
+		c.logger.Warn("could not read log", fields(zap.Error(err))...)
 		r.mu.Lock()
 		r.failed = append(r.failed, where+": "+shortError(err))
 		r.mu.Unlock()
@@ -532,9 +536,11 @@ again:
 		}
 	}
 	if err != nil && ctx.Err() == nil {
-		log.Warn("log stream failed", zap.Error(err), zap.Int64("bytes", st.Bytes))
+		c.logger.Warn("log stream failed", fields(zap.Error(err), zap.Int64("bytes", st.Bytes))...)
 	}
-	log.Debug("log read", zap.Int64("bytes", st.Bytes), zap.Int64("events", st.Events))
+	if ce := c.logger.Check(zap.DebugLevel, "log read"); ce != nil {
+		ce.Write(fields(zap.Int64("bytes", st.Bytes), zap.Int64("events", st.Events))...)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
