@@ -217,6 +217,7 @@ type Kubelet struct {
 	listener net.Listener
 	requests atomic.Int64
 	bytes    atomic.Int64
+	conns    atomic.Int64
 	done     chan struct{}
 
 	stopOnce sync.Once
@@ -242,6 +243,11 @@ func StartKubelet(source LogSource) (*Kubelet, error) {
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0), // TLS handshake noise from probes
+		ConnState: func(_ net.Conn, state http.ConnState) {
+			if state == http.StateNew {
+				k.conns.Add(1)
+			}
+		},
 	}
 	go func() {
 		defer close(k.done)
@@ -256,6 +262,10 @@ func (k *Kubelet) Port() int { return k.listener.Addr().(*net.TCPAddr).Port }
 // Requests is how many log requests the stub has received (including
 // failed ones): the number of kubelet round trips the code under test made.
 func (k *Kubelet) Requests() int64 { return k.requests.Load() }
+
+// Connections is how many TCP connections the stub has accepted: with
+// Requests, how well the apiserver reuses its connections to the kubelet.
+func (k *Kubelet) Connections() int64 { return k.conns.Load() }
 
 // BytesServed is how many bytes of logs the stub has written.
 func (k *Kubelet) BytesServed() int64 { return k.bytes.Load() }

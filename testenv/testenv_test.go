@@ -3,10 +3,12 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -746,6 +748,21 @@ func TestStubKubelet(t *testing.T) {
 	}
 	if got := k.Requests(); got != 8 {
 		t.Errorf("Requests = %d, want 8", got)
+	}
+	// One client, one request after another: one kept-alive connection.
+	if got := k.Connections(); got != 1 {
+		t.Errorf("Connections = %d, want 1", got)
+	}
+	// client-go caches transports by config: a transport of its own.
+	other := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer other.CloseIdleConnections()
+	resp, err := other.Get(base + "ns/pod/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := k.Connections(); got != 2 {
+		t.Errorf("Connections after a second client = %d, want 2", got)
 	}
 }
 

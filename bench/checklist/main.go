@@ -92,7 +92,7 @@ func run() int {
 	flag.IntVar(&o.scaleRuns, "scale-runs", 2, "runs of opsbot at each size of the growth series")
 	flag.StringVar(&o.jsonPath, "json", "", "write every sample to this JSON file")
 	flag.StringVar(&o.chartPath, "chart", "", "draw the growth series to this PNG file (with -scale or -from)")
-	flag.StringVar(&o.profiles, "profiles", "", "write a CPU profile of each opsbot run into this directory (opsbot checklist --cpuprofile)")
+	flag.StringVar(&o.profiles, "profiles", "", "write CPU profiles of each opsbot run into this directory: opsbot's (--cpuprofile), kube-apiserver's and the stub kubelet's")
 	from := flag.String("from", "", "measure nothing: print the tables of this -json file (and draw its -chart)")
 	flag.Parse()
 	o.logBytes = *logKB << 10
@@ -365,7 +365,7 @@ func (w *world) opsbot(ctx context.Context, bin, state, profile string) (sample,
 	if profile != "" {
 		args = append(args, "--cpuprofile", profile)
 	}
-	s, err := w.meter.measure(ctx, exec.CommandContext(ctx, bin, args...), 1)
+	s, err := w.meter.measure(ctx, exec.CommandContext(ctx, bin, args...), 1, profile)
 	if err != nil {
 		return s, err
 	}
@@ -384,8 +384,8 @@ func (w *world) opsbot(ctx context.Context, bin, state, profile string) (sample,
 			return s, fmt.Errorf("opsbot: the %s check could not tell: %s", r.Check, r.Summary)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "    %.1f s, %.1f CPU s, %d MB peak RSS, %d MB of logs served\n",
-		s.Wall.Seconds(), s.CPU.Seconds(), s.MaxRSSKB>>10, s.LogBytes>>20)
+	fmt.Fprintf(os.Stderr, "    %.1f s, %.1f CPU s, %d MB peak RSS, %d MB of logs served in %d requests on %d kubelet connections\n",
+		s.Wall.Seconds(), s.CPU.Seconds(), s.MaxRSSKB>>10, s.LogBytes>>20, s.Kubelet, s.KubeletConns)
 	return s, nil
 }
 
@@ -416,7 +416,7 @@ func compare(ctx context.Context, root, bin, work string, o options) (comparison
 
 		if o.baseline {
 			benchenv.Step(fmt.Sprintf("round %d/%d: by hand (kubectl get pods, kubectl logs | grep for each pod, curl)", round, o.runs))
-			s, err := w.meter.measure(ctx, w.baseline(ctx), 0)
+			s, err := w.meter.measure(ctx, w.baseline(ctx), 0, "")
 			if err != nil {
 				return c, err
 			}

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,8 +28,11 @@ type sample struct {
 	// Requests the servers answered during the run.
 	APIServer int64 `json:"apiserverRequests"`
 	Kubelet   int64 `json:"kubeletRequests"`
-	AM        int64 `json:"alertmanagerRequests"`
-	Prom      int64 `json:"prometheusRequests"`
+	// KubeletConns is how many connections the apiserver opened to the
+	// stub kubelet: fewer than Kubelet when it reuses them.
+	KubeletConns int64 `json:"kubeletConnections"`
+	AM           int64 `json:"alertmanagerRequests"`
+	Prom         int64 `json:"prometheusRequests"`
 	// LogBytes the stub kubelet served.
 	LogBytes int64 `json:"logBytes"`
 	// ServerCPU is the CPU time each server process used during the run;
@@ -47,6 +53,7 @@ type meter struct {
 type snapshot struct {
 	requests benchenv.Requests
 	logBytes int64
+	conns    int64
 	cpu      map[string]time.Duration
 }
 
@@ -57,6 +64,7 @@ func (m *meter) snapshot(ctx context.Context) (snapshot, error) {
 		return s, err
 	}
 	s.logBytes = m.env.Kube.Kubelet().BytesServed()
+	s.conns = m.env.Kube.Kubelet().Connections()
 	s.cpu = make(map[string]time.Duration, len(m.pids)+1)
 	for name, pid := range m.pids {
 		d, err := benchenv.ProcessCPU(pid)
@@ -76,17 +84,29 @@ const stubKubelet = "stub kubelet"
 
 // measure runs cmd and returns its sample. okExit is the exit code that
 // counts as success besides 0 (opsbot exits 1 when it finds problems, which
-// it should here).
-func (m *meter) measure(ctx context.Context, cmd *exec.Cmd, okExit int) (sample, error) {
+// it should here). With profile set, the servers are profiled during the
+// run: see profileServers.
+func (m *meter) measure(ctx context.Context, cmd *exec.Cmd, okExit int, profile string) (sample, error) {
 	before, err := m.snapshot(ctx)
 	if err != nil {
 		return sample{}, err
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	var stopProfiles func() error
+	if profile != "" {
+		if stopProfiles, err = m.profileServers(ctx, profile); err != nil {
+			return sample{}, err
+		}
+	}
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
+	if stopProfiles != nil {
+		if perr := stopProfiles(); perr != nil {
+			return sample{}, perr
+		}
+	}
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); !ok || okExit == 0 || ee.ExitCode() != okExit {
 			return sample{}, fmt.Errorf("%s: %w", cmd.Path, err)
@@ -96,7 +116,7 @@ func (m *meter) measure(ctx context.Context, cmd *exec.Cmd, okExit int) (sample,
 	if err != nil {
 		return sample{}, err
 	}
-	s := sample{Wall: wall, out: out.String(), LogBytes: after.logBytes - before.logBytes,
+	s := sample{Wall: wall, out: out.String(), LogBytes: after.logBytes - before.logBytes, KubeletConns: after.conns - before.conns,
 		CPU:       cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
 		ServerCPU: make(map[string]time.Duration, len(after.cpu))}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -108,6 +128,35 @@ func (m *meter) measure(ctx context.Context, cmd *exec.Cmd, okExit int) (sample,
 		s.ServerCPU[name] = d - before.cpu[name]
 	}
 	return s, nil
+}
+
+// profileWindow is how long kube-apiserver is profiled from the start of a
+// run: its pprof endpoint takes the duration up front. A run that takes
+// longer is profiled for its first profileWindow only.
+const profileWindow = 5 * time.Second
+
+// profileServers starts CPU profiles of kube-apiserver (its
+// /debug/pprof/profile, as the admin) and of this process (the stub
+// kubelet), written to path's .kube-apiserver.pprof and .stub-kubelet.pprof
+// files; stop ends this process's profile and waits for the apiserver's.
+func (m *meter) profileServers(ctx context.Context, path string) (stop func() error, err error) {
+	base := strings.TrimSuffix(path, ".pprof")
+	self, err := os.Create(base + ".stub-kubelet.pprof")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(self); err != nil {
+		self.Close()
+		return nil, err
+	}
+	apiserver := make(chan error, 1)
+	go func() {
+		apiserver <- benchenv.APIServerProfile(ctx, m.env, profileWindow, base+".kube-apiserver.pprof")
+	}()
+	return func() error {
+		pprof.StopCPUProfile()
+		return errors.Join(self.Close(), <-apiserver)
+	}, nil
 }
 
 // spread is the median and range of a figure over runs.

@@ -19,14 +19,15 @@ var (
 		}
 		return t.Seconds()
 	}
-	cpuS    = func(s sample) float64 { return s.CPU.Seconds() }
-	rssMB   = func(s sample) float64 { return float64(s.MaxRSSKB) / 1024 }
-	logMB   = func(s sample) float64 { return float64(s.LogBytes) / (1 << 20) }
-	apiReqs = func(s sample) float64 { return float64(s.APIServer) }
-	kubelet = func(s sample) float64 { return float64(s.Kubelet) }
-	amReqs  = func(s sample) float64 { return float64(s.AM) }
-	prom    = func(s sample) float64 { return float64(s.Prom) }
-	server  = func(name string) func(sample) float64 {
+	cpuS         = func(s sample) float64 { return s.CPU.Seconds() }
+	rssMB        = func(s sample) float64 { return float64(s.MaxRSSKB) / 1024 }
+	logMB        = func(s sample) float64 { return float64(s.LogBytes) / (1 << 20) }
+	apiReqs      = func(s sample) float64 { return float64(s.APIServer) }
+	kubelet      = func(s sample) float64 { return float64(s.Kubelet) }
+	kubeletConns = func(s sample) float64 { return float64(s.KubeletConns) }
+	amReqs       = func(s sample) float64 { return float64(s.AM) }
+	prom         = func(s sample) float64 { return float64(s.Prom) }
+	server       = func(name string) func(sample) float64 {
 		return func(s sample) float64 { return s.ServerCPU[name].Seconds() }
 	}
 )
@@ -74,6 +75,7 @@ var rows = []row{
 	{"peak RSS (largest process)", rssMB, "MB", 0},
 	{"kube-apiserver requests", apiReqs, "", 0},
 	{"kubelet log requests", kubelet, "", 0},
+	{"kubelet connections (from kube-apiserver)", kubeletConns, "", 0},
 	{"log MB served", logMB, "MB", 1},
 	{"Alertmanager requests", amReqs, "", 0},
 	{"Prometheus requests", prom, "", 0},

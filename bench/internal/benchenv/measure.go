@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -103,17 +104,50 @@ func ReadRequests(ctx context.Context, env *testenv.Env) (Requests, error) {
 	return r, nil
 }
 
+// APIServerProfile writes a CPU profile of env's kube-apiserver, taken over
+// d from now, to path.
+func APIServerProfile(ctx context.Context, env *testenv.Env, d time.Duration, path string) error {
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", env.Kube.URL(), int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+env.Kube.AdminToken())
+	resp, err := caClient(env.Kube.CAData()).Do(req)
+	if err != nil {
+		return fmt.Errorf("kube-apiserver profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("kube-apiserver profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("kube-apiserver profile: %w", err)
+	}
+	return f.Close()
+}
+
+// caClient is a client trusting only ca; the default client when ca is nil.
+func caClient(ca []byte) *http.Client {
+	if ca == nil {
+		return http.DefaultClient
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
 // MetricSum fetches url, a Prometheus text exposition, and sums every
 // sample of the metric called name, whatever its labels. token, when set,
 // is sent as a bearer token; ca, when set, is the only CA the server's
 // certificate is checked against.
 func MetricSum(ctx context.Context, url, token, name string, ca []byte) (int64, error) {
-	client := http.DefaultClient
-	if ca != nil {
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(ca)
-		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	}
+	client := caClient(ca)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err

@@ -5,11 +5,15 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsbot/opsbot/testenv"
 )
 
 func TestSpreadOf(t *testing.T) {
@@ -155,5 +159,31 @@ func TestRequestsSub(t *testing.T) {
 	b := Requests{APIServer: 1, Kubelet: 2, Alertmanager: 3, Prometheus: 4}
 	if got, want := a.Sub(b), (Requests{9, 18, 27, 36}); got != want {
 		t.Errorf("Sub = %+v, want %+v", got, want)
+	}
+}
+
+// TestAPIServerProfile takes a profile of a real kube-apiserver: what
+// bench/checklist -profiles writes beside opsbot's own.
+func TestAPIServerProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd and kube-apiserver")
+	}
+	ctx := context.Background()
+	env, err := testenv.Start(ctx, testenv.Options{Kube: &testenv.KubeOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	path := filepath.Join(t.TempDir(), "kube-apiserver.pprof")
+	if err := APIServerProfile(ctx, env, time.Second, path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pprof profile is gzipped protobuf.
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("the profile is not a gzipped pprof profile: %d bytes starting %q", len(b), b[:min(len(b), 16)])
 	}
 }
