@@ -72,9 +72,9 @@ func WithState(st StateStore, env string, red redact.Redactor) Option {
 	return func(c *Check) { c.state, c.env, c.redactor = st, env, red }
 }
 
-// stateVersion is the version of the state's format: another makes every
-// log read in full.
-const stateVersion = 1
+// stateVersion is the version of the state's encoding (state_codec.go):
+// another makes every log read in full.
+const stateVersion = 2
 
 // bucketSeconds is the width of the time buckets of the counts.
 const bucketSeconds = 60
@@ -82,50 +82,51 @@ const bucketSeconds = 60
 // sampleSeconds is how often a signature keeps a new sample.
 const sampleSeconds = 3600
 
-// runState is the saved state of one environment.
+// runState is the saved state of one environment (encoded by
+// encodeState).
 type runState struct {
-	Version int `json:"version"`
+	Version int
 	// Config is the hash of the configuration the counts depend on.
-	Config     string                     `json:"config"`
-	Containers map[string]*containerState `json:"containers"`
+	Config     string
+	Containers map[string]*containerState
 }
 
 // containerState is what the last run found in one log.
 type containerState struct {
 	// ID and Restarts identify the container instance read.
-	ID       string `json:"id"`
-	Restarts int32  `json:"restarts"`
+	ID       string
+	Restarts int32
 	// Pos is the time of the last line read; zero when the log was empty.
-	Pos time.Time `json:"pos"`
+	Pos time.Time
 	// ReadAt is when the run that read it started.
-	ReadAt time.Time `json:"readAt"`
+	ReadAt time.Time
 	// Cut is set when the read reached limitBytes.
-	Cut bool `json:"cut,omitempty"`
+	Cut bool
 	// Signatures are the events by signature.
-	Signatures []sigState `json:"signatures"`
+	Signatures []sigState
 }
 
 // sigState is the events of one signature in one log.
 type sigState struct {
 	// ID identifies the signature (signatureID); "" for the events of
 	// signatures beyond DefaultMaxSignatures.
-	ID        string   `json:"id"`
-	Signature string   `json:"sig"` // redacted
-	Buckets   []bucket `json:"buckets"`
-	Samples   []sample `json:"samples"`
+	ID        string
+	Signature string // redacted
+	Buckets   []bucket
+	Samples   []sample
 }
 
 // bucket counts the events of a minute (Unix time / 60).
 type bucket struct {
-	Minute int64 `json:"m"`
-	Count  int64 `json:"n"`
-	Fatal  bool  `json:"f,omitempty"`
+	Minute int64
+	Count  int64
+	Fatal  bool
 }
 
 // sample is the first event of a signature in an hour, redacted.
 type sample struct {
-	Minute int64  `json:"m"`
-	Text   string `json:"text"`
+	Minute int64
+	Text   string
 }
 
 // configHash is the hash of what the counts depend on.
@@ -151,11 +152,12 @@ const (
 	fullConfig   = "configuration changed"
 	fullRotated  = "rotated"
 	fullNoState  = "state unreadable"
-	numFullKinds = 7
+	fullVersion  = "state of another opsbot version"
+	numFullKinds = 8
 )
 
 // fullOrder is the order of the reasons in the summary.
-var fullOrder = [numFullKinds]string{fullNew, fullRestart, fullRotated, fullGap, fullLimit, fullConfig, fullNoState}
+var fullOrder = [numFullKinds]string{fullNew, fullRestart, fullRotated, fullGap, fullLimit, fullConfig, fullVersion, fullNoState}
 
 // loadState reads the environment's state; reason is set when none can
 // be used.
@@ -168,12 +170,14 @@ func (c *Check) loadState(ctx context.Context) (st *runState, reason string) {
 	if data == nil {
 		return nil, fullNew
 	}
-	st = new(runState)
-	if err := json.Unmarshal(data, st); err != nil {
+	st, err = decodeState(data)
+	switch {
+	case err != nil:
 		c.logger.Warn("could not parse the logs state", zap.Error(err))
 		return nil, fullNoState
-	}
-	if st.Version != stateVersion || st.Config != c.configHash() {
+	case st.Version != stateVersion:
+		return nil, fullVersion
+	case st.Config != c.configHash():
 		return nil, fullConfig
 	}
 	return st, ""

@@ -231,6 +231,28 @@ func TestIncrementalAgainstTheAPIServer(t *testing.T) {
 		t.Errorf("after a configuration change: %q", res.Summary)
 	}
 
+	// A state an earlier opsbot wrote (version 1), and a damaged one: read
+	// in full, and the next run is incremental again.
+	for _, tc := range []struct{ doc, want string }{
+		{`{"version":1,"config":"x","containers":{"shop/api-1/app":{"id":"containerd://bbb","restarts":1,"pos":"2026-12-06T12:35:16Z","readAt":"2026-12-06T12:37:31Z","signatures":[]}}}`,
+			"1 log in full (1 state of another opsbot version)"},
+		{`{"version":2,"signatures":[],"containers":{"shop/api-1/app":{"readAt":1,"events":[{"s":3,"b":[1,1]}]}}}`,
+			"1 log in full (1 state unreadable)"},
+	} {
+		if err := st.SaveLogState(ctx, "prod", []byte(tc.doc)); err != nil {
+			t.Fatal(err)
+		}
+		res, _ = e.run(other, st)
+		if !strings.Contains(res.Summary, tc.want) {
+			t.Errorf("from %.30s…: %q, want %q", tc.doc, res.Summary, tc.want)
+		}
+		full, _ = e.run(other, nil)
+		sameReport(t, res, full)
+		if res, _ = e.run(other, st); !strings.Contains(res.Summary, "1 log read since the last run") || strings.Contains(res.Summary, "in full") {
+			t.Errorf("the run after one from %.30s…: %q", tc.doc, res.Summary)
+		}
+	}
+
 	// A gap longer than the window: read in full.
 	e.log(t0.Add(3*time.Hour), t0.Add(28*time.Hour), 10*time.Minute)
 	e.setNow(t0.Add(28 * time.Hour))

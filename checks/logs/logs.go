@@ -105,7 +105,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -282,7 +281,7 @@ func (c *Check) Run(ctx context.Context) checks.Result {
 		return checks.UnknownResult(strings.Join(s.listErrs, "; "))
 	}
 	if c.state != nil {
-		data, err := json.Marshal(r.next)
+		data, err := encodeState(r.next)
 		if err == nil {
 			err = c.state.SaveLogState(ctx, c.env, data)
 		}

@@ -1,22 +1,35 @@
 package logs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 )
 
 // FileState is a StateStore in a JSON file, for the terminal (opsbot
 // checklist --state FILE): an object with one state per environment. A
 // save writes a temporary file next to it and renames it over, so that the
 // file is always whole. Two runs saving at once keep the last one's.
+//
+// The file is megabytes at thousands of containers, so a FileState keeps
+// what it last read or wrote: a run reads the file once (when it is
+// opened) unless another process has replaced it since, which a save
+// notices by the file's identity, size and modification time.
 type FileState struct {
 	path string
+
+	mu     sync.Mutex
+	docs   map[string]json.RawMessage // the file's content as last read or written; nil: none
+	seen   os.FileInfo                // the file then; nil when it did not exist
+	cached bool
 }
 
 // OpenFileState returns the FileState of path, which need not exist yet;
@@ -36,20 +49,41 @@ func OpenFileState(path string) (*FileState, error) {
 }
 
 // read returns the file's states by environment (none if it does not
-// exist).
+// exist): what f read or wrote last if the file is still the one it saw,
+// else the file as it is now. The map is f's own: callers must not modify
+// it.
 func (f *FileState) read() (map[string]json.RawMessage, error) {
-	data, err := os.ReadFile(f.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]json.RawMessage{}, nil
-	}
-	if err != nil {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, err := os.Stat(f.path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("state file: %w", err)
 	}
-	var docs map[string]json.RawMessage
-	if err := json.Unmarshal(data, &docs); err != nil || docs == nil {
-		return nil, fmt.Errorf("state file %s: not a logs state (a JSON object by environment)", f.path)
+	if f.cached && sameFile(f.seen, st) {
+		return f.docs, nil
 	}
+	docs := map[string]json.RawMessage{}
+	if st != nil {
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("state file: %w", err)
+		}
+		docs = nil
+		if err := json.Unmarshal(data, &docs); err != nil || docs == nil {
+			return nil, fmt.Errorf("state file %s: not a logs state (a JSON object by environment)", f.path)
+		}
+	}
+	f.docs, f.seen, f.cached = docs, st, true
 	return docs, nil
+}
+
+// sameFile says whether a and b (either nil for a file that did not exist)
+// are the same version of a file.
+func sameFile(a, b os.FileInfo) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }
 
 // LoadLogState implements StateStore.
@@ -61,7 +95,7 @@ func (f *FileState) LoadLogState(ctx context.Context, env string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	return docs[env], nil
+	return bytes.Clone(docs[env]), nil
 }
 
 // SaveLogState implements StateStore.
@@ -76,7 +110,8 @@ func (f *FileState) SaveLogState(ctx context.Context, env string, state []byte) 
 	if err != nil {
 		return err
 	}
-	docs[env] = state
+	docs = maps.Clone(docs)
+	docs[env] = bytes.Clone(state)
 	data := join(docs)
 	tmp, err := os.CreateTemp(filepath.Dir(f.path), "."+filepath.Base(f.path)+".*")
 	if err != nil {
@@ -94,6 +129,13 @@ func (f *FileState) SaveLogState(ctx context.Context, env string, state []byte) 
 	}
 	if err != nil {
 		return fmt.Errorf("state file: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st, err := os.Stat(f.path); err == nil {
+		f.docs, f.seen, f.cached = docs, st, true
+	} else {
+		f.cached = false // read it again next time
 	}
 	return nil
 }

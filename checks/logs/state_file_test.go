@@ -60,6 +60,60 @@ func TestFileState(t *testing.T) {
 	}
 }
 
+// TestFileStateReadsOnce: a FileState reads the file when it is opened and
+// not again while the file is the one it saw (a file rewritten in place
+// with the same size and time is taken to be unchanged: the cache serves
+// it); a file another process replaced is read again before a save, so
+// that the save keeps that process's environments.
+func TestFileStateReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, []byte(`{"prod":{"version":2}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenFileState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(`{"prod":{"version":7}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.LoadLogState(ctx, "prod"); err != nil || string(got) != `{"version":2}` {
+		t.Errorf("LoadLogState after opening = %q, %v; want the state read when opened", got, err)
+	}
+
+	// Another process replaces the file (as SaveLogState does: a new file
+	// renamed over it).
+	other, err := OpenFileState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SaveLogState(ctx, "staging", []byte(`{"version":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveLogState(ctx, "prod", []byte(`{"version":4}`)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"prod":{"version":4},"staging":{"version":3}}`; string(data) != want {
+		t.Errorf("the file after both saves:\n got %s\nwant %s", data, want)
+	}
+	// What f wrote is what it loads, without reading the file again.
+	if got, err := f.LoadLogState(ctx, "staging"); err != nil || string(got) != `{"version":3}` {
+		t.Errorf("LoadLogState(staging) = %q, %v", got, err)
+	}
+}
+
 // join writes what json.Marshal writes, without checking each document
 // again; a document read back from a hand-edited file keeps its spaces
 // and the whole stays valid JSON.
