@@ -19,7 +19,7 @@ import (
 // as arrays of numbers and strings: 3.5 MB instead of 4.8 for a state like
 // the benchmark's (BenchmarkStateCodec; most of what is left is the sample
 // texts, which is also where decoding spends its time, so decoding and
-// encoding take only a tenth less).
+// encoding take only a sixth less).
 //
 //	{"version": 2, "config": "…",
 //	 "signatures": [["sig:908fab40df58", "java.lang.OutOfMemoryError …"], …],
