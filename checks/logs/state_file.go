@@ -118,8 +118,14 @@ func (f *FileState) SaveLogState(ctx context.Context, env string, state []byte) 
 		return fmt.Errorf("state file: %w", err)
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }() // after the rename, nothing to remove
+	// written is the file as written: after the rename, the file at f.path
+	// unless another process replaced it since.
+	var written os.FileInfo
 	if _, err = tmp.Write(data); err == nil {
 		err = tmp.Sync()
+	}
+	if err == nil {
+		written, err = tmp.Stat()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -132,11 +138,7 @@ func (f *FileState) SaveLogState(ctx context.Context, env string, state []byte) 
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if st, err := os.Stat(f.path); err == nil {
-		f.docs, f.seen, f.cached = docs, st, true
-	} else {
-		f.cached = false // read it again next time
-	}
+	f.docs, f.seen, f.cached = docs, written, true
 	return nil
 }
 
