@@ -246,3 +246,32 @@ func toV1(st *runState) *stateV1 {
 	}
 	return out
 }
+
+// FuzzDecodeState: no input makes decodeState panic, and a state it
+// accepts is one encodeState writes back to the same state.
+func FuzzDecodeState(f *testing.F) {
+	seed, err := encodeState(benchState(3))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"version":1,"config":"abc","containers":{"a":{"pos":"2026-12-06T12:35:16Z","signatures":[]}}}`))
+	f.Add([]byte(`{"version":2,"signatures":[["sig:1","x"]],"containers":{"a":{"readAt":1,"events":[{"s":0,"b":[5,-1,2,3],"sm":[5,2],"st":["a","b"]}]}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := decodeState(data)
+		if err != nil || st.Version != stateVersion {
+			return
+		}
+		again, err := encodeState(st)
+		if err != nil {
+			t.Fatalf("encodeState of a decoded state: %v", err)
+		}
+		back, err := decodeState(again)
+		if err != nil {
+			t.Fatalf("decodeState of its own encoding: %v\n%s", err, again)
+		}
+		if !reflect.DeepEqual(back, st) {
+			t.Fatalf("round trip:\n got %+v\nwant %+v", back, st)
+		}
+	})
+}
