@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -188,6 +189,9 @@ type comparison struct {
 	ByHand    []sample `json:"byHand,omitempty"`
 	First     []sample `json:"opsbotFirstWithState,omitempty"`
 	Repeat    []sample `json:"opsbotRepeat,omitempty"`
+	// Cores is how many CPUs the machine had: the servers' floor (see
+	// floors) depends on it. 0 in files from before it was recorded.
+	Cores int `json:"cores,omitempty"`
 }
 
 // point is one size of the growth series.
@@ -403,7 +407,8 @@ func compare(ctx context.Context, root, bin, work string, o options) (comparison
 		return comparison{}, err
 	}
 	defer w.close()
-	c := comparison{Size: o.size, LogMB: int64(o.size.Pods) * o.logBytes >> 20, Alerts: o.alerts, Queries: w.queries, PlantedIn: w.planting.Seconds()}
+	c := comparison{Size: o.size, LogMB: int64(o.size.Pods) * o.logBytes >> 20, Alerts: o.alerts, Queries: w.queries, PlantedIn: w.planting.Seconds(),
+		Cores: runtime.NumCPU()}
 	state := filepath.Join(w.dir, "state.json")
 	for round := 1; round <= o.runs; round++ {
 		w.planted.SetLag(0)

@@ -118,3 +118,30 @@ func TestReplay(t *testing.T) {
 		t.Errorf("replay without a series: %v", err)
 	}
 }
+
+// TestFloors: the servers' CPU during a run, over the cores, is the least
+// wall time a client could take; by hand's time over it the most it could
+// reach.
+func TestFloors(t *testing.T) {
+	run := func(wall, apiserver, etcd time.Duration) sample {
+		return sample{Wall: wall, ServerCPU: map[string]time.Duration{"kube-apiserver": apiserver, "etcd": etcd}}
+	}
+	c := comparison{
+		Full:   []sample{run(3*time.Second, 3*time.Second, time.Second), run(2*time.Second, 3*time.Second, time.Second)},
+		Repeat: []sample{run(1500*time.Millisecond, 1500*time.Millisecond, 500*time.Millisecond)},
+		ByHand: []sample{run(150*time.Second, 10*time.Second, 5*time.Second)},
+		Cores:  2,
+	}
+	got := floors(c)
+	want := []floor{
+		{kind: "full run", serversCPU: 4, wall: 2, atMost: 75, measured: 60},
+		{kind: "repeat run", serversCPU: 2, wall: 1, atMost: 150, measured: 100},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("floors = %+v\nwant %+v", got, want)
+	}
+	c.Cores = 0 // a file from before the cores were recorded
+	if got := floors(c); got != nil {
+		t.Errorf("floors without the cores = %+v, want none", got)
+	}
+}

@@ -55,11 +55,7 @@ func ratio(a, b spread) string {
 	if a.Median == 0 || b.Median == 0 {
 		return ""
 	}
-	r := b.Median / a.Median
-	if r >= 100 {
-		return fmt.Sprintf("%.0f×", r)
-	}
-	return fmt.Sprintf("%.1f×", r)
+	return times(b.Median / a.Median)
 }
 
 type row struct {
@@ -144,6 +140,67 @@ func printComparison(c comparison) {
 		}
 		fmt.Printf(" %.1f | %s |\n", total, perMB)
 	}
+	printFloors(c)
+}
+
+// floor is what the servers alone cost one kind of run: their CPU seconds
+// during it, spread over every core at best, are a wall time no client can
+// go below on this machine; the by-hand time over that is the largest ratio
+// any client could reach here.
+type floor struct {
+	kind       string
+	serversCPU float64 // seconds, medians summed over the servers
+	wall       float64 // serversCPU / cores: the least wall time
+	atMost     float64 // by hand's wall time / wall
+	measured   float64 // by hand's wall time / the run's
+}
+
+// floors are the servers' floors of the full and the repeat runs; none
+// without the by-hand runs or the number of cores.
+func floors(c comparison) []floor {
+	if len(c.ByHand) == 0 || c.Cores == 0 {
+		return nil
+	}
+	hand := figure(c.ByHand, wallS).Median
+	names := serverNames(c.Full)
+	var out []floor
+	for _, k := range []struct {
+		name string
+		ss   []sample
+	}{{"full run", c.Full}, {"repeat run", c.Repeat}} {
+		if len(k.ss) == 0 {
+			continue
+		}
+		f := floor{kind: k.name, measured: hand / figure(k.ss, wallS).Median}
+		for _, n := range names {
+			f.serversCPU += figure(k.ss, server(n)).Median
+		}
+		f.wall = f.serversCPU / float64(c.Cores)
+		if f.wall > 0 {
+			f.atMost = hand / f.wall
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func printFloors(c comparison) {
+	fs := floors(c)
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Printf("\n| the servers' floor, %d cores | the servers' CPU | the least wall time it leaves | by hand / that: the most any client could reach | by hand / opsbot, measured |\n|---|---|---|---|---|\n", c.Cores)
+	for _, f := range fs {
+		fmt.Printf("| %s | %.1f s | %.2f s | %s | %s |\n", f.kind, f.serversCPU, f.wall, times(f.atMost), times(f.measured))
+	}
+}
+
+// times writes a ratio as ratio does.
+func times(r float64) string {
+	if r >= 100 {
+		return fmt.Sprintf("%.0f×", r)
+	}
+	return fmt.Sprintf("%.1f×", r)
 }
 
 // serverNames are the processes sampled, the busiest first.
