@@ -392,15 +392,24 @@ func (h *history) add(sig []byte, off int64, fatal bool, text []byte) {
 		}
 		h.sigs[id] = s
 	}
-	if n := len(s.Buckets); n > 0 && s.Buckets[n-1].Minute == m {
-		s.Buckets[n-1].Count++
-		s.Buckets[n-1].Fatal = s.Buckets[n-1].Fatal || fatal
+	// Buckets and samples stay in increasing minutes (newHistory searches
+	// them, and the state's encoding codes them by their differences),
+	// also when a log's timestamps went back (a clock step on the node):
+	// such an event joins its minute, and is its hour's sample only if the
+	// hour has none yet.
+	i, found := slices.BinarySearchFunc(s.Buckets, m, func(b bucket, m int64) int { return cmp.Compare(b.Minute, m) })
+	if found {
+		s.Buckets[i].Count++
+		s.Buckets[i].Fatal = s.Buckets[i].Fatal || fatal
 	} else {
-		s.Buckets = append(s.Buckets, bucket{Minute: m, Count: 1, Fatal: fatal})
+		s.Buckets = slices.Insert(s.Buckets, i, bucket{Minute: m, Count: 1, Fatal: fatal})
 	}
 	hour := m * bucketSeconds / sampleSeconds
-	if n := len(s.Samples); n == 0 || s.Samples[n-1].Minute*bucketSeconds/sampleSeconds != hour {
-		s.Samples = append(s.Samples, sample{Minute: m, Text: h.red.Text(string(text))})
+	j, found := slices.BinarySearchFunc(s.Samples, hour, func(x sample, hour int64) int {
+		return cmp.Compare(x.Minute*bucketSeconds/sampleSeconds, hour)
+	})
+	if !found {
+		s.Samples = slices.Insert(s.Samples, j, sample{Minute: m, Text: h.red.Text(string(text))})
 	}
 }
 

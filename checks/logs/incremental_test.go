@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -78,5 +79,34 @@ func TestHistoryWindow(t *testing.T) {
 	g := aggregate(sigs).Top(0)
 	if len(g) != 1 || g[0].Count != 4 || g[0].Fatal || g[0].Sample != "ERROR boom 7" || g[0].ID != "sig:1" {
 		t.Errorf("aggregate = %+v, want 4 events, not fatal (the fatal one left the window), the sample of minute 160", g)
+	}
+}
+
+// TestHistoryTimeGoesBack: an event whose line's time went back (a clock
+// step on the node) joins its minute, in order, and is its hour's sample
+// only if the hour had none; the state of such a log encodes and decodes
+// (the encoding codes minutes by their differences).
+func TestHistoryTimeGoesBack(t *testing.T) {
+	tr := &tsReader{marks: []mark{{off: 0, minute: 100}, {off: 10, minute: 30}, {off: 20, minute: 100}, {off: 30, minute: 20}}}
+	h := newHistory(nil, 0, 0, tr, redact.Redactor{})
+	for i, text := range []string{"ERROR x at 100", "ERROR x at 30", "ERROR x at 100 again", "ERROR x at 20"} {
+		h.add([]byte("ERROR x"), int64(10*i), i == 1, []byte(text))
+	}
+	sigs := h.signatures()
+	want := []sigState{{ID: signatureID("ERROR x"), Signature: "ERROR x",
+		Buckets: []bucket{{Minute: 20, Count: 1}, {Minute: 30, Count: 1, Fatal: true}, {Minute: 100, Count: 2}},
+		// Minutes 20 and 30 are of hour 0, whose first sample in the log
+		// is minute 30's; minute 100 is of hour 1.
+		Samples: []sample{{Minute: 30, Text: "ERROR x at 30"}, {Minute: 100, Text: "ERROR x at 100"}}}}
+	if !reflect.DeepEqual(sigs, want) {
+		t.Fatalf("signatures = %+v\nwant %+v", sigs, want)
+	}
+	st := &runState{Version: stateVersion, Containers: map[string]*containerState{"shop/a/app": {ReadAt: time.Unix(0, 1).UTC(), Signatures: sigs}}}
+	data, err := encodeState(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := decodeState(data); err != nil || !reflect.DeepEqual(back, st) {
+		t.Errorf("decodeState = %+v, %v\nwant %+v", back, err, st)
 	}
 }

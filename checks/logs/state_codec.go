@@ -1,11 +1,9 @@
 package logs
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -75,10 +73,6 @@ func encodeState(st *runState) ([]byte, error) {
 			cd.Events = make([]eventsDoc, 0, len(c.Signatures))
 		}
 		for _, s := range c.Signatures {
-			s := ordered(s)
-			if len(s.Buckets) == 0 {
-				continue // no events to keep
-			}
 			sig := [2]string{s.ID, s.Signature}
 			n, ok := index[sig]
 			if !ok {
@@ -115,51 +109,10 @@ func encodeState(st *runState) ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-// ordered returns s with its buckets and samples in strictly increasing
-// minutes, as decodeState requires: a log whose timestamps went back (a
-// clock step on the node) gives a bucket or a sample out of order, which is
-// merged into its minute here rather than making the whole state
-// unreadable.
-func ordered(s sigState) sigState {
-	if increasing(s.Buckets, func(b bucket) int64 { return b.Minute }) &&
-		increasing(s.Samples, func(x sample) int64 { return x.Minute }) {
-		return s
-	}
-	buckets := slices.Clone(s.Buckets)
-	slices.SortStableFunc(buckets, func(a, b bucket) int { return cmp.Compare(a.Minute, b.Minute) })
-	merged := buckets[:0]
-	for _, b := range buckets {
-		if n := len(merged); n > 0 && merged[n-1].Minute == b.Minute {
-			merged[n-1].Count += b.Count
-			merged[n-1].Fatal = merged[n-1].Fatal || b.Fatal
-			continue
-		}
-		merged = append(merged, b)
-	}
-	samples := slices.Clone(s.Samples)
-	slices.SortStableFunc(samples, func(a, b sample) int { return cmp.Compare(a.Minute, b.Minute) })
-	// The first sample of each minute stays.
-	s.Buckets, s.Samples = merged, slices.CompactFunc(samples, func(a, b sample) bool { return a.Minute == b.Minute })
-	return s
-}
-
-// increasing says whether the minutes of xs increase strictly.
-func increasing[T any](xs []T, minute func(T) int64) bool {
-	for i := 1; i < len(xs); i++ {
-		if minute(xs[i]) <= minute(xs[i-1]) {
-			return false
-		}
-	}
-	return true
-}
-
-// errBadState is wrapped by decodeState's errors about the content.
-var errBadState = errors.New("not a logs state")
-
 // decodeState decodes a state of any version; what it cannot read it
 // rejects whole, so that a damaged state makes a full read and never a
-// wrong count. A state of another version has only its version and
-// configuration set: loadState then reads every log in full.
+// wrong count. A state of another version has only its version set:
+// loadState then reads every log in full.
 func decodeState(data []byte) (*runState, error) {
 	var doc stateDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -188,7 +141,7 @@ func decodeState(data []byte) (*runState, error) {
 		for i, e := range cd.Events {
 			s, err := decodeEvents(e, doc.Signatures)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s: %w", errBadState, key, err)
+				return nil, fmt.Errorf("not a logs state: %s: %w", key, err)
 			}
 			c.Signatures[i] = s
 		}

@@ -42,38 +42,6 @@ func TestStateCodecRoundTrip(t *testing.T) {
 	}
 }
 
-// A log whose timestamps went back gives buckets and samples out of order;
-// they are saved merged into their minutes, in order, and the state stays
-// readable. A signature without events is not saved.
-func TestEncodeStateOrders(t *testing.T) {
-	st := &runState{Version: stateVersion, Containers: map[string]*containerState{
-		"shop/api-1/app": {ReadAt: time.Unix(0, 1).UTC(), Signatures: []sigState{
-			{ID: "sig:1", Signature: "x",
-				Buckets: []bucket{{Minute: 100, Count: 2}, {Minute: 90, Count: 1, Fatal: true}, {Minute: 100, Count: 3}},
-				Samples: []sample{{Minute: 100, Text: "at 100"}, {Minute: 90, Text: "at 90"}, {Minute: 100, Text: "at 100 again"}}},
-			{ID: "sig:2", Signature: "none"},
-		}},
-	}}
-	data, err := encodeState(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := decodeState(data)
-	if err != nil {
-		t.Fatalf("decodeState: %v\n%s", err, data)
-	}
-	want := []sigState{{ID: "sig:1", Signature: "x",
-		Buckets: []bucket{{Minute: 90, Count: 1, Fatal: true}, {Minute: 100, Count: 5}},
-		Samples: []sample{{Minute: 90, Text: "at 90"}, {Minute: 100, Text: "at 100"}}}}
-	if sigs := got.Containers["shop/api-1/app"].Signatures; !reflect.DeepEqual(sigs, want) {
-		t.Errorf("decoded %+v\nwant %+v", sigs, want)
-	}
-	// The state encoded is not changed.
-	if b := st.Containers["shop/api-1/app"].Signatures[0].Buckets; b[0].Minute != 100 || len(b) != 3 {
-		t.Errorf("encodeState changed its argument: %+v", b)
-	}
-}
-
 func TestDecodeStateRejectsDamage(t *testing.T) {
 	for name, doc := range map[string]string{
 		"not JSON":              `{"version": 2, "containers": {`,
