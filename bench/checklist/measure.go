@@ -102,6 +102,9 @@ func (m *meter) measure(ctx context.Context, cmd *exec.Cmd, okExit int, profile 
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
+	// The servers are read before the apiserver's profile is waited for:
+	// the sample is of the run only.
+	after, serr := m.snapshot(ctx)
 	if stopProfiles != nil {
 		if perr := stopProfiles(); perr != nil {
 			return sample{}, perr
@@ -112,9 +115,8 @@ func (m *meter) measure(ctx context.Context, cmd *exec.Cmd, okExit int, profile 
 			return sample{}, fmt.Errorf("%s: %w", cmd.Path, err)
 		}
 	}
-	after, err := m.snapshot(ctx)
-	if err != nil {
-		return sample{}, err
+	if serr != nil {
+		return sample{}, serr
 	}
 	s := sample{Wall: wall, out: out.String(), LogBytes: after.logBytes - before.logBytes, KubeletConns: after.conns - before.conns,
 		CPU:       cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),

@@ -171,10 +171,7 @@ func floors(c comparison) []floor {
 		if len(k.ss) == 0 {
 			continue
 		}
-		f := floor{kind: k.name, measured: hand / figure(k.ss, wallS).Median}
-		for _, n := range names {
-			f.serversCPU += figure(k.ss, server(n)).Median
-		}
+		f := floor{kind: k.name, measured: hand / figure(k.ss, wallS).Median, serversCPU: serversCPU(k.ss, names)}
 		f.wall = f.serversCPU / float64(c.Cores)
 		if f.wall > 0 {
 			f.atMost = hand / f.wall
@@ -201,6 +198,15 @@ func times(r float64) string {
 		return fmt.Sprintf("%.0f×", r)
 	}
 	return fmt.Sprintf("%.1f×", r)
+}
+
+// serversCPU is the sum of the servers' median CPU seconds over ss.
+func serversCPU(ss []sample, names []string) float64 {
+	var sum float64
+	for _, n := range names {
+		sum += figure(ss, server(n)).Median
+	}
+	return sum
 }
 
 // serverNames are the processes sampled, the busiest first.

@@ -132,14 +132,16 @@ func APIServerProfile(ctx context.Context, env *testenv.Env, d time.Duration, pa
 	return f.Close()
 }
 
-// caClient is a client trusting only ca; the default client when ca is nil.
+// caClient is a client for one request trusting only ca (its connection
+// is not kept: nothing is left open between samples); the default client
+// when ca is nil.
 func caClient(ca []byte) *http.Client {
 	if ca == nil {
 		return http.DefaultClient
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
 }
 
 // MetricSum fetches url, a Prometheus text exposition, and sums every
