@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -137,28 +135,12 @@ func (m *meter) measure(ctx context.Context, cmd *exec.Cmd, okExit int, profile 
 // longer is profiled for its first profileWindow only.
 const profileWindow = 5 * time.Second
 
-// profileServers starts CPU profiles of kube-apiserver (its
-// /debug/pprof/profile, as the admin) and of this process (the stub
-// kubelet), written to path's .kube-apiserver.pprof and .stub-kubelet.pprof
-// files; stop ends this process's profile and waits for the apiserver's.
+// profileServers profiles kube-apiserver and this process (the stub
+// kubelet) from the start of a run, into path's .kube-apiserver.pprof and
+// .stub-kubelet.pprof files.
 func (m *meter) profileServers(ctx context.Context, path string) (stop func() error, err error) {
 	base := strings.TrimSuffix(path, ".pprof")
-	self, err := os.Create(base + ".stub-kubelet.pprof")
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(self); err != nil {
-		self.Close()
-		return nil, err
-	}
-	apiserver := make(chan error, 1)
-	go func() {
-		apiserver <- benchenv.APIServerProfile(ctx, m.env, profileWindow, base+".kube-apiserver.pprof")
-	}()
-	return func() error {
-		pprof.StopCPUProfile()
-		return errors.Join(self.Close(), <-apiserver)
-	}, nil
+	return benchenv.ProfileServers(ctx, m.env, base+".stub-kubelet.pprof", base+".kube-apiserver.pprof", 0, profileWindow)
 }
 
 // spread is the median and range of a figure over runs.

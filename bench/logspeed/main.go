@@ -19,18 +19,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -258,57 +252,15 @@ func measure(ctx context.Context, env *testenv.Env, cmd *exec.Cmd, apiPID, etcdP
 	return s, nil
 }
 
-// profileEnv starts a CPU profile of this process (where the stub kubelet
-// serves logs) and fetches one of kube-apiserver's (/debug/pprof/profile,
-// 3 s from 1.5 s into the run); stop ends the first and waits for the second, writing both into
-// dir.
+// profileEnv profiles this process (where the stub kubelet serves logs)
+// and kube-apiserver (3 s from 1.5 s into the run: past the pod listing,
+// into the reading of logs), into dir.
 func profileEnv(ctx context.Context, env *testenv.Env, dir string) (stop func() error, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	self, err := os.Create(filepath.Join(dir, "stub-kubelet.pprof"))
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(self); err != nil {
-		self.Close()
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(env.Kube.CAData())
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.Kube.URL()+"/debug/pprof/profile?seconds=3", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+env.Kube.AdminToken())
-	done := make(chan error, 1)
-	go func() {
-		// Past the pod listing, into the reading of logs.
-		select {
-		case <-time.After(1500 * time.Millisecond):
-		case <-ctx.Done():
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			done <- err
-			return
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			done <- fmt.Errorf("kube-apiserver profile: %s", resp.Status)
-			return
-		}
-		b, err := io.ReadAll(resp.Body)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, "kube-apiserver.pprof"), b, 0o644)
-		}
-		done <- err
-	}()
-	return func() error {
-		pprof.StopCPUProfile()
-		return errors.Join(self.Close(), <-done)
-	}, nil
+	return benchenv.ProfileServers(ctx, env, filepath.Join(dir, "stub-kubelet.pprof"), filepath.Join(dir, "kube-apiserver.pprof"),
+		1500*time.Millisecond, 3*time.Second)
 }
 
 // idleRates is the CPU seconds per second of the apiserver, etcd and this

@@ -6,10 +6,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,6 +132,33 @@ func APIServerProfile(ctx context.Context, env *testenv.Env, d time.Duration, pa
 		return fmt.Errorf("kube-apiserver profile: %w", err)
 	}
 	return f.Close()
+}
+
+// ProfileServers starts a CPU profile of this process (where the stub
+// kubelet serves logs) into selfPath and, after delay, one of
+// kube-apiserver over window into apiPath; stop ends the first and waits
+// for the second.
+func ProfileServers(ctx context.Context, env *testenv.Env, selfPath, apiPath string, delay, window time.Duration) (stop func() error, err error) {
+	self, err := os.Create(selfPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(self); err != nil {
+		self.Close()
+		return nil, err
+	}
+	apiserver := make(chan error, 1)
+	go func() {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+		apiserver <- APIServerProfile(ctx, env, window, apiPath)
+	}()
+	return func() error {
+		pprof.StopCPUProfile()
+		return errors.Join(self.Close(), <-apiserver)
+	}, nil
 }
 
 // caClient is a client for one request trusting only ca (its connection

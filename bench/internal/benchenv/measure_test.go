@@ -162,9 +162,10 @@ func TestRequestsSub(t *testing.T) {
 	}
 }
 
-// TestAPIServerProfile takes a profile of a real kube-apiserver: what
-// bench/checklist -profiles writes beside opsbot's own.
-func TestAPIServerProfile(t *testing.T) {
+// TestProfileServers takes profiles of a real kube-apiserver and of this
+// process: what bench/checklist -profiles and bench/logspeed -profiles
+// write beside opsbot's own.
+func TestProfileServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and kube-apiserver")
 	}
@@ -174,16 +175,23 @@ func TestAPIServerProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	path := filepath.Join(t.TempDir(), "kube-apiserver.pprof")
-	if err := APIServerProfile(ctx, env, time.Second, path); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
+	dir := t.TempDir()
+	self, api := filepath.Join(dir, "stub-kubelet.pprof"), filepath.Join(dir, "kube-apiserver.pprof")
+	stop, err := ProfileServers(ctx, env, self, api, 100*time.Millisecond, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A pprof profile is gzipped protobuf.
-	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		t.Fatalf("the profile is not a gzipped pprof profile: %d bytes starting %q", len(b), b[:min(len(b), 16)])
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{self, api} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A pprof profile is gzipped protobuf.
+		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s is not a gzipped pprof profile: %d bytes starting %q", filepath.Base(path), len(b), b[:min(len(b), 16)])
+		}
 	}
 }
